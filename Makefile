@@ -1,0 +1,109 @@
+# Build, test and benchmark the coverage pipeline.
+#   make                 build every program into build/bin
+#   make test            unit tests + integration tests on a real local Kafka and PostgreSQL
+#   make unit            unit tests only (no services)
+#   make bench           throughput and latency benchmarks (starts the local stack)
+#   make demo            the README's end-to-end demo on the local stack
+#   make SANITIZE=address,undefined test
+#   make WERROR=1        warnings are errors (CI sets this)
+
+CC      ?= cc
+PKGS    := rdkafka avro-c libpq jansson uuid
+BUILD   ?= build
+WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+           -Wvla -Wwrite-strings -Wno-format-nonliteral -Wno-format-truncation
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -I$(BUILD)/gen \
+           $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm -lpthread
+ifneq ($(WERROR),)
+CFLAGS  += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schemas_gen.o
+LIBCOMMON  := $(BUILD)/libcommon.a
+
+PRODUCERS  := $(patsubst producers/%.c,$(BUILD)/bin/%,$(wildcard producers/*.c))
+CONSUMERS  := $(patsubst consumers/%/main.c,$(BUILD)/bin/%-consumer,$(wildcard consumers/*/main.c))
+TOOLS      := $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+SCHEMAS    := $(wildcard schemas/*.avsc)
+
+.PHONY: all unit test integration bench demo clean stack-up stack-down
+all: $(PRODUCERS) $(CONSUMERS) $(TOOLS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Every schema file and the catalog are compiled in, so a binary never depends on
+# finding schemas/ at run time.
+$(BUILD)/gen/schemas_gen.c: schemas/catalog.tsv $(SCHEMAS) schemas/embed.sh
+	@mkdir -p $(dir $@)
+	sh schemas/embed.sh schemas > $@
+
+$(BUILD)/gen/schemas_gen.o: $(BUILD)/gen/schemas_gen.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/producers/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+SERVICES := $(patsubst consumers/%/main.c,%,$(wildcard consumers/*/main.c))
+define consumer_rule
+$(BUILD)/bin/$(1)-consumer: $(patsubst %.c,$(BUILD)/%.o,$(wildcard consumers/$(1)/*.c)) $(LIBCOMMON)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach s,$(SERVICES),$(eval $(call consumer_rule,$(s))))
+
+# A unit test may link the domain modules of a service (consumers/<svc>/*.c except main.c).
+SERVICE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out %/main.c,$(wildcard consumers/*/*.c)))
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SERVICE_OBJ) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs criterion) -o $@
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do \
+	  echo "== $$t"; (cd tests/unit && ../../$$t --jobs 1 --short-filename) || exit 1; done
+
+# Starts Kafka and PostgreSQL under var/, runs the integration suite, and stops the
+# stack again whether the tests pass or fail.
+test:
+	deploy/local/stack.sh deps
+	$(MAKE) all unit
+	tests/integration/run.sh
+
+integration: all
+	tests/integration/run.sh
+
+bench:
+	deploy/local/stack.sh deps
+	$(MAKE) all
+	tests/bench/run.sh
+
+demo:
+	deploy/demo.sh
+
+stack-up:
+	deploy/local/stack.sh up
+stack-down:
+	deploy/local/stack.sh down
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,74 @@
+/* log: leveled key=value lines on stderr. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *log_program = "?";
+static log_level log_min = LOG_INFO;
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void log_init(const char *program, log_level min)
+{
+    log_program = program;
+    log_min = min;
+}
+
+int log_level_parse(const char *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, level_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void log_write(log_level level, const char *msg, const char *fmt, ...)
+{
+    char line[2048], ts[32];
+    struct timespec now;
+    struct tm tm;
+    va_list ap;
+    int n;
+
+    if (level < log_min)
+        return;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    n = snprintf(line, sizeof line, "ts=%s.%03ldZ level=%s prog=%s msg=\"%s\"", ts,
+                 now.tv_nsec / 1000000, level_names[level], log_program, msg);
+    if (n < 0 || (size_t)n >= sizeof line)
+        n = (int)sizeof line - 1;
+    if (fmt && *fmt && (size_t)n < sizeof line - 2) {
+        line[n++] = ' ';
+        va_start(ap, fmt);
+        int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+        va_end(ap);
+        if (m > 0)
+            n += m;
+        if ((size_t)n >= sizeof line - 1)
+            n = (int)sizeof line - 2;
+    }
+    line[n++] = '\n';
+    fwrite(line, 1, (size_t)n, stderr);
+}
+
+char *log_mask_nik(const char *nik, char *out, size_t size)
+{
+    if (size < 17) {
+        if (size)
+            out[0] = '\0';
+        return out;
+    }
+    if (nik && strlen(nik) == 16) {
+        memcpy(out, nik, 4);
+        memset(out + 4, '*', 8);
+        memcpy(out + 12, nik + 12, 4);
+    } else {
+        memset(out, '*', 16);
+    }
+    out[16] = '\0';
+    return out;
+}

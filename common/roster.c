@@ -1,0 +1,119 @@
+/* roster: names of the RosterChange enums and the record's blank state. */
+#include "roster.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+static const char *const change_names[CHANGE__COUNT] = {"ENROLL", "UPDATE", "TERMINATE"};
+static const char *const institution_names[INST__COUNT] = {"KPU", "BAWASLU"};
+static const char *const role_names[ROLE__COUNT] = {
+    "PPK", "PPS", "SEKRETARIAT_PPK", "SEKRETARIAT_PPS", "PANTARLIH", "KPPS", "LINMAS",
+    "PANWASCAM", "SEKRETARIAT_PANWASCAM", "PKD", "PTPS", "SUPPORT_STAFF"};
+static const char *const program_names[] = {"JKK", "JKM", "JHT"};
+
+void roster_change_init(roster_change *rc)
+{
+    memset(rc, 0, sizeof *rc);
+    rc->institution = INST_NONE;
+    rc->role = ROLE_NONE;
+    rc->birth_date = rc->term_start = rc->term_end = rc->effective_date = DATE_NONE;
+    rc->monthly_wage = MONEY_NONE;
+}
+
+static int lookup(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+const char *roster_change_name(roster_change_kind k)
+{
+    return (k >= 0 && k < CHANGE__COUNT) ? change_names[k] : NULL;
+}
+
+const char *roster_institution_name(roster_institution i)
+{
+    return (i >= 0 && i < INST__COUNT) ? institution_names[i] : NULL;
+}
+
+const char *roster_role_name(roster_role r)
+{
+    return (r >= 0 && r < ROLE__COUNT) ? role_names[r] : NULL;
+}
+
+int roster_change_parse(const char *s) { return lookup(change_names, CHANGE__COUNT, s); }
+int roster_institution_parse(const char *s) { return lookup(institution_names, INST__COUNT, s); }
+int roster_role_parse(const char *s) { return lookup(role_names, ROLE__COUNT, s); }
+
+int roster_programs_parse(const char *s)
+{
+    unsigned bits = 0;
+    const char *p = s;
+
+    while (*p) {
+        size_t len = strcspn(p, ";");
+        int found = -1;
+        for (int i = 0; i < 3; i++)
+            if (len == 3 && strncmp(p, program_names[i], 3) == 0)
+                found = i;
+        if (found < 0 || (bits & (1u << found)))
+            return -1;
+        bits |= 1u << found;
+        p += len;
+        if (*p == ';')
+            p++;
+    }
+    return bits ? (int)bits : -1;
+}
+
+char *roster_programs_format(unsigned bits, char *buf, size_t size)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < 3; i++) {
+        if (!(bits & (1u << i)))
+            continue;
+        if (used + 5 > size)
+            break;
+        if (used)
+            buf[used++] = ';';
+        memcpy(buf + used, program_names[i], 4);
+        used += 3;
+    }
+    return buf;
+}
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+void roster_event_id(roster_change *rc)
+{
+    /* A fixed namespace for roster events (itself a random UUID, never to change). */
+    static const uuid_t ns = {0x5c, 0x1e, 0x7a, 0x52, 0x0b, 0x7d, 0x4e, 0x0f,
+                              0x9a, 0x64, 0x31, 0x2e, 0x83, 0x55, 0xd2, 0x10};
+    char text[768], programs[16];
+    uuid_t id;
+    int len;
+
+    len = snprintf(text, sizeof text,
+                   "%s|%s|%s|%x|%s|%" PRId32 "|%c|%s|%s|%s|%d|%" PRId32 "|%" PRId32 "|%" PRId32
+                   "|%" PRId64 "|%s|%s|%s|%s",
+                   rc->source, or_empty(roster_change_name(rc->change)), rc->nik, rc->fields, rc->full_name,
+                   rc->birth_date, rc->gender ? rc->gender : '-',
+                   or_empty(roster_institution_name(rc->institution)),
+                   or_empty(roster_role_name(rc->role)), rc->region_code, rc->tps, rc->term_start, rc->term_end,
+                   rc->effective_date, rc->monthly_wage,
+                   roster_programs_format(rc->programs, programs, sizeof programs),
+                   rc->agreement_id, rc->kpj, rc->phone);
+    if (len < 0 || (size_t)len >= sizeof text)
+        len = (int)sizeof text - 1;
+    uuid_generate_sha1(id, ns, text, (size_t)len);
+    uuid_unparse_lower(id, rc->event_id);
+}
