@@ -1,0 +1,236 @@
+/* roster_row: the column table of a roster file and the syntax of each column. */
+#include "roster_row.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dates.h"
+#include "region.h"
+
+typedef enum {
+    K_CHANGE, K_NIK, K_TEXT, K_DATE, K_GENDER, K_INSTITUTION, K_ROLE, K_REGION, K_TPS, K_WAGE, K_PROGRAMS
+} col_kind;
+
+struct column {
+    const char *name;
+    unsigned bit;      /* RF_* bit, 0 for the required columns */
+    col_kind kind;
+    size_t offset;     /* of the target field in roster_change (K_TEXT, K_DATE) */
+    size_t size;       /* of a text buffer, NUL included */
+};
+
+#define TEXT(name, bit, member) {name, bit, K_TEXT, offsetof(roster_change, member), sizeof(((roster_change *)0)->member)}
+#define DATE(name, bit, member) {name, bit, K_DATE, offsetof(roster_change, member), 0}
+
+static const struct column columns[] = {
+    {"change", 0, K_CHANGE, 0, 0},
+    {"nik", 0, K_NIK, 0, 0},
+    TEXT("full_name", RF_FULL_NAME, full_name),
+    DATE("birth_date", RF_BIRTH_DATE, birth_date),
+    {"gender", RF_GENDER, K_GENDER, 0, 0},
+    {"institution", RF_INSTITUTION, K_INSTITUTION, 0, 0},
+    {"role", RF_ROLE, K_ROLE, 0, 0},
+    {"region_code", RF_REGION, K_REGION, 0, 0},
+    {"tps", RF_TPS, K_TPS, 0, 0},
+    DATE("term_start", RF_TERM_START, term_start),
+    DATE("term_end", RF_TERM_END, term_end),
+    {"monthly_wage", RF_WAGE, K_WAGE, 0, 0},
+    {"programs", RF_PROGRAMS, K_PROGRAMS, 0, 0},
+    TEXT("agreement_id", RF_AGREEMENT, agreement_id),
+    TEXT("kpj", RF_KPJ, kpj),
+    DATE("effective_date", RF_EFFECTIVE, effective_date),
+    TEXT("phone", RF_PHONE, phone),
+};
+#define NCOLUMNS ((int)(sizeof columns / sizeof columns[0]))
+
+__attribute__((format(printf, 6, 7)))
+static int fail(char *errstr, size_t size, const char *file, long line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (!errstr || !size)
+        return -1;
+    n = snprintf(errstr, size, "%s:%ld:%d: ", file, line, col);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(errstr + n, size - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const struct column *lookup(const char *name)
+{
+    for (int i = 0; i < NCOLUMNS; i++)
+        if (columns[i].name[0] == name[0] && strcmp(columns[i].name, name) == 0)
+            return &columns[i];
+    return NULL;
+}
+
+/* Digits only, at least one, no sign or separator, at most max. */
+static int parse_uint(const char *s, int64_t max, int64_t *out)
+{
+    int64_t v = 0;
+
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        int d = *s - '0';
+        if (v > (max - d) / 10)
+            return -2;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parse one non-empty cell of column c into rc. Returns 0 or -1 with errstr. */
+static int parse_cell(const struct column *c, const char *v, roster_change *rc, const char *file, long line,
+                      int col, char *errstr, size_t size)
+{
+    char *base = (char *)rc;
+    int64_t n;
+    int k;
+
+    switch (c->kind) {
+    case K_CHANGE:
+        if ((k = roster_change_parse(v)) < 0)
+            return fail(errstr, size, file, line, col, "unknown change '%.32s': use ENROLL, UPDATE or TERMINATE", v);
+        rc->change = (roster_change_kind)k;
+        return 0;
+    case K_NIK:
+        if (strlen(v) >= sizeof rc->nik)
+            return fail(errstr, size, file, line, col, "nik longer than %zu characters", sizeof rc->nik - 1);
+        strcpy(rc->nik, v);
+        return 0;
+    case K_TEXT:
+        if (strlen(v) >= c->size)
+            return fail(errstr, size, file, line, col, "%s longer than %zu bytes", c->name, c->size - 1);
+        memcpy(base + c->offset, v, strlen(v) + 1);
+        return 0;
+    case K_DATE: {
+        int32_t days;
+        if (dates_parse(v, &days) != 0)
+            return fail(errstr, size, file, line, col, "%s is not a calendar date YYYY-MM-DD", c->name);
+        memcpy(base + c->offset, &days, sizeof days);
+        return 0;
+    }
+    case K_GENDER:
+        if ((v[0] != 'L' && v[0] != 'P') || v[1])
+            return fail(errstr, size, file, line, col, "gender must be L or P");
+        rc->gender = v[0];
+        return 0;
+    case K_INSTITUTION:
+        if ((k = roster_institution_parse(v)) < 0)
+            return fail(errstr, size, file, line, col, "unknown institution '%.32s': use KPU or BAWASLU", v);
+        rc->institution = (roster_institution)k;
+        return 0;
+    case K_ROLE:
+        if ((k = roster_role_parse(v)) < 0)
+            return fail(errstr, size, file, line, col, "unknown role '%.32s'", v);
+        rc->role = (roster_role)k;
+        return 0;
+    case K_REGION: {
+        char why[128] = "";
+        if (region_normalize(v, rc->region_code, sizeof rc->region_code, NULL, why, sizeof why) != 0)
+            return fail(errstr, size, file, line, col, "%s", why);
+        return 0;
+    }
+    case K_TPS:
+        if ((k = parse_uint(v, INT_MAX, &n)) != 0)
+            return fail(errstr, size, file, line, col, k == -2 ? "tps is too large" : "tps must be digits only");
+        rc->tps = (int)n;
+        return 0;
+    case K_WAGE:
+        if ((k = parse_uint(v, INT64_MAX, &n)) != 0)
+            return fail(errstr, size, file, line, col,
+                        k == -2 ? "monthly_wage is too large" : "monthly_wage must be whole rupiah, digits only");
+        rc->monthly_wage = n;
+        return 0;
+    case K_PROGRAMS:
+        if ((k = roster_programs_parse(v)) < 0)
+            return fail(errstr, size, file, line, col,
+                        "programs must be a ';'-separated subset of JKK, JKM, JHT without repeats");
+        rc->programs = (unsigned)k;
+        return 0;
+    }
+    return fail(errstr, size, file, line, col, "internal error: column kind");
+}
+
+int roster_row_parse(const rowsrc_row *row, const char *file, int ignore_unknown, roster_change *rc,
+                     char *errstr, size_t errstr_size)
+{
+    char event_id[sizeof rc->event_id], source[sizeof rc->source];
+    int64_t event_time_us = rc->event_time_us;
+    int have_change = 0, have_nik = 0;
+
+    memcpy(event_id, rc->event_id, sizeof event_id);
+    memcpy(source, rc->source, sizeof source);
+    roster_change_init(rc);
+    memcpy(rc->event_id, event_id, sizeof event_id);
+    memcpy(rc->source, source, sizeof source);
+    rc->event_time_us = event_time_us;
+
+    for (int i = 0; i < row->ncells; i++) {
+        const struct column *c = lookup(row->names[i]);
+        const char *v = row->values[i];
+        int col = row->columns[i];
+
+        if (!c) {
+            if (ignore_unknown)
+                continue;
+            return fail(errstr, errstr_size, file, row->line, col, "unknown column '%.64s'", row->names[i]);
+        }
+        if (c->kind == K_CHANGE || c->kind == K_NIK) {
+            if (!v)
+                return fail(errstr, errstr_size, file, row->line, col, "'%s' is required and empty", c->name);
+            *(c->kind == K_CHANGE ? &have_change : &have_nik) = 1;
+        }
+        if (!v)
+            continue;
+        if (parse_cell(c, v, rc, file, row->line, col, errstr, errstr_size) != 0)
+            return -1;
+        rc->fields |= c->bit;
+    }
+    if (!have_change)
+        return fail(errstr, errstr_size, file, row->line, 0, "missing column 'change'");
+    if (!have_nik)
+        return fail(errstr, errstr_size, file, row->line, 0, "missing column 'nik'");
+    return 0;
+}
+
+int roster_row_check_header(const char *const *names, int n, const char *file, int ignore_unknown,
+                            char *errstr, size_t errstr_size)
+{
+    int have_change = 0, have_nik = 0;
+
+    for (int i = 0; i < n; i++) {
+        const struct column *c = lookup(names[i]);
+        if (!c) {
+            if (ignore_unknown)
+                continue;
+            return fail(errstr, errstr_size, file, 1, i + 1, "unknown column '%.64s'", names[i]);
+        }
+        have_change |= c->kind == K_CHANGE;
+        have_nik |= c->kind == K_NIK;
+    }
+    if (!have_change)
+        return fail(errstr, errstr_size, file, 1, 0, "missing column 'change'");
+    if (!have_nik)
+        return fail(errstr, errstr_size, file, 1, 0, "missing column 'nik'");
+    return 0;
+}
+
+const char *roster_row_field_name(unsigned rf_bit)
+{
+    for (int i = 0; i < NCOLUMNS; i++)
+        if (columns[i].bit && columns[i].bit == rf_bit)
+            return columns[i].name;
+    return NULL;
+}

@@ -1,0 +1,209 @@
+/* Tests for roster_row: column syntax, field bits, header checks and error locations. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dates.h"
+#include "roster_row.h"
+#include "rowsrc.h"
+
+static FILE *in;
+static rowsrc *rs;
+static char err[512];
+
+static void teardown(void)
+{
+    rowsrc_destroy(rs);
+    rs = NULL;
+    if (in)
+        fclose(in);
+    in = NULL;
+}
+
+TestSuite(roster_row, .fini = teardown);
+
+static void open_src(const char *path, rowsrc_format fmt)
+{
+    in = fopen(path, "rb");
+    cr_assert_not_null(in, "open %s", path);
+    rs = rowsrc_new(in, path, fmt, err, sizeof err);
+    cr_assert_not_null(rs, "rowsrc_new %s: %s", path, err);
+}
+
+static const rowsrc_row *next_row(void)
+{
+    const rowsrc_row *row = NULL;
+    int rc = rowsrc_next(rs, &row, err, sizeof err);
+    cr_assert_eq(rc, 1, "expected a row, got %d (%s)", rc, rc < 0 ? err : "");
+    return row;
+}
+
+static int32_t day(int y, int m, int d)
+{
+    return dates_from_civil(y, m, d);
+}
+
+Test(roster_row, enroll_row_all_columns)
+{
+    roster_change rc;
+    open_src("data/rows_roster_ok.csv", ROWSRC_CSV);
+    const char **names = NULL;
+    int n = rowsrc_header(rs, &names);
+    cr_assert_eq(roster_row_check_header(names, n, rowsrc_name(rs), 0, err, sizeof err), 0,
+                 "header of every contract column is accepted: %s", err);
+
+    const rowsrc_row *row = next_row();
+    int rcode = roster_row_parse(row, rowsrc_name(rs), 0, &rc, err, sizeof err);
+    cr_assert_eq(rcode, 0, "valid ENROLL row parses: %s", err);
+    cr_assert_eq(rc.change, CHANGE_ENROLL, "change ENROLL, got %d", rc.change);
+    cr_assert_str_eq(rc.nik, "7313014501900001", "nik copied");
+    cr_assert_str_eq(rc.full_name, "Siti Aminah", "full_name copied");
+    cr_assert_eq(rc.birth_date, day(1990, 1, 5), "birth_date as a day number, got %d", rc.birth_date);
+    cr_assert_eq(rc.gender, 'P', "gender P, got %c", rc.gender);
+    cr_assert_eq(rc.institution, INST_KPU, "institution KPU, got %d", rc.institution);
+    cr_assert_eq(rc.role, ROLE_KPPS, "role KPPS, got %d", rc.role);
+    cr_assert_str_eq(rc.region_code, "7313012001", "dotted region code normalised");
+    cr_assert_eq(rc.tps, 7, "tps 7, got %d", rc.tps);
+    cr_assert_eq(rc.term_start, day(2024, 1, 25), "term_start, got %d", rc.term_start);
+    cr_assert_eq(rc.term_end, day(2024, 2, 25), "term_end, got %d", rc.term_end);
+    cr_assert_eq(rc.monthly_wage, 1200000, "monthly_wage, got %lld", (long long)rc.monthly_wage);
+    cr_assert_eq(rc.programs, PROG_JKK | PROG_JKM | PROG_JHT, "all three programs, got %u", rc.programs);
+    cr_assert_str_eq(rc.agreement_id, "PKS-073/2024", "agreement_id copied");
+    cr_assert_str_eq(rc.kpj, "12345678901", "kpj copied");
+    cr_assert_str_eq(rc.phone, "081234567890", "phone copied");
+    cr_assert_eq(rc.effective_date, DATE_NONE, "empty effective_date stays absent");
+    unsigned want = RF_FULL_NAME | RF_BIRTH_DATE | RF_GENDER | RF_INSTITUTION | RF_ROLE | RF_REGION | RF_TPS |
+                    RF_TERM_START | RF_TERM_END | RF_WAGE | RF_PROGRAMS | RF_AGREEMENT | RF_KPJ | RF_PHONE;
+    cr_assert_eq(rc.fields, want, "fields 0x%x, want 0x%x", rc.fields, want);
+}
+
+Test(roster_row, update_row_sets_only_present_fields)
+{
+    roster_change rc;
+    open_src("data/rows_roster_ok.csv", ROWSRC_CSV);
+    next_row();
+    const rowsrc_row *row = next_row();
+    strcpy(rc.event_id, "kept-id");
+    strcpy(rc.source, "dc-73");
+    rc.event_time_us = 42;
+    rc.fields = RF_TPS;
+    int rcode = roster_row_parse(row, rowsrc_name(rs), 0, &rc, err, sizeof err);
+    cr_assert_eq(rcode, 0, "valid UPDATE row parses: %s", err);
+    cr_assert_eq(rc.change, CHANGE_UPDATE, "change UPDATE, got %d", rc.change);
+    cr_assert_eq(rc.fields, (unsigned)(RF_EFFECTIVE | RF_PHONE), "only effective_date and phone, got 0x%x",
+                 rc.fields);
+    cr_assert_eq(rc.effective_date, day(2024, 2, 1), "effective_date, got %d", rc.effective_date);
+    cr_assert_str_eq(rc.phone, "0812 999", "phone keeps inner space");
+    cr_assert_eq(rc.monthly_wage, MONEY_NONE, "absent wage stays MONEY_NONE");
+    cr_assert_eq(rc.role, ROLE_NONE, "absent role stays ROLE_NONE");
+    cr_assert_str_eq(rc.event_id, "kept-id", "event_id left alone");
+    cr_assert_str_eq(rc.source, "dc-73", "source left alone");
+    cr_assert_eq(rc.event_time_us, 42, "event_time left alone");
+}
+
+/* Every row of rows_roster_bad.csv has one bad cell; its "expect" column says
+ * "<column>|<rule>". The error must point at that cell: file:line:column: rule. */
+Test(roster_row, each_bad_column_reports_location_and_rule)
+{
+    roster_change rc;
+    int checked = 0;
+    const rowsrc_row *row;
+    int r;
+
+    open_src("data/rows_roster_bad.csv", ROWSRC_CSV);
+    while ((r = rowsrc_next(rs, &row, err, sizeof err)) != 0) {
+        cr_assert_eq(r, 1, "data file reads cleanly: %s", err);
+        const char *expect = rowsrc_get(row, "expect");
+        cr_assert_not_null(expect, "line %ld has an expect cell", row->line);
+        const char *bar = strchr(expect, '|');
+        cr_assert_not_null(bar, "expect '%s' is column|rule", expect);
+        char col[32];
+        snprintf(col, sizeof col, "%.*s", (int)(bar - expect), expect);
+        int column = rowsrc_column(row, col);
+        cr_assert_gt(column, 0, "'%s' is a column of the file", col);
+
+        char prefix[128];
+        snprintf(prefix, sizeof prefix, "%s:%ld:%d: ", rowsrc_name(rs), row->line, column);
+        err[0] = '\0';
+        r = roster_row_parse(row, rowsrc_name(rs), 1, &rc, err, sizeof err);
+        cr_assert_eq(r, -1, "line %ld (%s) must fail", row->line, expect);
+        cr_assert_eq(strncmp(err, prefix, strlen(prefix)), 0, "line %ld: '%s' starts with '%s'", row->line, err,
+                     prefix);
+        cr_assert_not_null(strstr(err, bar + 1), "line %ld: '%s' says '%s'", row->line, err, bar + 1);
+        checked++;
+    }
+    cr_assert_geq(checked, 25, "all bad rows checked, got %d", checked);
+}
+
+Test(roster_row, jsonl_numbers_and_key_columns)
+{
+    roster_change rc;
+    open_src("data/rows_roster.jsonl", ROWSRC_JSONL);
+
+    const rowsrc_row *row = next_row();
+    cr_assert_eq(roster_row_parse(row, rowsrc_name(rs), 0, &rc, err, sizeof err), 0, "ENROLL parses: %s", err);
+    cr_assert_eq(rc.tps, 12, "JSON number tps, got %d", rc.tps);
+    cr_assert_eq(rc.monthly_wage, 1200000, "JSON number wage, got %lld", (long long)rc.monthly_wage);
+    cr_assert_eq(rc.institution, INST_BAWASLU, "institution BAWASLU");
+    cr_assert_eq(rc.role, ROLE_PTPS, "role PTPS");
+    cr_assert(!(rc.fields & RF_KPJ), "null kpj is absent");
+    cr_assert(!(rc.fields & RF_PROGRAMS), "no programs key: absent");
+
+    row = next_row();
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s:2:%d: ", rowsrc_name(rs), rowsrc_column(row, "tps"));
+    cr_assert_eq(roster_row_parse(row, rowsrc_name(rs), 0, &rc, err, sizeof err), -1, "tps 'x1' fails");
+    cr_assert_eq(strncmp(err, prefix, strlen(prefix)), 0, "'%s' starts with '%s'", err, prefix);
+    cr_assert_eq(rowsrc_column(row, "tps"), 45, "tps key at character 45");
+
+    row = next_row();
+    cr_assert_eq(roster_row_parse(row, rowsrc_name(rs), 0, &rc, err, sizeof err), -1, "wage 1.5 fails");
+    cr_assert_not_null(strstr(err, "monthly_wage must be whole rupiah"), "rule in '%s'", err);
+
+    row = next_row();
+    cr_assert_eq(roster_row_parse(row, rowsrc_name(rs), 0, &rc, err, sizeof err), -1, "unknown key fails");
+    cr_assert_eq(strncmp(err, "data/rows_roster.jsonl:4:45: unknown column 'seat'", 50), 0, "got '%s'", err);
+    cr_assert_eq(roster_row_parse(row, rowsrc_name(rs), 1, &rc, err, sizeof err), 0,
+                 "unknown key ignored when asked: %s", err);
+
+    row = next_row();
+    cr_assert_eq(roster_row_parse(row, rowsrc_name(rs), 0, &rc, err, sizeof err), -1, "missing change fails");
+    cr_assert_str_eq(err, "data/rows_roster.jsonl:5:0: missing column 'change'", "missing column message");
+}
+
+Test(roster_row, missing_nik_column)
+{
+    const char *names[] = {"change", "phone"};
+    const char *values[] = {"UPDATE", "0812"};
+    int cols[] = {1, 2};
+    rowsrc_row row = {.line = 9, .ncells = 2, .names = names, .values = values, .columns = cols};
+    roster_change rc;
+
+    cr_assert_eq(roster_row_parse(&row, "r.csv", 0, &rc, err, sizeof err), -1, "missing nik fails");
+    cr_assert_str_eq(err, "r.csv:9:0: missing column 'nik'", "message names the column");
+}
+
+Test(roster_row, header_unknown_and_missing_columns)
+{
+    const char *ok[] = {"nik", "change", "tps"};
+    const char *unknown[] = {"change", "nik", "seat"};
+    const char *no_change[] = {"nik", "tps"};
+
+    cr_assert_eq(roster_row_check_header(ok, 3, "r.csv", 0, err, sizeof err), 0, "known header: %s", err);
+    cr_assert_eq(roster_row_check_header(unknown, 3, "r.csv", 0, err, sizeof err), -1, "unknown column fails");
+    cr_assert_str_eq(err, "r.csv:1:3: unknown column 'seat'", "unknown column location");
+    cr_assert_eq(roster_row_check_header(unknown, 3, "r.csv", 1, err, sizeof err), 0, "ignored when asked: %s",
+                 err);
+    cr_assert_eq(roster_row_check_header(no_change, 2, "r.csv", 1, err, sizeof err), -1, "missing change fails");
+    cr_assert_str_eq(err, "r.csv:1:0: missing column 'change'", "missing column message");
+}
+
+Test(roster_row, field_names)
+{
+    cr_assert_str_eq(roster_row_field_name(RF_TPS), "tps", "RF_TPS");
+    cr_assert_str_eq(roster_row_field_name(RF_REGION), "region_code", "RF_REGION");
+    cr_assert_str_eq(roster_row_field_name(RF_WAGE), "monthly_wage", "RF_WAGE");
+    cr_assert_str_eq(roster_row_field_name(RF_EFFECTIVE), "effective_date", "RF_EFFECTIVE");
+    cr_assert_null(roster_row_field_name(0), "0 is no field");
+    cr_assert_null(roster_row_field_name(RF_TPS | RF_KPJ), "two bits are no field");
+}
