@@ -34,6 +34,7 @@ TOOLS      := $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 SCHEMAS    := $(wildcard schemas/*.avsc)
 
+.DELETE_ON_ERROR:
 .PHONY: all unit test integration bench demo clean stack-up stack-down
 all: $(PRODUCERS) $(CONSUMERS) $(TOOLS)
 

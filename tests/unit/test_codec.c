@@ -1,0 +1,774 @@
+/* Tests for common/codec: round trips per catalog version, framing errors, corrupted
+ * input, enum and field mapping by name, reader defaults. */
+#include <criterion/criterion.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <avro.h>
+
+#include "catalog.h"
+#include "codec.h"
+#include "dates.h"
+#include "roster.h"
+
+#define MAX_RECORDS 32
+#define REORDERED_ID 9001
+
+static roster_change records[MAX_RECORDS];
+static size_t nrecords;
+static char err[512];
+
+static void copy_str(char *dst, size_t size, const char *val, const char *key)
+{
+    cr_assert_lt(strlen(val), size, "data value of '%s' too long: '%s'", key, val);
+    strcpy(dst, val);
+}
+
+static int32_t date_of(const char *s)
+{
+    int32_t d;
+
+    cr_assert_eq(dates_parse(s, &d), 0, "bad date in data: '%s'", s);
+    return d;
+}
+
+static void set_field(roster_change *rc, const char *key, const char *val)
+{
+    if (strcmp(key, "event_id") == 0) {
+        copy_str(rc->event_id, sizeof rc->event_id, val, key);
+    } else if (strcmp(key, "source") == 0) {
+        copy_str(rc->source, sizeof rc->source, val, key);
+    } else if (strcmp(key, "event_time") == 0) {
+        cr_assert_eq(dates_parse_timestamp(val, &rc->event_time_us), 0, "bad time '%s'", val);
+    } else if (strcmp(key, "change") == 0) {
+        int k = roster_change_parse(val);
+        cr_assert_geq(k, 0, "bad change '%s'", val);
+        rc->change = (roster_change_kind)k;
+    } else if (strcmp(key, "nik") == 0) {
+        copy_str(rc->nik, sizeof rc->nik, val, key);
+    } else if (strcmp(key, "full_name") == 0) {
+        copy_str(rc->full_name, sizeof rc->full_name, val, key);
+        rc->fields |= RF_FULL_NAME;
+    } else if (strcmp(key, "birth_date") == 0) {
+        rc->birth_date = date_of(val);
+        rc->fields |= RF_BIRTH_DATE;
+    } else if (strcmp(key, "gender") == 0) {
+        rc->gender = val[0];
+        rc->fields |= RF_GENDER;
+    } else if (strcmp(key, "institution") == 0) {
+        int i = roster_institution_parse(val);
+        cr_assert_geq(i, 0, "bad institution '%s'", val);
+        rc->institution = (roster_institution)i;
+        rc->fields |= RF_INSTITUTION;
+    } else if (strcmp(key, "role") == 0) {
+        int r = roster_role_parse(val);
+        cr_assert_geq(r, 0, "bad role '%s'", val);
+        rc->role = (roster_role)r;
+        rc->fields |= RF_ROLE;
+    } else if (strcmp(key, "region_code") == 0) {
+        copy_str(rc->region_code, sizeof rc->region_code, val, key);
+        rc->fields |= RF_REGION;
+    } else if (strcmp(key, "tps") == 0) {
+        rc->tps = atoi(val);
+        rc->fields |= RF_TPS;
+    } else if (strcmp(key, "term_start") == 0) {
+        rc->term_start = date_of(val);
+        rc->fields |= RF_TERM_START;
+    } else if (strcmp(key, "term_end") == 0) {
+        rc->term_end = date_of(val);
+        rc->fields |= RF_TERM_END;
+    } else if (strcmp(key, "effective_date") == 0) {
+        rc->effective_date = date_of(val);
+        rc->fields |= RF_EFFECTIVE;
+    } else if (strcmp(key, "monthly_wage") == 0) {
+        rc->monthly_wage = strtoll(val, NULL, 10);
+        rc->fields |= RF_WAGE;
+    } else if (strcmp(key, "programs") == 0) {
+        int p = roster_programs_parse(val);
+        cr_assert_gt(p, 0, "bad programs '%s'", val);
+        rc->programs = (unsigned)p;
+        rc->fields |= RF_PROGRAMS;
+    } else if (strcmp(key, "agreement_id") == 0) {
+        copy_str(rc->agreement_id, sizeof rc->agreement_id, val, key);
+        rc->fields |= RF_AGREEMENT;
+    } else if (strcmp(key, "kpj") == 0) {
+        copy_str(rc->kpj, sizeof rc->kpj, val, key);
+        rc->fields |= RF_KPJ;
+    } else if (strcmp(key, "phone") == 0) {
+        copy_str(rc->phone, sizeof rc->phone, val, key);
+        rc->fields |= RF_PHONE;
+    } else {
+        cr_assert_fail("unknown key '%s' in data/codec_records.txt", key);
+    }
+}
+
+static void load_records(void)
+{
+    FILE *f = fopen("data/codec_records.txt", "r");
+    char line[2048];
+
+    cr_assert_not_null(f, "cannot open data/codec_records.txt (run from tests/unit)");
+    nrecords = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *save = NULL;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        cr_assert_lt(nrecords, MAX_RECORDS, "too many records in data file");
+        roster_change *rc = &records[nrecords++];
+        roster_change_init(rc);
+        for (char *kv = strtok_r(line, "|", &save); kv; kv = strtok_r(NULL, "|", &save)) {
+            char *eq = strchr(kv, '=');
+            cr_assert_not_null(eq, "no '=' in '%s'", kv);
+            *eq = '\0';
+            set_field(rc, kv, eq + 1);
+        }
+    }
+    fclose(f);
+    cr_assert_gt(nrecords, 0, "no records loaded");
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    cr_assert_not_null(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    buf = malloc((size_t)n + 1);
+    cr_assert_not_null(buf, "out of memory");
+    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "short read of %s", path);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Register the test-only schema with reordered enums (as the latest roster version). */
+static void add_reordered(const char *from, const char *to)
+{
+    char *json = read_text("data/roster_change.reordered.avsc");
+
+    if (from) {
+        char *at = strstr(json, from);
+        cr_assert_not_null(at, "'%s' not in the reordered schema", from);
+        size_t tl = strlen(to), fl = strlen(from);
+        cr_assert_leq(tl, fl, "replacement must not be longer");
+        memmove(at + tl, at + fl, strlen(at + fl) + 1);
+        memcpy(at, to, tl);
+    }
+    cr_assert_eq(catalog_add(REORDERED_ID, CODEC_ROSTER_SUBJECT, 99, json, err, sizeof err), 0,
+                 "catalog_add: %s", err);
+    free(json);
+}
+
+static size_t roster_ids(int *ids, size_t max)
+{
+    size_t n = 0;
+
+    for (const struct catalog_entry *e = catalog_entries; e->id != 0; e++)
+        if (strcmp(e->subject, CODEC_ROSTER_SUBJECT) == 0 && n < max)
+            ids[n++] = e->id;
+    return n;
+}
+
+static int schema_has(int id, const char *field)
+{
+    avro_schema_t s = catalog_schema(id, err, sizeof err);
+
+    cr_assert_not_null(s, "catalog_schema(%d): %s", id, err);
+    return avro_schema_record_field_get_index(s, field) >= 0;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void assert_same(const roster_change *want, const roster_change *got, const char *ctx)
+{
+    cr_assert_str_eq(got->event_id, want->event_id, "%s: event_id '%s'", ctx, got->event_id);
+    cr_assert_str_eq(got->source, want->source, "%s: source '%s'", ctx, got->source);
+    cr_assert_eq(got->event_time_us, want->event_time_us, "%s: event_time %lld", ctx,
+                 (long long)got->event_time_us);
+    cr_assert_eq(got->change, want->change, "%s: change %d", ctx, got->change);
+    cr_assert_str_eq(got->nik, want->nik, "%s: nik '%s'", ctx, got->nik);
+    cr_assert_eq(got->fields, want->fields, "%s: fields 0x%x, want 0x%x", ctx, got->fields,
+                 want->fields);
+    cr_assert_str_eq(got->full_name, want->full_name, "%s: full_name '%s'", ctx, got->full_name);
+    cr_assert_eq(got->birth_date, want->birth_date, "%s: birth_date %d", ctx, got->birth_date);
+    cr_assert_eq(got->gender, want->gender, "%s: gender %d", ctx, got->gender);
+    cr_assert_eq(got->institution, want->institution, "%s: institution %d", ctx,
+                 got->institution);
+    cr_assert_eq(got->role, want->role, "%s: role %d", ctx, got->role);
+    cr_assert_str_eq(got->region_code, want->region_code, "%s: region '%s'", ctx,
+                     got->region_code);
+    cr_assert_eq(got->tps, want->tps, "%s: tps %d", ctx, got->tps);
+    cr_assert_eq(got->term_start, want->term_start, "%s: term_start %d", ctx, got->term_start);
+    cr_assert_eq(got->term_end, want->term_end, "%s: term_end %d", ctx, got->term_end);
+    cr_assert_eq(got->effective_date, want->effective_date, "%s: effective %d", ctx,
+                 got->effective_date);
+    cr_assert_eq(got->monthly_wage, want->monthly_wage, "%s: wage %lld", ctx,
+                 (long long)got->monthly_wage);
+    cr_assert_eq(got->programs, want->programs, "%s: programs 0x%x", ctx, got->programs);
+    cr_assert_str_eq(got->agreement_id, want->agreement_id, "%s: agreement '%s'", ctx,
+                     got->agreement_id);
+    cr_assert_str_eq(got->kpj, want->kpj, "%s: kpj '%s'", ctx, got->kpj);
+    cr_assert_str_eq(got->phone, want->phone, "%s: phone '%s'", ctx, got->phone);
+}
+
+/* Encode record i with id into a malloc'd copy. */
+static unsigned char *encode_copy(codec *c, const roster_change *rc, int id, size_t *len)
+{
+    const void *out;
+    unsigned char *copy;
+
+    cr_assert_eq(codec_encode_roster(c, rc, id, &out, len, err, sizeof err), 0,
+                 "encode with id %d: %s", id, err);
+    copy = malloc(*len);
+    cr_assert_not_null(copy, "out of memory");
+    memcpy(copy, out, *len);
+    return copy;
+}
+
+Test(codec, round_trip_every_roster_version)
+{
+    int ids[16], seen[CHANGE__COUNT] = {0};
+    size_t nids = roster_ids(ids, 16);
+    codec *c = codec_new(err, sizeof err);
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    cr_assert_geq(nids, 2, "catalog should list at least two roster versions, has %zu", nids);
+    for (size_t v = 0; v < nids; v++) {
+        int has_phone = schema_has(ids[v], "phone");
+        for (size_t i = 0; i < nrecords; i++) {
+            const void *out;
+            size_t len;
+            int got_id = -1;
+            roster_change want = records[i], got;
+            char ctx[64];
+
+            snprintf(ctx, sizeof ctx, "schema id %d, record %zu", ids[v], i + 1);
+            seen[records[i].change]++;
+            cr_assert_eq(codec_encode_roster(c, &records[i], ids[v], &out, &len, err, sizeof err),
+                         0, "%s: encode: %s", ctx, err);
+            cr_assert_gt(len, 5, "%s: length %zu", ctx, len);
+            cr_assert_eq(((const unsigned char *)out)[0], 0, "%s: magic byte", ctx);
+            cr_assert_eq(be32((const unsigned char *)out + 1), (uint32_t)ids[v],
+                         "%s: header id %u", ctx, be32((const unsigned char *)out + 1));
+            cr_assert_eq(codec_decode_roster(c, out, len, &got, &got_id, err, sizeof err), 0,
+                         "%s: decode: %s", ctx, err);
+            cr_assert_eq(got_id, ids[v], "%s: decoded writer id %d", ctx, got_id);
+            if (!has_phone) {
+                want.phone[0] = '\0';
+                want.fields &= ~(unsigned)RF_PHONE;
+            }
+            assert_same(&want, &got, ctx);
+        }
+    }
+    for (int k = 0; k < CHANGE__COUNT; k++)
+        cr_assert_gt(seen[k], 0, "data has no %s record", roster_change_name((roster_change_kind)k));
+    codec_destroy(c);
+}
+
+Test(codec, version_without_phone_drops_it_and_latest_keeps_it)
+{
+    int ids[16];
+    size_t nids = roster_ids(ids, 16);
+    codec *c = codec_new(err, sizeof err);
+    int without = 0;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    cr_assert_eq(records[0].fields & RF_PHONE, (unsigned)RF_PHONE, "record 1 needs a phone");
+    for (size_t v = 0; v < nids; v++) {
+        const void *out;
+        size_t len;
+        roster_change got;
+
+        cr_assert_eq(codec_encode_roster(c, &records[0], ids[v], &out, &len, err, sizeof err), 0,
+                     "encode: %s", err);
+        cr_assert_eq(codec_decode_roster(c, out, len, &got, NULL, err, sizeof err), 0,
+                     "decode: %s", err);
+        if (schema_has(ids[v], "phone")) {
+            cr_assert_str_eq(got.phone, records[0].phone, "id %d lost phone", ids[v]);
+            cr_assert(got.fields & RF_PHONE, "id %d: RF_PHONE unset", ids[v]);
+        } else {
+            without++;
+            cr_assert_str_eq(got.phone, "", "id %d: phone '%s', want absent", ids[v], got.phone);
+            cr_assert_eq(got.fields & RF_PHONE, 0u, "id %d: RF_PHONE set", ids[v]);
+        }
+    }
+    cr_assert_gt(without, 0, "no roster version without phone to test");
+    cr_assert(schema_has(catalog_latest(CODEC_ROSTER_SUBJECT)->id, "phone"),
+              "latest roster schema lacks phone");
+    codec_destroy(c);
+}
+
+Test(codec, encode_defaults_to_latest_id)
+{
+    const struct catalog_entry *latest = catalog_latest(CODEC_ROSTER_SUBJECT);
+    codec *c = codec_new(err, sizeof err);
+    const void *out;
+    size_t len;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    cr_assert_eq(codec_encode_roster(c, &records[0], 0, &out, &len, err, sizeof err), 0,
+                 "encode: %s", err);
+    cr_assert_eq(be32((const unsigned char *)out + 1), (uint32_t)latest->id,
+                 "header id %u, latest is %d", be32((const unsigned char *)out + 1), latest->id);
+    codec_destroy(c);
+}
+
+Test(codec, absent_means_bit_unset_or_none_value)
+{
+    codec *c = codec_new(err, sizeof err);
+    roster_change rc, got;
+    const void *out;
+    size_t len;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    rc = records[0];
+    rc.birth_date = DATE_NONE;          /* flagged but none */
+    rc.role = ROLE_NONE;
+    rc.monthly_wage = MONEY_NONE;
+    rc.fields &= ~(unsigned)RF_FULL_NAME; /* value but not flagged */
+    cr_assert_eq(codec_encode_roster(c, &rc, 0, &out, &len, err, sizeof err), 0, "encode: %s", err);
+    cr_assert_eq(codec_decode_roster(c, out, len, &got, NULL, err, sizeof err), 0, "decode: %s", err);
+    cr_assert_eq(got.fields & (RF_BIRTH_DATE | RF_ROLE | RF_WAGE | RF_FULL_NAME), 0u,
+                 "absent fields came back: 0x%x", got.fields);
+    cr_assert_eq(got.birth_date, DATE_NONE, "birth_date %d", got.birth_date);
+    cr_assert_eq(got.role, ROLE_NONE, "role %d", got.role);
+    cr_assert_eq(got.monthly_wage, MONEY_NONE, "wage %lld", (long long)got.monthly_wage);
+    cr_assert_str_eq(got.full_name, "", "full_name '%s'", got.full_name);
+    cr_assert(got.fields & RF_GENDER, "present gender lost");
+    codec_destroy(c);
+}
+
+Test(codec, encode_rejects_unknown_and_foreign_ids)
+{
+    codec *c = codec_new(err, sizeof err);
+    const void *out;
+    size_t len;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    cr_assert_eq(codec_encode_roster(c, &records[0], 77, &out, &len, err, sizeof err), -1,
+                 "id 77 accepted");
+    cr_assert_str_eq(err, "unknown schema id 77", "message: %s", err);
+    for (const struct catalog_entry *e = catalog_entries; e->id != 0; e++) {
+        if (strcmp(e->subject, CODEC_ROSTER_SUBJECT) == 0)
+            continue;
+        cr_assert_eq(codec_encode_roster(c, &records[0], e->id, &out, &len, err, sizeof err), -1,
+                     "non-roster id %d accepted", e->id);
+        cr_assert_not_null(strstr(err, e->subject), "message should name '%s': %s", e->subject,
+                           err);
+    }
+    codec_destroy(c);
+}
+
+Test(codec, encode_rejects_bad_values)
+{
+    codec *c = codec_new(err, sizeof err);
+    roster_change rc;
+    const void *out;
+    size_t len;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    rc = records[0];
+    rc.role = (roster_role)ROLE__COUNT;
+    cr_assert_eq(codec_encode_roster(c, &rc, 0, &out, &len, err, sizeof err), -1,
+                 "out-of-range role accepted");
+    cr_assert_not_null(strstr(err, "role"), "message should name role: %s", err);
+    rc = records[0];
+    memset(rc.nik, '7', sizeof rc.nik);
+    cr_assert_eq(codec_encode_roster(c, &rc, 0, &out, &len, err, sizeof err), -1,
+                 "unterminated nik accepted");
+    cr_assert_not_null(strstr(err, "nik"), "message should name nik: %s", err);
+    rc = records[0];
+    rc.programs = 8;
+    cr_assert_eq(codec_encode_roster(c, &rc, 0, &out, &len, err, sizeof err), -1,
+                 "unknown program bit accepted");
+    codec_destroy(c);
+}
+
+Test(codec, decode_rejects_bad_magic)
+{
+    codec *c = codec_new(err, sizeof err);
+    roster_change got;
+    size_t len;
+    unsigned char *msg;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    msg = encode_copy(c, &records[0], 0, &len);
+    msg[0] = 5;
+    cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), -1,
+                 "bad magic accepted");
+    cr_assert_str_eq(err, "magic byte 0x05 at offset 0 is not 0", "message: %s", err);
+    free(msg);
+    codec_destroy(c);
+}
+
+Test(codec, decode_rejects_unknown_and_foreign_ids)
+{
+    codec *c = codec_new(err, sizeof err);
+    roster_change got;
+    size_t len;
+    unsigned char *msg;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    msg = encode_copy(c, &records[0], 0, &len);
+    msg[1] = msg[2] = msg[3] = 0;
+    msg[4] = 77;
+    cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), -1,
+                 "id 77 accepted");
+    cr_assert_str_eq(err, "unknown schema id 77", "message: %s", err);
+    msg[1] = 0x80;
+    cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), -1,
+                 "id 0x8000004d accepted");
+    cr_assert_not_null(strstr(err, "unknown schema id"), "message: %s", err);
+    msg[1] = 0;
+    msg[4] = 10;
+    cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), -1,
+                 "incident schema id accepted as roster");
+    cr_assert_not_null(strstr(err, "incidents-value"), "message: %s", err);
+    free(msg);
+    codec_destroy(c);
+}
+
+Test(codec, decode_rejects_every_truncation)
+{
+    int ids[16];
+    size_t nids = roster_ids(ids, 16);
+    codec *c = codec_new(err, sizeof err);
+    roster_change got;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    for (size_t v = 0; v < nids; v++) {
+        for (size_t i = 0; i < nrecords; i++) {
+            size_t len;
+            unsigned char *msg = encode_copy(c, &records[i], ids[v], &len);
+            for (size_t n = 0; n < len; n++) {
+                /* A copy of exactly n bytes, so ASan sees any read past the end. */
+                unsigned char *cut = malloc(n ? n : 1);
+                cr_assert_not_null(cut, "out of memory");
+                memcpy(cut, msg, n);
+                cr_assert_eq(codec_decode_roster(c, cut, n, &got, NULL, err, sizeof err), -1,
+                             "id %d record %zu: %zu of %zu bytes accepted", ids[v], i + 1, n, len);
+                if (n >= 5)
+                    cr_assert_not_null(strstr(err, "truncated avro body"),
+                                       "%zu of %zu bytes: message: %s", n, len, err);
+                else
+                    cr_assert_not_null(strstr(err, "shorter than"), "%zu bytes: message: %s", n,
+                                       err);
+                free(cut);
+            }
+            cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), 0,
+                         "whole message rejected after truncations: %s", err);
+            free(msg);
+        }
+    }
+    codec_destroy(c);
+}
+
+Test(codec, decode_rejects_trailing_bytes)
+{
+    codec *c = codec_new(err, sizeof err);
+    roster_change got;
+    size_t len;
+    unsigned char *msg, *longer;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    msg = encode_copy(c, &records[4], 0, &len);
+    longer = malloc(len + 1);
+    cr_assert_not_null(longer, "out of memory");
+    memcpy(longer, msg, len);
+    longer[len] = 0;
+    cr_assert_eq(codec_decode_roster(c, longer, len + 1, &got, NULL, err, sizeof err), -1,
+                 "trailing byte accepted");
+    cr_assert_not_null(strstr(err, "trailing"), "message: %s", err);
+    free(longer);
+    free(msg);
+    codec_destroy(c);
+}
+
+/* Every single-byte corruption of every body byte: decoding may succeed or fail but must
+ * not crash, and what it returns must be a well-formed record. */
+Test(codec, decode_survives_corrupted_bytes)
+{
+    codec *c = codec_new(err, sizeof err);
+    size_t rejected = 0, tried = 0;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    for (size_t i = 0; i < nrecords; i += 3) {
+        size_t len;
+        unsigned char *msg = encode_copy(c, &records[i], 0, &len);
+        for (size_t pos = 5; pos < len; pos++) {
+            unsigned char orig = msg[pos];
+            for (int b = 0; b < 256; b++) {
+                roster_change got;
+                if (b == orig)
+                    continue;
+                msg[pos] = (unsigned char)b;
+                tried++;
+                if (codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err) != 0) {
+                    rejected++;
+                    cr_assert_gt(strlen(err), 0, "empty error message");
+                    continue;
+                }
+                cr_assert_lt(strnlen(got.full_name, sizeof got.full_name), sizeof got.full_name,
+                             "unterminated full_name");
+                cr_assert_lt(strnlen(got.nik, sizeof got.nik), sizeof got.nik, "unterminated nik");
+                cr_assert(got.change >= 0 && got.change < CHANGE__COUNT, "change %d", got.change);
+                cr_assert(got.role >= ROLE_NONE && got.role < ROLE__COUNT, "role %d", got.role);
+                cr_assert(got.institution >= INST_NONE && got.institution < INST__COUNT,
+                          "institution %d", got.institution);
+                cr_assert(got.gender == 0 || got.gender == 'L' || got.gender == 'P',
+                          "gender %d", got.gender);
+                cr_assert_eq(got.programs & ~7u, 0u, "programs 0x%x", got.programs);
+            }
+            msg[pos] = orig;
+        }
+        free(msg);
+    }
+    cr_assert_gt(rejected, 0, "no corruption detected out of %zu", tried);
+    codec_destroy(c);
+}
+
+Test(codec, decode_does_not_accumulate_between_messages)
+{
+    codec *c = codec_new(err, sizeof err);
+    roster_change a = {0}, b = {0}, got;
+    size_t la, lb;
+    unsigned char *ma, *mb;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    for (size_t i = 0; i < nrecords; i++) {
+        if (records[i].programs == (PROG_JKK | PROG_JKM | PROG_JHT))
+            a = records[i];
+        if (records[i].programs == PROG_JHT)
+            b = records[i];
+    }
+    cr_assert(a.programs && b.programs, "data needs JKK;JKM;JHT and JHT records");
+    ma = encode_copy(c, &a, 0, &la);
+    mb = encode_copy(c, &b, 0, &lb);
+    cr_assert_eq(codec_decode_roster(c, ma, la, &got, NULL, err, sizeof err), 0, "decode: %s", err);
+    cr_assert_eq(codec_decode_roster(c, mb, lb, &got, NULL, err, sizeof err), 0, "decode: %s", err);
+    cr_assert_eq(got.programs, (unsigned)PROG_JHT, "programs 0x%x after reuse", got.programs);
+    cr_assert_str_eq(got.full_name, b.full_name, "full_name '%s' leaked from first message",
+                     got.full_name);
+    free(ma);
+    free(mb);
+    codec_destroy(c);
+}
+
+/* Read the body of msg with avro-c and return the symbol name of an enum field. */
+static const char *written_symbol(const unsigned char *msg, size_t len, const char *field)
+{
+    static char name[64];
+    avro_schema_t s = catalog_schema((int)be32(msg + 1), err, sizeof err);
+    avro_value_iface_t *iface = avro_generic_class_from_schema(s);
+    avro_reader_t r = avro_reader_memory((const char *)msg + 5, (int64_t)(len - 5));
+    avro_value_t v, f, br, *e = &f;
+    int sym;
+
+    cr_assert_not_null(iface, "class: %s", avro_strerror());
+    cr_assert_eq(avro_generic_value_new(iface, &v), 0, "value: %s", avro_strerror());
+    cr_assert_eq(avro_value_read(r, &v), 0, "read: %s", avro_strerror());
+    cr_assert_eq(avro_value_get_by_name(&v, field, &f, NULL), 0, "no field %s", field);
+    if (avro_value_get_type(&f) == AVRO_UNION) {
+        cr_assert_eq(avro_value_get_current_branch(&f, &br), 0, "branch of %s", field);
+        e = &br;
+    }
+    cr_assert_eq(avro_value_get_enum(e, &sym), 0, "enum of %s", field);
+    snprintf(name, sizeof name, "%s", avro_schema_enum_get(avro_value_get_schema(e), sym));
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+    avro_reader_free(r);
+    return name;
+}
+
+Test(codec, enums_and_fields_map_by_name)
+{
+    codec *c;
+
+    load_records();
+    add_reordered(NULL, NULL);
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    for (size_t i = 0; i < nrecords; i++) {
+        size_t len;
+        unsigned char *msg = encode_copy(c, &records[i], REORDERED_ID, &len);
+        roster_change got;
+
+        cr_assert_str_eq(written_symbol(msg, len, "change"), roster_change_name(records[i].change),
+                         "record %zu: change written by ordinal", i + 1);
+        if (records[i].fields & RF_ROLE)
+            cr_assert_str_eq(written_symbol(msg, len, "role"), roster_role_name(records[i].role),
+                             "record %zu: role written by ordinal", i + 1);
+        if (records[i].fields & RF_INSTITUTION)
+            cr_assert_str_eq(written_symbol(msg, len, "institution"),
+                             roster_institution_name(records[i].institution),
+                             "record %zu: institution written by ordinal", i + 1);
+        cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), 0,
+                     "record %zu: decode: %s", i + 1, err);
+        assert_same(&records[i], &got, "reordered schema");
+        free(msg);
+    }
+    codec_destroy(c);
+}
+
+Test(codec, unknown_symbol_is_an_error)
+{
+    codec *c;
+    size_t len;
+    unsigned char *msg;
+    roster_change got;
+    avro_value_iface_t *iface;
+    avro_value_t v, f, br;
+    avro_reader_t r;
+    avro_writer_t w;
+
+    load_records();
+    add_reordered(NULL, NULL);
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    cr_assert(records[0].fields & RF_ROLE, "record 1 needs a role");
+    msg = encode_copy(c, &records[0], REORDERED_ID, &len);
+    /* Rewrite role as FUTURE_ROLE (a symbol this program does not know). */
+    iface = avro_generic_class_from_schema(catalog_schema(REORDERED_ID, err, sizeof err));
+    cr_assert_eq(avro_generic_value_new(iface, &v), 0, "value: %s", avro_strerror());
+    r = avro_reader_memory((const char *)msg + 5, (int64_t)(len - 5));
+    cr_assert_eq(avro_value_read(r, &v), 0, "read: %s", avro_strerror());
+    cr_assert_eq(avro_value_get_by_name(&v, "role", &f, NULL), 0, "no role");
+    cr_assert_eq(avro_value_get_current_branch(&f, &br), 0, "no role branch");
+    cr_assert_eq(avro_value_set_enum(&br, avro_schema_enum_get_by_name(avro_value_get_schema(&br),
+                                                                        "FUTURE_ROLE")), 0,
+                 "set_enum");
+    w = avro_writer_memory((const char *)msg + 5, (int64_t)(len - 5));
+    cr_assert_eq(avro_value_write(w, &v), 0, "write: %s", avro_strerror());
+    cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), -1,
+                 "unknown role symbol accepted");
+    cr_assert_not_null(strstr(err, "FUTURE_ROLE"), "message should name the symbol: %s", err);
+    avro_writer_free(w);
+    avro_reader_free(r);
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+    free(msg);
+    codec_destroy(c);
+}
+
+Test(codec, missing_field_takes_reader_default)
+{
+    codec *c;
+    size_t len;
+    unsigned char *msg;
+    roster_change got;
+    int v1 = 0;
+
+    load_records();
+    for (const struct catalog_entry *e = catalog_entries; e->id != 0; e++)
+        if (strcmp(e->subject, CODEC_ROSTER_SUBJECT) == 0 && !schema_has(e->id, "phone"))
+            v1 = e->id;
+    cr_assert_gt(v1, 0, "no roster version without phone");
+    add_reordered(NULL, NULL);
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    msg = encode_copy(c, &records[0], v1, &len);
+    cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), 0,
+                 "decode: %s", err);
+    cr_assert_str_eq(got.phone, "unknown", "phone '%s', want the reader default", got.phone);
+    cr_assert(got.fields & RF_PHONE, "non-null default must set RF_PHONE");
+    free(msg);
+    codec_destroy(c);
+}
+
+Test(codec, missing_field_without_default_is_an_error)
+{
+    codec *c;
+    size_t len;
+    unsigned char *msg;
+    roster_change got;
+    int v1 = 0;
+
+    load_records();
+    for (const struct catalog_entry *e = catalog_entries; e->id != 0; e++)
+        if (strcmp(e->subject, CODEC_ROSTER_SUBJECT) == 0 && !schema_has(e->id, "phone"))
+            v1 = e->id;
+    cr_assert_gt(v1, 0, "no roster version without phone");
+    add_reordered("\"type\": [\"string\", \"null\"], \"default\": \"unknown\"", "\"type\": \"string\"");
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    msg = encode_copy(c, &records[0], v1, &len);
+    cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), -1,
+                 "missing field without default accepted");
+    cr_assert_not_null(strstr(err, "'phone'"), "message should name phone: %s", err);
+    free(msg);
+    codec_destroy(c);
+}
+
+Test(codec, destroy_accepts_null)
+{
+    codec_destroy(NULL);
+    cr_assert(1, "codec_destroy(NULL) returned");
+}
+
+Test(codec, unknown_writer_field_is_written_with_its_default)
+{
+    codec *c;
+    size_t len, size;
+    unsigned char *msg;
+    avro_value_iface_t *iface;
+    avro_value_t v, f;
+    avro_reader_t r;
+    const char *note;
+
+    load_records();
+    add_reordered(NULL, NULL);
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    msg = encode_copy(c, &records[0], REORDERED_ID, &len);
+    iface = avro_generic_class_from_schema(catalog_schema(REORDERED_ID, err, sizeof err));
+    cr_assert_eq(avro_generic_value_new(iface, &v), 0, "value: %s", avro_strerror());
+    r = avro_reader_memory((const char *)msg + 5, (int64_t)(len - 5));
+    cr_assert_eq(avro_value_read(r, &v), 0, "read: %s", avro_strerror());
+    cr_assert_eq(avro_value_get_by_name(&v, "note", &f, NULL), 0, "no note field");
+    cr_assert_eq(avro_value_get_string(&f, &note, &size), 0, "note not a string");
+    cr_assert_str_eq(note, "n/a", "note '%s', want the schema default", note);
+    avro_reader_free(r);
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+    free(msg);
+    codec_destroy(c);
+}
+
+Test(codec, unknown_writer_field_without_default_refuses_encoding)
+{
+    codec *c;
+    const void *out;
+    size_t len;
+
+    load_records();
+    add_reordered("\"type\": \"string\", \"default\": \"n/a\"", "\"type\": \"string\"");
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    cr_assert_eq(codec_encode_roster(c, &records[0], REORDERED_ID, &out, &len, err, sizeof err),
+                 -1, "encoded a field it cannot fill");
+    cr_assert_not_null(strstr(err, "'note'"), "message should name note: %s", err);
+    codec_destroy(c);
+}
