@@ -1,0 +1,174 @@
+/* pg: libpq helpers shared by the consumers and tools. */
+#include "pg.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void copy_error(PGconn *pg, char *errstr, size_t n)
+{
+    const char *msg = PQerrorMessage(pg);
+    size_t len = strlen(msg);
+    while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+        len--;
+    snprintf(errstr, n, "%.*s", (int)len, msg);
+}
+
+PGconn *pg_connect(const char *conninfo, const char *application_name, char *errstr, size_t n)
+{
+    const char *keys[] = {"dbname", "application_name", "fallback_application_name", NULL};
+    const char *vals[] = {conninfo ? conninfo : "", NULL, application_name, NULL};
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+
+    if (!pg) {
+        snprintf(errstr, n, "unable to allocate a PostgreSQL connection");
+        return NULL;
+    }
+    if (PQstatus(pg) != CONNECTION_OK) {
+        copy_error(pg, errstr, n);
+        PQfinish(pg);
+        return NULL;
+    }
+    return pg;
+}
+
+int pg_exec(PGconn *pg, const char *sql, char *errstr, size_t n)
+{
+    PGresult *res = PQexec(pg, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = 0;
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        copy_error(pg, errstr, n);
+        rc = -1;
+    }
+    PQclear(res);
+    return rc;
+}
+
+PGresult *pg_query(PGconn *pg, const char *sql, int nparams, const char *const *params,
+                   char *errstr, size_t n)
+{
+    PGresult *res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        copy_error(pg, errstr, n);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+void pg_copybuf_init(pg_copybuf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void pg_copybuf_release(pg_copybuf *b)
+{
+    free(b->data);
+    pg_copybuf_init(b);
+}
+
+void pg_copybuf_reset(pg_copybuf *b)
+{
+    b->len = 0;
+    b->failed = 0;
+}
+
+static int reserve(pg_copybuf *b, size_t more)
+{
+    if (b->len + more <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 65536;
+    while (cap < b->len + more)
+        cap *= 2;
+    char *grown = realloc(b->data, cap);
+    if (!grown) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = grown;
+    b->cap = cap;
+    return 0;
+}
+
+void pg_copybuf_str(pg_copybuf *b, const char *s, int first)
+{
+    if (!s) {
+        pg_copybuf_null(b, first);
+        return;
+    }
+    size_t len = strlen(s);
+    if (reserve(b, len * 2 + 2) < 0)
+        return;
+    if (!first)
+        b->data[b->len++] = '\t';
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        switch (c) {
+        case '\\': b->data[b->len++] = '\\'; b->data[b->len++] = '\\'; break;
+        case '\t': b->data[b->len++] = '\\'; b->data[b->len++] = 't'; break;
+        case '\n': b->data[b->len++] = '\\'; b->data[b->len++] = 'n'; break;
+        case '\r': b->data[b->len++] = '\\'; b->data[b->len++] = 'r'; break;
+        default: b->data[b->len++] = c;
+        }
+    }
+}
+
+void pg_copybuf_int(pg_copybuf *b, int64_t v, int first)
+{
+    if (reserve(b, 24) < 0)
+        return;
+    if (!first)
+        b->data[b->len++] = '\t';
+    b->len += (size_t)snprintf(b->data + b->len, 22, "%" PRId64, v);
+}
+
+void pg_copybuf_null(pg_copybuf *b, int first)
+{
+    if (reserve(b, 3) < 0)
+        return;
+    if (!first)
+        b->data[b->len++] = '\t';
+    b->data[b->len++] = '\\';
+    b->data[b->len++] = 'N';
+}
+
+void pg_copybuf_end_row(pg_copybuf *b)
+{
+    if (reserve(b, 1) == 0)
+        b->data[b->len++] = '\n';
+}
+
+int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr, size_t n)
+{
+    PGresult *res;
+    int rc = 0;
+
+    if (b->failed) {
+        snprintf(errstr, n, "out of memory building COPY data");
+        return -1;
+    }
+    res = PQexec(pg, copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        copy_error(pg, errstr, n);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    if ((b->len && PQputCopyData(pg, b->data, (int)b->len) != 1) || PQputCopyEnd(pg, NULL) != 1) {
+        copy_error(pg, errstr, n);
+        rc = -1;
+    }
+    while ((res = PQgetResult(pg))) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+            copy_error(pg, errstr, n);
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    return rc;
+}

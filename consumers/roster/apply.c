@@ -1,0 +1,376 @@
+/* apply: decode, re-validate, stage with COPY and merge a batch of roster events. */
+#include "apply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "dates.h"
+#include "log.h"
+#include "pg.h"
+#include "roster.h"
+#include "validate.h"
+
+struct roster_apply {
+    codec *codec;
+    roster_change *recs;   /* decoded records, by batch index */
+    int *round;            /* 0 = rejected before staging, else 1.. */
+    int cap;
+    int *slots;            /* NIK hash table: batch index + 1, 0 = empty */
+    int nslots;
+    pg_copybuf copy;
+};
+
+static const char create_staging[] =
+    "CREATE TEMP TABLE IF NOT EXISTS stg_roster ("
+    " seq int PRIMARY KEY, round int NOT NULL, partition int NOT NULL,"
+    " kafka_offset bigint NOT NULL, event_id uuid NOT NULL, source text NOT NULL,"
+    " event_time timestamptz NOT NULL, change text NOT NULL, nik char(16) NOT NULL,"
+    " full_name text, birth_date date, gender char(1), institution text, role text,"
+    " region_code text, tps smallint, term_start date, term_end date, effective_date date,"
+    " monthly_wage bigint, programs text[], agreement_id text, kpj char(11), phone text,"
+    " reject text) ON COMMIT DELETE ROWS";
+
+static const char copy_staging[] =
+    "COPY stg_roster (seq, round, partition, kafka_offset, event_id, source, event_time, change,"
+    " nik, full_name, birth_date, gender, institution, role, region_code, tps, term_start,"
+    " term_end, effective_date, monthly_wage, programs, agreement_id, kpj, phone) FROM STDIN";
+
+/* The merge of one round. $1 = round, $2 = topic. Order matters: duplicates first, then
+ * the rules (each rejection names the rule), then the changes, then the record of events. */
+static const char *const merge_round[] = {
+    /* An event already decided (applied or rejected) is a re-delivery: nothing to do. */
+    "UPDATE stg_roster s SET reject = 'DUP' FROM applied_events a"
+    " WHERE s.round = $1 AND a.event_id = s.event_id",
+
+    "UPDATE stg_roster s SET reject = x.reason FROM ("
+    " SELECT s.seq, CASE"
+    "  WHEN s.change <> 'ENROLL' AND w.nik IS NULL THEN"
+    "   'unknown_worker: ' || s.change || ' of a NIK that was never enrolled'"
+    "  WHEN w.deceased_on IS NOT NULL"
+    "    AND coalesce(s.effective_date, s.term_start) > w.deceased_on THEN"
+    "   'worker_deceased: the worker died on ' || w.deceased_on"
+    "  WHEN NOT EXISTS (SELECT 1 FROM data_center_provinces d WHERE d.source = s.source"
+    "    AND d.province = CASE WHEN s.change = 'ENROLL' THEN left(s.region_code, 2)::smallint"
+    "                          ELSE w.province END) THEN"
+    "   'source_not_authorised: data center ' || s.source || ' does not serve province '"
+    "   || CASE WHEN s.change = 'ENROLL' THEN left(s.region_code, 2) ELSE w.province::text END"
+    "  WHEN s.change = 'ENROLL' AND a.agreement_id IS NULL THEN"
+    "   'unknown_agreement: agreement ' || s.agreement_id || ' is not loaded'"
+    "  WHEN s.change = 'ENROLL' AND a.institution NOT IN (s.institution, 'PEMDA') THEN"
+    "   'agreement_institution: agreement ' || a.agreement_id || ' is for ' || a.institution"
+    "   || ', the worker serves ' || s.institution"
+    "  WHEN s.change = 'ENROLL' AND NOT starts_with(s.region_code, a.region_scope) THEN"
+    "   'outside_agreement_region: region ' || s.region_code || ' is outside agreement '"
+    "   || a.agreement_id || ' (' || a.region_scope || ')'"
+    "  WHEN s.change = 'ENROLL' AND (s.term_start < a.period_start OR s.term_end > a.period_end) THEN"
+    "   'outside_agreement_period: term ' || s.term_start || '..' || s.term_end"
+    "   || ' is outside agreement ' || a.agreement_id || ' (' || a.period_start || '..'"
+    "   || a.period_end || ')'"
+    "  WHEN s.change = 'ENROLL' AND NOT (s.programs <@ a.programs) THEN"
+    "   'program_not_in_agreement: agreement ' || a.agreement_id || ' covers '"
+    "   || array_to_string(a.programs, ';')"
+    "  WHEN s.change = 'ENROLL' AND EXISTS (SELECT 1 FROM coverages c WHERE c.nik = s.nik"
+    "    AND c.program = ANY (s.programs) AND c.status <> 'CANCELLED'"
+    "    AND c.valid_from <= s.term_end AND c.valid_to >= s.term_start) THEN"
+    "   'overlapping_term: the worker already holds an overlapping term of the same program'"
+    "  WHEN s.change = 'TERMINATE' AND NOT EXISTS (SELECT 1 FROM coverages c WHERE c.nik = s.nik"
+    "    AND c.status = 'ACTIVE' AND c.valid_to >= s.effective_date) THEN"
+    "   'no_active_coverage: nothing active on or after ' || s.effective_date"
+    "  WHEN s.change = 'UPDATE' AND s.term_end < s.effective_date THEN"
+    "   'term_end_before_effective_date: term_end ' || s.term_end || ' is before '"
+    "   || s.effective_date"
+    "  WHEN s.change = 'UPDATE' AND (s.monthly_wage IS NOT NULL OR s.term_end IS NOT NULL)"
+    "    AND NOT EXISTS (SELECT 1 FROM coverages c WHERE c.nik = s.nik AND c.status = 'ACTIVE'"
+    "    AND s.effective_date BETWEEN c.valid_from AND c.valid_to) THEN"
+    "   'no_active_coverage: no term is active on ' || s.effective_date"
+    "  WHEN s.change = 'UPDATE' AND s.term_end IS NOT NULL AND EXISTS ("
+    "    SELECT 1 FROM coverages t JOIN coverages o ON o.nik = t.nik AND o.program = t.program"
+    "     AND o.coverage_id <> t.coverage_id AND o.status <> 'CANCELLED'"
+    "    WHERE t.nik = s.nik AND t.status = 'ACTIVE'"
+    "     AND s.effective_date BETWEEN t.valid_from AND t.valid_to"
+    "     AND o.valid_from <= s.term_end AND o.valid_to >= t.valid_from) THEN"
+    "   'overlapping_term: the new term_end overlaps another term of the same program'"
+    " END AS reason"
+    " FROM stg_roster s LEFT JOIN workers w ON w.nik = s.nik"
+    " LEFT JOIN agreements a ON a.agreement_id = s.agreement_id"
+    " WHERE s.round = $1 AND s.reject IS NULL) x"
+    " WHERE s.seq = x.seq AND x.reason IS NOT NULL",
+
+    "INSERT INTO workers AS w (nik, full_name, birth_date, gender, kpj, phone, province,"
+    " created_event, updated_event)"
+    " SELECT nik, full_name, birth_date, gender, kpj, phone, left(region_code, 2)::smallint,"
+    "  event_id, event_id FROM stg_roster"
+    " WHERE round = $1 AND reject IS NULL AND change = 'ENROLL'"
+    " ON CONFLICT (nik) DO UPDATE SET full_name = EXCLUDED.full_name,"
+    "  birth_date = EXCLUDED.birth_date, gender = EXCLUDED.gender,"
+    "  kpj = coalesce(EXCLUDED.kpj, w.kpj), phone = coalesce(EXCLUDED.phone, w.phone),"
+    "  province = EXCLUDED.province, updated_event = EXCLUDED.updated_event, updated_at = now()",
+
+    "INSERT INTO coverages (nik, program, institution, role, region_code, tps, agreement_id,"
+    " monthly_wage, valid_from, valid_to, status, enroll_event, last_event)"
+    " SELECT s.nik, p.program, s.institution, s.role, s.region_code, s.tps, s.agreement_id,"
+    "  s.monthly_wage, s.term_start, s.term_end, 'ACTIVE', s.event_id, s.event_id"
+    " FROM stg_roster s CROSS JOIN LATERAL unnest(s.programs) AS p(program)"
+    " WHERE s.round = $1 AND s.reject IS NULL AND s.change = 'ENROLL'",
+
+    "UPDATE workers w SET full_name = coalesce(s.full_name, w.full_name),"
+    " birth_date = coalesce(s.birth_date, w.birth_date), gender = coalesce(s.gender, w.gender),"
+    " kpj = coalesce(s.kpj, w.kpj), phone = coalesce(s.phone, w.phone),"
+    " updated_event = s.event_id, updated_at = now()"
+    " FROM stg_roster s WHERE s.round = $1 AND s.reject IS NULL AND s.change = 'UPDATE'"
+    " AND w.nik = s.nik",
+
+    "UPDATE coverages c SET monthly_wage = coalesce(s.monthly_wage, c.monthly_wage),"
+    " valid_to = coalesce(s.term_end, c.valid_to), last_event = s.event_id, updated_at = now()"
+    " FROM stg_roster s WHERE s.round = $1 AND s.reject IS NULL AND s.change = 'UPDATE'"
+    " AND (s.monthly_wage IS NOT NULL OR s.term_end IS NOT NULL)"
+    " AND c.nik = s.nik AND c.status = 'ACTIVE'"
+    " AND s.effective_date BETWEEN c.valid_from AND c.valid_to",
+
+    "UPDATE coverages c SET"
+    " status = CASE WHEN c.valid_from > s.effective_date THEN 'CANCELLED' ELSE 'TERMINATED' END,"
+    " valid_to = CASE WHEN c.valid_from > s.effective_date THEN c.valid_to"
+    "                 ELSE s.effective_date END,"
+    " last_event = s.event_id, updated_at = now()"
+    " FROM stg_roster s WHERE s.round = $1 AND s.reject IS NULL AND s.change = 'TERMINATE'"
+    " AND c.nik = s.nik AND c.status = 'ACTIVE' AND c.valid_to >= s.effective_date",
+
+    "INSERT INTO applied_events (event_id, topic, partition, kafka_offset, outcome)"
+    " SELECT event_id, $2, partition, kafka_offset,"
+    "  CASE WHEN reject IS NULL THEN 'APPLIED' ELSE 'REJECTED' END"
+    " FROM stg_roster WHERE round = $1 AND (reject IS NULL OR reject <> 'DUP')"
+    " ON CONFLICT (event_id) DO NOTHING",
+};
+
+static void quiet_notices(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+roster_apply *roster_apply_new(char *errstr, size_t n)
+{
+    roster_apply *ra = calloc(1, sizeof *ra);
+    if (!ra) {
+        snprintf(errstr, n, "out of memory");
+        return NULL;
+    }
+    if (!(ra->codec = codec_new(errstr, n))) {
+        free(ra);
+        return NULL;
+    }
+    pg_copybuf_init(&ra->copy);
+    return ra;
+}
+
+void roster_apply_destroy(roster_apply *ra)
+{
+    if (!ra)
+        return;
+    codec_destroy(ra->codec);
+    free(ra->recs);
+    free(ra->round);
+    free(ra->slots);
+    pg_copybuf_release(&ra->copy);
+    free(ra);
+}
+
+static int reserve(roster_apply *ra, int count, char *errstr, size_t n)
+{
+    if (count > ra->cap) {
+        roster_change *recs = realloc(ra->recs, (size_t)count * sizeof *recs);
+        if (recs)
+            ra->recs = recs;
+        int *round = realloc(ra->round, (size_t)count * sizeof *round);
+        if (round)
+            ra->round = round;
+        if (!recs || !round) {
+            snprintf(errstr, n, "out of memory");
+            return -1;
+        }
+        ra->cap = count;
+    }
+    int want = 16;
+    while (want < count * 2)
+        want *= 2;
+    if (want > ra->nslots) {
+        free(ra->slots);
+        if (!(ra->slots = malloc((size_t)want * sizeof *ra->slots))) {
+            ra->nslots = 0;
+            snprintf(errstr, n, "out of memory");
+            return -1;
+        }
+        ra->nslots = want;
+    }
+    memset(ra->slots, 0, (size_t)ra->nslots * sizeof *ra->slots);
+    return 0;
+}
+
+/* The k-th event of a NIK in this batch gets round k. */
+static int assign_round(roster_apply *ra, int idx)
+{
+    const char *nik = ra->recs[idx].nik;
+    unsigned h = 2166136261u;
+    for (const char *p = nik; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    for (unsigned i = h & (unsigned)(ra->nslots - 1);; i = (i + 1) & (unsigned)(ra->nslots - 1)) {
+        int slot = ra->slots[i];
+        if (slot == 0) {
+            ra->slots[i] = idx + 1;
+            return 1;
+        }
+        if (strcmp(ra->recs[slot - 1].nik, nik) == 0) {
+            int r = ra->round[slot - 1] + 1;
+            ra->slots[i] = idx + 1;   /* the latest event of this NIK carries the count */
+            return r;
+        }
+    }
+}
+
+static void copy_date(pg_copybuf *b, int32_t d)
+{
+    char buf[16];
+    if (d == DATE_NONE)
+        pg_copybuf_null(b, 0);
+    else
+        pg_copybuf_str(b, dates_format(d, buf, sizeof buf), 0);
+}
+
+static void copy_opt(pg_copybuf *b, const char *s)
+{
+    pg_copybuf_str(b, s && *s ? s : NULL, 0);
+}
+
+static void stage_record(pg_copybuf *b, int idx, int round, const consumer_msg *m,
+                         const roster_change *rc)
+{
+    char ts[40], gender[2] = {rc->gender, 0}, programs[24];
+    unsigned prog = rc->programs ? rc->programs : PROG_DEFAULT;
+
+    pg_copybuf_int(b, idx, 1);
+    pg_copybuf_int(b, round, 0);
+    pg_copybuf_int(b, m->partition, 0);
+    pg_copybuf_int(b, m->offset, 0);
+    pg_copybuf_str(b, rc->event_id, 0);
+    pg_copybuf_str(b, rc->source, 0);
+    pg_copybuf_str(b, dates_format_timestamp(rc->event_time_us, ts, sizeof ts), 0);
+    pg_copybuf_str(b, roster_change_name(rc->change), 0);
+    pg_copybuf_str(b, rc->nik, 0);
+    copy_opt(b, rc->full_name);
+    copy_date(b, rc->birth_date);
+    copy_opt(b, rc->gender ? gender : NULL);
+    copy_opt(b, roster_institution_name(rc->institution));
+    copy_opt(b, roster_role_name(rc->role));
+    copy_opt(b, rc->region_code);
+    if (rc->tps > 0)
+        pg_copybuf_int(b, rc->tps, 0);
+    else
+        pg_copybuf_null(b, 0);
+    copy_date(b, rc->term_start);
+    copy_date(b, rc->term_end);
+    copy_date(b, rc->change == CHANGE_ENROLL && rc->effective_date == DATE_NONE
+                     ? rc->term_start : rc->effective_date);
+    if (rc->monthly_wage != MONEY_NONE)
+        pg_copybuf_int(b, rc->monthly_wage, 0);
+    else
+        pg_copybuf_null(b, 0);
+    if (rc->change == CHANGE_ENROLL) {
+        char arr[32];
+        roster_programs_format(prog, programs, sizeof programs);
+        for (char *p = programs; *p; p++)
+            if (*p == ';')
+                *p = ',';
+        snprintf(arr, sizeof arr, "{%s}", programs);
+        pg_copybuf_str(b, arr, 0);
+    } else {
+        pg_copybuf_null(b, 0);
+    }
+    copy_opt(b, rc->agreement_id);
+    copy_opt(b, rc->kpj);
+    copy_opt(b, rc->phone);
+    pg_copybuf_end_row(b);
+}
+
+/* Decode and re-validate; stage the good ones. Returns the highest round, or -1. */
+static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_rejects *rej,
+                        char *errstr, size_t n)
+{
+    int32_t today = dates_today_utc();
+    int max_round = 0;
+
+    if (reserve(ra, batch->count, errstr, n) < 0)
+        return -1;
+    pg_copybuf_reset(&ra->copy);
+    for (int i = 0; i < batch->count; i++) {
+        const consumer_msg *m = &batch->msgs[i];
+        roster_change *rc = &ra->recs[i];
+        validate_report report;
+        char msg[512];
+
+        ra->round[i] = 0;
+        if (codec_decode_roster(ra->codec, m->value, m->value_len, rc, NULL, msg, sizeof msg) < 0) {
+            consumer_reject(rej, i, "decode", NULL, NULL, "offset %lld: %s",
+                            (long long)m->offset, msg);
+            continue;
+        }
+        if (validate_roster_change(rc, today, &report) > 0) {
+            size_t used = 0;
+            msg[0] = '\0';
+            for (int k = 0; k < report.count && used < sizeof msg; k++) {
+                if (report.items[k].warning)
+                    continue;
+                used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s: %s",
+                                         used ? "; " : "", report.items[k].field,
+                                         report.items[k].rule);
+            }
+            consumer_reject(rej, i, "validation", rc->event_id, rc->nik, "%s", msg);
+            continue;
+        }
+        ra->round[i] = assign_round(ra, i);
+        if (ra->round[i] > max_round)
+            max_round = ra->round[i];
+        stage_record(&ra->copy, i, ra->round[i], m, rc);
+    }
+    return max_round;
+}
+
+int roster_apply_batch(void *opaque, PGconn *pg, const consumer_batch *batch,
+                       consumer_rejects *rej, char *errstr, size_t n)
+{
+    roster_apply *ra = opaque;
+    PGresult *res;
+    int max_round;
+
+    if ((max_round = decode_batch(ra, batch, rej, errstr, n)) < 0)
+        return -1;
+    if (max_round == 0)
+        return 0;
+    PQsetNoticeProcessor(pg, quiet_notices, NULL);
+    if (pg_exec(pg, create_staging, errstr, n) < 0 || pg_copy(pg, copy_staging, &ra->copy, errstr, n) < 0)
+        return -1;
+    for (int r = 1; r <= max_round; r++) {
+        char round[16];
+        const char *params[2] = {round, batch->topic};
+        snprintf(round, sizeof round, "%d", r);
+        for (size_t k = 0; k < sizeof merge_round / sizeof *merge_round; k++) {
+            int np = strstr(merge_round[k], "$2") ? 2 : 1;
+            if (!(res = pg_query(pg, merge_round[k], np, params, errstr, n)))
+                return -1;
+            PQclear(res);
+        }
+    }
+    if (!(res = pg_query(pg,
+                         "SELECT seq, reject FROM stg_roster"
+                         " WHERE reject IS NOT NULL AND reject <> 'DUP' ORDER BY seq",
+                         0, NULL, errstr, n)))
+        return -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        int idx = atoi(PQgetvalue(res, r, 0));
+        consumer_reject(rej, idx, "rule", ra->recs[idx].event_id, ra->recs[idx].nik, "%s",
+                        PQgetvalue(res, r, 1));
+    }
+    PQclear(res);
+    return 0;
+}

@@ -1,0 +1,24 @@
+/* apply: turns a batch of RosterChange events into one set-based PostgreSQL merge.
+ *
+ * Each event is decoded and re-validated (a producer is not trusted), staged with COPY, and
+ * merged in "rounds": round k holds the k-th event of each NIK in the batch, so a round has
+ * at most one event per worker and set-based statements keep each worker's order. */
+#ifndef APPLY_H
+#define APPLY_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+
+#include "consumer.h"
+
+typedef struct roster_apply roster_apply;
+
+/* NULL + errstr on failure. One per consumer thread. */
+roster_apply *roster_apply_new(char *errstr, size_t errstr_size);
+void roster_apply_destroy(roster_apply *ra);
+
+/* A consumer_apply_fn; opaque is the roster_apply. */
+int roster_apply_batch(void *opaque, PGconn *pg, const consumer_batch *batch,
+                       consumer_rejects *rej, char *errstr, size_t errstr_size);
+
+#endif
