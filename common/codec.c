@@ -1,4 +1,5 @@
-/* codec: RosterChange <-> Confluent-framed Avro, with per-schema-id caches. */
+/* codec: RosterChange, Incident and ClaimEvent records <-> Confluent-framed Avro, with
+ * per-schema-id caches. One table of fields per C record type drives every direction. */
 #include "codec.h"
 
 #include <errno.h>
@@ -22,48 +23,140 @@
 #define MAX_DEPTH 32
 
 typedef enum {
-    FK_STRING, FK_GENDER, FK_INT, FK_DATE, FK_LONG, FK_TIMESTAMP,
-    FK_CHANGE, FK_INSTITUTION, FK_ROLE, FK_PROGRAMS
+    FK_STRING, FK_CHAR, FK_INT, FK_DATE, FK_LONG, FK_TIMESTAMP, FK_BOOL, FK_ENUM, FK_ENUM_SET
 } field_kind;
 
-/* A RosterChange field the C record carries; rf == 0 marks a field every record has. */
+/* One field the C record carries. Enums are stored as int, an enum set as unsigned bits
+ * (1 << value). An optional field (bit != 0) is present when its bit is set in the
+ * record's presence word and its value is not the kind's "none" marker: FK_CHAR 0,
+ * FK_INT 0, FK_DATE DATE_NONE, FK_LONG / FK_TIMESTAMP INT64_MIN, FK_ENUM < 0, FK_ENUM_SET 0. */
 struct field_def {
     const char *name;
     field_kind kind;
-    unsigned rf;
+    unsigned bit;
     size_t off;
     size_t size;
+    const char *(*sym)(int);  /* FK_ENUM, FK_ENUM_SET: name of our value i, NULL out of range */
+    int nsym;                 /* count of our values */
+    const char *chars;        /* FK_CHAR: the characters allowed */
 };
 
-#define F(name, kind, rf) {#name, kind, rf, offsetof(roster_change, name), \
-                           sizeof(((roster_change *)0)->name)}
-static const struct field_def fields[] = {
-    F(event_id, FK_STRING, 0),
-    F(source, FK_STRING, 0),
-    {"event_time", FK_TIMESTAMP, 0, offsetof(roster_change, event_time_us), sizeof(int64_t)},
-    F(change, FK_CHANGE, 0),
-    F(nik, FK_STRING, 0),
-    F(full_name, FK_STRING, RF_FULL_NAME),
-    F(birth_date, FK_DATE, RF_BIRTH_DATE),
-    F(gender, FK_GENDER, RF_GENDER),
-    F(institution, FK_INSTITUTION, RF_INSTITUTION),
-    F(role, FK_ROLE, RF_ROLE),
-    F(region_code, FK_STRING, RF_REGION),
-    F(tps, FK_INT, RF_TPS),
-    F(term_start, FK_DATE, RF_TERM_START),
-    F(term_end, FK_DATE, RF_TERM_END),
-    F(effective_date, FK_DATE, RF_EFFECTIVE),
-    F(monthly_wage, FK_LONG, RF_WAGE),
-    F(programs, FK_PROGRAMS, RF_PROGRAMS),
-    F(agreement_id, FK_STRING, RF_AGREEMENT),
-    F(kpj, FK_STRING, RF_KPJ),
-    F(phone, FK_STRING, RF_PHONE),
+/* One C record type and the catalog subject of its schemas. */
+struct record_type {
+    const char *subject;
+    const struct field_def *fields;
+    size_t nfields;
+    size_t size;
+    size_t bits_off;          /* of the unsigned presence word */
+    void (*init)(void *rec);
 };
-#undef F
-#define NFIELDS (sizeof fields / sizeof fields[0])
 
-static const char *const program_symbols[] = {"JKK", "JKM", "JHT"};
-static const unsigned program_bits[] = {PROG_JKK, PROG_JKM, PROG_JHT};
+_Static_assert(sizeof(roster_role) == sizeof(int) && sizeof(incident_type) == sizeof(int) &&
+               sizeof(claim_status) == sizeof(int), "enum fields are stored as int");
+
+static const char *sym_change(int i) { return roster_change_name((roster_change_kind)i); }
+static const char *sym_institution(int i) { return roster_institution_name((roster_institution)i); }
+static const char *sym_role(int i) { return roster_role_name((roster_role)i); }
+static const char *sym_program_bit(int i)
+{
+    static const char *const names[] = {"JKK", "JKM", "JHT"};
+    return i >= 0 && i < 3 ? names[i] : NULL;
+}
+static const char *sym_incident_type(int i) { return incident_type_name((incident_type)i); }
+static const char *sym_circumstance(int i) { return incident_circumstance_name((incident_circumstance)i); }
+static const char *sym_cause(int i) { return incident_cause_name((incident_cause)i); }
+static const char *sym_severity(int i) { return incident_severity_name((incident_severity)i); }
+static const char *sym_reporter(int i) { return incident_reporter_name((incident_reporter)i); }
+static const char *sym_claim_program(int i) { return claim_program_name((claim_program)i); }
+static const char *sym_benefit(int i) { return claim_benefit_name((claim_benefit)i); }
+static const char *sym_status(int i) { return claim_status_name((claim_status)i); }
+static const char *sym_kind(int i) { return claim_event_kind_name((claim_event_kind)i); }
+
+#define MEMBER_SIZE(type, m) sizeof(((type *)0)->m)
+#define FIELD(type, avro, member, kind, bit) {avro, kind, bit, offsetof(type, member), MEMBER_SIZE(type, member), NULL, 0, NULL}
+#define ENUMF(type, avro, member, bit, fn, n) {avro, FK_ENUM, bit, offsetof(type, member), sizeof(int), fn, n, NULL}
+
+static const struct field_def roster_fields[] = {
+    FIELD(roster_change, "event_id", event_id, FK_STRING, 0),
+    FIELD(roster_change, "source", source, FK_STRING, 0),
+    FIELD(roster_change, "event_time", event_time_us, FK_TIMESTAMP, 0),
+    ENUMF(roster_change, "change", change, 0, sym_change, CHANGE__COUNT),
+    FIELD(roster_change, "nik", nik, FK_STRING, 0),
+    FIELD(roster_change, "full_name", full_name, FK_STRING, RF_FULL_NAME),
+    FIELD(roster_change, "birth_date", birth_date, FK_DATE, RF_BIRTH_DATE),
+    {"gender", FK_CHAR, RF_GENDER, offsetof(roster_change, gender), 1, NULL, 0, "LP"},
+    ENUMF(roster_change, "institution", institution, RF_INSTITUTION, sym_institution, INST__COUNT),
+    ENUMF(roster_change, "role", role, RF_ROLE, sym_role, ROLE__COUNT),
+    FIELD(roster_change, "region_code", region_code, FK_STRING, RF_REGION),
+    FIELD(roster_change, "tps", tps, FK_INT, RF_TPS),
+    FIELD(roster_change, "term_start", term_start, FK_DATE, RF_TERM_START),
+    FIELD(roster_change, "term_end", term_end, FK_DATE, RF_TERM_END),
+    FIELD(roster_change, "effective_date", effective_date, FK_DATE, RF_EFFECTIVE),
+    FIELD(roster_change, "monthly_wage", monthly_wage, FK_LONG, RF_WAGE),
+    {"programs", FK_ENUM_SET, RF_PROGRAMS, offsetof(roster_change, programs), sizeof(unsigned),
+     sym_program_bit, 3, NULL},
+    FIELD(roster_change, "agreement_id", agreement_id, FK_STRING, RF_AGREEMENT),
+    FIELD(roster_change, "kpj", kpj, FK_STRING, RF_KPJ),
+    FIELD(roster_change, "phone", phone, FK_STRING, RF_PHONE),
+};
+
+static const struct field_def incident_fields[] = {
+    FIELD(incident, "event_id", event_id, FK_STRING, 0),
+    FIELD(incident, "source", source, FK_STRING, 0),
+    FIELD(incident, "event_time", event_time_us, FK_TIMESTAMP, 0),
+    FIELD(incident, "report_id", report_id, FK_STRING, IF_REPORT_ID),
+    FIELD(incident, "nik", nik, FK_STRING, 0),
+    ENUMF(incident, "type", type, 0, sym_incident_type, INCIDENT_TYPE__COUNT),
+    FIELD(incident, "occurred_at", occurred_at_us, FK_TIMESTAMP, 0),
+    FIELD(incident, "reported_at", reported_at_us, FK_TIMESTAMP, IF_REPORTED_AT),
+    FIELD(incident, "region_code", region_code, FK_STRING, 0),
+    ENUMF(incident, "circumstance", circumstance, 0, sym_circumstance, CIRCUMSTANCE__COUNT),
+    ENUMF(incident, "cause", cause, IF_CAUSE, sym_cause, CAUSE__COUNT),
+    ENUMF(incident, "severity", severity, IF_SEVERITY, sym_severity, SEVERITY__COUNT),
+    FIELD(incident, "description", description, FK_STRING, IF_DESCRIPTION),
+    ENUMF(incident, "reporter_institution", reporter_institution, 0, sym_reporter, REPORTER__COUNT),
+    FIELD(incident, "reporter_name", reporter_name, FK_STRING, IF_REPORTER_NAME),
+    FIELD(incident, "reporter_phone", reporter_phone, FK_STRING, IF_REPORTER_PHONE),
+};
+
+static const struct field_def claim_fields[] = {
+    FIELD(claim_event, "event_id", event_id, FK_STRING, 0),
+    FIELD(claim_event, "claim_id", claim_id, FK_STRING, 0),
+    FIELD(claim_event, "incident_id", incident_id, FK_STRING, 0),
+    FIELD(claim_event, "nik", nik, FK_STRING, 0),
+    ENUMF(claim_event, "program", program, 0, sym_claim_program, CLAIM_PROGRAM__COUNT),
+    ENUMF(claim_event, "benefit", benefit, 0, sym_benefit, BENEFIT__COUNT),
+    ENUMF(claim_event, "from_status", from_status, CF_FROM_STATUS, sym_status, CLAIM_STATUS__COUNT),
+    ENUMF(claim_event, "to_status", to_status, 0, sym_status, CLAIM_STATUS__COUNT),
+    ENUMF(claim_event, "kind", kind, 0, sym_kind, CLAIM_EVENT_KIND__COUNT),
+    FIELD(claim_event, "amount_idr", amount_idr, FK_LONG, CF_AMOUNT),
+    FIELD(claim_event, "benefit_table_version", benefit_table_version, FK_STRING, CF_TABLE_VERSION),
+    FIELD(claim_event, "reason", reason, FK_STRING, 0),
+    FIELD(claim_event, "actor", actor, FK_STRING, 0),
+    FIELD(claim_event, "payment_reference", payment_reference, FK_STRING, CF_PAYMENT_REF),
+    FIELD(claim_event, "late_report", late_report, FK_BOOL, 0),
+    FIELD(claim_event, "event_time", event_time_us, FK_TIMESTAMP, 0),
+};
+#undef FIELD
+#undef ENUMF
+
+static void init_roster(void *rec) { roster_change_init(rec); }
+static void init_incident(void *rec) { incident_init(rec); }
+static void init_claim(void *rec) { claim_event_init(rec); }
+
+enum { T_ROSTER, T_INCIDENT, T_CLAIM, NTYPES };
+static const struct record_type types[NTYPES] = {
+    {CODEC_ROSTER_SUBJECT, roster_fields, sizeof roster_fields / sizeof roster_fields[0],
+     sizeof(roster_change), offsetof(roster_change, fields), init_roster},
+    {CODEC_INCIDENT_SUBJECT, incident_fields, sizeof incident_fields / sizeof incident_fields[0],
+     sizeof(incident), offsetof(incident, fields), init_incident},
+    {CODEC_CLAIM_SUBJECT, claim_fields, sizeof claim_fields / sizeof claim_fields[0],
+     sizeof(claim_event), offsetof(claim_event, fields), init_claim},
+};
+/* Most fields of any record type (field maps are sized by it). */
+#define MAX_FIELDS 24
+/* Most values of any enum of ours. */
+#define MAX_OURS 16
 
 /* How one field of the C record sits in one writer schema. */
 struct field_map {
@@ -71,7 +164,7 @@ struct field_map {
     int null_branch;      /* union branch holding null; -1 when the field is not nullable */
     int value_branch;     /* union branch holding the value; -1 when the field is no union */
     int nsym;             /* enum (or programs item enum) symbol count */
-    int to_sym[16];       /* our enum value / program bit position -> symbol index, -1 none */
+    int to_sym[MAX_OURS]; /* our enum value / set bit position -> symbol index, -1 none */
     int from_sym[MAX_SYMBOLS]; /* symbol index -> our value / program bit, -1 unknown */
     avro_schema_t enum_schema;
 };
@@ -79,11 +172,12 @@ struct field_map {
 /* Everything cached for one writer schema id. */
 struct slot {
     int id;
+    const struct record_type *type;
     avro_schema_t schema;           /* borrowed from the catalog */
     avro_value_iface_t *iface;
     avro_value_t value;
-    struct field_map map[NFIELDS];
-    roster_change blank;            /* absent everywhere, plus reader defaults */
+    struct field_map map[MAX_FIELDS];
+    void *blank;                    /* a record absent everywhere, plus reader defaults */
     char decode_err[256];           /* set when this writer cannot be read into the latest */
     /* Writer fields the C record does not carry, written as their schema default. */
     json_t *writer_json;
@@ -95,8 +189,10 @@ struct slot {
 struct codec {
     struct slot **slots;
     size_t nslots;
-    int latest_id;
-    json_t *reader_json;            /* the latest roster schema, for field defaults */
+    struct {
+        int latest_id;
+        json_t *reader_json;        /* the latest schema of the type, for field defaults */
+    } latest[NTYPES];
     avro_writer_t writer;
     char *buf;
     size_t cap;
@@ -123,35 +219,10 @@ static avro_schema_t resolve(avro_schema_t s)
     return s;
 }
 
-/* Symbol name of our enum value i of an enum kind; NULL when out of range. */
-static const char *our_symbol(field_kind kind, int i)
+static int our_symbol_parse(const struct field_def *f, const char *name)
 {
-    switch (kind) {
-    case FK_CHANGE: return roster_change_name((roster_change_kind)i);
-    case FK_INSTITUTION: return roster_institution_name((roster_institution)i);
-    case FK_ROLE: return roster_role_name((roster_role)i);
-    case FK_PROGRAMS: return (i >= 0 && i < 3) ? program_symbols[i] : NULL;
-    default: return NULL;
-    }
-}
-
-static int our_symbol_count(field_kind kind)
-{
-    switch (kind) {
-    case FK_CHANGE: return CHANGE__COUNT;
-    case FK_INSTITUTION: return INST__COUNT;
-    case FK_ROLE: return ROLE__COUNT;
-    case FK_PROGRAMS: return 3;
-    default: return 0;
-    }
-}
-
-static int our_symbol_parse(field_kind kind, const char *name)
-{
-    int n = our_symbol_count(kind);
-
-    for (int i = 0; i < n; i++)
-        if (strcmp(our_symbol(kind, i), name) == 0)
+    for (int i = 0; i < f->nsym; i++)
+        if (strcmp(f->sym(i), name) == 0)
             return i;
     return -1;
 }
@@ -159,12 +230,40 @@ static int our_symbol_parse(field_kind kind, const char *name)
 static avro_type_t expected_type(field_kind kind)
 {
     switch (kind) {
-    case FK_STRING: case FK_GENDER: return AVRO_STRING;
+    case FK_STRING: case FK_CHAR: return AVRO_STRING;
     case FK_INT: case FK_DATE: return AVRO_INT32;
     case FK_LONG: case FK_TIMESTAMP: return AVRO_INT64;
-    case FK_PROGRAMS: return AVRO_ARRAY;
+    case FK_BOOL: return AVRO_BOOLEAN;
+    case FK_ENUM_SET: return AVRO_ARRAY;
     default: return AVRO_ENUM;
     }
+}
+
+static const char *expected_name(field_kind kind)
+{
+    switch (expected_type(kind)) {
+    case AVRO_STRING: return "string";
+    case AVRO_INT32: return "int";
+    case AVRO_INT64: return "long";
+    case AVRO_BOOLEAN: return "boolean";
+    case AVRO_ARRAY: return "array";
+    default: return "enum";
+    }
+}
+
+static unsigned presence(const struct record_type *t, const void *rec)
+{
+    unsigned bits;
+
+    memcpy(&bits, (const char *)rec + t->bits_off, sizeof bits);
+    return bits;
+}
+
+static void mark_present(const struct record_type *t, void *rec, unsigned bit)
+{
+    unsigned bits = presence(t, rec) | bit;
+
+    memcpy((char *)rec + t->bits_off, &bits, sizeof bits);
 }
 
 /* Build both directions of an enum mapping by symbol name. */
@@ -172,17 +271,20 @@ static int map_enum(struct field_map *m, const struct field_def *f, avro_schema_
                     int id, char *errstr, size_t errstr_size)
 {
     int nsym = avro_schema_enum_number_of_symbols(en);
-    int ours = our_symbol_count(f->kind);
+    int ours = f->nsym;
 
+    if (ours > MAX_OURS)
+        return fail(errstr, errstr_size, "field '%s' has %d values, more than %d", f->name, ours,
+                    MAX_OURS);
     if (nsym < 0 || nsym > MAX_SYMBOLS)
         return fail(errstr, errstr_size, "schema id %d: enum of field '%s' has %d symbols, "
                     "more than %d", id, f->name, nsym, MAX_SYMBOLS);
     m->enum_schema = en;
     m->nsym = nsym;
     for (int i = 0; i < nsym; i++)
-        m->from_sym[i] = our_symbol_parse(f->kind, avro_schema_enum_get(en, i));
+        m->from_sym[i] = our_symbol_parse(f, avro_schema_enum_get(en, i));
     for (int i = 0; i < ours; i++)
-        m->to_sym[i] = avro_schema_enum_get_by_name(en, our_symbol(f->kind, i));
+        m->to_sym[i] = avro_schema_enum_get_by_name(en, f->sym(i));
     return 0;
 }
 
@@ -217,12 +319,8 @@ static int map_field(struct field_map *m, const struct field_def *f, avro_schema
     }
     if (avro_typeof(v) != expected_type(f->kind))
         return fail(errstr, errstr_size, "schema id %d: field '%s' is %s, expected %s", id,
-                    f->name, avro_schema_type_name(v),
-                    f->kind == FK_STRING || f->kind == FK_GENDER ? "string"
-                    : expected_type(f->kind) == AVRO_ENUM ? "enum"
-                    : expected_type(f->kind) == AVRO_ARRAY ? "array"
-                    : expected_type(f->kind) == AVRO_INT32 ? "int" : "long");
-    if (f->kind == FK_PROGRAMS) {
+                    f->name, avro_schema_type_name(v), expected_name(f->kind));
+    if (f->kind == FK_ENUM_SET) {
         v = resolve(avro_schema_array_items(v));
         if (!is_avro_enum(v))
             return fail(errstr, errstr_size, "schema id %d: items of field '%s' are not an "
@@ -234,15 +332,15 @@ static int map_field(struct field_map *m, const struct field_def *f, avro_schema
 }
 
 /* Store a decoded string into the record field, checking its size. */
-static int put_string(roster_change *rc, const struct field_def *f, const char *s, size_t n,
+static int put_string(void *rec, const struct field_def *f, const char *s, size_t n,
                       char *errstr, size_t errstr_size)
 {
-    char *dst = (char *)rc + f->off;
+    char *dst = (char *)rec + f->off;
 
-    if (f->kind == FK_GENDER) {
-        if (n != 1 || (s[0] != 'L' && s[0] != 'P'))
-            return fail(errstr, errstr_size, "field 'gender' value '%.*s' is not L or P",
-                        (int)(n > 8 ? 8 : n), s);
+    if (f->kind == FK_CHAR) {
+        if (n != 1 || !s[0] || !strchr(f->chars, s[0]))
+            return fail(errstr, errstr_size, "field '%s' value '%.*s' is not one of '%s'", f->name,
+                        (int)(n > 8 ? 8 : n), s, f->chars);
         *dst = s[0];
         return 0;
     }
@@ -257,61 +355,72 @@ static int put_string(roster_change *rc, const struct field_def *f, const char *
 }
 
 /* Apply a reader-schema default (JSON) to the blank record of a writer lacking f. */
-static int apply_default(roster_change *rc, const struct field_def *f, json_t *def,
-                         char *errstr, size_t errstr_size)
+static int apply_default(const struct record_type *t, void *rec, const struct field_def *f,
+                         json_t *def, char *errstr, size_t errstr_size)
 {
-    char *p = (char *)rc + f->off;
+    char *p = (char *)rec + f->off;
 
     if (json_is_null(def))
         return 0;
     switch (f->kind) {
-    case FK_STRING: case FK_GENDER:
+    case FK_STRING: case FK_CHAR:
         if (!json_is_string(def))
             goto bad;
-        if (put_string(rc, f, json_string_value(def), json_string_length(def), errstr,
+        if (put_string(rec, f, json_string_value(def), json_string_length(def), errstr,
                        errstr_size) < 0)
             return -1;
         break;
-    case FK_INT: case FK_DATE:
+    case FK_INT: case FK_DATE: {
+        int32_t v;
         if (!json_is_integer(def) || json_integer_value(def) < INT32_MIN
             || json_integer_value(def) > INT32_MAX)
             goto bad;
-        if (f->kind == FK_INT)
-            *(int *)(void *)p = (int)json_integer_value(def);
-        else
-            *(int32_t *)(void *)p = (int32_t)json_integer_value(def);
-        break;
-    case FK_LONG: case FK_TIMESTAMP:
-        if (!json_is_integer(def))
-            goto bad;
-        *(int64_t *)(void *)p = json_integer_value(def);
-        break;
-    case FK_CHANGE: case FK_INSTITUTION: case FK_ROLE: {
-        int v = json_is_string(def) ? our_symbol_parse(f->kind, json_string_value(def)) : -1;
-        if (v < 0)
-            goto bad;
-        *(int *)(void *)p = v;
+        v = (int32_t)json_integer_value(def);
+        memcpy(p, &v, sizeof v);
         break;
     }
-    case FK_PROGRAMS: {
+    case FK_LONG: case FK_TIMESTAMP: {
+        int64_t v;
+        if (!json_is_integer(def))
+            goto bad;
+        v = json_integer_value(def);
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    case FK_BOOL: {
+        int v;
+        if (!json_is_boolean(def))
+            goto bad;
+        v = json_is_true(def);
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    case FK_ENUM: {
+        int v = json_is_string(def) ? our_symbol_parse(f, json_string_value(def)) : -1;
+        if (v < 0)
+            goto bad;
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    case FK_ENUM_SET: {
         size_t i;
         json_t *item;
         unsigned bits = 0;
         if (!json_is_array(def))
             goto bad;
         json_array_foreach(def, i, item) {
-            int v = json_is_string(item) ? our_symbol_parse(f->kind, json_string_value(item)) : -1;
+            int v = json_is_string(item) ? our_symbol_parse(f, json_string_value(item)) : -1;
             if (v < 0)
                 goto bad;
-            bits |= program_bits[v];
+            bits |= 1u << v;
         }
-        rc->programs = bits;
+        memcpy(p, &bits, sizeof bits);
         if (!bits)
             return 0;
         break;
     }
     }
-    rc->fields |= f->rf;
+    mark_present(t, rec, f->bit);
     return 0;
 bad:
     return fail(errstr, errstr_size, "default of field '%s' does not fit its type", f->name);
@@ -320,11 +429,13 @@ bad:
 /* Prepare the record blank for a writer schema: reader defaults for the fields it lacks. */
 static void prepare_blank(codec *c, struct slot *s)
 {
-    json_t *rfields = json_object_get(c->reader_json, "fields");
+    const struct record_type *t = s->type;
+    int latest_id = c->latest[t - types].latest_id;
+    json_t *rfields = json_object_get(c->latest[t - types].reader_json, "fields");
     char err[200];
 
-    roster_change_init(&s->blank);
-    for (size_t i = 0; i < NFIELDS; i++) {
+    t->init(s->blank);
+    for (size_t i = 0; i < t->nfields; i++) {
         json_t *rf = NULL, *item, *def;
         size_t k;
 
@@ -332,7 +443,7 @@ static void prepare_blank(codec *c, struct slot *s)
             continue;
         json_array_foreach(rfields, k, item) {
             const char *name = json_string_value(json_object_get(item, "name"));
-            if (name && strcmp(name, fields[i].name) == 0)
+            if (name && strcmp(name, t->fields[i].name) == 0)
                 rf = item;
         }
         if (!rf)
@@ -341,12 +452,12 @@ static void prepare_blank(codec *c, struct slot *s)
         if (!def) {
             snprintf(s->decode_err, sizeof s->decode_err, "writer schema id %d lacks field "
                      "'%s', which latest schema id %d has without a default", s->id,
-                     fields[i].name, c->latest_id);
+                     t->fields[i].name, latest_id);
             return;
         }
-        if (apply_default(&s->blank, &fields[i], def, err, sizeof err) < 0) {
+        if (apply_default(t, s->blank, &t->fields[i], def, err, sizeof err) < 0) {
             snprintf(s->decode_err, sizeof s->decode_err, "latest schema id %d: %s",
-                     c->latest_id, err);
+                     latest_id, err);
             return;
         }
     }
@@ -373,8 +484,8 @@ static int prepare_extra(struct slot *s, char *errstr, size_t errstr_size)
         json_t *item, *def = NULL;
         size_t k;
 
-        for (size_t f = 0; f < NFIELDS && !known; f++)
-            known = strcmp(fields[f].name, name) == 0;
+        for (size_t f = 0; f < s->type->nfields && !known; f++)
+            known = strcmp(s->type->fields[f].name, name) == 0;
         if (known)
             continue;
         json_array_foreach(wfields, k, item)
@@ -457,6 +568,7 @@ static void slot_free(struct slot *s)
         return;
     json_decref(s->writer_json);
     free(s->extra);
+    free(s->blank);
     if (s->iface) {
         avro_value_decref(&s->value);
         avro_value_iface_decref(s->iface);
@@ -464,7 +576,8 @@ static void slot_free(struct slot *s)
     free(s);
 }
 
-static struct slot *slot_new(codec *c, int id, char *errstr, size_t errstr_size)
+static struct slot *slot_new(codec *c, const struct record_type *t, int id, char *errstr,
+                             size_t errstr_size)
 {
     const struct catalog_entry *e = catalog_find(id);
     struct slot *s = NULL;
@@ -473,17 +586,19 @@ static struct slot *slot_new(codec *c, int id, char *errstr, size_t errstr_size)
         fail(errstr, errstr_size, "unknown schema id %d", id);
         return NULL;
     }
-    if (strcmp(e->subject, CODEC_ROSTER_SUBJECT) != 0) {
+    if (strcmp(e->subject, t->subject) != 0) {
         fail(errstr, errstr_size, "schema id %d is subject '%s', not '%s'", id, e->subject,
-             CODEC_ROSTER_SUBJECT);
+             t->subject);
         return NULL;
     }
     s = calloc(1, sizeof *s);
-    if (!s) {
+    if (!s || !(s->blank = malloc(t->size))) {
+        free(s);
         fail(errstr, errstr_size, "out of memory");
         return NULL;
     }
     s->id = id;
+    s->type = t;
     s->schema = catalog_schema(id, errstr, errstr_size);
     if (!s->schema)
         goto err;
@@ -491,8 +606,8 @@ static struct slot *slot_new(codec *c, int id, char *errstr, size_t errstr_size)
         fail(errstr, errstr_size, "schema id %d is not a record", id);
         goto err;
     }
-    for (size_t i = 0; i < NFIELDS; i++)
-        if (map_field(&s->map[i], &fields[i], s->schema, id, errstr, errstr_size) < 0)
+    for (size_t i = 0; i < t->nfields; i++)
+        if (map_field(&s->map[i], &t->fields[i], s->schema, id, errstr, errstr_size) < 0)
             goto err;
     s->iface = avro_generic_class_from_schema(s->schema);
     if (!s->iface) {
@@ -514,14 +629,21 @@ err:
     return NULL;
 }
 
-static struct slot *slot_get(codec *c, int id, char *errstr, size_t errstr_size)
+/* The slot of schema id for record type t, made on first use. */
+static struct slot *slot_get(codec *c, const struct record_type *t, int id, char *errstr,
+                             size_t errstr_size)
 {
     struct slot **grown, *s;
 
-    for (size_t i = 0; i < c->nslots; i++)
-        if (c->slots[i]->id == id)
-            return c->slots[i];
-    s = slot_new(c, id, errstr, errstr_size);
+    for (size_t i = 0; i < c->nslots; i++) {
+        if (c->slots[i]->id != id)
+            continue;
+        if (c->slots[i]->type != t)
+            return fail(errstr, errstr_size, "schema id %d is subject '%s', not '%s'", id,
+                        c->slots[i]->type->subject, t->subject), NULL;
+        return c->slots[i];
+    }
+    s = slot_new(c, t, id, errstr, errstr_size);
     if (!s)
         return NULL;
     grown = realloc(c->slots, (c->nslots + 1) * sizeof *grown);
@@ -535,38 +657,43 @@ static struct slot *slot_get(codec *c, int id, char *errstr, size_t errstr_size)
     return s;
 }
 
+/* Remember the latest schema of type ti and its JSON (for reader defaults). */
+static int load_latest(codec *c, int ti, char *errstr, size_t errstr_size)
+{
+    const struct catalog_entry *latest = catalog_latest(types[ti].subject);
+    json_error_t jerr;
+    json_t *j;
+
+    if (!latest)
+        return fail(errstr, errstr_size, "catalog has no '%s' schema", types[ti].subject);
+    j = json_loads(latest->json, 0, &jerr);
+    c->latest[ti].latest_id = latest->id;
+    c->latest[ti].reader_json = j;
+    if (!j || !json_is_array(json_object_get(j, "fields")))
+        return fail(errstr, errstr_size, "schema id %d ('%s') line %d: %s", latest->id,
+                    latest->file, jerr.line, j ? "no \"fields\" array" : jerr.text);
+    return slot_get(c, &types[ti], latest->id, errstr, errstr_size) ? 0 : -1;
+}
+
 codec *codec_new(char *errstr, size_t errstr_size)
 {
-    const struct catalog_entry *latest = catalog_latest(CODEC_ROSTER_SUBJECT);
-    json_error_t jerr;
-    codec *c;
+    codec *c = calloc(1, sizeof *c);
 
-    if (!latest) {
-        fail(errstr, errstr_size, "catalog has no '%s' schema", CODEC_ROSTER_SUBJECT);
-        return NULL;
-    }
-    c = calloc(1, sizeof *c);
     if (!c) {
         fail(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    c->latest_id = latest->id;
-    c->reader_json = json_loads(latest->json, 0, &jerr);
-    if (!c->reader_json || !json_is_array(json_object_get(c->reader_json, "fields"))) {
-        fail(errstr, errstr_size, "schema id %d ('%s') line %d: %s", latest->id, latest->file,
-             jerr.line, c->reader_json ? "no \"fields\" array" : jerr.text);
-        goto err;
-    }
     c->cap = INITIAL_BUF;
-    c->buf = malloc(c->cap);
+    c->buf = calloc(1, c->cap);
     c->writer = c->buf ? avro_writer_memory(c->buf, (int64_t)c->cap) : NULL;
     c->reader = avro_reader_memory(c->buf, 0);
     if (!c->writer || !c->reader) {
         fail(errstr, errstr_size, "out of memory");
         goto err;
     }
-    if (!slot_get(c, c->latest_id, errstr, errstr_size))
-        goto err;
+    for (int ti = 0; ti < NTYPES; ti++)
+        if (load_latest(c, ti, errstr, errstr_size) < 0)
+            goto err;
     return c;
 err:
     codec_destroy(c);
@@ -584,29 +711,43 @@ void codec_destroy(codec *c)
         avro_writer_free(c->writer);
     if (c->reader)
         avro_reader_free(c->reader);
-    json_decref(c->reader_json);
+    for (int ti = 0; ti < NTYPES; ti++)
+        json_decref(c->latest[ti].reader_json);
     free(c->buf);
     free(c);
 }
 
 /* ---- encoding ---- */
 
-static int present(const roster_change *rc, const struct field_def *f)
+static int get_int(const void *rec, const struct field_def *f)
 {
-    const char *p = (const char *)rc + f->off;
+    int v;
 
-    if (f->rf == 0)
+    memcpy(&v, (const char *)rec + f->off, sizeof v);
+    return v;
+}
+
+static int64_t get_long(const void *rec, const struct field_def *f)
+{
+    int64_t v;
+
+    memcpy(&v, (const char *)rec + f->off, sizeof v);
+    return v;
+}
+
+static int present(const struct record_type *t, const void *rec, const struct field_def *f)
+{
+    if (f->bit == 0)
         return 1;
-    if (!(rc->fields & f->rf))
+    if (!(presence(t, rec) & f->bit))
         return 0;
     switch (f->kind) {
-    case FK_GENDER: return *p != 0;
-    case FK_INT: return *(const int *)(const void *)p != 0;
-    case FK_DATE: return *(const int32_t *)(const void *)p != DATE_NONE;
-    case FK_LONG: return *(const int64_t *)(const void *)p != MONEY_NONE;
-    case FK_INSTITUTION: return rc->institution != INST_NONE;
-    case FK_ROLE: return rc->role != ROLE_NONE;
-    case FK_PROGRAMS: return rc->programs != 0;
+    case FK_CHAR: return *((const char *)rec + f->off) != 0;
+    case FK_INT: return get_int(rec, f) != 0;
+    case FK_DATE: return get_int(rec, f) != DATE_NONE;
+    case FK_LONG: case FK_TIMESTAMP: return get_long(rec, f) != INT64_MIN;
+    case FK_ENUM: return get_int(rec, f) >= 0;
+    case FK_ENUM_SET: return get_int(rec, f) != 0;
     default: return 1;
     }
 }
@@ -614,21 +755,19 @@ static int present(const roster_change *rc, const struct field_def *f)
 static int put_enum(avro_value_t *v, const struct field_map *m, const struct field_def *f,
                     int ours, int id, char *errstr, size_t errstr_size)
 {
-    int n = our_symbol_count(f->kind);
-
-    if (ours < 0 || ours >= n)
+    if (ours < 0 || ours >= f->nsym)
         return fail(errstr, errstr_size, "field '%s' has out-of-range value %d", f->name, ours);
     if (m->to_sym[ours] < 0)
         return fail(errstr, errstr_size, "field '%s' value '%s' is not a symbol of schema id %d",
-                    f->name, our_symbol(f->kind, ours), id);
+                    f->name, f->sym(ours), id);
     return avro_value_set_enum(v, m->to_sym[ours]);
 }
 
 /* Write one present field value into v (the field or its value branch). */
-static int put_value(avro_value_t *v, const roster_change *rc, const struct field_def *f,
+static int put_value(avro_value_t *v, const void *rec, const struct field_def *f,
                      const struct field_map *m, int id, char *errstr, size_t errstr_size)
 {
-    const char *p = (const char *)rc + f->off;
+    const char *p = (const char *)rec + f->off;
     int rval = 0;
 
     switch (f->kind) {
@@ -639,25 +778,22 @@ static int put_value(avro_value_t *v, const roster_change *rc, const struct fiel
         rval = avro_value_set_string_len(v, p, n + 1);
         break;
     }
-    case FK_GENDER: {
+    case FK_CHAR: {
         char g[2] = {*p, '\0'};
         rval = avro_value_set_string_len(v, g, 2);
         break;
     }
-    case FK_INT: rval = avro_value_set_int(v, *(const int *)(const void *)p); break;
-    case FK_DATE: rval = avro_value_set_int(v, *(const int32_t *)(const void *)p); break;
-    case FK_LONG: case FK_TIMESTAMP:
-        rval = avro_value_set_long(v, *(const int64_t *)(const void *)p);
-        break;
-    case FK_CHANGE: case FK_INSTITUTION: case FK_ROLE:
-        return put_enum(v, m, f, *(const int *)(const void *)p, id, errstr, errstr_size);
-    case FK_PROGRAMS:
-        if (rc->programs & ~(unsigned)(PROG_JKK | PROG_JKM | PROG_JHT))
-            return fail(errstr, errstr_size, "field 'programs' has unknown bits 0x%x",
-                        rc->programs);
-        for (int i = 0; i < 3 && rval == 0; i++) {
+    case FK_INT: case FK_DATE: rval = avro_value_set_int(v, get_int(rec, f)); break;
+    case FK_LONG: case FK_TIMESTAMP: rval = avro_value_set_long(v, get_long(rec, f)); break;
+    case FK_BOOL: rval = avro_value_set_boolean(v, get_int(rec, f) != 0); break;
+    case FK_ENUM: return put_enum(v, m, f, get_int(rec, f), id, errstr, errstr_size);
+    case FK_ENUM_SET: {
+        unsigned bits = (unsigned)get_int(rec, f);
+        if (bits >> f->nsym)
+            return fail(errstr, errstr_size, "field '%s' has unknown bits 0x%x", f->name, bits);
+        for (int i = 0; i < f->nsym && rval == 0; i++) {
             avro_value_t item;
-            if (!(rc->programs & program_bits[i]))
+            if (!(bits & (1u << i)))
                 continue;
             rval = avro_value_append(v, &item, NULL);
             if (rval == 0 && put_enum(&item, m, f, i, id, errstr, errstr_size) < 0)
@@ -665,13 +801,16 @@ static int put_value(avro_value_t *v, const roster_change *rc, const struct fiel
         }
         break;
     }
+    }
     if (rval != 0)
         return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
     return 0;
 }
 
-static int fill_value(struct slot *s, const roster_change *rc, char *errstr, size_t errstr_size)
+static int fill_value(struct slot *s, const void *rec, char *errstr, size_t errstr_size)
 {
+    const struct record_type *t = s->type;
+
     if (s->encode_err[0])
         return fail(errstr, errstr_size, "%s", s->encode_err);
     if (avro_value_reset(&s->value) != 0)
@@ -684,11 +823,11 @@ static int fill_value(struct slot *s, const roster_change *rc, char *errstr, siz
                         "its type", s->id, avro_schema_record_field_name(s->schema,
                                                                         s->extra[i].index));
     }
-    for (size_t i = 0; i < NFIELDS; i++) {
-        const struct field_def *f = &fields[i];
+    for (size_t i = 0; i < t->nfields; i++) {
+        const struct field_def *f = &t->fields[i];
         const struct field_map *m = &s->map[i];
         avro_value_t field, branch;
-        int has = present(rc, f);
+        int has = present(t, rec, f);
 
         if (m->index < 0)
             continue;
@@ -698,7 +837,7 @@ static int fill_value(struct slot *s, const roster_change *rc, char *errstr, siz
             if (!has)
                 return fail(errstr, errstr_size, "field '%s' is required by schema id %d",
                             f->name, s->id);
-            if (put_value(&field, rc, f, m, s->id, errstr, errstr_size) < 0)
+            if (put_value(&field, rec, f, m, s->id, errstr, errstr_size) < 0)
                 return -1;
             continue;
         }
@@ -710,22 +849,23 @@ static int fill_value(struct slot *s, const roster_change *rc, char *errstr, siz
         if (!has) {
             if (avro_value_set_null(&branch) != 0)
                 return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
-        } else if (put_value(&branch, rc, f, m, s->id, errstr, errstr_size) < 0) {
+        } else if (put_value(&branch, rec, f, m, s->id, errstr, errstr_size) < 0) {
             return -1;
         }
     }
     return 0;
 }
 
-int codec_encode_roster(codec *c, const roster_change *rc, int schema_id,
-                        const void **out, size_t *len, char *errstr, size_t errstr_size)
+static int encode(codec *c, int ti, const void *rec, int schema_id, const void **out,
+                  size_t *len, char *errstr, size_t errstr_size)
 {
-    struct slot *s = slot_get(c, schema_id > 0 ? schema_id : c->latest_id, errstr, errstr_size);
+    struct slot *s = slot_get(c, &types[ti], schema_id > 0 ? schema_id : c->latest[ti].latest_id,
+                              errstr, errstr_size);
     int rval;
 
     if (!s)
         return -1;
-    if (fill_value(s, rc, errstr, errstr_size) < 0)
+    if (fill_value(s, rec, errstr, errstr_size) < 0)
         return -1;
     for (;;) {
         avro_writer_memory_set_dest(c->writer, c->buf + HEADER_SIZE,
@@ -749,6 +889,24 @@ int codec_encode_roster(codec *c, const roster_change *rc, int schema_id,
     *out = c->buf;
     *len = HEADER_SIZE + (size_t)avro_writer_tell(c->writer);
     return 0;
+}
+
+int codec_encode_roster(codec *c, const roster_change *rc, int schema_id,
+                        const void **out, size_t *len, char *errstr, size_t errstr_size)
+{
+    return encode(c, T_ROSTER, rc, schema_id, out, len, errstr, errstr_size);
+}
+
+int codec_encode_incident(codec *c, const incident *inc, int schema_id,
+                          const void **out, size_t *len, char *errstr, size_t errstr_size)
+{
+    return encode(c, T_INCIDENT, inc, schema_id, out, len, errstr, errstr_size);
+}
+
+int codec_encode_claim_event(codec *c, const claim_event *ev, int schema_id,
+                             const void **out, size_t *len, char *errstr, size_t errstr_size)
+{
+    return encode(c, T_CLAIM, ev, schema_id, out, len, errstr, errstr_size);
 }
 
 /* ---- checking a body against the writer schema ---- */
@@ -904,73 +1062,92 @@ static int check_value(struct cursor *cur, avro_schema_t s, const char *what, in
 
 /* ---- decoding ---- */
 
-static int take_value(avro_value_t *v, roster_change *rc, const struct field_def *f,
-                      const struct field_map *m, char *errstr, size_t errstr_size)
+static int take_enum(const avro_value_t *v, const struct field_def *f, const struct field_map *m,
+                     int *ours, char *errstr, size_t errstr_size)
 {
-    char *p = (char *)rc + f->off;
-    int rval = 0, sym;
+    int sym;
+
+    if (avro_value_get_enum(v, &sym) != 0)
+        return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
+    if (sym < 0 || sym >= m->nsym || m->from_sym[sym] < 0)
+        return fail(errstr, errstr_size, "field '%s' symbol '%s' is unknown to this program",
+                    f->name, sym >= 0 && sym < m->nsym ? avro_schema_enum_get(m->enum_schema, sym)
+                                                       : "?");
+    *ours = m->from_sym[sym];
+    return 0;
+}
+
+static int take_value(const struct record_type *t, avro_value_t *v, void *rec,
+                      const struct field_def *f, const struct field_map *m, char *errstr,
+                      size_t errstr_size)
+{
+    char *p = (char *)rec + f->off;
+    int rval = 0, ours;
 
     switch (f->kind) {
-    case FK_STRING: case FK_GENDER: {
+    case FK_STRING: case FK_CHAR: {
         const char *str;
         size_t size;
         rval = avro_value_get_string(v, &str, &size);
-        if (rval == 0 && put_string(rc, f, str, size ? size - 1 : 0, errstr, errstr_size) < 0)
+        if (rval == 0 && put_string(rec, f, str, size ? size - 1 : 0, errstr, errstr_size) < 0)
             return -1;
         break;
     }
-    case FK_INT: {
+    case FK_INT: case FK_DATE: {
         int32_t x = 0;
         rval = avro_value_get_int(v, &x);
-        *(int *)(void *)p = x;
+        memcpy(p, &x, sizeof x);
         break;
     }
-    case FK_DATE: rval = avro_value_get_int(v, (int32_t *)(void *)p); break;
-    case FK_LONG: case FK_TIMESTAMP: rval = avro_value_get_long(v, (int64_t *)(void *)p); break;
-    case FK_CHANGE: case FK_INSTITUTION: case FK_ROLE:
-        rval = avro_value_get_enum(v, &sym);
-        if (rval != 0)
-            break;
-        if (sym < 0 || sym >= m->nsym || m->from_sym[sym] < 0)
-            return fail(errstr, errstr_size, "field '%s' symbol '%s' is unknown to this "
-                        "program", f->name, sym >= 0 && sym < m->nsym
-                        ? avro_schema_enum_get(m->enum_schema, sym) : "?");
-        *(int *)(void *)p = m->from_sym[sym];
+    case FK_LONG: case FK_TIMESTAMP: {
+        int64_t x = 0;
+        rval = avro_value_get_long(v, &x);
+        memcpy(p, &x, sizeof x);
         break;
-    case FK_PROGRAMS: {
+    }
+    case FK_BOOL: {
+        int x = 0;
+        rval = avro_value_get_boolean(v, &x);
+        x = x != 0;
+        memcpy(p, &x, sizeof x);
+        break;
+    }
+    case FK_ENUM:
+        if (take_enum(v, f, m, &ours, errstr, errstr_size) < 0)
+            return -1;
+        memcpy(p, &ours, sizeof ours);
+        break;
+    case FK_ENUM_SET: {
         size_t n = 0;
-        rc->programs = 0;
+        unsigned bits = 0;
         rval = avro_value_get_size(v, &n);
         for (size_t i = 0; i < n && rval == 0; i++) {
             avro_value_t item;
-            rval = avro_value_get_by_index(v, i, &item, NULL);
-            if (rval == 0)
-                rval = avro_value_get_enum(&item, &sym);
-            if (rval != 0)
+            if ((rval = avro_value_get_by_index(v, i, &item, NULL)) != 0)
                 break;
-            if (sym < 0 || sym >= m->nsym || m->from_sym[sym] < 0)
-                return fail(errstr, errstr_size, "field 'programs' symbol '%s' is unknown to "
-                            "this program", sym >= 0 && sym < m->nsym
-                            ? avro_schema_enum_get(m->enum_schema, sym) : "?");
-            if (rc->programs & program_bits[m->from_sym[sym]])
-                return fail(errstr, errstr_size, "field 'programs' lists '%s' twice",
-                            program_symbols[m->from_sym[sym]]);
-            rc->programs |= program_bits[m->from_sym[sym]];
+            if (take_enum(&item, f, m, &ours, errstr, errstr_size) < 0)
+                return -1;
+            if (bits & (1u << ours))
+                return fail(errstr, errstr_size, "field '%s' lists '%s' twice", f->name,
+                            f->sym(ours));
+            bits |= 1u << ours;
         }
-        if (rval == 0 && rc->programs == 0)
+        memcpy(p, &bits, sizeof bits);
+        if (rval == 0 && bits == 0)
             return 0;
         break;
     }
     }
     if (rval != 0)
         return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
-    rc->fields |= f->rf;
+    mark_present(t, rec, f->bit);
     return 0;
 }
 
-int codec_decode_roster(codec *c, const void *data, size_t len, roster_change *rc,
-                        int *schema_id, char *errstr, size_t errstr_size)
+static int decode(codec *c, int ti, const void *data, size_t len, void *rec, int *schema_id,
+                  char *errstr, size_t errstr_size)
 {
+    const struct record_type *t = &types[ti];
     const uint8_t *b = data;
     struct cursor cur;
     struct slot *s;
@@ -984,7 +1161,7 @@ int codec_decode_roster(codec *c, const void *data, size_t len, roster_change *r
     id = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
     if (id == 0 || id > INT32_MAX)
         return fail(errstr, errstr_size, "unknown schema id %u", id);
-    s = slot_get(c, (int)id, errstr, errstr_size);
+    s = slot_get(c, t, (int)id, errstr, errstr_size);
     if (!s)
         return -1;
     if (s->decode_err[0])
@@ -1003,9 +1180,9 @@ int codec_decode_roster(codec *c, const void *data, size_t len, roster_change *r
     if (avro_value_read(c->reader, &s->value) != 0)
         return fail(errstr, errstr_size, "avro read (schema id %u): %s", id, avro_strerror());
 
-    *rc = s->blank;
-    for (size_t i = 0; i < NFIELDS; i++) {
-        const struct field_def *f = &fields[i];
+    memcpy(rec, s->blank, t->size);
+    for (size_t i = 0; i < t->nfields; i++) {
+        const struct field_def *f = &t->fields[i];
         const struct field_map *m = &s->map[i];
         avro_value_t field, branch, *v = &field;
 
@@ -1022,10 +1199,28 @@ int codec_decode_roster(codec *c, const void *data, size_t len, roster_change *r
                 continue;
             v = &branch;
         }
-        if (take_value(v, rc, f, m, errstr, errstr_size) < 0)
+        if (take_value(t, v, rec, f, m, errstr, errstr_size) < 0)
             return -1;
     }
     if (schema_id)
         *schema_id = (int)id;
     return 0;
+}
+
+int codec_decode_roster(codec *c, const void *data, size_t len, roster_change *rc,
+                        int *schema_id, char *errstr, size_t errstr_size)
+{
+    return decode(c, T_ROSTER, data, len, rc, schema_id, errstr, errstr_size);
+}
+
+int codec_decode_incident(codec *c, const void *data, size_t len, incident *inc,
+                          int *schema_id, char *errstr, size_t errstr_size)
+{
+    return decode(c, T_INCIDENT, data, len, inc, schema_id, errstr, errstr_size);
+}
+
+int codec_decode_claim_event(codec *c, const void *data, size_t len, claim_event *ev,
+                             int *schema_id, char *errstr, size_t errstr_size)
+{
+    return decode(c, T_CLAIM, data, len, ev, schema_id, errstr, errstr_size);
 }

@@ -1,6 +1,7 @@
-/* codec: RosterChange records <-> Avro binary in the Confluent wire format
- * (byte 0 = 0, bytes 1-4 = big-endian schema id, then the Avro body).
- * Schemas come from the catalog (subject "roster.changes-value"). A codec caches, per
+/* codec: RosterChange, Incident and ClaimEvent records <-> Avro binary in the Confluent
+ * wire format (byte 0 = 0, bytes 1-4 = big-endian schema id, then the Avro body).
+ * Schemas come from the catalog (subjects "roster.changes-value", "incidents-value",
+ * "claims-value"). A codec caches, per
  * schema id, the Avro value class, one reusable value and the field/enum mappings, so no
  * schema is parsed per call. One codec per thread: a codec is not thread-safe, but
  * several codecs may be used in parallel. */
@@ -9,14 +10,19 @@
 
 #include <stddef.h>
 
+#include "claim_event.h"
+#include "incident.h"
 #include "roster.h"
 
 #define CODEC_ROSTER_SUBJECT "roster.changes-value"
+#define CODEC_INCIDENT_SUBJECT "incidents-value"
+#define CODEC_CLAIM_SUBJECT "claims-value"
 
 typedef struct codec codec;
 
-/* A new codec; NULL and errstr filled when the catalog has no roster schema or it does
- * not parse. Free with codec_destroy. */
+/* A new codec; NULL and errstr filled when the catalog lacks a schema of one of the three
+ * subjects or it does not parse. The latest version of each subject at this call is the
+ * reader schema (its defaults fill fields an older writer lacks). Free with codec_destroy. */
 codec *codec_new(char *errstr, size_t errstr_size);
 
 /* Frees the codec and its buffer. Accepts NULL. */
@@ -43,5 +49,24 @@ int codec_encode_roster(codec *c, const roster_change *rc, int schema_id,
  * (rc's content is then unspecified). */
 int codec_decode_roster(codec *c, const void *data, size_t len, roster_change *rc,
                         int *schema_id, char *errstr, size_t errstr_size);
+
+/* The same for Incident records (subject "incidents-value"): required fields are nik, type,
+ * occurred_at, region_code, circumstance, reporter_institution, plus event_id, source and
+ * event_time; each optional field is written when its IF_* bit is set and its value is not
+ * the none marker (TIME_NONE, *_NONE enums); otherwise null. Same buffer ownership. */
+int codec_encode_incident(codec *c, const incident *inc, int schema_id,
+                          const void **out, size_t *len, char *errstr, size_t errstr_size);
+
+/* Decode an Incident value; the rules of codec_decode_roster apply (IF_* bits for the
+ * optional fields present, latest-schema defaults for fields an older writer lacks). */
+int codec_decode_incident(codec *c, const void *data, size_t len, incident *inc,
+                          int *schema_id, char *errstr, size_t errstr_size);
+
+/* The same for ClaimEvent records (subject "claims-value"); optional fields use the CF_*
+ * bits (from_status CLAIM_STATUS_NONE and amount_idr MONEY_NONE count as absent). */
+int codec_encode_claim_event(codec *c, const claim_event *ev, int schema_id,
+                             const void **out, size_t *len, char *errstr, size_t errstr_size);
+int codec_decode_claim_event(codec *c, const void *data, size_t len, claim_event *ev,
+                             int *schema_id, char *errstr, size_t errstr_size);
 
 #endif

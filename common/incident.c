@@ -1,0 +1,250 @@
+/* incident: names of the Incident enums, the record's blank state, its event id and rules. */
+#include "incident.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "names.h"
+#include "nik.h"
+#include "region.h"
+
+static const char *const type_names[INCIDENT_TYPE__COUNT] = {"ACCIDENT", "DEATH"};
+static const char *const circumstance_names[CIRCUMSTANCE__COUNT] = {"ON_DUTY", "COMMUTING", "OFF_DUTY"};
+static const char *const cause_names[CAUSE__COUNT] = {"TRAFFIC", "FALL", "VIOLENCE", "ILLNESS",
+                                                      "EXHAUSTION", "OTHER"};
+static const char *const severity_names[SEVERITY__COUNT] = {"MINOR", "MODERATE", "SERIOUS",
+                                                            "PERMANENT_PARTIAL", "PERMANENT_TOTAL"};
+static const char *const reporter_names[REPORTER__COUNT] = {"KPU", "BAWASLU", "FAMILY", "HEALTH_FACILITY"};
+
+void incident_init(incident *inc)
+{
+    memset(inc, 0, sizeof *inc);
+    inc->event_time_us = inc->occurred_at_us = inc->reported_at_us = TIME_NONE;
+    inc->type = INCIDENT_TYPE_NONE;
+    inc->circumstance = CIRCUMSTANCE_NONE;
+    inc->cause = CAUSE_NONE;
+    inc->severity = SEVERITY_NONE;
+    inc->reporter_institution = REPORTER_NONE;
+}
+
+const char *incident_type_name(incident_type v) { return names_get(type_names, INCIDENT_TYPE__COUNT, v); }
+const char *incident_circumstance_name(incident_circumstance v)
+{
+    return names_get(circumstance_names, CIRCUMSTANCE__COUNT, v);
+}
+const char *incident_cause_name(incident_cause v) { return names_get(cause_names, CAUSE__COUNT, v); }
+const char *incident_severity_name(incident_severity v) { return names_get(severity_names, SEVERITY__COUNT, v); }
+const char *incident_reporter_name(incident_reporter v) { return names_get(reporter_names, REPORTER__COUNT, v); }
+
+int incident_type_parse(const char *s) { return names_find(type_names, INCIDENT_TYPE__COUNT, s); }
+int incident_circumstance_parse(const char *s) { return names_find(circumstance_names, CIRCUMSTANCE__COUNT, s); }
+int incident_cause_parse(const char *s) { return names_find(cause_names, CAUSE__COUNT, s); }
+int incident_severity_parse(const char *s) { return names_find(severity_names, SEVERITY__COUNT, s); }
+int incident_reporter_parse(const char *s) { return names_find(reporter_names, REPORTER__COUNT, s); }
+
+/* Append "len:text|" so no choice of texts can make two records hash alike. */
+static size_t put_text(char *buf, size_t used, size_t size, const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    int w;
+
+    if (used >= size)
+        return used;
+    w = snprintf(buf + used, size - used, "%zu:%.*s|", n, (int)n, s);
+    return w < 0 ? size : used + (size_t)w;
+}
+
+static size_t put_num(char *buf, size_t used, size_t size, int64_t v)
+{
+    int w;
+
+    if (used >= size)
+        return used;
+    w = snprintf(buf + used, size - used, "%" PRId64 "|", v);
+    return w < 0 ? size : used + (size_t)w;
+}
+
+#define TEXT(member) used = put_text(text, used, sizeof text, inc->member, sizeof inc->member)
+
+void incident_event_id(incident *inc)
+{
+    /* A fixed namespace for incident events (itself a random UUID, never to change). */
+    static const uuid_t ns = {0x8e, 0x2b, 0x41, 0xc7, 0x5d, 0x90, 0x4a, 0x3e,
+                              0xb1, 0x0f, 0x6c, 0x27, 0xd4, 0x83, 0x19, 0xa5};
+    char text[sizeof(incident) + 256];
+    size_t used = 0;
+    uuid_t id;
+
+    TEXT(source);
+    used = put_num(text, used, sizeof text, inc->fields);
+    TEXT(report_id);
+    TEXT(nik);
+    used = put_num(text, used, sizeof text, inc->type);
+    used = put_num(text, used, sizeof text, inc->occurred_at_us);
+    used = put_num(text, used, sizeof text, (inc->fields & IF_REPORTED_AT) ? inc->reported_at_us : TIME_NONE);
+    TEXT(region_code);
+    used = put_num(text, used, sizeof text, inc->circumstance);
+    used = put_num(text, used, sizeof text, (inc->fields & IF_CAUSE) ? (int)inc->cause : -1);
+    used = put_num(text, used, sizeof text, (inc->fields & IF_SEVERITY) ? (int)inc->severity : -1);
+    TEXT(description);
+    used = put_num(text, used, sizeof text, inc->reporter_institution);
+    TEXT(reporter_name);
+    TEXT(reporter_phone);
+    if (used > sizeof text - 1)
+        used = sizeof text - 1;
+    uuid_generate_sha1(id, ns, text, used);
+    uuid_unparse_lower(id, inc->event_id);
+}
+
+#undef TEXT
+
+/* ---- rules ---- */
+
+__attribute__((format(printf, 4, 5)))
+static void add(validate_report *r, int warning, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    validate_issue *it;
+
+    *(warning ? &r->warnings : &r->errors) += 1;
+    if (r->count >= (int)(sizeof r->items / sizeof r->items[0]))
+        return;
+    it = &r->items[r->count++];
+    snprintf(it->field, sizeof it->field, "%s", field);
+    va_start(ap, fmt);
+    vsnprintf(it->rule, sizeof it->rule, fmt, ap);
+    va_end(ap);
+    it->warning = warning;
+}
+
+/* Length of a terminated text in a fixed buffer, or -1 when it is not terminated. */
+static long text_len(const char *s, size_t size)
+{
+    const char *end = memchr(s, '\0', size);
+    return end ? (long)(end - s) : -1;
+}
+
+static void check_text(const char *s, size_t size, const char *field, int required, validate_report *r)
+{
+    long n = text_len(s, size);
+
+    if (n < 0)
+        add(r, 0, field, "%s is longer than %zu bytes", field, size - 1);
+    else if (n == 0 && required)
+        add(r, 0, field, "%s is required", field);
+}
+
+static void check_enum(int v, int count, const char *field, int required, validate_report *r)
+{
+    if (v < 0 && required)
+        add(r, 0, field, "%s is required", field);
+    else if (v >= count || (v < 0 && v != -1))
+        add(r, 0, field, "%s has out-of-range value %d", field, v);
+}
+
+static void check_nik(const incident *inc, validate_report *r)
+{
+    char err[128];
+
+    if (text_len(inc->nik, sizeof inc->nik) <= 0)
+        add(r, 0, "nik", "nik is required");
+    else if (nik_check(inc->nik, NULL, err, sizeof err) < 0)
+        add(r, 0, "nik", "%s", err);
+}
+
+static void check_region(const incident *inc, validate_report *r)
+{
+    char plain[REGION_DESA + 1], err[128];
+    long n = text_len(inc->region_code, sizeof inc->region_code);
+
+    if (n <= 0)
+        add(r, 0, "region_code", n == 0 ? "region_code is required" : "region_code is too long");
+    else if (region_normalize(inc->region_code, plain, sizeof plain, NULL, err, sizeof err) < 0)
+        add(r, 0, "region_code", "%s", err);
+    else if (strcmp(plain, inc->region_code) != 0)
+        add(r, 0, "region_code", "region_code must be plain digits");
+}
+
+static void check_times(const incident *inc, int64_t now_us, validate_report *r)
+{
+    int64_t latest = now_us + INCIDENT_CLOCK_SKEW_US;
+    int has_reported = (inc->fields & IF_REPORTED_AT) && inc->reported_at_us != TIME_NONE;
+
+    if (inc->occurred_at_us == TIME_NONE)
+        add(r, 0, "occurred_at", "occurred_at is required");
+    else if (inc->occurred_at_us > latest)
+        add(r, 0, "occurred_at", "occurred_at is in the future");
+    if ((inc->fields & IF_REPORTED_AT) && !has_reported)
+        add(r, 0, "reported_at", "reported_at is marked present but empty");
+    if (!has_reported)
+        return;
+    if (inc->reported_at_us > latest)
+        add(r, 0, "reported_at", "reported_at is in the future");
+    if (inc->occurred_at_us != TIME_NONE && inc->occurred_at_us > inc->reported_at_us)
+        add(r, 0, "occurred_at", "occurred_at is after reported_at");
+}
+
+static void check_description(const incident *inc, validate_report *r)
+{
+    long n = text_len(inc->description, sizeof inc->description), chars = 0;
+
+    if (!(inc->fields & IF_DESCRIPTION))
+        return;
+    if (n < 0) {
+        add(r, 0, "description", "description is not terminated");
+        return;
+    }
+    for (long i = 0; i < n; i++)
+        chars += ((unsigned char)inc->description[i] & 0xc0) != 0x80;
+    if (chars > INCIDENT_DESCRIPTION_MAX)
+        add(r, 0, "description", "description has %ld characters, more than %d", chars,
+            INCIDENT_DESCRIPTION_MAX);
+}
+
+static void check_phone(const incident *inc, validate_report *r)
+{
+    const char *p = inc->reporter_phone;
+    long n;
+
+    if (!(inc->fields & IF_REPORTER_PHONE))
+        return;
+    if (text_len(p, sizeof inc->reporter_phone) < 0)
+        goto bad;
+    p += *p == '+';
+    n = (long)strlen(p);
+    if (n < 8 || n > 15 || (long)strspn(p, "0123456789") != n)
+        goto bad;
+    return;
+bad:
+    add(r, 0, "reporter_phone", "reporter_phone must be an optional + and 8-15 digits");
+}
+
+int incident_validate(const incident *inc, int64_t now_us, validate_report *out)
+{
+    memset(out, 0, sizeof *out);
+    check_text(inc->source, sizeof inc->source, "source", 1, out);
+    check_nik(inc, out);
+    check_enum(inc->type, INCIDENT_TYPE__COUNT, "type", 1, out);
+    check_times(inc, now_us, out);
+    check_region(inc, out);
+    check_enum(inc->circumstance, CIRCUMSTANCE__COUNT, "circumstance", 1, out);
+    if (inc->fields & IF_CAUSE)
+        check_enum(inc->cause, CAUSE__COUNT, "cause", 1, out);
+    if (inc->fields & IF_SEVERITY)
+        check_enum(inc->severity, SEVERITY__COUNT, "severity", 1, out);
+    if (inc->type == INCIDENT_ACCIDENT && !(inc->fields & IF_SEVERITY))
+        add(out, 0, "severity", "severity is required for an ACCIDENT");
+    if (inc->type == INCIDENT_DEATH && (inc->fields & IF_SEVERITY))
+        add(out, 1, "severity", "severity is ignored for a DEATH");
+    check_description(inc, out);
+    check_enum(inc->reporter_institution, REPORTER__COUNT, "reporter_institution", 1, out);
+    if (inc->fields & IF_REPORT_ID)
+        check_text(inc->report_id, sizeof inc->report_id, "report_id", 1, out);
+    if (inc->fields & IF_REPORTER_NAME)
+        check_text(inc->reporter_name, sizeof inc->reporter_name, "reporter_name", 1, out);
+    check_phone(inc, out);
+    return out->errors;
+}

@@ -1,0 +1,99 @@
+/* ingest: the shared body of the producers' programs: read rows (CSV or JSON Lines) from
+ * files or stdin, map each to a record, validate it, encode it and publish it keyed, with
+ * row errors as "file:line:column: rule" on stderr, a progress line and the summary
+ * "summary: rows=... sent=... rejected=... warnings=... delivered=... failed=...".
+ * The record type is the caller's, through an ingest_ops table. Called from main's thread
+ * only; installs SIGINT/SIGTERM handlers that stop reading and flushing. */
+#ifndef INGEST_H
+#define INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "config.h"
+#include "rowsrc.h"
+#include "validate.h"
+
+/* The options every producer has; put INGEST_OPTIONS("topic") first in its table. */
+#define INGEST_OPTIONS(default_topic)                                                              \
+    {"source", CONFIG_STR, NULL, "COVERAGE_SOURCE", "publishing data center id (required)"},       \
+    {"bootstrap", CONFIG_STR, "127.0.0.1:19092", "KAFKA_BOOTSTRAP", "Kafka bootstrap servers"},     \
+    {"topic", CONFIG_STR, default_topic, NULL, "topic to publish to"},                            \
+    {"format", CONFIG_STR, "auto", NULL, "csv, jsonl or auto (by file name; stdin is csv)"},       \
+    {"dry-run", CONFIG_BOOL, "false", NULL, "check every row, publish nothing"},                  \
+    {"ignore-unknown-columns", CONFIG_BOOL, "false", NULL, "skip columns contracts.md does not name"}, \
+    {"max-errors", CONFIG_INT, "1000", NULL, "stop printing row errors after this many"},         \
+    {"progress", CONFIG_STR, "auto", NULL, "progress line: auto (on a terminal), always, never"}, \
+    {"log.level", CONFIG_STR, "info", NULL, "debug, info, warn or error"}
+
+/* The layout members of ingest_ops for a record type with members source (char[]),
+ * event_time_us (int64_t) and nik (the key). */
+#define INGEST_RECORD(type) \
+    sizeof(type), offsetof(type, source), sizeof(((type *)0)->source), offsetof(type, event_time_us), \
+        offsetof(type, nik)
+
+/* One record type. rec points to record_size bytes owned by ingest. */
+typedef struct ingest_ops {
+    const char *program;     /* name in messages, "roster-producer" */
+    const char *usage;       /* text printed by --help before the option table */
+    size_t record_size;
+    size_t source_off;       /* char[source_size] that receives --source before check */
+    size_t source_size;
+    size_t event_time_off;   /* int64_t set to the publishing time before encode */
+    size_t key_off;          /* NUL-terminated Kafka key (the NIK) */
+    /* contracts.md header check of a CSV file; 0 or -1 with errstr "file:1:column: rule". */
+    int (*check_header)(const char *const *names, int n, const char *file, int ignore_unknown,
+                        char *errstr, size_t errstr_size);
+    /* Row -> record (syntax); 0 or -1 with errstr "file:line:column: rule". */
+    int (*parse)(const rowsrc_row *row, const char *file, int ignore_unknown, void *rec,
+                 char *errstr, size_t errstr_size);
+    /* Check the record rules into out; returns out->errors. */
+    int (*check)(const void *rec, int64_t now_us, validate_report *out);
+    /* Set the content-derived event id, then encode with the latest schema (the codec owns
+     * *value). 0 or -1 with errstr. */
+    int (*encode)(codec *cd, void *rec, const void **value, size_t *len, char *errstr,
+                  size_t errstr_size);
+} ingest_ops;
+
+typedef struct ingest ingest;
+
+/* Parse argc/argv (argv[0] = program) against table, check --source and log.level, and
+ * make the codec and, unless --dry-run, the publisher. Returns NULL with *exit_code 0 after
+ * --help, 2 for a usage error, 1 when the codec or publisher cannot start (the message is
+ * printed). ops and table must outlive the ingest. */
+ingest *ingest_new(const ingest_ops *ops, const config_option *table, int argc, char **argv,
+                   int *exit_code);
+
+/* The parsed configuration (owned by in). */
+const config *ingest_config(const ingest *in);
+
+/* Number of file arguments (0 = none given). */
+int ingest_file_count(const ingest *in);
+
+/* Process every file argument, or stdin when there is none. Returns 0, or -1 when a file
+ * could not be read to its end (opening, header, queueing) or the run was interrupted. */
+int ingest_files(ingest *in);
+
+/* Scratch storage for one record (record_size bytes, owned by in), for callers that build
+ * a record themselves. */
+void *ingest_record_buffer(ingest *in);
+
+/* Count one row; validate, encode and publish the record built by the caller; issues are reported
+ * as "where:line:column: field: rule" with columns from row. Returns 0 when sent (or valid
+ * on a dry run), 1 when rejected, -1 when queueing failed. */
+int ingest_record(ingest *in, void *rec, const char *where, const rowsrc_row *row);
+
+/* Count one row that could not be read as rejected and print message (capped by
+ * --max-errors). */
+void ingest_reject(ingest *in, const char *message);
+
+/* Free everything without waiting or printing (for a usage error found by the caller).
+ * Accepts NULL. */
+void ingest_destroy(ingest *in);
+
+/* Wait for deliveries, print the summary, free everything. Returns the exit status:
+ * 0 all rows sent and delivered, 1 otherwise. Accepts in == NULL (returns 1). */
+int ingest_finish(ingest *in);
+
+#endif

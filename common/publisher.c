@@ -1,0 +1,131 @@
+/* publisher: a librdkafka producer on one topic with delivery counting. */
+#include "publisher.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <librdkafka/rdkafka.h>
+
+#include "log.h"
+
+/* Delivery reports printed before the rest are only counted. */
+#define LOGGED_FAILURES 10
+
+struct publisher {
+    rd_kafka_t *rk;
+    rd_kafka_topic_t *topic;
+    publisher_counts counts;
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    publisher *p = opaque;
+
+    (void)rk;
+    if (!m->err) {
+        p->counts.delivered++;
+        return;
+    }
+    if (++p->counts.failed <= LOGGED_FAILURES)
+        log_error("delivery failed", "topic=%s partition=%d error=\"%s\"", rd_kafka_topic_name(m->rkt),
+                  m->partition, rd_kafka_err2str(m->err));
+}
+
+static rd_kafka_conf_t *make_conf(const config *cfg, publisher *p, char *errstr, size_t n)
+{
+    static const char *const defaults[] = {
+        "enable.idempotence", "true", "acks", "all", "linger.ms", "20",
+        "batch.num.messages", "10000", "batch.size", "1000000", "compression.type", "lz4",
+        "queue.buffering.max.messages", "500000", "queue.buffering.max.kbytes", "262144",
+        "message.timeout.ms", "120000", NULL};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *bootstrap = config_get(cfg, "bootstrap");
+
+    for (const char *const *kv = defaults; kv[0]; kv += 2)
+        if (rd_kafka_conf_set(conf, kv[0], kv[1], errstr, n) != RD_KAFKA_CONF_OK)
+            goto fail;
+    if (bootstrap && rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, n) != RD_KAFKA_CONF_OK)
+        goto fail;
+    if (config_apply_kafka(cfg, conf, errstr, n) < 0)
+        goto fail;
+    rd_kafka_conf_set_opaque(conf, p);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+publisher *publisher_new(const config *cfg, const char *topic, char *errstr, size_t errstr_size)
+{
+    publisher *p = calloc(1, sizeof *p);
+    rd_kafka_conf_t *conf;
+
+    if (!p) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    if (!(conf = make_conf(cfg, p, errstr, errstr_size)))
+        goto err;
+    if (!(p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
+        rd_kafka_conf_destroy(conf);
+        goto err;
+    }
+    if (!(p->topic = rd_kafka_topic_new(p->rk, topic, NULL))) {
+        snprintf(errstr, errstr_size, "unable to use topic '%s': %s", topic,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        goto err;
+    }
+    return p;
+err:
+    publisher_destroy(p);
+    return NULL;
+}
+
+int publisher_send(publisher *p, const void *key, size_t keylen, const void *value, size_t len,
+                   char *errstr, size_t errstr_size)
+{
+    for (;;) {
+        if (rd_kafka_produce(p->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)value, len, key,
+                             keylen, NULL) == 0)
+            break;
+        rd_kafka_resp_err_t err = rd_kafka_last_error();
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            snprintf(errstr, errstr_size, "unable to queue: %s", rd_kafka_err2str(err));
+            return -1;
+        }
+        rd_kafka_poll(p->rk, 50);
+    }
+    p->counts.sent++;
+    rd_kafka_poll(p->rk, 0);
+    return 0;
+}
+
+int publisher_flush(publisher *p, int timeout_ms)
+{
+    if (timeout_ms <= 0)
+        rd_kafka_poll(p->rk, 0);
+    else
+        rd_kafka_flush(p->rk, timeout_ms);
+    return rd_kafka_outq_len(p->rk);
+}
+
+publisher_counts publisher_counts_get(const publisher *p)
+{
+    return p->counts;
+}
+
+const char *publisher_topic(const publisher *p)
+{
+    return rd_kafka_topic_name(p->topic);
+}
+
+void publisher_destroy(publisher *p)
+{
+    if (!p)
+        return;
+    if (p->topic)
+        rd_kafka_topic_destroy(p->topic);
+    if (p->rk)
+        rd_kafka_destroy(p->rk);
+    free(p);
+}

@@ -1,0 +1,43 @@
+/* publisher: one Kafka topic producer for the producers' programs: idempotent, acks=all,
+ * batched and compressed by default; every "kafka.*" config entry passes through to
+ * librdkafka and overrides a default. Counts messages sent (queued), delivered and failed.
+ * A publisher is used by one thread (its delivery reports run inside its own calls). */
+#ifndef PUBLISHER_H
+#define PUBLISHER_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+typedef struct publisher publisher;
+
+typedef struct publisher_counts {
+    long sent;       /* queued with publisher_send */
+    long delivered;  /* acknowledged by the brokers */
+    long failed;     /* reported as failed by a delivery report */
+} publisher_counts;
+
+/* A producer for topic with cfg's "bootstrap" (bootstrap.servers, when set) and kafka.*
+ * entries (cfg is only read during this call). NULL with errstr filled on a bad property
+ * or when librdkafka cannot start. Free with publisher_destroy. */
+publisher *publisher_new(const config *cfg, const char *topic, char *errstr, size_t errstr_size);
+
+/* Queue one message (key and value are copied). Waits while the local queue is full,
+ * serving delivery reports meanwhile. Returns 0, or -1 with errstr filled. */
+int publisher_send(publisher *p, const void *key, size_t keylen, const void *value, size_t len,
+                   char *errstr, size_t errstr_size);
+
+/* Serve delivery reports for up to timeout_ms (0: only those ready) and return the number of
+ * messages still waiting for one. */
+int publisher_flush(publisher *p, int timeout_ms);
+
+/* The counts so far. */
+publisher_counts publisher_counts_get(const publisher *p);
+
+/* The topic name (owned by p). */
+const char *publisher_topic(const publisher *p);
+
+/* Destroy without waiting for delivery (flush first). Accepts NULL. */
+void publisher_destroy(publisher *p);
+
+#endif
