@@ -35,7 +35,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 SCHEMAS    := $(wildcard schemas/*.avsc)
 
 .DELETE_ON_ERROR:
-.PHONY: all unit test integration bench demo clean stack-up stack-down
+.PHONY: all deps unit test integration bench demo clean stack-up stack-down
 all: $(PRODUCERS) $(CONSUMERS) $(TOOLS)
 
 $(BUILD)/%.o: %.c
@@ -83,16 +83,20 @@ unit: $(UNIT_TESTS)
 
 # Starts Kafka and PostgreSQL under var/, runs the integration suite, and stops the
 # stack again whether the tests pass or fail.
-test:
+# Packages come first, in a recipe of their own, so nothing compiles before they are
+# installed (also under -j).
+deps:
 	deploy/local/stack.sh deps
+
+test: deps
 	$(MAKE) all unit
 	tests/integration/run.sh
 
-integration: all
+integration: deps
+	$(MAKE) all
 	tests/integration/run.sh
 
-bench:
-	deploy/local/stack.sh deps
+bench: deps
 	$(MAKE) all
 	tests/bench/run.sh
 

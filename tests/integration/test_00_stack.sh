@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The test stack itself: topics as deploy/topics.tsv says, PostgreSQL answering with every
+# migration applied once, a topic round trip, and `stack.sh up` on a running stack
+# changing nothing.
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
+
+listing=$("$BIN/topics" -b "$KAFKA_BOOTSTRAP" list)
+ntopics=0
+while IFS=$'\t' read -r name parts _; do
+    [[ -z $name || $name == \#* ]] && continue
+    have=$(awk -F'\t' -v t="$name" '$1 == t {print $2}' <<<"$listing")
+    assert_eq "partitions of $name" "$parts" "$have"
+    ntopics=$((ntopics + 1))
+done <"$REPO/deploy/topics.tsv"
+assert_ge "topics in deploy/topics.tsv" 6 "$ntopics"
+for t in roster.changes roster.changes.dlq incidents incidents.dlq claims coverage.changes; do
+    assert_eq "contract topic $t in topics.tsv" "1" \
+        "$(awk -F'\t' -v t="$t" '$1 == t' "$REPO/deploy/topics.tsv" | wc -l)"
+done
+
+assert_eq "psql answers" "1" "$(q 'SELECT 1')"
+assert_eq "connected as" "coverage|coverage" "$(q 'SELECT current_user, current_database()')"
+assert_eq "COVERAGE_PG reaches the same server" "$(q 'SHOW port')" \
+    "$(psql -X -Atq "$COVERAGE_PG" -c 'SHOW port')"
+assert_eq "schema_migrations exists" "t" "$(q "SELECT to_regclass('schema_migrations') IS NOT NULL")"
+nfiles=$(find "$REPO/deploy/sql" -maxdepth 1 -name '[0-9][0-9][0-9]_*.sql' 2>/dev/null | wc -l)
+assert_eq "one schema_migrations row per deploy/sql file" "$nfiles" \
+    "$(q 'SELECT count(*) FROM schema_migrations')"
+assert_eq "synchronous_commit" "on" "$(q 'SHOW synchronous_commit')"
+assert_eq "listen_addresses" "127.0.0.1" "$(q 'SHOW listen_addresses')"
+
+# The topics tool: creating again is fine, a bad file is an error naming its line.
+"$BIN/topics" -b "$KAFKA_BOOTSTRAP" create "$REPO/deploy/topics.tsv" 2>"$TEST_TMP/create.err" ||
+    fail "re-creating the topics failed: $(cat "$TEST_TMP/create.err")"
+printf 'itest.bad\tmany\n' >"$TEST_TMP/bad.tsv"
+rc=0
+"$BIN/topics" -b "$KAFKA_BOOTSTRAP" create "$TEST_TMP/bad.tsv" 2>"$TEST_TMP/bad.err" || rc=$?
+assert_eq "topics create on a bad file exits" "1" "$rc"
+assert_match "bad file error names the line" 'line=1' "$(cat "$TEST_TMP/bad.err")"
+
+# A round trip through a scratch topic (auto-creation is off, so create it first).
+scratch=itest.scratch.$$
+printf '%s\t2\tretention.ms=600000\n' "$scratch" >"$TEST_TMP/scratch.tsv"
+"$BIN/topics" -b "$KAFKA_BOOTSTRAP" create "$TEST_TMP/scratch.tsv"
+assert_eq "scratch topic partitions" "2" \
+    "$("$BIN/topics" -b "$KAFKA_BOOTSTRAP" list | awk -F'\t' -v t="$scratch" '$1 == t {print $2}')"
+printf 'k1:hello\nk2:world\n' | kcat -P -b "$KAFKA_BOOTSTRAP" -t "$scratch" -K: -X acks=all
+wait_until 20 test "$(topic_count "$scratch")" -eq 2
+assert_eq "records read back" "hello world" \
+    "$(kcat -C -b "$KAFKA_BOOTSTRAP" -t "$scratch" -e -q -f '%s\n' | sort | tr '\n' ' ' | sed 's/ $//')"
+
+# `up` on a running stack: same processes, no migration re-applied, schema unchanged.
+pgdata=$(readlink -f "$VAR_DIR/pg")/data
+kafka_pid=$(cat "$VAR_DIR/run/kafka.pid")
+pg_pid=$(head -n1 "$pgdata/postmaster.pid")
+before_rows=$(q 'SELECT version, name, applied_at FROM schema_migrations ORDER BY version')
+# pg_dump's \restrict lines carry a random key; everything else is the schema.
+schema() { pg_dump -s -x -O | grep -Ev '^(--|\\(un)?restrict )'; }
+assert_ge "schema_migrations table in the dump" 1 "$(schema | grep -c 'TABLE public.schema_migrations')"
+before_schema=$(schema | md5sum)
+"$STACK" up 2>"$TEST_TMP/up.err" || fail "second 'stack.sh up' failed: $(cat "$TEST_TMP/up.err")"
+assert_match "second up applies nothing" 'migrations: 0 applied' "$(cat "$TEST_TMP/up.err")"
+assert_eq "kafka pid after second up" "$kafka_pid" "$(cat "$VAR_DIR/run/kafka.pid")"
+assert_eq "postgres pid after second up" "$pg_pid" "$(head -n1 "$pgdata/postmaster.pid")"
+assert_eq "schema_migrations after second up" "$before_rows" \
+    "$(q 'SELECT version, name, applied_at FROM schema_migrations ORDER BY version')"
+assert_eq "schema after second up" "$before_schema" "$(schema | md5sum)"
+"$STACK" status >/dev/null || fail "status says the stack is not fully up"
