@@ -12,6 +12,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "dates.h"
+#include "kafka.h"
 #include "log.h"
 #include "pg.h"
 
@@ -212,27 +213,6 @@ static void on_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
     }
 }
 
-/* A librdkafka configuration: our defaults, then bootstrap (and group), then the user's
- * kafka.* properties, which always win. */
-static rd_kafka_conf_t *make_conf(const config *cfg, const char *const *defaults, const char *group,
-                                  char *errstr, size_t n)
-{
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-
-    for (const char *const *kv = defaults; kv[0]; kv += 2)
-        if (rd_kafka_conf_set(conf, kv[0], kv[1], errstr, n) != RD_KAFKA_CONF_OK)
-            goto fail;
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", config_get(cfg, "bootstrap"), errstr, n) !=
-            RD_KAFKA_CONF_OK ||
-        (group && rd_kafka_conf_set(conf, "group.id", group, errstr, n) != RD_KAFKA_CONF_OK) ||
-        config_apply_kafka(cfg, conf, errstr, n) < 0)
-        goto fail;
-    return conf;
-fail:
-    rd_kafka_conf_destroy(conf);
-    return NULL;
-}
-
 consumer *consumer_new(const config *cfg, const char *group, const char *topic,
                        consumer_apply_fn apply, void *opaque, char *errstr, size_t n)
 {
@@ -274,7 +254,7 @@ consumer *consumer_new(const config *cfg, const char *group, const char *topic,
     if (!(c->pg = pg_connect(c->conninfo, group, errstr, n)))
         goto fail;
 
-    if (!(conf = make_conf(cfg, dlq_defaults, NULL, errstr, n)))
+    if (!(conf = kafka_conf_new(cfg, dlq_defaults, NULL, errstr, n)))
         goto fail;
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_dr_msg_cb(conf, on_dlq_delivery);
@@ -282,7 +262,7 @@ consumer *consumer_new(const config *cfg, const char *group, const char *topic,
         goto fail;
     conf = NULL;
 
-    if (!(conf = make_conf(cfg, consumer_defaults, group, errstr, n)))
+    if (!(conf = kafka_conf_new(cfg, consumer_defaults, group, errstr, n)))
         goto fail;
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);

@@ -87,8 +87,12 @@ static int report_issues(ingest *in, const validate_report *report, const char *
 
     for (int k = 0; k < report->count; k++) {
         const validate_issue *is = &report->items[k];
-        snprintf(msg, sizeof msg, "%s:%ld:%d: %s%s: %s", where, row->line, rowsrc_column(row, is->field),
-                 is->warning ? "warning: " : "", is->field, is->rule);
+        size_t flen = strlen(is->field);
+        /* Rules that already start with their field ("nik: ...") are not prefixed twice. */
+        int named = strncmp(is->rule, is->field, flen) == 0 && is->rule[flen] == ':';
+        snprintf(msg, sizeof msg, "%s:%ld:%d: %s%s%s%s", where, row->line,
+                 rowsrc_column(row, is->field), is->warning ? "warning: " : "",
+                 named ? "" : is->field, named ? "" : ": ", is->rule);
         if (is->warning) {
             fprintf(stderr, "%s\n", msg);
             continue;

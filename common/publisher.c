@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <librdkafka/rdkafka.h>
 
+#include "kafka.h"
 #include "log.h"
 
 /* Delivery reports printed before the rest are only counted. */
@@ -37,22 +38,13 @@ static rd_kafka_conf_t *make_conf(const config *cfg, publisher *p, char *errstr,
         "batch.num.messages", "10000", "batch.size", "1000000", "compression.type", "lz4",
         "queue.buffering.max.messages", "500000", "queue.buffering.max.kbytes", "262144",
         "message.timeout.ms", "120000", NULL};
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *bootstrap = config_get(cfg, "bootstrap");
+    rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, NULL, errstr, n);
 
-    for (const char *const *kv = defaults; kv[0]; kv += 2)
-        if (rd_kafka_conf_set(conf, kv[0], kv[1], errstr, n) != RD_KAFKA_CONF_OK)
-            goto fail;
-    if (bootstrap && rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, n) != RD_KAFKA_CONF_OK)
-        goto fail;
-    if (config_apply_kafka(cfg, conf, errstr, n) < 0)
-        goto fail;
+    if (!conf)
+        return NULL;
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     return conf;
-fail:
-    rd_kafka_conf_destroy(conf);
-    return NULL;
 }
 
 publisher *publisher_new(const config *cfg, const char *topic, char *errstr, size_t errstr_size)

@@ -234,9 +234,10 @@ static int load_file(PGconn *pg, const char *kind, const char *file)
                            3, p, errstr, sizeof errstr);
         }
         if (!res) {
+            /* The transaction is aborted: later rows would only repeat the error. */
             fprintf(stderr, "%s:%ld: %s\n", file, row->line, errstr);
             bad = 1;
-            continue;
+            break;
         }
         PQclear(res);
     }

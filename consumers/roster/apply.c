@@ -10,6 +10,7 @@
 #include "log.h"
 #include "pg.h"
 #include "roster.h"
+#include "rounds.h"
 #include "validate.h"
 
 struct roster_apply {
@@ -17,8 +18,7 @@ struct roster_apply {
     roster_change *recs;   /* decoded records, by batch index */
     int *round;            /* 0 = rejected before staging, else 1.. */
     int cap;
-    int *slots;            /* NIK hash table: batch index + 1, 0 = empty */
-    int nslots;
+    rounds *rounds;
     pg_copybuf copy;
 };
 
@@ -157,7 +157,10 @@ roster_apply *roster_apply_new(char *errstr, size_t n)
         snprintf(errstr, n, "out of memory");
         return NULL;
     }
-    if (!(ra->codec = codec_new(errstr, n))) {
+    if (!(ra->codec = codec_new(errstr, n)) || !(ra->rounds = rounds_new())) {
+        if (!ra->rounds)
+            snprintf(errstr, n, "out of memory");
+        codec_destroy(ra->codec);
         free(ra);
         return NULL;
     }
@@ -172,7 +175,7 @@ void roster_apply_destroy(roster_apply *ra)
     codec_destroy(ra->codec);
     free(ra->recs);
     free(ra->round);
-    free(ra->slots);
+    rounds_destroy(ra->rounds);
     pg_copybuf_release(&ra->copy);
     free(ra);
 }
@@ -192,41 +195,7 @@ static int reserve(roster_apply *ra, int count, char *errstr, size_t n)
         }
         ra->cap = count;
     }
-    int want = 16;
-    while (want < count * 2)
-        want *= 2;
-    if (want > ra->nslots) {
-        free(ra->slots);
-        if (!(ra->slots = malloc((size_t)want * sizeof *ra->slots))) {
-            ra->nslots = 0;
-            snprintf(errstr, n, "out of memory");
-            return -1;
-        }
-        ra->nslots = want;
-    }
-    memset(ra->slots, 0, (size_t)ra->nslots * sizeof *ra->slots);
-    return 0;
-}
-
-/* The k-th event of a NIK in this batch gets round k. */
-static int assign_round(roster_apply *ra, int idx)
-{
-    const char *nik = ra->recs[idx].nik;
-    unsigned h = 2166136261u;
-    for (const char *p = nik; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    for (unsigned i = h & (unsigned)(ra->nslots - 1);; i = (i + 1) & (unsigned)(ra->nslots - 1)) {
-        int slot = ra->slots[i];
-        if (slot == 0) {
-            ra->slots[i] = idx + 1;
-            return 1;
-        }
-        if (strcmp(ra->recs[slot - 1].nik, nik) == 0) {
-            int r = ra->round[slot - 1] + 1;
-            ra->slots[i] = idx + 1;   /* the latest event of this NIK carries the count */
-            return r;
-        }
-    }
+    return rounds_reset(ra->rounds, count, errstr, n);
 }
 
 static void copy_date(pg_copybuf *b, int32_t d)
@@ -328,7 +297,7 @@ static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_
             consumer_reject(rej, i, "validation", rc->event_id, rc->nik, "%s", msg);
             continue;
         }
-        ra->round[i] = assign_round(ra, i);
+        ra->round[i] = rounds_assign(ra->rounds, rc->nik);
         if (ra->round[i] > max_round)
             max_round = ra->round[i];
         stage_record(&ra->copy, i, ra->round[i], m, rc);
