@@ -8,7 +8,7 @@
 #   make WERROR=1        warnings are errors (CI sets this)
 
 CC      ?= cc
-PKGS    := rdkafka avro-c libpq jansson uuid
+PKGS    := rdkafka avro-c libpq jansson uuid libcrypto
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wvla -Wwrite-strings -Wno-format-nonliteral -Wno-format-truncation

@@ -1,11 +1,11 @@
 /* incident: names of the Incident enums, the record's blank state, its event id and rules. */
 #include "incident.h"
+#include "uuid5.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <uuid/uuid.h>
 
 #include "names.h"
 #include "nik.h"
@@ -45,58 +45,33 @@ int incident_cause_parse(const char *s) { return names_find(cause_names, CAUSE__
 int incident_severity_parse(const char *s) { return names_find(severity_names, SEVERITY__COUNT, s); }
 int incident_reporter_parse(const char *s) { return names_find(reporter_names, REPORTER__COUNT, s); }
 
-/* Append "len:text|" so no choice of texts can make two records hash alike. */
-static size_t put_text(char *buf, size_t used, size_t size, const char *s, size_t max)
-{
-    size_t n = strnlen(s, max);
-    int w;
-
-    if (used >= size)
-        return used;
-    w = snprintf(buf + used, size - used, "%zu:%.*s|", n, (int)n, s);
-    return w < 0 ? size : used + (size_t)w;
-}
-
-static size_t put_num(char *buf, size_t used, size_t size, int64_t v)
-{
-    int w;
-
-    if (used >= size)
-        return used;
-    w = snprintf(buf + used, size - used, "%" PRId64 "|", v);
-    return w < 0 ? size : used + (size_t)w;
-}
-
-#define TEXT(member) used = put_text(text, used, sizeof text, inc->member, sizeof inc->member)
+#define TEXT(member) uuid5_text(&u, inc->member, sizeof inc->member)
 
 void incident_event_id(incident *inc)
 {
     /* A fixed namespace for incident events (itself a random UUID, never to change). */
-    static const uuid_t ns = {0x8e, 0x2b, 0x41, 0xc7, 0x5d, 0x90, 0x4a, 0x3e,
+    static const unsigned char ns[16] = {0x8e, 0x2b, 0x41, 0xc7, 0x5d, 0x90, 0x4a, 0x3e,
                               0xb1, 0x0f, 0x6c, 0x27, 0xd4, 0x83, 0x19, 0xa5};
-    char text[sizeof(incident) + 256];
-    size_t used = 0;
-    uuid_t id;
+    uuid5 u;
+
+    uuid5_init(&u);
 
     TEXT(source);
-    used = put_num(text, used, sizeof text, inc->fields);
+    uuid5_num(&u, inc->fields);
     TEXT(report_id);
     TEXT(nik);
-    used = put_num(text, used, sizeof text, inc->type);
-    used = put_num(text, used, sizeof text, inc->occurred_at_us);
-    used = put_num(text, used, sizeof text, (inc->fields & IF_REPORTED_AT) ? inc->reported_at_us : TIME_NONE);
+    uuid5_num(&u, inc->type);
+    uuid5_num(&u, inc->occurred_at_us);
+    uuid5_num(&u, (inc->fields & IF_REPORTED_AT) ? inc->reported_at_us : TIME_NONE);
     TEXT(region_code);
-    used = put_num(text, used, sizeof text, inc->circumstance);
-    used = put_num(text, used, sizeof text, (inc->fields & IF_CAUSE) ? (int)inc->cause : -1);
-    used = put_num(text, used, sizeof text, (inc->fields & IF_SEVERITY) ? (int)inc->severity : -1);
+    uuid5_num(&u, inc->circumstance);
+    uuid5_num(&u, (inc->fields & IF_CAUSE) ? (int)inc->cause : -1);
+    uuid5_num(&u, (inc->fields & IF_SEVERITY) ? (int)inc->severity : -1);
     TEXT(description);
-    used = put_num(text, used, sizeof text, inc->reporter_institution);
+    uuid5_num(&u, inc->reporter_institution);
     TEXT(reporter_name);
     TEXT(reporter_phone);
-    if (used > sizeof text - 1)
-        used = sizeof text - 1;
-    uuid_generate_sha1(id, ns, text, used);
-    uuid_unparse_lower(id, inc->event_id);
+    uuid5_finish(&u, ns, inc->event_id);
 }
 
 #undef TEXT

@@ -1,10 +1,9 @@
 /* roster: names of the RosterChange enums and the record's blank state. */
 #include "roster.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
-#include <uuid/uuid.h>
+
+#include "uuid5.h"
 
 static const char *const change_names[CHANGE__COUNT] = {"ENROLL", "UPDATE", "TERMINATE"};
 static const char *const institution_names[INST__COUNT] = {"KPU", "BAWASLU"};
@@ -88,32 +87,37 @@ char *roster_programs_format(unsigned bits, char *buf, size_t size)
     return buf;
 }
 
-static const char *or_empty(const char *s)
-{
-    return s ? s : "";
-}
-
 void roster_event_id(roster_change *rc)
 {
     /* A fixed namespace for roster events (itself a random UUID, never to change). */
-    static const uuid_t ns = {0x5c, 0x1e, 0x7a, 0x52, 0x0b, 0x7d, 0x4e, 0x0f,
-                              0x9a, 0x64, 0x31, 0x2e, 0x83, 0x55, 0xd2, 0x10};
-    char text[768], programs[16];
-    uuid_t id;
-    int len;
+    static const unsigned char ns[16] = {0x5c, 0x1e, 0x7a, 0x52, 0x0b, 0x7d, 0x4e, 0x0f,
+                                         0x9a, 0x64, 0x31, 0x2e, 0x83, 0x55, 0xd2, 0x10};
+    char programs[16], gender[2] = {rc->gender, 0};
+    const char *change = roster_change_name(rc->change);
+    const char *institution = roster_institution_name(rc->institution);
+    const char *role = roster_role_name(rc->role);
+    uuid5 u;
 
-    len = snprintf(text, sizeof text,
-                   "%s|%s|%s|%x|%s|%" PRId32 "|%c|%s|%s|%s|%d|%" PRId32 "|%" PRId32 "|%" PRId32
-                   "|%" PRId64 "|%s|%s|%s|%s",
-                   rc->source, or_empty(roster_change_name(rc->change)), rc->nik, rc->fields, rc->full_name,
-                   rc->birth_date, rc->gender ? rc->gender : '-',
-                   or_empty(roster_institution_name(rc->institution)),
-                   or_empty(roster_role_name(rc->role)), rc->region_code, rc->tps, rc->term_start, rc->term_end,
-                   rc->effective_date, rc->monthly_wage,
-                   roster_programs_format(rc->programs, programs, sizeof programs),
-                   rc->agreement_id, rc->kpj, rc->phone);
-    if (len < 0 || (size_t)len >= sizeof text)
-        len = (int)sizeof text - 1;
-    uuid_generate_sha1(id, ns, text, (size_t)len);
-    uuid_unparse_lower(id, rc->event_id);
+    /* The order and form of these fields is part of every published event id: never change it. */
+    uuid5_init(&u);
+    uuid5_text(&u, rc->source, sizeof rc->source);
+    uuid5_text(&u, change, 16);
+    uuid5_text(&u, rc->nik, sizeof rc->nik);
+    uuid5_num(&u, rc->fields);
+    uuid5_text(&u, rc->full_name, sizeof rc->full_name);
+    uuid5_num(&u, rc->birth_date);
+    uuid5_text(&u, gender, sizeof gender);
+    uuid5_text(&u, institution, 16);
+    uuid5_text(&u, role, 32);
+    uuid5_text(&u, rc->region_code, sizeof rc->region_code);
+    uuid5_num(&u, rc->tps);
+    uuid5_num(&u, rc->term_start);
+    uuid5_num(&u, rc->term_end);
+    uuid5_num(&u, rc->effective_date);
+    uuid5_num(&u, rc->monthly_wage);
+    uuid5_text(&u, roster_programs_format(rc->programs, programs, sizeof programs), sizeof programs);
+    uuid5_text(&u, rc->agreement_id, sizeof rc->agreement_id);
+    uuid5_text(&u, rc->kpj, sizeof rc->kpj);
+    uuid5_text(&u, rc->phone, sizeof rc->phone);
+    uuid5_finish(&u, ns, rc->event_id);
 }

@@ -44,7 +44,8 @@ static const char *const merge_round[] = {
     "UPDATE stg_roster s SET reject = 'DUP' FROM applied_events a"
     " WHERE s.round = $1 AND a.event_id = s.event_id",
 
-    "UPDATE stg_roster s SET reject = x.reason FROM ("
+    /* MATERIALIZED: each rule is evaluated once per event, not again in the filter. */
+    "WITH x AS MATERIALIZED ("
     " SELECT s.seq, CASE"
     "  WHEN s.change <> 'ENROLL' AND w.nik IS NULL THEN"
     "   'unknown_worker: ' || s.change || ' of a NIK that was never enrolled'"
@@ -95,7 +96,8 @@ static const char *const merge_round[] = {
     " END AS reason"
     " FROM stg_roster s LEFT JOIN workers w ON w.nik = s.nik"
     " LEFT JOIN agreements a ON a.agreement_id = s.agreement_id"
-    " WHERE s.round = $1 AND s.reject IS NULL) x"
+    " WHERE s.round = $1 AND s.reject IS NULL)"
+    " UPDATE stg_roster s SET reject = x.reason FROM x"
     " WHERE s.seq = x.seq AND x.reason IS NOT NULL",
 
     "INSERT INTO workers AS w (nik, full_name, birth_date, gender, kpj, phone, province,"

@@ -1,0 +1,76 @@
+/* uuid5: canonical record names and RFC 4122 version 5 UUIDs over OpenSSL's SHA-1. */
+#include "uuid5.h"
+
+#include <string.h>
+#include <openssl/evp.h>
+#include <uuid/uuid.h>
+
+void uuid5_init(uuid5 *u)
+{
+    u->len = 0;
+    u->overflow = 0;
+}
+
+static void put(uuid5 *u, const char *s, size_t n)
+{
+    if (u->len + n > sizeof u->name) {
+        n = sizeof u->name - u->len;
+        u->overflow = 1;
+    }
+    memcpy(u->name + u->len, s, n);
+    u->len += n;
+}
+
+static void put_digits(uuid5 *u, uint64_t v, int negative, char end)
+{
+    char tmp[24];
+    int n = (int)sizeof tmp;
+
+    tmp[--n] = end;
+    do {
+        tmp[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (negative)
+        tmp[--n] = '-';
+    put(u, tmp + n, sizeof tmp - (size_t)n);
+}
+
+void uuid5_text(uuid5 *u, const char *s, size_t max)
+{
+    size_t n = s ? strnlen(s, max) : 0;
+    put_digits(u, n, 0, ':');
+    put(u, s ? s : "", n);
+    put(u, "|", 1);
+}
+
+void uuid5_num(uuid5 *u, int64_t v)
+{
+    put_digits(u, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0, '|');
+}
+
+void uuid5_finish(const uuid5 *u, const unsigned char ns[16], char *out)
+{
+    static _Thread_local EVP_MD_CTX *ctx;
+    static _Thread_local EVP_MD *sha1; /* fetched once: an implicit fetch per call is slow */
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    uuid_t id;
+
+    if (!ctx)
+        ctx = EVP_MD_CTX_new();
+    if (!sha1)
+        sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    if (!ctx || !sha1 || !EVP_DigestInit_ex(ctx, sha1, NULL) || !EVP_DigestUpdate(ctx, ns, 16) ||
+        !EVP_DigestUpdate(ctx, u->name, u->len) || !EVP_DigestFinal_ex(ctx, md, &mdlen) ||
+        mdlen < 16) {
+        /* OpenSSL out of memory: libuuid computes the same id, only slower. */
+        uuid_generate_sha1(id, ns, u->name, u->len);
+        uuid_unparse_lower(id, out);
+        return;
+    }
+    memcpy(id, md, 16);
+    id[6] = (unsigned char)((id[6] & 0x0f) | 0x50);
+    id[8] = (unsigned char)((id[8] & 0x3f) | 0x80);
+    uuid_unparse_lower(id, out);
+}
