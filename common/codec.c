@@ -1,5 +1,8 @@
 /* codec: RosterChange, Incident and ClaimEvent records <-> Confluent-framed Avro, with
- * per-schema-id caches. One table of fields per C record type drives every direction. */
+ * per-schema-id caches. One table of fields per C record type drives every direction.
+ * Encoding follows a plan built once per writer schema (one step per writer field) and
+ * writes Avro binary straight from the record; avro-c's generic values stay the reference
+ * encoder (encode_avro, which the unit tests compare against) and do all decoding. */
 #include "codec.h"
 
 #include <errno.h>
@@ -184,6 +187,20 @@ struct slot {
     size_t nextra;
     struct extra_field { int index; json_t *def; } *extra;
     char encode_err[256];           /* set when such a field has no default */
+    /* Encoder plan: one step per writer field, in writer order. */
+    struct enc_step *plan;
+    size_t nplan;
+    unsigned char *consts;          /* encoded defaults of the writer-only fields */
+    size_t max_body;                /* no record's body is longer */
+    char plan_err[256];             /* set when a writer-only default does not encode */
+};
+
+/* One writer field: a field of the C record (f, m), or, when f is NULL, the constant
+ * bytes consts[off, off + len) of a default. */
+struct enc_step {
+    const struct field_def *f;
+    const struct field_map *m;
+    size_t off, len;
 };
 
 struct codec {
@@ -562,10 +579,122 @@ static int set_from_json(avro_value_t *v, json_t *j)
     }
 }
 
+/* Most bytes of a varint-encoded long. */
+#define MAX_VARINT 10
+
+/* Most bytes the encoder plan writes for one field of the C record. */
+static size_t step_bound(const struct enc_step *st)
+{
+    size_t n = st->m->value_branch >= 0 ? MAX_VARINT : 0;
+
+    switch (st->f->kind) {
+    case FK_STRING: return n + MAX_VARINT + st->f->size;
+    case FK_CHAR: return n + 2;
+    case FK_BOOL: return n + 1;
+    case FK_ENUM_SET: return n + MAX_VARINT * ((size_t)st->f->nsym + 2);
+    default: return n + MAX_VARINT;
+    }
+}
+
+/* Consts of a slot's plan while it is built. */
+struct consts_buf {
+    size_t used, cap;
+};
+
+/* Append to the plan a step writing the default of writer-only field extra[k], its bytes
+ * written by avro-c itself into s->consts. Sets plan_err when the default does not fit. */
+static int plan_default(struct slot *s, size_t k, struct consts_buf *cb, char *errstr,
+                        size_t errstr_size)
+{
+    const char *name = avro_schema_record_field_name(s->schema, s->extra[k].index);
+    struct enc_step *st = &s->plan[s->nplan];
+    avro_writer_t w;
+    avro_value_t field;
+    int rval;
+
+    if (avro_value_get_by_index(&s->value, (size_t)s->extra[k].index, &field, NULL) != 0
+        || set_from_json(&field, s->extra[k].def) != 0) {
+        snprintf(s->plan_err, sizeof s->plan_err, "schema id %d: default of field '%s' does "
+                 "not fit its type", s->id, name);
+        return 0;
+    }
+    for (;;) {
+        w = avro_writer_memory((char *)s->consts + cb->used, (int64_t)(cb->cap - cb->used));
+        if (!w)
+            return fail(errstr, errstr_size, "out of memory");
+        rval = avro_value_write(w, &field);
+        if (rval != ENOSPC)
+            break;
+        avro_writer_free(w);
+        unsigned char *grown = realloc(s->consts, cb->cap * 2);
+        if (!grown)
+            return fail(errstr, errstr_size, "out of memory");
+        s->consts = grown;
+        cb->cap *= 2;
+    }
+    st->f = NULL;
+    st->m = NULL;
+    st->off = cb->used;
+    st->len = (size_t)avro_writer_tell(w);
+    avro_writer_free(w);
+    if (rval != 0) {
+        snprintf(s->plan_err, sizeof s->plan_err, "schema id %d: default of field '%s': %s",
+                 s->id, name, avro_strerror());
+        return 0;
+    }
+    cb->used += st->len;
+    s->max_body += st->len;
+    s->nplan++;
+    return 0;
+}
+
+/* Build the encoder plan of a slot from its field maps and writer-only defaults. A slot
+ * whose encode_err or plan_err is set has no usable plan: encoding reports that error. */
+static int plan_build(struct slot *s, char *errstr, size_t errstr_size)
+{
+    const struct record_type *t = s->type;
+    size_t n = avro_schema_record_size(s->schema);
+    struct consts_buf cb = {0, 64};
+    int rval = 0;
+
+    if (s->encode_err[0])
+        return 0;
+    s->plan = calloc(n ? n : 1, sizeof *s->plan);
+    s->consts = malloc(cb.cap);
+    if (!s->plan || !s->consts)
+        return fail(errstr, errstr_size, "out of memory");
+    if (avro_value_reset(&s->value) != 0)
+        return fail(errstr, errstr_size, "schema id %d: reset: %s", s->id, avro_strerror());
+    for (size_t i = 0; i < n && rval == 0 && !s->plan_err[0]; i++) {
+        size_t j, k;
+
+        for (j = 0; j < t->nfields && s->map[j].index != (int)i; j++)
+            ;
+        if (j < t->nfields) {
+            struct enc_step *st = &s->plan[s->nplan++];
+            st->f = &t->fields[j];
+            st->m = &s->map[j];
+            s->max_body += step_bound(st);
+            continue;
+        }
+        for (k = 0; k < s->nextra && s->extra[k].index != (int)i; k++)
+            ;
+        if (k == s->nextra)
+            snprintf(s->plan_err, sizeof s->plan_err, "schema id %d: field '%s' has no "
+                     "encoding step", s->id, avro_schema_record_field_name(s->schema, (int)i));
+        else
+            rval = plan_default(s, k, &cb, errstr, errstr_size);
+    }
+    avro_value_reset(&s->value);
+    return rval;
+}
+
 static void slot_free(struct slot *s)
 {
     if (!s)
         return;
+    free(s->plan);
+    free(s->consts);
     json_decref(s->writer_json);
     free(s->extra);
     free(s->blank);
@@ -623,6 +752,8 @@ static struct slot *slot_new(codec *c, const struct record_type *t, int id, char
     if (prepare_extra(s, errstr, errstr_size) < 0)
         goto err;
     prepare_blank(c, s);
+    if (plan_build(s, errstr, errstr_size) < 0)
+        goto err;
     return s;
 err:
     slot_free(s);
@@ -735,11 +866,12 @@ static int64_t get_long(const void *rec, const struct field_def *f)
     return v;
 }
 
-static int present(const struct record_type *t, const void *rec, const struct field_def *f)
+/* Whether field f of rec is written, given the record's presence word. */
+static int present(unsigned bits, const void *rec, const struct field_def *f)
 {
     if (f->bit == 0)
         return 1;
-    if (!(presence(t, rec) & f->bit))
+    if (!(bits & f->bit))
         return 0;
     switch (f->kind) {
     case FK_CHAR: return *((const char *)rec + f->off) != 0;
@@ -752,15 +884,51 @@ static int present(const struct record_type *t, const void *rec, const struct fi
     }
 }
 
-static int put_enum(avro_value_t *v, const struct field_map *m, const struct field_def *f,
-                    int ours, int id, char *errstr, size_t errstr_size)
+/* The writer's symbol index of our enum value, or -1 with errstr filled. */
+static int enum_index(const struct field_map *m, const struct field_def *f, int ours, int id,
+                      char *errstr, size_t errstr_size)
 {
     if (ours < 0 || ours >= f->nsym)
         return fail(errstr, errstr_size, "field '%s' has out-of-range value %d", f->name, ours);
     if (m->to_sym[ours] < 0)
         return fail(errstr, errstr_size, "field '%s' value '%s' is not a symbol of schema id %d",
                     f->name, f->sym(ours), id);
-    return avro_value_set_enum(v, m->to_sym[ours]);
+    return m->to_sym[ours];
+}
+
+/* Length of the string field at p, or -1 with errstr filled when it is unterminated. */
+static int string_len(const char *p, const struct field_def *f, size_t *n, char *errstr,
+                      size_t errstr_size)
+{
+    *n = strnlen(p, f->size);
+    if (*n == f->size)
+        return fail(errstr, errstr_size, "field '%s' is not NUL-terminated", f->name);
+    return 0;
+}
+
+/* The bits of an enum-set field, or -1 with errstr filled when one has no value of ours. */
+static int set_bits(const void *rec, const struct field_def *f, unsigned *bits, char *errstr,
+                    size_t errstr_size)
+{
+    *bits = (unsigned)get_int(rec, f);
+    if (*bits >> f->nsym)
+        return fail(errstr, errstr_size, "field '%s' has unknown bits 0x%x", f->name, *bits);
+    return 0;
+}
+
+static int required(const struct field_def *f, int id, char *errstr, size_t errstr_size)
+{
+    return fail(errstr, errstr_size, "field '%s' is required by schema id %d", f->name, id);
+}
+
+/* -- the reference encoder: fill the generic avro-c value, then avro_value_write -- */
+
+static int put_enum(avro_value_t *v, const struct field_map *m, const struct field_def *f,
+                    int ours, int id, char *errstr, size_t errstr_size)
+{
+    int sym = enum_index(m, f, ours, id, errstr, errstr_size);
+
+    return sym < 0 ? -1 : avro_value_set_enum(v, sym);
 }
 
 /* Write one present field value into v (the field or its value branch). */
@@ -772,9 +940,9 @@ static int put_value(avro_value_t *v, const void *rec, const struct field_def *f
 
     switch (f->kind) {
     case FK_STRING: {
-        size_t n = strnlen(p, f->size);
-        if (n == f->size)
-            return fail(errstr, errstr_size, "field '%s' is not NUL-terminated", f->name);
+        size_t n;
+        if (string_len(p, f, &n, errstr, errstr_size) < 0)
+            return -1;
         rval = avro_value_set_string_len(v, p, n + 1);
         break;
     }
@@ -788,9 +956,9 @@ static int put_value(avro_value_t *v, const void *rec, const struct field_def *f
     case FK_BOOL: rval = avro_value_set_boolean(v, get_int(rec, f) != 0); break;
     case FK_ENUM: return put_enum(v, m, f, get_int(rec, f), id, errstr, errstr_size);
     case FK_ENUM_SET: {
-        unsigned bits = (unsigned)get_int(rec, f);
-        if (bits >> f->nsym)
-            return fail(errstr, errstr_size, "field '%s' has unknown bits 0x%x", f->name, bits);
+        unsigned bits;
+        if (set_bits(rec, f, &bits, errstr, errstr_size) < 0)
+            return -1;
         for (int i = 0; i < f->nsym && rval == 0; i++) {
             avro_value_t item;
             if (!(bits & (1u << i)))
@@ -827,7 +995,7 @@ static int fill_value(struct slot *s, const void *rec, char *errstr, size_t errs
         const struct field_def *f = &t->fields[i];
         const struct field_map *m = &s->map[i];
         avro_value_t field, branch;
-        int has = present(t, rec, f);
+        int has = present(presence(t, rec), rec, f);
 
         if (m->index < 0)
             continue;
@@ -835,15 +1003,13 @@ static int fill_value(struct slot *s, const void *rec, char *errstr, size_t errs
             return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
         if (m->value_branch < 0) {
             if (!has)
-                return fail(errstr, errstr_size, "field '%s' is required by schema id %d",
-                            f->name, s->id);
+                return required(f, s->id, errstr, errstr_size);
             if (put_value(&field, rec, f, m, s->id, errstr, errstr_size) < 0)
                 return -1;
             continue;
         }
         if (!has && m->null_branch < 0)
-            return fail(errstr, errstr_size, "field '%s' is required by schema id %d",
-                        f->name, s->id);
+            return required(f, s->id, errstr, errstr_size);
         if (avro_value_set_branch(&field, has ? m->value_branch : m->null_branch, &branch) != 0)
             return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
         if (!has) {
@@ -856,15 +1022,12 @@ static int fill_value(struct slot *s, const void *rec, char *errstr, size_t errs
     return 0;
 }
 
-static int encode(codec *c, int ti, const void *rec, int schema_id, const void **out,
-                  size_t *len, char *errstr, size_t errstr_size)
+/* Encode rec into c->buf after the header with avro-c; the body length goes to *body. */
+static int encode_avro(codec *c, struct slot *s, const void *rec, size_t *body, char *errstr,
+                       size_t errstr_size)
 {
-    struct slot *s = slot_get(c, &types[ti], schema_id > 0 ? schema_id : c->latest[ti].latest_id,
-                              errstr, errstr_size);
     int rval;
 
-    if (!s)
-        return -1;
     if (fill_value(s, rec, errstr, errstr_size) < 0)
         return -1;
     for (;;) {
@@ -881,32 +1044,180 @@ static int encode(codec *c, int ti, const void *rec, int schema_id, const void *
     }
     if (rval != 0)
         return fail(errstr, errstr_size, "avro write: %s", avro_strerror());
+    *body = (size_t)avro_writer_tell(c->writer);
+    return 0;
+}
+
+/* -- the plan encoder: Avro binary written straight from the record -- */
+
+/* Avro long: zig-zag, then base-128 varint, low group first. */
+static unsigned char *put_long(unsigned char *p, int64_t v)
+{
+    uint64_t z = ((uint64_t)v << 1) ^ (0 - ((uint64_t)v >> 63));
+
+    while (z > 0x7f) {
+        *p++ = (unsigned char)(z | 0x80);
+        z >>= 7;
+    }
+    *p++ = (unsigned char)z;
+    return p;
+}
+
+/* Write one present field value at p; returns the end, or NULL with errstr filled. */
+static unsigned char *write_value(unsigned char *p, const void *rec, const struct field_def *f,
+                                  const struct field_map *m, int id, char *errstr,
+                                  size_t errstr_size)
+{
+    const char *src = (const char *)rec + f->off;
+    int sym;
+
+    switch (f->kind) {
+    case FK_STRING: {
+        size_t n;
+        if (string_len(src, f, &n, errstr, errstr_size) < 0)
+            return NULL;
+        p = put_long(p, (int64_t)n);
+        memcpy(p, src, n);
+        return p + n;
+    }
+    case FK_CHAR:
+        *p++ = 2;                       /* length 1 */
+        *p++ = (unsigned char)*src;
+        return p;
+    case FK_INT: case FK_DATE: return put_long(p, get_int(rec, f));
+    case FK_LONG: case FK_TIMESTAMP: return put_long(p, get_long(rec, f));
+    case FK_BOOL:
+        *p++ = get_int(rec, f) != 0;
+        return p;
+    case FK_ENUM:
+        sym = enum_index(m, f, get_int(rec, f), id, errstr, errstr_size);
+        return sym < 0 ? NULL : put_long(p, sym);
+    case FK_ENUM_SET: {
+        unsigned bits;
+        if (set_bits(rec, f, &bits, errstr, errstr_size) < 0)
+            return NULL;
+        if (bits) {
+            int n = 0;
+            for (unsigned b = bits; b; b &= b - 1)
+                n++;
+            p = put_long(p, n);
+            for (int i = 0; i < f->nsym; i++) {
+                if (!(bits & (1u << i)))
+                    continue;
+                if ((sym = enum_index(m, f, i, id, errstr, errstr_size)) < 0)
+                    return NULL;
+                p = put_long(p, sym);
+            }
+        }
+        *p++ = 0;                       /* end of blocks */
+        return p;
+    }
+    }
+    fail(errstr, errstr_size, "field '%s' has an unknown kind", f->name);
+    return NULL;
+}
+
+/* Make room for n bytes in c->buf. */
+static int reserve(codec *c, size_t n, char *errstr, size_t errstr_size)
+{
+    size_t cap = c->cap;
+    char *grown;
+
+    if (n <= cap)
+        return 0;
+    while (cap < n)
+        cap *= 2;
+    grown = realloc(c->buf, cap);
+    if (!grown)
+        return fail(errstr, errstr_size, "out of memory growing the encode buffer");
+    c->buf = grown;
+    c->cap = cap;
+    return 0;
+}
+
+/* Encode rec into c->buf after the header by following the slot's plan; the same bytes
+ * as encode_avro. With several bad fields, the first in writer order is reported. */
+static int encode_plan(codec *c, struct slot *s, const void *rec, size_t *body, char *errstr,
+                       size_t errstr_size)
+{
+    unsigned bits = presence(s->type, rec);
+    unsigned char *start, *p;
+
+    if (s->encode_err[0])
+        return fail(errstr, errstr_size, "%s", s->encode_err);
+    if (s->plan_err[0])
+        return fail(errstr, errstr_size, "%s", s->plan_err);
+    if (reserve(c, HEADER_SIZE + s->max_body, errstr, errstr_size) < 0)
+        return -1;
+    start = p = (unsigned char *)c->buf + HEADER_SIZE;
+    for (size_t i = 0; i < s->nplan; i++) {
+        const struct enc_step *st = &s->plan[i];
+        const struct field_def *f = st->f;
+        const struct field_map *m = st->m;
+        int has;
+
+        if (!f) {
+            memcpy(p, s->consts + st->off, st->len);
+            p += st->len;
+            continue;
+        }
+        has = present(bits, rec, f);
+        if (m->value_branch >= 0) {
+            if (!has && m->null_branch < 0)
+                return required(f, s->id, errstr, errstr_size);
+            p = put_long(p, has ? m->value_branch : m->null_branch);
+            if (!has)
+                continue;
+        } else if (!has) {
+            return required(f, s->id, errstr, errstr_size);
+        }
+        if (!(p = write_value(p, rec, f, m, s->id, errstr, errstr_size)))
+            return -1;
+    }
+    *body = (size_t)(p - start);
+    return 0;
+}
+
+/* How encode writes the body: the plan (every caller), or avro-c (tests compare). */
+enum encoder { ENC_PLAN, ENC_AVRO };
+
+static int encode(codec *c, int ti, const void *rec, int schema_id, enum encoder how,
+                  const void **out, size_t *len, char *errstr, size_t errstr_size)
+{
+    struct slot *s = slot_get(c, &types[ti], schema_id > 0 ? schema_id : c->latest[ti].latest_id,
+                              errstr, errstr_size);
+    size_t body = 0;
+
+    if (!s)
+        return -1;
+    if ((how == ENC_AVRO ? encode_avro : encode_plan)(c, s, rec, &body, errstr, errstr_size) < 0)
+        return -1;
     c->buf[0] = 0;
     c->buf[1] = (char)((uint32_t)s->id >> 24);
     c->buf[2] = (char)((uint32_t)s->id >> 16);
     c->buf[3] = (char)((uint32_t)s->id >> 8);
     c->buf[4] = (char)(uint32_t)s->id;
     *out = c->buf;
-    *len = HEADER_SIZE + (size_t)avro_writer_tell(c->writer);
+    *len = HEADER_SIZE + body;
     return 0;
 }
 
 int codec_encode_roster(codec *c, const roster_change *rc, int schema_id,
                         const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, T_ROSTER, rc, schema_id, out, len, errstr, errstr_size);
+    return encode(c, T_ROSTER, rc, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
 }
 
 int codec_encode_incident(codec *c, const incident *inc, int schema_id,
                           const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, T_INCIDENT, inc, schema_id, out, len, errstr, errstr_size);
+    return encode(c, T_INCIDENT, inc, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
 }
 
 int codec_encode_claim_event(codec *c, const claim_event *ev, int schema_id,
                              const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, T_CLAIM, ev, schema_id, out, len, errstr, errstr_size);
+    return encode(c, T_CLAIM, ev, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
 }
 
 /* ---- checking a body against the writer schema ---- */

@@ -2,8 +2,8 @@
  * wire format (byte 0 = 0, bytes 1-4 = big-endian schema id, then the Avro body).
  * Schemas come from the catalog (subjects "roster.changes-value", "incidents-value",
  * "claims-value"). A codec caches, per
- * schema id, the Avro value class, one reusable value and the field/enum mappings, so no
- * schema is parsed per call. One codec per thread: a codec is not thread-safe, but
+ * schema id, the Avro value class, one reusable value, the field/enum mappings and an
+ * encoder plan, so no schema is parsed per call. One codec per thread: a codec is not thread-safe, but
  * several codecs may be used in parallel. */
 #ifndef CODEC_H
 #define CODEC_H

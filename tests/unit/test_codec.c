@@ -1,5 +1,6 @@
 /* Tests for common/codec: round trips per catalog version, framing errors, corrupted
- * input, enum and field mapping by name, reader defaults; Incident and ClaimEvent records. */
+ * input, enum and field mapping by name, reader defaults; Incident and ClaimEvent records;
+ * the plan encoder byte for byte against the avro-c reference encoder. */
 #include <criterion/criterion.h>
 
 #include <stdint.h>
@@ -10,7 +11,9 @@
 #include <avro.h>
 
 #include "catalog.h"
-#include "codec.h"
+/* The module itself, so the tests reach its static encoders (encode with ENC_PLAN and
+ * ENC_AVRO); codec.o from libcommon is then not linked. */
+#include "codec.c"
 #include "dates.h"
 #include "claim_event.h"
 #include "incident.h"
@@ -1187,5 +1190,409 @@ Test(codec, claim_event_encode_rejects_missing_required)
     cr_assert_eq(codec_encode_claim_event(c, &bad, 0, &out, &len, err, sizeof err), -1,
                  "out-of-range kind accepted");
     cr_assert_not_null(strstr(err, "kind"), "message should name kind: %s", err);
+    codec_destroy(c);
+}
+
+/* ---- the plan encoder against avro-c ---- */
+
+/* Encode rec with the avro-c reference encoder and with the plan: both must succeed and
+ * write the same bytes. Returns a malloc'd copy of the message. */
+static unsigned char *same_bytes(codec *c, int ti, const void *rec, int id, const char *ctx,
+                                 size_t *len)
+{
+    const void *out;
+    unsigned char *ref;
+    size_t ref_len;
+
+    cr_assert_eq(encode(c, ti, rec, id, ENC_AVRO, &out, &ref_len, err, sizeof err), 0,
+                 "%s: avro-c encode: %s", ctx, err);
+    ref = malloc(ref_len);
+    cr_assert_not_null(ref, "out of memory");
+    memcpy(ref, out, ref_len);
+    memset(c->buf, 0xa5, c->cap);       /* no byte of the reference may survive */
+    cr_assert_eq(encode(c, ti, rec, id, ENC_PLAN, &out, len, err, sizeof err), 0,
+                 "%s: plan encode: %s", ctx, err);
+    cr_assert_eq(*len, ref_len, "%s: plan wrote %zu bytes, avro-c %zu", ctx, *len, ref_len);
+    for (size_t i = 0; i < ref_len; i++)
+        cr_assert_eq(((const unsigned char *)out)[i], ref[i], "%s: byte %zu is 0x%02x, "
+                     "avro-c wrote 0x%02x", ctx, i, ((const unsigned char *)out)[i], ref[i]);
+    return ref;
+}
+
+/* same_bytes, then decode the message and compare with want. */
+static void same_bytes_round_trip(codec *c, const roster_change *rc, int id, const char *ctx)
+{
+    size_t len;
+    unsigned char *msg = same_bytes(c, T_ROSTER, rc, id, ctx, &len);
+    roster_change want = *rc, got;
+
+    cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), 0,
+                 "%s: decode: %s", ctx, err);
+    if (!schema_has(id, "phone")) {
+        want.phone[0] = '\0';
+        want.fields &= ~(unsigned)RF_PHONE;
+    }
+    assert_same(&want, &got, ctx);
+    free(msg);
+}
+
+/* Every roster schema id of the catalog plus the test-only reordered one, which has a
+ * writer-only field with a default and a [string, null] union. Call it after codec_new,
+ * so the catalog's latest version stays the codec's reader schema. */
+static size_t plan_roster_ids(int *ids, size_t max)
+{
+    size_t n = roster_ids(ids, max - 1);
+
+    add_reordered(NULL, NULL);
+    ids[n++] = REORDERED_ID;
+    return n;
+}
+
+/* rc with its required fields only: every optional field absent. */
+static roster_change bare_roster(const roster_change *rc)
+{
+    roster_change b;
+
+    roster_change_init(&b);
+    memcpy(b.event_id, rc->event_id, sizeof b.event_id);
+    memcpy(b.source, rc->source, sizeof b.source);
+    memcpy(b.nik, rc->nik, sizeof b.nik);
+    b.event_time_us = rc->event_time_us;
+    b.change = rc->change;
+    return b;
+}
+
+Test(codec_plan, same_bytes_as_avro_c_for_every_record_and_roster_version)
+{
+    int ids[16];
+    size_t nids;
+    codec *c;
+
+    load_records();
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    nids = plan_roster_ids(ids, 16);
+    for (size_t v = 0; v < nids; v++) {
+        for (size_t i = 0; i < nrecords; i++) {
+            roster_change bare = bare_roster(&records[i]);
+            char ctx[80];
+
+            snprintf(ctx, sizeof ctx, "schema id %d, record %zu", ids[v], i + 1);
+            same_bytes_round_trip(c, &records[i], ids[v], ctx);
+            snprintf(ctx, sizeof ctx, "schema id %d, record %zu without optionals", ids[v], i + 1);
+            same_bytes_round_trip(c, &bare, ids[v], ctx);
+        }
+    }
+    codec_destroy(c);
+}
+
+Test(codec_plan, same_bytes_as_avro_c_for_every_enum_symbol)
+{
+    int ids[16];
+    size_t nids;
+    codec *c;
+
+    load_records();
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    nids = plan_roster_ids(ids, 16);
+    for (size_t v = 0; v < nids; v++) {
+        char ctx[80];
+
+        for (int k = 0; k < CHANGE__COUNT; k++) {
+            roster_change rc = records[0];
+            rc.change = (roster_change_kind)k;
+            snprintf(ctx, sizeof ctx, "schema id %d, change %s", ids[v], roster_change_name(rc.change));
+            same_bytes_round_trip(c, &rc, ids[v], ctx);
+        }
+        for (int k = 0; k < INST__COUNT; k++) {
+            roster_change rc = records[0];
+            rc.institution = (roster_institution)k;
+            snprintf(ctx, sizeof ctx, "schema id %d, institution %d", ids[v], k);
+            same_bytes_round_trip(c, &rc, ids[v], ctx);
+        }
+        for (int k = 0; k < ROLE__COUNT; k++) {
+            roster_change rc = records[0];
+            rc.role = (roster_role)k;
+            snprintf(ctx, sizeof ctx, "schema id %d, role %s", ids[v], roster_role_name(rc.role));
+            same_bytes_round_trip(c, &rc, ids[v], ctx);
+        }
+        for (unsigned set = 1; set < 8; set++) {
+            roster_change rc = records[0];
+            rc.programs = set;
+            rc.fields |= RF_PROGRAMS;
+            snprintf(ctx, sizeof ctx, "schema id %d, programs 0x%x", ids[v], set);
+            same_bytes_round_trip(c, &rc, ids[v], ctx);
+        }
+    }
+    codec_destroy(c);
+}
+
+/* n bytes of text and a NUL at dst: letters with a two-byte UTF-8 character every 4 bytes. */
+static void fill_text(char *dst, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        if (i % 4 == 0 && n - i >= 2) {
+            dst[i++] = '\xc3';        /* U+00F1 */
+            dst[i++] = '\xb1';
+        } else {
+            dst[i] = (char)('a' + i % 26);
+            i++;
+        }
+    }
+    dst[n] = '\0';
+}
+
+/* Lengths around the varint limits of string lengths (63 | 64 zig-zag to 1 | 2 bytes). */
+static const size_t edge_lengths[] = {0, 1, 62, 63, 64, 65, 99, 100};
+/* Numbers around varint and sign limits. */
+static const int64_t edge_longs[] = {
+    0, 1, -1, 63, -64, 64, -65, 8191, -8192, 8192, INT32_MAX, INT32_MIN, (int64_t)INT32_MAX + 1,
+    (int64_t)INT32_MIN - 1, INT64_MAX, INT64_MIN + 1, -1700000000000000,
+};
+
+Test(codec_plan, same_bytes_as_avro_c_for_edge_numbers_and_long_strings)
+{
+    int ids[16];
+    size_t nids, nlongs = sizeof edge_longs / sizeof edge_longs[0], cases = 0;
+    codec *c;
+
+    load_records();
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    nids = plan_roster_ids(ids, 16);
+    for (size_t v = 0; v < nids; v++) {
+        for (size_t k = 0; k < nlongs; k++) {
+            int64_t x = edge_longs[k];
+            /* Clamped into int, never DATE_NONE (INT32_MIN), which would mean absent. */
+            int32_t x32 = x <= INT32_MIN ? INT32_MIN + 1 : x > INT32_MAX ? INT32_MAX : (int32_t)x;
+            roster_change rc = records[0];
+            char ctx[80];
+
+            rc.event_time_us = x;
+            rc.monthly_wage = x;
+            rc.birth_date = rc.term_start = rc.term_end = rc.effective_date = x32;
+            rc.tps = x32 ? x32 : 1;
+            rc.fields |= RF_EFFECTIVE | RF_TPS;
+            snprintf(ctx, sizeof ctx, "schema id %d, number %lld", ids[v], (long long)x);
+            same_bytes_round_trip(c, &rc, ids[v], ctx);
+            cases++;
+        }
+        for (size_t k = 0; k < sizeof edge_lengths / sizeof edge_lengths[0]; k++) {
+            roster_change rc = records[5];
+            size_t n = edge_lengths[k];
+            char ctx[80];
+
+            cr_assert_lt(n, sizeof rc.full_name, "edge length %zu too long for full_name", n);
+            fill_text(rc.full_name, n);
+            snprintf(ctx, sizeof ctx, "schema id %d, full_name of %zu bytes", ids[v], n);
+            same_bytes_round_trip(c, &rc, ids[v], ctx);
+            cases++;
+        }
+    }
+    cr_assert_gt(cases, nids, "no edge cases ran");
+    codec_destroy(c);
+}
+
+/* Both encoders refuse rec with the same message. */
+static void same_refusal(codec *c, int ti, const void *rec, int id, const char *ctx)
+{
+    const void *out;
+    size_t len;
+    char ref_err[512];
+
+    cr_assert_eq(encode(c, ti, rec, id, ENC_AVRO, &out, &len, ref_err, sizeof ref_err), -1,
+                 "%s: avro-c accepted it", ctx);
+    cr_assert_eq(encode(c, ti, rec, id, ENC_PLAN, &out, &len, err, sizeof err), -1,
+                 "%s: plan accepted it", ctx);
+    cr_assert_str_eq(err, ref_err, "%s: plan says '%s', avro-c '%s'", ctx, err, ref_err);
+}
+
+Test(codec_plan, refuses_bad_roster_values_like_avro_c)
+{
+    codec *c = codec_new(err, sizeof err);
+    roster_change rc;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    rc = records[0];
+    rc.role = (roster_role)ROLE__COUNT;
+    same_refusal(c, T_ROSTER, &rc, 0, "role out of range");
+    rc = records[0];
+    rc.change = (roster_change_kind)-1;
+    same_refusal(c, T_ROSTER, &rc, 0, "change -1");
+    rc = records[0];
+    memset(rc.nik, '7', sizeof rc.nik);
+    same_refusal(c, T_ROSTER, &rc, 0, "unterminated nik");
+    rc = records[0];
+    memset(rc.full_name, 'x', sizeof rc.full_name);
+    same_refusal(c, T_ROSTER, &rc, 0, "unterminated full_name");
+    rc = records[0];
+    rc.programs = 8;
+    same_refusal(c, T_ROSTER, &rc, 0, "unknown program bit");
+    codec_destroy(c);
+}
+
+Test(codec_plan, writer_only_field_whose_default_does_not_fit_refuses_like_avro_c)
+{
+    codec *c;
+
+    load_records();
+    add_reordered("\"default\": \"n/a\"", "\"default\": 7");
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    same_refusal(c, T_ROSTER, &records[0], REORDERED_ID, "note default 7");
+    cr_assert_not_null(strstr(err, "'note'"), "message should name note: %s", err);
+    codec_destroy(c);
+}
+
+Test(codec_plan, writer_only_field_without_default_refuses_like_avro_c)
+{
+    codec *c;
+
+    load_records();
+    add_reordered("\"type\": \"string\", \"default\": \"n/a\"", "\"type\": \"string\"");
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    same_refusal(c, T_ROSTER, &records[0], REORDERED_ID, "note without default");
+    codec_destroy(c);
+}
+
+Test(codec_plan, optional_field_the_writer_requires_refuses_like_avro_c)
+{
+    codec *c = codec_new(err, sizeof err);
+    size_t len;
+    unsigned char *msg;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    add_reordered("[\"string\", \"null\"], \"default\": \"unknown\"",
+                  "[\"string\"], \"default\": \"unknown\"");
+    cr_assert_eq(records[1].fields & RF_PHONE, 0u, "record 2 must lack a phone");
+    same_refusal(c, T_ROSTER, &records[1], REORDERED_ID, "phone absent, writer union [string]");
+    cr_assert_not_null(strstr(err, "'phone'"), "message should name phone: %s", err);
+    msg = same_bytes(c, T_ROSTER, &records[0], REORDERED_ID, "phone present, union [string]", &len);
+    free(msg);
+    codec_destroy(c);
+}
+
+/* Encode an incident with both encoders, compare, decode and compare with want. */
+static void same_incident(codec *c, const incident *want, int id, const char *ctx)
+{
+    size_t len;
+    unsigned char *msg = same_bytes(c, T_INCIDENT, want, id, ctx, &len);
+    incident got;
+
+    cr_assert_eq(codec_decode_incident(c, msg, len, &got, NULL, err, sizeof err), 0,
+                 "%s: decode: %s", ctx, err);
+    assert_same_incident(want, &got, ctx);
+    free(msg);
+}
+
+Test(codec_plan, same_bytes_as_avro_c_for_incidents)
+{
+    incident want[MAX_INCIDENTS];
+    size_t n = load_incidents(want, MAX_INCIDENTS);
+    int ids[16];
+    size_t nids = subject_ids(CODEC_INCIDENT_SUBJECT, ids, 16);
+    codec *c = codec_new(err, sizeof err);
+    int rounds = 0;
+    const int counts[] = {INCIDENT_TYPE__COUNT, CIRCUMSTANCE__COUNT, CAUSE__COUNT,
+                          SEVERITY__COUNT, REPORTER__COUNT};
+
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+        rounds = counts[k] > rounds ? counts[k] : rounds;
+    cr_assert_not_null(c, "codec_new: %s", err);
+    cr_assert_gt(nids, 0, "no incident schema");
+    for (size_t v = 0; v < nids; v++) {
+        char ctx[80];
+
+        for (size_t i = 0; i < n; i++) {
+            incident bare = want[i];
+            snprintf(ctx, sizeof ctx, "schema id %d, incident %zu", ids[v], i + 1);
+            same_incident(c, &want[i], ids[v], ctx);
+            bare.fields = 0;
+            bare.cause = CAUSE_NONE;
+            bare.severity = SEVERITY_NONE;
+            bare.reported_at_us = TIME_NONE;
+            bare.report_id[0] = bare.description[0] = bare.reporter_name[0] = '\0';
+            bare.reporter_phone[0] = '\0';
+            snprintf(ctx, sizeof ctx, "schema id %d, incident %zu bare", ids[v], i + 1);
+            same_incident(c, &bare, ids[v], ctx);
+        }
+        for (int k = 0; k < rounds; k++) {
+            /* Every symbol of every enum: k cycles through each enum's values. */
+            incident in = want[0];
+            in.fields |= IF_CAUSE | IF_SEVERITY;
+            in.circumstance = (incident_circumstance)(k % CIRCUMSTANCE__COUNT);
+            in.cause = (incident_cause)(k % CAUSE__COUNT);
+            in.severity = (incident_severity)(k % SEVERITY__COUNT);
+            in.reporter_institution = (incident_reporter)(k % REPORTER__COUNT);
+            in.type = (incident_type)(k % INCIDENT_TYPE__COUNT);
+            snprintf(ctx, sizeof ctx, "schema id %d, enum round %d", ids[v], k);
+            same_incident(c, &in, ids[v], ctx);
+        }
+        incident longest = want[0];
+        memset(longest.description, 'd', sizeof longest.description - 1);
+        longest.description[sizeof longest.description - 1] = '\0';
+        longest.fields |= IF_DESCRIPTION;
+        snprintf(ctx, sizeof ctx, "schema id %d, longest description", ids[v]);
+        same_incident(c, &longest, ids[v], ctx);
+    }
+    codec_destroy(c);
+}
+
+/* Encode a claim event with both encoders, compare, decode and compare with want. */
+static void same_claim(codec *c, const claim_event *want, int id, const char *ctx)
+{
+    size_t len;
+    unsigned char *msg = same_bytes(c, T_CLAIM, want, id, ctx, &len);
+    claim_event got;
+
+    cr_assert_eq(codec_decode_claim_event(c, msg, len, &got, NULL, err, sizeof err), 0,
+                 "%s: decode: %s", ctx, err);
+    assert_same_claim(want, &got, ctx);
+    free(msg);
+}
+
+Test(codec_plan, same_bytes_as_avro_c_for_claim_events)
+{
+    claim_event want[MAX_CLAIMS];
+    size_t n = load_claims(want, MAX_CLAIMS);
+    int ids[16];
+    size_t nids = subject_ids(CODEC_CLAIM_SUBJECT, ids, 16);
+    codec *c = codec_new(err, sizeof err);
+    int rounds = 0;
+    const int counts[] = {CLAIM_PROGRAM__COUNT, BENEFIT__COUNT, CLAIM_STATUS__COUNT,
+                          CLAIM_EVENT_KIND__COUNT};
+
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+        rounds = counts[k] > rounds ? counts[k] : rounds;
+    cr_assert_not_null(c, "codec_new: %s", err);
+    cr_assert_gt(nids, 0, "no claim schema");
+    for (size_t v = 0; v < nids; v++) {
+        char ctx[80];
+
+        for (size_t i = 0; i < n; i++) {
+            snprintf(ctx, sizeof ctx, "schema id %d, claim event %zu", ids[v], i + 1);
+            same_claim(c, &want[i], ids[v], ctx);
+        }
+        for (int k = 0; k < rounds; k++) {
+            /* Every symbol of every enum, and both booleans and signs of the amount. */
+            claim_event ev = want[0];
+            ev.program = (claim_program)(k % CLAIM_PROGRAM__COUNT);
+            ev.benefit = (claim_benefit)(k % BENEFIT__COUNT);
+            ev.from_status = (claim_status)(k % CLAIM_STATUS__COUNT);
+            ev.to_status = (claim_status)(CLAIM_STATUS__COUNT - 1 - k % CLAIM_STATUS__COUNT);
+            ev.kind = (claim_event_kind)(k % CLAIM_EVENT_KIND__COUNT);
+            ev.late_report = k % 2;
+            ev.amount_idr = k % 2 ? -(int64_t)k * 1000003 : (int64_t)k * 999983;
+            ev.fields |= CF_FROM_STATUS | CF_AMOUNT;
+            snprintf(ctx, sizeof ctx, "schema id %d, enum round %d", ids[v], k);
+            same_claim(c, &ev, ids[v], ctx);
+        }
+    }
     codec_destroy(c);
 }
