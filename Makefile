@@ -13,7 +13,7 @@ BUILD   ?= build
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wvla -Wwrite-strings -Wno-format-nonliteral -Wno-format-truncation
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -I$(BUILD)/gen \
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -Iconsumers -I$(BUILD)/gen \
            $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm -lpthread
 ifneq ($(WERROR),)
@@ -59,7 +59,15 @@ $(BUILD)/bin/%: $(BUILD)/producers/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBCOMMON)
+# Tools may use a service's domain modules (claims uses the incident routing), so those
+# are archived too; only what a program references is linked.
+SERVICE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out %/main.c,$(wildcard consumers/*/*.c)))
+LIBSERVICES := $(BUILD)/libservices.a
+$(LIBSERVICES): $(SERVICE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBSERVICES) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -72,8 +80,7 @@ endef
 $(foreach s,$(SERVICES),$(eval $(call consumer_rule,$(s))))
 
 # A unit test may link the domain modules of a service (consumers/<svc>/*.c except main.c).
-SERVICE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out %/main.c,$(wildcard consumers/*/*.c)))
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SERVICE_OBJ) $(LIBCOMMON)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBSERVICES) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs criterion) -o $@
 

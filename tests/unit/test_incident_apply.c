@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../../consumers/incident/apply.h"
+#include "incident/apply.h"
 #include "dates.h"
 #include "incident.h"
 #include "roster.h"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../consumers/incident/benefits.h"
-#include "../../consumers/incident/route.h"
+#include "incident/benefits.h"
+#include "incident/route.h"
 #include "dates.h"
 #include "roster.h"
 
