@@ -556,6 +556,7 @@ typedef struct {
     /* NIK prefix (12 digits) -> last serial used; open addressing, key 0 = empty */
     uint64_t *nik_keys;
     uint16_t *nik_serial;
+    uint16_t serial_base;   /* serials of every prefix start after this (disjoint NIK sets) */
     size_t nik_cap, nik_used;
 
     uint64_t kpj_counter, kpj_offset;
@@ -609,6 +610,7 @@ static int nik_next_serial(gen *g, uint64_t prefix)
         j = (j + 1) & (g->nik_cap - 1);
     if (!g->nik_keys[j]) {
         g->nik_keys[j] = prefix;
+        g->nik_serial[j] = g->serial_base;
         g->nik_used++;
     }
     if (g->nik_serial[j] >= 9999)
@@ -1287,6 +1289,8 @@ static void usage(FILE *fp)
             "  -i, --invalid N          add N invalid rows, each of a different kind (%d kinds,\n"
             "                           then they repeat); each is reported on stderr as\n"
             "                           \"line L: <rule it breaks>\"\n"
+            "  -S, --serial-base N      NIK serials start after N (0-9000), so runs with\n"
+            "                           different bases never share a NIK\n"
             "  -a, --agreements-out FILE  write the matching agreements CSV\n"
             "  -R, --regions-out FILE   write the region table (TSV: code, level, name, tps)\n"
             "      --plain-codes        region codes without dots (7313012001)\n"
@@ -1367,6 +1371,7 @@ int main(int argc, char **argv)
         {"agreements-out", required_argument, NULL, 'a'},
         {"regions-out", required_argument, NULL, 'R'},
         {"plain-codes", no_argument, NULL, 'P'},
+        {"serial-base", required_argument, NULL, 'S'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -1384,7 +1389,7 @@ int main(int argc, char **argv)
     g.seed = 1;
     g.csv = 1;
     g.limit = UINT64_MAX;
-    while ((opt = getopt_long(argc, argv, "s:r:n:f:o:u:t:i:a:R:vh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "s:r:n:f:o:u:t:i:a:R:S:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case 's':
             g.seed = parse_count("--seed", optarg);
@@ -1406,6 +1411,13 @@ int main(int argc, char **argv)
                     p++;
             }
             break;
+        case 'S': {
+            unsigned long base = parse_count("--serial-base", optarg);
+            if (base > 9000)
+                die_usage("--serial-base: must be 0-9000");
+            g.serial_base = (uint16_t)base;
+            break;
+        }
         case 'n':
             scale = parse_count("--scale-events", optarg);
             if (!scale)

@@ -67,6 +67,23 @@ q() {
     psql -X -Atq -v ON_ERROR_STOP=1 "$@" -c "$sql"
 }
 
+# q_niks file "sql": like q, with a temporary table mine(nik) holding the NIKs listed in
+# file (one per line), for statements about one test's workers (lists too long for argv).
+q_niks() {
+    psql -X -Atq -v ON_ERROR_STOP=1 <<SQL
+CREATE TEMP TABLE mine (nik char(16) PRIMARY KEY);
+\copy mine FROM '$1'
+$2
+SQL
+}
+
+# coverage_rows file: this file's workers' coverages in the form roster_oracle.py prints.
+coverage_rows() {
+    q_niks "$1" "SELECT nik, program, institution, role, region_code, coalesce(tps::text, ''),
+                        agreement_id, monthly_wage, valid_from, valid_to, status
+                 FROM coverages WHERE nik IN (SELECT nik FROM mine)" | LC_ALL=C sort
+}
+
 # q_as role "sql": like q, as another role (trust auth on the local stack).
 q_as() {
     local role=$1 sql=$2
