@@ -19,8 +19,10 @@ export BENCH_DIR=$VAR_DIR/work
 N=${BENCH_EVENTS:-1000000}
 
 stop() {
-    [ -x tests/bench/incident_latency.sh ] && tests/bench/incident_latency.sh stop >/dev/null 2>&1 || true
-    deploy/local/stack.sh down >/dev/null 2>&1 || true
+    if [ -x "$REPO/tests/bench/incident_latency.sh" ]; then
+        "$REPO/tests/bench/incident_latency.sh" stop >/dev/null 2>&1 || true
+    fi
+    "$REPO/deploy/local/stack.sh" down >/dev/null 2>&1 || true
 }
 trap stop EXIT
 
