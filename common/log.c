@@ -24,6 +24,21 @@ int log_level_parse(const char *s)
     return -1;
 }
 
+/* A safety net under every caller: any run of exactly 16 digits (the shape of a NIK) in a
+ * line is masked to its first and last four, whatever module wrote it (a database error
+ * detail, a librdkafka message). */
+static void mask_niks(char *line, int n)
+{
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && line[j] >= '0' && line[j] <= '9')
+            j++;
+        if (j - i == 16)
+            memset(line + i + 4, '*', 8);
+        i = j > i ? j : i + 1;
+    }
+}
+
 void log_write(log_level level, const char *msg, const char *fmt, ...)
 {
     char line[2048], ts[32];
@@ -51,6 +66,7 @@ void log_write(log_level level, const char *msg, const char *fmt, ...)
         if ((size_t)n >= sizeof line - 1)
             n = (int)sizeof line - 2;
     }
+    mask_niks(line, n);
     line[n++] = '\n';
     fwrite(line, 1, (size_t)n, stderr);
 }
