@@ -79,8 +79,10 @@ $(BUILD)/bin/$(1)-consumer: $(patsubst %.c,$(BUILD)/%.o,$(wildcard consumers/$(1
 endef
 $(foreach s,$(SERVICES),$(eval $(call consumer_rule,$(s))))
 
-# A unit test may link the domain modules of a service (consumers/<svc>/*.c except main.c).
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBSERVICES) $(LIBCOMMON)
+# A unit test may link the domain modules of a service (consumers/<svc>/*.c except main.c);
+# every test links the shared test helpers of tests/unit/support/.
+TEST_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/support/*.c))
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIBSERVICES) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs criterion) -o $@
 

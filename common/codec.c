@@ -6,7 +6,6 @@
 #include "codec.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <jansson.h>
 
 #include "catalog.h"
+#include "errstr.h"
 
 #define HEADER_SIZE 5
 /* Small on purpose: a full ENROLL record needs more, so growth is exercised early. */
@@ -216,19 +216,6 @@ struct codec {
     avro_reader_t reader;
 };
 
-static int fail(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(errstr, errstr_size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static avro_schema_t resolve(avro_schema_t s)
 {
     while (s && is_avro_link(s))
@@ -291,11 +278,11 @@ static int map_enum(struct field_map *m, const struct field_def *f, avro_schema_
     int ours = f->nsym;
 
     if (ours > MAX_OURS)
-        return fail(errstr, errstr_size, "field '%s' has %d values, more than %d", f->name, ours,
-                    MAX_OURS);
+        return errstr_fail(errstr, errstr_size, "field '%s' has %d values, more than %d", f->name, ours,
+                           MAX_OURS);
     if (nsym < 0 || nsym > MAX_SYMBOLS)
-        return fail(errstr, errstr_size, "schema id %d: enum of field '%s' has %d symbols, "
-                    "more than %d", id, f->name, nsym, MAX_SYMBOLS);
+        return errstr_fail(errstr, errstr_size, "schema id %d: enum of field '%s' has %d symbols, "
+                           "more than %d", id, f->name, nsym, MAX_SYMBOLS);
     m->enum_schema = en;
     m->nsym = nsym;
     for (int i = 0; i < nsym; i++)
@@ -327,21 +314,21 @@ static int map_field(struct field_map *m, const struct field_def *f, avro_schema
             else if (m->value_branch < 0 && !is_avro_null(b))
                 m->value_branch = (int)i, v = b;
             else
-                return fail(errstr, errstr_size, "schema id %d: field '%s' is a union other "
-                            "than [null, T]", id, f->name);
+                return errstr_fail(errstr, errstr_size, "schema id %d: field '%s' is a union other "
+                                   "than [null, T]", id, f->name);
         }
         if (m->value_branch < 0)
-            return fail(errstr, errstr_size, "schema id %d: field '%s' holds only null",
-                        id, f->name);
+            return errstr_fail(errstr, errstr_size, "schema id %d: field '%s' holds only null",
+                               id, f->name);
     }
     if (avro_typeof(v) != expected_type(f->kind))
-        return fail(errstr, errstr_size, "schema id %d: field '%s' is %s, expected %s", id,
-                    f->name, avro_schema_type_name(v), expected_name(f->kind));
+        return errstr_fail(errstr, errstr_size, "schema id %d: field '%s' is %s, expected %s", id,
+                           f->name, avro_schema_type_name(v), expected_name(f->kind));
     if (f->kind == FK_ENUM_SET) {
         v = resolve(avro_schema_array_items(v));
         if (!is_avro_enum(v))
-            return fail(errstr, errstr_size, "schema id %d: items of field '%s' are not an "
-                        "enum", id, f->name);
+            return errstr_fail(errstr, errstr_size, "schema id %d: items of field '%s' are not an "
+                               "enum", id, f->name);
     }
     if (is_avro_enum(v))
         return map_enum(m, f, v, id, errstr, errstr_size);
@@ -356,16 +343,16 @@ static int put_string(void *rec, const struct field_def *f, const char *s, size_
 
     if (f->kind == FK_CHAR) {
         if (n != 1 || !s[0] || !strchr(f->chars, s[0]))
-            return fail(errstr, errstr_size, "field '%s' value '%.*s' is not one of '%s'", f->name,
-                        (int)(n > 8 ? 8 : n), s, f->chars);
+            return errstr_fail(errstr, errstr_size, "field '%s' value '%.*s' is not one of '%s'", f->name,
+                               (int)(n > 8 ? 8 : n), s, f->chars);
         *dst = s[0];
         return 0;
     }
     if (n >= f->size)
-        return fail(errstr, errstr_size, "field '%s' has %zu bytes, more than %zu", f->name,
-                    n, f->size - 1);
+        return errstr_fail(errstr, errstr_size, "field '%s' has %zu bytes, more than %zu", f->name,
+                           n, f->size - 1);
     if (memchr(s, '\0', n))
-        return fail(errstr, errstr_size, "field '%s' contains a NUL byte", f->name);
+        return errstr_fail(errstr, errstr_size, "field '%s' contains a NUL byte", f->name);
     memcpy(dst, s, n);
     dst[n] = '\0';
     return 0;
@@ -440,7 +427,7 @@ static int apply_default(const struct record_type *t, void *rec, const struct fi
     mark_present(t, rec, f->bit);
     return 0;
 bad:
-    return fail(errstr, errstr_size, "default of field '%s' does not fit its type", f->name);
+    return errstr_fail(errstr, errstr_size, "default of field '%s' does not fit its type", f->name);
 }
 
 /* Prepare the record blank for a writer schema: reader defaults for the fields it lacks. */
@@ -491,10 +478,10 @@ static int prepare_extra(struct slot *s, char *errstr, size_t errstr_size)
     s->writer_json = e ? json_loads(e->json, 0, &jerr) : NULL;
     wfields = json_object_get(s->writer_json, "fields");
     if (!json_is_array(wfields))
-        return fail(errstr, errstr_size, "schema id %d: cannot read its JSON fields", s->id);
+        return errstr_fail(errstr, errstr_size, "schema id %d: cannot read its JSON fields", s->id);
     s->extra = calloc(n ? n : 1, sizeof *s->extra);
     if (!s->extra)
-        return fail(errstr, errstr_size, "out of memory");
+        return errstr_fail(errstr, errstr_size, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const char *name = avro_schema_record_field_name(s->schema, (int)i);
         int known = 0;
@@ -621,14 +608,14 @@ static int plan_default(struct slot *s, size_t k, struct consts_buf *cb, char *e
     for (;;) {
         w = avro_writer_memory((char *)s->consts + cb->used, (int64_t)(cb->cap - cb->used));
         if (!w)
-            return fail(errstr, errstr_size, "out of memory");
+            return errstr_fail(errstr, errstr_size, "out of memory");
         rval = avro_value_write(w, &field);
         if (rval != ENOSPC)
             break;
         avro_writer_free(w);
         unsigned char *grown = realloc(s->consts, cb->cap * 2);
         if (!grown)
-            return fail(errstr, errstr_size, "out of memory");
+            return errstr_fail(errstr, errstr_size, "out of memory");
         s->consts = grown;
         cb->cap *= 2;
     }
@@ -662,9 +649,9 @@ static int plan_build(struct slot *s, char *errstr, size_t errstr_size)
     s->plan = calloc(n ? n : 1, sizeof *s->plan);
     s->consts = malloc(cb.cap);
     if (!s->plan || !s->consts)
-        return fail(errstr, errstr_size, "out of memory");
+        return errstr_fail(errstr, errstr_size, "out of memory");
     if (avro_value_reset(&s->value) != 0)
-        return fail(errstr, errstr_size, "schema id %d: reset: %s", s->id, avro_strerror());
+        return errstr_fail(errstr, errstr_size, "schema id %d: reset: %s", s->id, avro_strerror());
     for (size_t i = 0; i < n && rval == 0 && !s->plan_err[0]; i++) {
         size_t j, k;
 
@@ -712,18 +699,18 @@ static struct slot *slot_new(codec *c, const struct record_type *t, int id, char
     struct slot *s = NULL;
 
     if (!e) {
-        fail(errstr, errstr_size, "unknown schema id %d", id);
+        errstr_fail(errstr, errstr_size, "unknown schema id %d", id);
         return NULL;
     }
     if (strcmp(e->subject, t->subject) != 0) {
-        fail(errstr, errstr_size, "schema id %d is subject '%s', not '%s'", id, e->subject,
-             t->subject);
+        errstr_fail(errstr, errstr_size, "schema id %d is subject '%s', not '%s'", id, e->subject,
+                    t->subject);
         return NULL;
     }
     s = calloc(1, sizeof *s);
     if (!s || !(s->blank = malloc(t->size))) {
         free(s);
-        fail(errstr, errstr_size, "out of memory");
+        errstr_fail(errstr, errstr_size, "out of memory");
         return NULL;
     }
     s->id = id;
@@ -732,7 +719,7 @@ static struct slot *slot_new(codec *c, const struct record_type *t, int id, char
     if (!s->schema)
         goto err;
     if (!is_avro_record(s->schema)) {
-        fail(errstr, errstr_size, "schema id %d is not a record", id);
+        errstr_fail(errstr, errstr_size, "schema id %d is not a record", id);
         goto err;
     }
     for (size_t i = 0; i < t->nfields; i++)
@@ -740,11 +727,11 @@ static struct slot *slot_new(codec *c, const struct record_type *t, int id, char
             goto err;
     s->iface = avro_generic_class_from_schema(s->schema);
     if (!s->iface) {
-        fail(errstr, errstr_size, "schema id %d: %s", id, avro_strerror());
+        errstr_fail(errstr, errstr_size, "schema id %d: %s", id, avro_strerror());
         goto err;
     }
     if (avro_generic_value_new(s->iface, &s->value) != 0) {
-        fail(errstr, errstr_size, "schema id %d: %s", id, avro_strerror());
+        errstr_fail(errstr, errstr_size, "schema id %d: %s", id, avro_strerror());
         avro_value_iface_decref(s->iface);
         s->iface = NULL;
         goto err;
@@ -770,8 +757,8 @@ static struct slot *slot_get(codec *c, const struct record_type *t, int id, char
         if (c->slots[i]->id != id)
             continue;
         if (c->slots[i]->type != t)
-            return fail(errstr, errstr_size, "schema id %d is subject '%s', not '%s'", id,
-                        c->slots[i]->type->subject, t->subject), NULL;
+            return errstr_fail(errstr, errstr_size, "schema id %d is subject '%s', not '%s'", id,
+                               c->slots[i]->type->subject, t->subject), NULL;
         return c->slots[i];
     }
     s = slot_new(c, t, id, errstr, errstr_size);
@@ -780,7 +767,7 @@ static struct slot *slot_get(codec *c, const struct record_type *t, int id, char
     grown = realloc(c->slots, (c->nslots + 1) * sizeof *grown);
     if (!grown) {
         slot_free(s);
-        fail(errstr, errstr_size, "out of memory");
+        errstr_fail(errstr, errstr_size, "out of memory");
         return NULL;
     }
     c->slots = grown;
@@ -796,13 +783,13 @@ static int load_latest(codec *c, int ti, char *errstr, size_t errstr_size)
     json_t *j;
 
     if (!latest)
-        return fail(errstr, errstr_size, "catalog has no '%s' schema", types[ti].subject);
+        return errstr_fail(errstr, errstr_size, "catalog has no '%s' schema", types[ti].subject);
     j = json_loads(latest->json, 0, &jerr);
     c->latest[ti].latest_id = latest->id;
     c->latest[ti].reader_json = j;
     if (!j || !json_is_array(json_object_get(j, "fields")))
-        return fail(errstr, errstr_size, "schema id %d ('%s') line %d: %s", latest->id,
-                    latest->file, jerr.line, j ? "no \"fields\" array" : jerr.text);
+        return errstr_fail(errstr, errstr_size, "schema id %d ('%s') line %d: %s", latest->id,
+                           latest->file, jerr.line, j ? "no \"fields\" array" : jerr.text);
     return slot_get(c, &types[ti], latest->id, errstr, errstr_size) ? 0 : -1;
 }
 
@@ -811,7 +798,7 @@ codec *codec_new(char *errstr, size_t errstr_size)
     codec *c = calloc(1, sizeof *c);
 
     if (!c) {
-        fail(errstr, errstr_size, "out of memory");
+        errstr_fail(errstr, errstr_size, "out of memory");
         return NULL;
     }
     c->cap = INITIAL_BUF;
@@ -819,7 +806,7 @@ codec *codec_new(char *errstr, size_t errstr_size)
     c->writer = c->buf ? avro_writer_memory(c->buf, (int64_t)c->cap) : NULL;
     c->reader = avro_reader_memory(c->buf, 0);
     if (!c->writer || !c->reader) {
-        fail(errstr, errstr_size, "out of memory");
+        errstr_fail(errstr, errstr_size, "out of memory");
         goto err;
     }
     for (int ti = 0; ti < NTYPES; ti++)
@@ -889,10 +876,10 @@ static int enum_index(const struct field_map *m, const struct field_def *f, int 
                       char *errstr, size_t errstr_size)
 {
     if (ours < 0 || ours >= f->nsym)
-        return fail(errstr, errstr_size, "field '%s' has out-of-range value %d", f->name, ours);
+        return errstr_fail(errstr, errstr_size, "field '%s' has out-of-range value %d", f->name, ours);
     if (m->to_sym[ours] < 0)
-        return fail(errstr, errstr_size, "field '%s' value '%s' is not a symbol of schema id %d",
-                    f->name, f->sym(ours), id);
+        return errstr_fail(errstr, errstr_size, "field '%s' value '%s' is not a symbol of schema id %d",
+                           f->name, f->sym(ours), id);
     return m->to_sym[ours];
 }
 
@@ -902,7 +889,7 @@ static int string_len(const char *p, const struct field_def *f, size_t *n, char 
 {
     *n = strnlen(p, f->size);
     if (*n == f->size)
-        return fail(errstr, errstr_size, "field '%s' is not NUL-terminated", f->name);
+        return errstr_fail(errstr, errstr_size, "field '%s' is not NUL-terminated", f->name);
     return 0;
 }
 
@@ -912,13 +899,13 @@ static int set_bits(const void *rec, const struct field_def *f, unsigned *bits, 
 {
     *bits = (unsigned)get_int(rec, f);
     if (*bits >> f->nsym)
-        return fail(errstr, errstr_size, "field '%s' has unknown bits 0x%x", f->name, *bits);
+        return errstr_fail(errstr, errstr_size, "field '%s' has unknown bits 0x%x", f->name, *bits);
     return 0;
 }
 
 static int required(const struct field_def *f, int id, char *errstr, size_t errstr_size)
 {
-    return fail(errstr, errstr_size, "field '%s' is required by schema id %d", f->name, id);
+    return errstr_fail(errstr, errstr_size, "field '%s' is required by schema id %d", f->name, id);
 }
 
 /* -- the reference encoder: fill the generic avro-c value, then avro_value_write -- */
@@ -971,7 +958,7 @@ static int put_value(avro_value_t *v, const void *rec, const struct field_def *f
     }
     }
     if (rval != 0)
-        return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
+        return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
     return 0;
 }
 
@@ -980,15 +967,15 @@ static int fill_value(struct slot *s, const void *rec, char *errstr, size_t errs
     const struct record_type *t = s->type;
 
     if (s->encode_err[0])
-        return fail(errstr, errstr_size, "%s", s->encode_err);
+        return errstr_fail(errstr, errstr_size, "%s", s->encode_err);
     if (avro_value_reset(&s->value) != 0)
-        return fail(errstr, errstr_size, "reset: %s", avro_strerror());
+        return errstr_fail(errstr, errstr_size, "reset: %s", avro_strerror());
     for (size_t i = 0; i < s->nextra; i++) {
         avro_value_t field;
         if (avro_value_get_by_index(&s->value, (size_t)s->extra[i].index, &field, NULL) != 0
             || set_from_json(&field, s->extra[i].def) != 0)
-            return fail(errstr, errstr_size, "schema id %d: default of field '%s' does not fit "
-                        "its type", s->id, avro_schema_record_field_name(s->schema,
+            return errstr_fail(errstr, errstr_size, "schema id %d: default of field '%s' does not fit "
+                               "its type", s->id, avro_schema_record_field_name(s->schema,
                                                                         s->extra[i].index));
     }
     for (size_t i = 0; i < t->nfields; i++) {
@@ -1000,7 +987,7 @@ static int fill_value(struct slot *s, const void *rec, char *errstr, size_t errs
         if (m->index < 0)
             continue;
         if (avro_value_get_by_index(&s->value, (size_t)m->index, &field, NULL) != 0)
-            return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
+            return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
         if (m->value_branch < 0) {
             if (!has)
                 return required(f, s->id, errstr, errstr_size);
@@ -1011,10 +998,10 @@ static int fill_value(struct slot *s, const void *rec, char *errstr, size_t errs
         if (!has && m->null_branch < 0)
             return required(f, s->id, errstr, errstr_size);
         if (avro_value_set_branch(&field, has ? m->value_branch : m->null_branch, &branch) != 0)
-            return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
+            return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
         if (!has) {
             if (avro_value_set_null(&branch) != 0)
-                return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
+                return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
         } else if (put_value(&branch, rec, f, m, s->id, errstr, errstr_size) < 0) {
             return -1;
         }
@@ -1038,12 +1025,12 @@ static int encode_avro(codec *c, struct slot *s, const void *rec, size_t *body, 
             break;
         char *grown = realloc(c->buf, c->cap * 2);
         if (!grown)
-            return fail(errstr, errstr_size, "out of memory growing the encode buffer");
+            return errstr_fail(errstr, errstr_size, "out of memory growing the encode buffer");
         c->buf = grown;
         c->cap *= 2;
     }
     if (rval != 0)
-        return fail(errstr, errstr_size, "avro write: %s", avro_strerror());
+        return errstr_fail(errstr, errstr_size, "avro write: %s", avro_strerror());
     *body = (size_t)avro_writer_tell(c->writer);
     return 0;
 }
@@ -1113,7 +1100,7 @@ static unsigned char *write_value(unsigned char *p, const void *rec, const struc
         return p;
     }
     }
-    fail(errstr, errstr_size, "field '%s' has an unknown kind", f->name);
+    errstr_fail(errstr, errstr_size, "field '%s' has an unknown kind", f->name);
     return NULL;
 }
 
@@ -1129,7 +1116,7 @@ static int reserve(codec *c, size_t n, char *errstr, size_t errstr_size)
         cap *= 2;
     grown = realloc(c->buf, cap);
     if (!grown)
-        return fail(errstr, errstr_size, "out of memory growing the encode buffer");
+        return errstr_fail(errstr, errstr_size, "out of memory growing the encode buffer");
     c->buf = grown;
     c->cap = cap;
     return 0;
@@ -1144,9 +1131,9 @@ static int encode_plan(codec *c, struct slot *s, const void *rec, size_t *body, 
     unsigned char *start, *p;
 
     if (s->encode_err[0])
-        return fail(errstr, errstr_size, "%s", s->encode_err);
+        return errstr_fail(errstr, errstr_size, "%s", s->encode_err);
     if (s->plan_err[0])
-        return fail(errstr, errstr_size, "%s", s->plan_err);
+        return errstr_fail(errstr, errstr_size, "%s", s->plan_err);
     if (reserve(c, HEADER_SIZE + s->max_body, errstr, errstr_size) < 0)
         return -1;
     start = p = (unsigned char *)c->buf + HEADER_SIZE;
@@ -1234,7 +1221,7 @@ static int read_varint(struct cursor *cur, int64_t *out, int max_bytes, const ch
 
     for (int i = 0; i < max_bytes; i++) {
         if (cur->p >= cur->end)
-            return fail(errstr, errstr_size, "truncated avro body: %s at offset %zu", what, at);
+            return errstr_fail(errstr, errstr_size, "truncated avro body: %s at offset %zu", what, at);
         uint8_t b = *cur->p++;
         u |= (uint64_t)(b & 0x7f) << (7 * i);
         if (!(b & 0x80)) {
@@ -1242,8 +1229,8 @@ static int read_varint(struct cursor *cur, int64_t *out, int max_bytes, const ch
             return 0;
         }
     }
-    return fail(errstr, errstr_size, "malformed avro body: %s at offset %zu is a varint longer "
-                "than %d bytes", what, at, max_bytes);
+    return errstr_fail(errstr, errstr_size, "malformed avro body: %s at offset %zu is a varint longer "
+                       "than %d bytes", what, at, max_bytes);
 }
 
 static int need(struct cursor *cur, int64_t n, const char *what, char *errstr,
@@ -1252,11 +1239,11 @@ static int need(struct cursor *cur, int64_t n, const char *what, char *errstr,
     size_t at = (size_t)(cur->p - cur->start);
 
     if (n < 0)
-        return fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has negative "
-                    "length %lld", what, at, (long long)n);
+        return errstr_fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has negative "
+                           "length %lld", what, at, (long long)n);
     if (n > cur->end - cur->p)
-        return fail(errstr, errstr_size, "truncated avro body: %s needs %lld bytes at offset "
-                    "%zu, %zu left", what, (long long)n, at, (size_t)(cur->end - cur->p));
+        return errstr_fail(errstr, errstr_size, "truncated avro body: %s needs %lld bytes at offset "
+                           "%zu, %zu left", what, (long long)n, at, (size_t)(cur->end - cur->p));
     cur->p += n;
     return 0;
 }
@@ -1269,8 +1256,8 @@ static int check_value(struct cursor *cur, avro_schema_t s, const char *what, in
 
     s = resolve(s);
     if (depth > MAX_DEPTH)
-        return fail(errstr, errstr_size, "malformed avro body: nesting deeper than %d at "
-                    "offset %zu", MAX_DEPTH, at);
+        return errstr_fail(errstr, errstr_size, "malformed avro body: nesting deeper than %d at "
+                           "offset %zu", MAX_DEPTH, at);
     switch (avro_typeof(s)) {
     case AVRO_NULL:
         return 0;
@@ -1278,15 +1265,15 @@ static int check_value(struct cursor *cur, avro_schema_t s, const char *what, in
         if (need(cur, 1, what, errstr, errstr_size) < 0)
             return -1;
         if (cur->p[-1] > 1)
-            return fail(errstr, errstr_size, "malformed avro body: %s at offset %zu is boolean "
-                        "byte 0x%02x", what, at, cur->p[-1]);
+            return errstr_fail(errstr, errstr_size, "malformed avro body: %s at offset %zu is boolean "
+                               "byte 0x%02x", what, at, cur->p[-1]);
         return 0;
     case AVRO_INT32:
         if (read_varint(cur, &v, 5, what, errstr, errstr_size) < 0)
             return -1;
         if (v < INT32_MIN || v > INT32_MAX)
-            return fail(errstr, errstr_size, "malformed avro body: %s at offset %zu does not "
-                        "fit an int", what, at);
+            return errstr_fail(errstr, errstr_size, "malformed avro body: %s at offset %zu does not "
+                               "fit an int", what, at);
         return 0;
     case AVRO_INT64:
         return read_varint(cur, &v, 10, what, errstr, errstr_size);
@@ -1304,17 +1291,17 @@ static int check_value(struct cursor *cur, avro_schema_t s, const char *what, in
         if (read_varint(cur, &v, 10, what, errstr, errstr_size) < 0)
             return -1;
         if (v < 0 || v >= avro_schema_enum_number_of_symbols(s))
-            return fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has enum "
-                        "index %lld, outside 0..%d", what, at, (long long)v,
-                        avro_schema_enum_number_of_symbols(s) - 1);
+            return errstr_fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has enum "
+                               "index %lld, outside 0..%d", what, at, (long long)v,
+                               avro_schema_enum_number_of_symbols(s) - 1);
         return 0;
     case AVRO_UNION:
         if (read_varint(cur, &v, 10, what, errstr, errstr_size) < 0)
             return -1;
         if (v < 0 || (uint64_t)v >= avro_schema_union_size(s))
-            return fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has union "
-                        "branch %lld, outside 0..%zu", what, at, (long long)v,
-                        avro_schema_union_size(s) - 1);
+            return errstr_fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has union "
+                               "branch %lld, outside 0..%zu", what, at, (long long)v,
+                               avro_schema_union_size(s) - 1);
         return check_value(cur, avro_schema_union_branch(s, (int)v), what, depth + 1, errstr,
                            errstr_size);
     case AVRO_RECORD:
@@ -1336,23 +1323,23 @@ static int check_value(struct cursor *cur, avro_schema_t s, const char *what, in
                 return 0;
             if (count < 0) {
                 if (count == INT64_MIN)
-                    return fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has "
-                                "a bad block count", what, at);
+                    return errstr_fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has "
+                                       "a bad block count", what, at);
                 if (read_varint(cur, &bytes, 10, what, errstr, errstr_size) < 0)
                     return -1;
                 if (bytes < 0)
-                    return fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has "
-                                "negative block size", what, at);
+                    return errstr_fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has "
+                                       "negative block size", what, at);
                 count = -count;
             }
             /* Every item takes at least one byte unless it is null. */
             if (count > cur->end - cur->p && !is_avro_null(resolve(item)))
-                return fail(errstr, errstr_size, "truncated avro body: %s at offset %zu has "
-                            "%lld items, %zu bytes left", what, at, (long long)count,
-                            (size_t)(cur->end - cur->p));
+                return errstr_fail(errstr, errstr_size, "truncated avro body: %s at offset %zu has "
+                                   "%lld items, %zu bytes left", what, at, (long long)count,
+                                   (size_t)(cur->end - cur->p));
             if (count > 65536)
-                return fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has "
-                            "%lld items", what, at, (long long)count);
+                return errstr_fail(errstr, errstr_size, "malformed avro body: %s at offset %zu has "
+                                   "%lld items", what, at, (long long)count);
             for (int64_t i = 0; i < count; i++) {
                 if (is_map) {
                     int64_t klen = 0;
@@ -1366,8 +1353,8 @@ static int check_value(struct cursor *cur, avro_schema_t s, const char *what, in
         }
     }
     default:
-        return fail(errstr, errstr_size, "schema type %s is not supported",
-                    avro_schema_type_name(s));
+        return errstr_fail(errstr, errstr_size, "schema type %s is not supported",
+                           avro_schema_type_name(s));
     }
 }
 
@@ -1379,10 +1366,10 @@ static int take_enum(const avro_value_t *v, const struct field_def *f, const str
     int sym;
 
     if (avro_value_get_enum(v, &sym) != 0)
-        return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
+        return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
     if (sym < 0 || sym >= m->nsym || m->from_sym[sym] < 0)
-        return fail(errstr, errstr_size, "field '%s' symbol '%s' is unknown to this program",
-                    f->name, sym >= 0 && sym < m->nsym ? avro_schema_enum_get(m->enum_schema, sym)
+        return errstr_fail(errstr, errstr_size, "field '%s' symbol '%s' is unknown to this program",
+                           f->name, sym >= 0 && sym < m->nsym ? avro_schema_enum_get(m->enum_schema, sym)
                                                        : "?");
     *ours = m->from_sym[sym];
     return 0;
@@ -1439,8 +1426,8 @@ static int take_value(const struct record_type *t, avro_value_t *v, void *rec,
             if (take_enum(&item, f, m, &ours, errstr, errstr_size) < 0)
                 return -1;
             if (bits & (1u << ours))
-                return fail(errstr, errstr_size, "field '%s' lists '%s' twice", f->name,
-                            f->sym(ours));
+                return errstr_fail(errstr, errstr_size, "field '%s' lists '%s' twice", f->name,
+                                   f->sym(ours));
             bits |= 1u << ours;
         }
         memcpy(p, &bits, sizeof bits);
@@ -1450,7 +1437,7 @@ static int take_value(const struct record_type *t, avro_value_t *v, void *rec,
     }
     }
     if (rval != 0)
-        return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
+        return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
     mark_present(t, rec, f->bit);
     return 0;
 }
@@ -1465,31 +1452,31 @@ static int decode(codec *c, int ti, const void *data, size_t len, void *rec, int
     uint32_t id;
 
     if (len < HEADER_SIZE)
-        return fail(errstr, errstr_size, "message of %zu bytes is shorter than the %d-byte "
-                    "header", len, HEADER_SIZE);
+        return errstr_fail(errstr, errstr_size, "message of %zu bytes is shorter than the %d-byte "
+                           "header", len, HEADER_SIZE);
     if (b[0] != 0)
-        return fail(errstr, errstr_size, "magic byte 0x%02x at offset 0 is not 0", b[0]);
+        return errstr_fail(errstr, errstr_size, "magic byte 0x%02x at offset 0 is not 0", b[0]);
     id = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
     if (id == 0 || id > INT32_MAX)
-        return fail(errstr, errstr_size, "unknown schema id %u", id);
+        return errstr_fail(errstr, errstr_size, "unknown schema id %u", id);
     s = slot_get(c, t, (int)id, errstr, errstr_size);
     if (!s)
         return -1;
     if (s->decode_err[0])
-        return fail(errstr, errstr_size, "%s", s->decode_err);
+        return errstr_fail(errstr, errstr_size, "%s", s->decode_err);
     cur.start = b;
     cur.p = b + HEADER_SIZE;
     cur.end = b + len;
     if (check_value(&cur, s->schema, "record", 0, errstr, errstr_size) < 0)
         return -1;
     if (cur.p != cur.end)
-        return fail(errstr, errstr_size, "malformed avro body: %zu trailing bytes at offset %zu",
-                    (size_t)(cur.end - cur.p), (size_t)(cur.p - cur.start));
+        return errstr_fail(errstr, errstr_size, "malformed avro body: %zu trailing bytes at offset %zu",
+                           (size_t)(cur.end - cur.p), (size_t)(cur.p - cur.start));
 
     avro_reader_memory_set_source(c->reader, (const char *)b + HEADER_SIZE,
                                   (int64_t)(len - HEADER_SIZE));
     if (avro_value_read(c->reader, &s->value) != 0)
-        return fail(errstr, errstr_size, "avro read (schema id %u): %s", id, avro_strerror());
+        return errstr_fail(errstr, errstr_size, "avro read (schema id %u): %s", id, avro_strerror());
 
     memcpy(rec, s->blank, t->size);
     for (size_t i = 0; i < t->nfields; i++) {
@@ -1500,12 +1487,12 @@ static int decode(codec *c, int ti, const void *data, size_t len, void *rec, int
         if (m->index < 0)
             continue;
         if (avro_value_get_by_index(&s->value, (size_t)m->index, &field, NULL) != 0)
-            return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
+            return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
         if (m->value_branch >= 0) {
             int disc;
             if (avro_value_get_discriminant(&field, &disc) != 0
                 || avro_value_get_current_branch(&field, &branch) != 0)
-                return fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
+                return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
             if (disc == m->null_branch)
                 continue;
             v = &branch;

@@ -3,7 +3,6 @@
 #include "uuid5.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,23 +77,6 @@ void incident_event_id(incident *inc)
 
 /* ---- rules ---- */
 
-__attribute__((format(printf, 4, 5)))
-static void add(validate_report *r, int warning, const char *field, const char *fmt, ...)
-{
-    va_list ap;
-    validate_issue *it;
-
-    *(warning ? &r->warnings : &r->errors) += 1;
-    if (r->count >= (int)(sizeof r->items / sizeof r->items[0]))
-        return;
-    it = &r->items[r->count++];
-    snprintf(it->field, sizeof it->field, "%s", field);
-    va_start(ap, fmt);
-    vsnprintf(it->rule, sizeof it->rule, fmt, ap);
-    va_end(ap);
-    it->warning = warning;
-}
-
 /* Length of a terminated text in a fixed buffer, or -1 when it is not terminated. */
 static long text_len(const char *s, size_t size)
 {
@@ -107,17 +89,17 @@ static void check_text(const char *s, size_t size, const char *field, int requir
     long n = text_len(s, size);
 
     if (n < 0)
-        add(r, 0, field, "%s is longer than %zu bytes", field, size - 1);
+        validate_add(r, 0, field, "%s is longer than %zu bytes", field, size - 1);
     else if (n == 0 && required)
-        add(r, 0, field, "%s is required", field);
+        validate_add(r, 0, field, "%s is required", field);
 }
 
 static void check_enum(int v, int count, const char *field, int required, validate_report *r)
 {
     if (v < 0 && required)
-        add(r, 0, field, "%s is required", field);
+        validate_add(r, 0, field, "%s is required", field);
     else if (v >= count || (v < 0 && v != -1))
-        add(r, 0, field, "%s has out-of-range value %d", field, v);
+        validate_add(r, 0, field, "%s has out-of-range value %d", field, v);
 }
 
 static void check_nik(const incident *inc, validate_report *r)
@@ -125,9 +107,9 @@ static void check_nik(const incident *inc, validate_report *r)
     char err[128];
 
     if (text_len(inc->nik, sizeof inc->nik) <= 0)
-        add(r, 0, "nik", "nik is required");
+        validate_add(r, 0, "nik", "nik is required");
     else if (nik_check(inc->nik, NULL, err, sizeof err) < 0)
-        add(r, 0, "nik", "%s", err);
+        validate_add(r, 0, "nik", "%s", err);
 }
 
 static void check_region(const incident *inc, validate_report *r)
@@ -136,11 +118,11 @@ static void check_region(const incident *inc, validate_report *r)
     long n = text_len(inc->region_code, sizeof inc->region_code);
 
     if (n <= 0)
-        add(r, 0, "region_code", n == 0 ? "region_code is required" : "region_code is too long");
+        validate_add(r, 0, "region_code", n == 0 ? "region_code is required" : "region_code is too long");
     else if (region_normalize(inc->region_code, plain, sizeof plain, NULL, err, sizeof err) < 0)
-        add(r, 0, "region_code", "%s", err);
+        validate_add(r, 0, "region_code", "%s", err);
     else if (strcmp(plain, inc->region_code) != 0)
-        add(r, 0, "region_code", "region_code must be plain digits");
+        validate_add(r, 0, "region_code", "region_code must be plain digits");
 }
 
 static void check_times(const incident *inc, int64_t now_us, validate_report *r)
@@ -149,17 +131,17 @@ static void check_times(const incident *inc, int64_t now_us, validate_report *r)
     int has_reported = (inc->fields & IF_REPORTED_AT) && inc->reported_at_us != TIME_NONE;
 
     if (inc->occurred_at_us == TIME_NONE)
-        add(r, 0, "occurred_at", "occurred_at is required");
+        validate_add(r, 0, "occurred_at", "occurred_at is required");
     else if (inc->occurred_at_us > latest)
-        add(r, 0, "occurred_at", "occurred_at is in the future");
+        validate_add(r, 0, "occurred_at", "occurred_at is in the future");
     if ((inc->fields & IF_REPORTED_AT) && !has_reported)
-        add(r, 0, "reported_at", "reported_at is marked present but empty");
+        validate_add(r, 0, "reported_at", "reported_at is marked present but empty");
     if (!has_reported)
         return;
     if (inc->reported_at_us > latest)
-        add(r, 0, "reported_at", "reported_at is in the future");
+        validate_add(r, 0, "reported_at", "reported_at is in the future");
     if (inc->occurred_at_us != TIME_NONE && inc->occurred_at_us > inc->reported_at_us)
-        add(r, 0, "occurred_at", "occurred_at is after reported_at");
+        validate_add(r, 0, "occurred_at", "occurred_at is after reported_at");
 }
 
 static void check_description(const incident *inc, validate_report *r)
@@ -169,14 +151,14 @@ static void check_description(const incident *inc, validate_report *r)
     if (!(inc->fields & IF_DESCRIPTION))
         return;
     if (n < 0) {
-        add(r, 0, "description", "description is not terminated");
+        validate_add(r, 0, "description", "description is not terminated");
         return;
     }
     for (long i = 0; i < n; i++)
         chars += ((unsigned char)inc->description[i] & 0xc0) != 0x80;
     if (chars > INCIDENT_DESCRIPTION_MAX)
-        add(r, 0, "description", "description has %ld characters, more than %d", chars,
-            INCIDENT_DESCRIPTION_MAX);
+        validate_add(r, 0, "description", "description has %ld characters, more than %d", chars,
+                     INCIDENT_DESCRIPTION_MAX);
 }
 
 static void check_phone(const incident *inc, validate_report *r)
@@ -194,7 +176,7 @@ static void check_phone(const incident *inc, validate_report *r)
         goto bad;
     return;
 bad:
-    add(r, 0, "reporter_phone", "reporter_phone must be an optional + and 8-15 digits");
+    validate_add(r, 0, "reporter_phone", "reporter_phone must be an optional + and 8-15 digits");
 }
 
 int incident_validate(const incident *inc, int64_t now_us, validate_report *out)
@@ -211,9 +193,9 @@ int incident_validate(const incident *inc, int64_t now_us, validate_report *out)
     if (inc->fields & IF_SEVERITY)
         check_enum(inc->severity, SEVERITY__COUNT, "severity", 1, out);
     if (inc->type == INCIDENT_ACCIDENT && !(inc->fields & IF_SEVERITY))
-        add(out, 0, "severity", "severity is required for an ACCIDENT");
+        validate_add(out, 0, "severity", "severity is required for an ACCIDENT");
     if (inc->type == INCIDENT_DEATH && (inc->fields & IF_SEVERITY))
-        add(out, 1, "severity", "severity is ignored for a DEATH");
+        validate_add(out, 1, "severity", "severity is ignored for a DEATH");
     check_description(inc, out);
     check_enum(inc->reporter_institution, REPORTER__COUNT, "reporter_institution", 1, out);
     if (inc->fields & IF_REPORT_ID)

@@ -1,7 +1,6 @@
 /* incident_row: the column table of an incidents file and the syntax of each column. */
 #include "incident_row.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,20 +44,6 @@ static const struct column columns[] = {
 _Static_assert(sizeof(incident_type) == sizeof(int) && sizeof(incident_cause) == sizeof(int),
                "C_ENUM columns store an int");
 
-__attribute__((format(printf, 6, 7)))
-static int fail(char *errstr, size_t size, const char *file, long line, int col, const char *fmt, ...)
-{
-    va_list ap;
-    int n = snprintf(errstr, size, "%s:%ld:%d: ", file, line, col);
-
-    if (n >= 0 && (size_t)n < size) {
-        va_start(ap, fmt);
-        vsnprintf(errstr + n, size - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 static const struct column *find(const char *name)
 {
     for (int i = 0; i < NCOLUMNS; i++)
@@ -78,26 +63,28 @@ static int parse_cell(const struct column *c, const char *v, incident *inc, cons
     switch (c->kind) {
     case C_TEXT:
         if (strlen(v) >= c->size)
-            return fail(errstr, size, file, line, col, "%s longer than %zu bytes", c->name, c->size - 1);
+            return rowsrc_error(errstr, size, file, line, col, "%s longer than %zu bytes", c->name,
+                                c->size - 1);
         memcpy(field, v, strlen(v) + 1);
         return 0;
     case C_TIME:
         if (dates_parse_timestamp(v, &us) != 0)
-            return fail(errstr, size, file, line, col,
-                        "%s is not an ISO 8601 timestamp with offset (2024-02-14T21:00:00+08:00)", c->name);
+            return rowsrc_error(errstr, size, file, line, col,
+                                "%s is not an ISO 8601 timestamp with offset (2024-02-14T21:00:00+08:00)", c->name);
         memcpy(field, &us, sizeof us);
         return 0;
     case C_ENUM:
         if ((k = c->parse(v)) < 0)
-            return fail(errstr, size, file, line, col, "unknown %s '%.32s': use %s", c->name, v, c->symbols);
+            return rowsrc_error(errstr, size, file, line, col, "unknown %s '%.32s': use %s", c->name, v,
+                                c->symbols);
         memcpy(field, &k, sizeof k);
         return 0;
     case C_REGION:
         if (region_normalize(v, inc->region_code, sizeof inc->region_code, NULL, why, sizeof why) != 0)
-            return fail(errstr, size, file, line, col, "%s", why);
+            return rowsrc_error(errstr, size, file, line, col, "%s", why);
         return 0;
     }
-    return fail(errstr, size, file, line, col, "internal error: column kind");
+    return rowsrc_error(errstr, size, file, line, col, "internal error: column kind");
 }
 
 int incident_row_parse(const rowsrc_row *row, const char *file, int ignore_unknown, incident *inc,
@@ -119,8 +106,8 @@ int incident_row_parse(const rowsrc_row *row, const char *file, int ignore_unkno
         if (!c) {
             if (ignore_unknown)
                 continue;
-            return fail(errstr, errstr_size, file, row->line, row->columns[i], "unknown column '%.64s'",
-                        row->names[i]);
+            return rowsrc_error(errstr, errstr_size, file, row->line, row->columns[i], "unknown column '%.64s'",
+                                row->names[i]);
         }
         if (!row->values[i])
             continue;
@@ -141,10 +128,10 @@ int incident_row_check_header(const char *const *names, int n, const char *file,
         if (c)
             seen |= 1ul << (c - columns);
         else if (!ignore_unknown)
-            return fail(errstr, errstr_size, file, 1, i + 1, "unknown column '%.64s'", names[i]);
+            return rowsrc_error(errstr, errstr_size, file, 1, i + 1, "unknown column '%.64s'", names[i]);
     }
     for (int i = 0; i < NCOLUMNS; i++)
         if (columns[i].bit == 0 && !(seen & (1ul << i)))
-            return fail(errstr, errstr_size, file, 1, 0, "missing column '%s'", columns[i].name);
+            return rowsrc_error(errstr, errstr_size, file, 1, 0, "missing column '%s'", columns[i].name);
     return 0;
 }

@@ -1,10 +1,8 @@
 /* nik: layout checks of the national ID number (NIK). */
 #include "nik.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-
 #include "dates.h"
+#include "errstr.h"
 #include "region.h"
 #include "roster.h"
 
@@ -13,30 +11,17 @@ static int two(const char *s)
     return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errstr && errstr_size) {
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 int nik_check(const char *nik, nik_info *info, char *errstr, size_t errstr_size)
 {
     nik_info n;
     size_t len = 0;
 
     if (!nik)
-        return fail(errstr, errstr_size, "nik: missing");
+        return errstr_fail(errstr, errstr_size, "nik: missing");
     while (len <= 16 && nik[len] >= '0' && nik[len] <= '9')
         len++;
     if (len != 16 || nik[16] != '\0')
-        return fail(errstr, errstr_size, "nik: must be exactly 16 digits");
+        return errstr_fail(errstr, errstr_size, "nik: must be exactly 16 digits");
 
     n.province = two(nik);
     n.regency = two(nik + 2);
@@ -48,27 +33,27 @@ int nik_check(const char *nik, nik_info *info, char *errstr, size_t errstr_size)
     n.female = 0;
 
     if (!region_province_valid(n.province))
-        return fail(errstr, errstr_size, "nik: province %02d is not a valid province code",
-                    n.province);
+        return errstr_fail(errstr, errstr_size, "nik: province %02d is not a valid province code",
+                           n.province);
     if (n.regency == 0)
-        return fail(errstr, errstr_size, "nik: regency 00 is not allowed");
+        return errstr_fail(errstr, errstr_size, "nik: regency 00 is not allowed");
     if (n.kecamatan == 0)
-        return fail(errstr, errstr_size, "nik: kecamatan 00 is not allowed");
+        return errstr_fail(errstr, errstr_size, "nik: kecamatan 00 is not allowed");
     if (n.birth_day >= 41 && n.birth_day <= 71) {
         n.female = 1;
         n.birth_day -= 40;
     } else if (n.birth_day < 1 || n.birth_day > 31) {
-        return fail(errstr, errstr_size,
-                    "nik: birth day %02d is not 01-31 (men) or 41-71 (women)", n.birth_day);
+        return errstr_fail(errstr, errstr_size,
+                           "nik: birth day %02d is not 01-31 (men) or 41-71 (women)", n.birth_day);
     }
     if (n.birth_month < 1 || n.birth_month > 12)
-        return fail(errstr, errstr_size, "nik: birth month %02d is not 01-12", n.birth_month);
+        return errstr_fail(errstr, errstr_size, "nik: birth month %02d is not 01-12", n.birth_month);
     /* 2000 is a leap year, so 29-02 passes: the day/month must be real in some year. */
     if (!dates_valid(2000, n.birth_month, n.birth_day))
-        return fail(errstr, errstr_size, "nik: birth date %02d-%02d is not a real date",
-                    n.birth_day, n.birth_month);
+        return errstr_fail(errstr, errstr_size, "nik: birth date %02d-%02d is not a real date",
+                           n.birth_day, n.birth_month);
     if (n.serial == 0)
-        return fail(errstr, errstr_size, "nik: serial 0000 is not allowed");
+        return errstr_fail(errstr, errstr_size, "nik: serial 0000 is not allowed");
 
     if (info)
         *info = n;

@@ -172,3 +172,43 @@ int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr,
     }
     return rc;
 }
+
+static void quiet_notices(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+int pg_stage(PGconn *pg, const char *create_sql, const char *copy_sql, const pg_copybuf *b,
+             char *errstr, size_t n)
+{
+    PQnoticeProcessor previous = PQsetNoticeProcessor(pg, quiet_notices, NULL);
+    int rc = pg_exec(pg, create_sql, errstr, n);
+
+    PQsetNoticeProcessor(pg, previous, NULL);
+    if (rc < 0)
+        return -1;
+    return pg_copy(pg, copy_sql, b, errstr, n);
+}
+
+int pg_exec_each(PGconn *pg, const char *const *sqls, size_t count, int nparams,
+                 const char *const *params, char *errstr, size_t n)
+{
+    for (size_t k = 0; k < count; k++) {
+        int np = nparams;
+        char ref[8];
+        /* Pass only up to the highest parameter the statement names: PostgreSQL refuses
+         * parameters a statement does not use when it cannot infer their type. */
+        while (np > 0) {
+            snprintf(ref, sizeof ref, "$%d", np);
+            if (strstr(sqls[k], ref))
+                break;
+            np--;
+        }
+        PGresult *res = pg_query(pg, sqls[k], np, params, errstr, n);
+        if (!res)
+            return -1;
+        PQclear(res);
+    }
+    return 0;
+}

@@ -17,6 +17,17 @@ int pg_exec(PGconn *pg, const char *sql, char *errstr, size_t errstr_size);
 PGresult *pg_query(PGconn *pg, const char *sql, int nparams, const char *const *params,
                    char *errstr, size_t errstr_size);
 
+/* Create a session's staging table (create_sql: "CREATE TEMP TABLE IF NOT EXISTS ...",
+ * its "already exists" notice silenced) and COPY the buffer into it. 0 or -1 + errstr. */
+struct pg_copybuf;
+int pg_stage(PGconn *pg, const char *create_sql, const char *copy_sql, const struct pg_copybuf *b,
+             char *errstr, size_t errstr_size);
+
+/* Run each statement in turn with the parameters it references ($1..$nparams: a statement
+ * gets as many as the highest it names). 0, or -1 + errstr at the first that fails. */
+int pg_exec_each(PGconn *pg, const char *const *sqls, size_t count, int nparams,
+                 const char *const *params, char *errstr, size_t errstr_size);
+
 /* A growable buffer of COPY text-format rows. */
 typedef struct pg_copybuf {
     char *data;

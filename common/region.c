@@ -1,9 +1,10 @@
 /* region: Kemendagri region codes, the province list and province time zones. */
 #include "region.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "errstr.h"
 
 /* Ranges of valid provinces with their UTC offsets in minutes (domain.md). */
 static const struct {
@@ -23,19 +24,6 @@ int region_utc_offset_minutes(int province)
     for (size_t i = 0; i < sizeof provinces / sizeof provinces[0]; i++)
         if (province >= provinces[i].lo && province <= provinces[i].hi)
             return provinces[i].offset;
-    return -1;
-}
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errstr && errstr_size) {
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-    }
     return -1;
 }
 
@@ -94,22 +82,22 @@ static int check_parts(const char *c, size_t len, char *errstr, size_t errstr_si
     int pp = two(c);
 
     if (!region_province_valid(pp))
-        return fail(errstr, errstr_size, "region: province %02d is not a valid province code", pp);
+        return errstr_fail(errstr, errstr_size, "region: province %02d is not a valid province code", pp);
     if (len >= REGION_REGENCY) {
         int kk = two(c + 2);
         if (kk == 0 || kk == 70)
-            return fail(errstr, errstr_size,
-                        "region: regency %02d is neither a kabupaten (01-69) nor a kota (71-99)", kk);
+            return errstr_fail(errstr, errstr_size,
+                               "region: regency %02d is neither a kabupaten (01-69) nor a kota (71-99)", kk);
     }
     if (len >= REGION_KECAMATAN && two(c + 4) == 0)
-        return fail(errstr, errstr_size, "region: kecamatan 00 is not allowed");
+        return errstr_fail(errstr, errstr_size, "region: kecamatan 00 is not allowed");
     if (len >= REGION_DESA) {
         if (memcmp(c + 6, "0000", 4) == 0)
-            return fail(errstr, errstr_size, "region: desa 0000 is not allowed");
+            return errstr_fail(errstr, errstr_size, "region: desa 0000 is not allowed");
         if (c[6] < '1' || c[6] > '3')
-            return fail(errstr, errstr_size,
-                        "region: desa %.4s must start with 1 (kelurahan), 2 (desa) or 3 (desa adat)",
-                        c + 6);
+            return errstr_fail(errstr, errstr_size,
+                               "region: desa %.4s must start with 1 (kelurahan), 2 (desa) or 3 (desa adat)",
+                               c + 6);
     }
     return 0;
 }
@@ -123,29 +111,31 @@ int region_normalize(const char *in, char *out, size_t out_size, int *level, cha
     if (out && out_size)
         out[0] = '\0';
     if (!out || out_size < REGION_DESA + 1)
-        return fail(errstr, errstr_size, "region: output buffer too small");
+        return errstr_fail(errstr, errstr_size, "region: output buffer too small");
     if (!in || !*in)
-        return fail(errstr, errstr_size, "region: empty code");
+        return errstr_fail(errstr, errstr_size, "region: empty code");
 
     len = strlen(in);
     if (strchr(in, '.')) {
         switch (undot(in, digits)) {
         case UNDOT_NONDIGIT:
-            return fail(errstr, errstr_size, "region: '%.20s' contains a character that is not a digit", in);
+            return errstr_fail(errstr, errstr_size,
+                               "region: '%.20s' contains a character that is not a digit", in);
         case UNDOT_MIXED:
-            return fail(errstr, errstr_size, "region: '%.20s' mixes dotted and plain forms", in);
+            return errstr_fail(errstr, errstr_size, "region: '%.20s' mixes dotted and plain forms", in);
         case UNDOT_GROUPING:
-            return fail(errstr, errstr_size, "region: '%.20s' is not grouped as PP.KK.CC.NNNN", in);
+            return errstr_fail(errstr, errstr_size, "region: '%.20s' is not grouped as PP.KK.CC.NNNN", in);
         default:
             break;
         }
         len = strlen(digits);
     } else {
         if (!all_digits(in, len))
-            return fail(errstr, errstr_size, "region: '%.20s' contains a character that is not a digit", in);
+            return errstr_fail(errstr, errstr_size,
+                               "region: '%.20s' contains a character that is not a digit", in);
         if (!is_level(len))
-            return fail(errstr, errstr_size,
-                        "region: %zu digits is not a level (2, 4, 6 or 10)", len);
+            return errstr_fail(errstr, errstr_size,
+                               "region: %zu digits is not a level (2, 4, 6 or 10)", len);
         memcpy(digits, in, len + 1);
     }
     if (check_parts(digits, len, errstr, errstr_size) < 0)

@@ -2,7 +2,6 @@
 #include "roster_row.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,23 +45,6 @@ static const struct column columns[] = {
 };
 #define NCOLUMNS ((int)(sizeof columns / sizeof columns[0]))
 
-__attribute__((format(printf, 6, 7)))
-static int fail(char *errstr, size_t size, const char *file, long line, int col, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (!errstr || !size)
-        return -1;
-    n = snprintf(errstr, size, "%s:%ld:%d: ", file, line, col);
-    if (n < 0 || (size_t)n >= size)
-        return -1;
-    va_start(ap, fmt);
-    vsnprintf(errstr + n, size - (size_t)n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static const struct column *lookup(const char *name)
 {
     for (int i = 0; i < NCOLUMNS; i++)
@@ -101,66 +83,66 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
     switch (c->kind) {
     case K_CHANGE:
         if ((k = roster_change_parse(v)) < 0)
-            return fail(errstr, size, file, line, col, "unknown change '%.32s': use ENROLL, UPDATE or TERMINATE", v);
+            return rowsrc_error(errstr, size, file, line, col, "unknown change '%.32s': use ENROLL, UPDATE or TERMINATE", v);
         rc->change = (roster_change_kind)k;
         return 0;
     case K_NIK:
         if (strlen(v) >= sizeof rc->nik)
-            return fail(errstr, size, file, line, col, "nik longer than %zu characters", sizeof rc->nik - 1);
+            return rowsrc_error(errstr, size, file, line, col, "nik longer than %zu characters", sizeof rc->nik - 1);
         strcpy(rc->nik, v);
         return 0;
     case K_TEXT:
         if (strlen(v) >= c->size)
-            return fail(errstr, size, file, line, col, "%s longer than %zu bytes", c->name, c->size - 1);
+            return rowsrc_error(errstr, size, file, line, col, "%s longer than %zu bytes", c->name, c->size - 1);
         memcpy(base + c->offset, v, strlen(v) + 1);
         return 0;
     case K_DATE: {
         int32_t days;
         if (dates_parse(v, &days) != 0)
-            return fail(errstr, size, file, line, col, "%s is not a calendar date YYYY-MM-DD", c->name);
+            return rowsrc_error(errstr, size, file, line, col, "%s is not a calendar date YYYY-MM-DD", c->name);
         memcpy(base + c->offset, &days, sizeof days);
         return 0;
     }
     case K_GENDER:
         if ((v[0] != 'L' && v[0] != 'P') || v[1])
-            return fail(errstr, size, file, line, col, "gender must be L or P");
+            return rowsrc_error(errstr, size, file, line, col, "gender must be L or P");
         rc->gender = v[0];
         return 0;
     case K_INSTITUTION:
         if ((k = roster_institution_parse(v)) < 0)
-            return fail(errstr, size, file, line, col, "unknown institution '%.32s': use KPU or BAWASLU", v);
+            return rowsrc_error(errstr, size, file, line, col, "unknown institution '%.32s': use KPU or BAWASLU", v);
         rc->institution = (roster_institution)k;
         return 0;
     case K_ROLE:
         if ((k = roster_role_parse(v)) < 0)
-            return fail(errstr, size, file, line, col, "unknown role '%.32s'", v);
+            return rowsrc_error(errstr, size, file, line, col, "unknown role '%.32s'", v);
         rc->role = (roster_role)k;
         return 0;
     case K_REGION: {
         char why[128] = "";
         if (region_normalize(v, rc->region_code, sizeof rc->region_code, NULL, why, sizeof why) != 0)
-            return fail(errstr, size, file, line, col, "%s", why);
+            return rowsrc_error(errstr, size, file, line, col, "%s", why);
         return 0;
     }
     case K_TPS:
         if ((k = parse_uint(v, INT_MAX, &n)) != 0)
-            return fail(errstr, size, file, line, col, k == -2 ? "tps is too large" : "tps must be digits only");
+            return rowsrc_error(errstr, size, file, line, col, k == -2 ? "tps is too large" : "tps must be digits only");
         rc->tps = (int)n;
         return 0;
     case K_WAGE:
         if ((k = parse_uint(v, INT64_MAX, &n)) != 0)
-            return fail(errstr, size, file, line, col,
-                        k == -2 ? "monthly_wage is too large" : "monthly_wage must be whole rupiah, digits only");
+            return rowsrc_error(errstr, size, file, line, col,
+                                k == -2 ? "monthly_wage is too large" : "monthly_wage must be whole rupiah, digits only");
         rc->monthly_wage = n;
         return 0;
     case K_PROGRAMS:
         if ((k = roster_programs_parse(v)) < 0)
-            return fail(errstr, size, file, line, col,
-                        "programs must be a ';'-separated subset of JKK, JKM, JHT without repeats");
+            return rowsrc_error(errstr, size, file, line, col,
+                                "programs must be a ';'-separated subset of JKK, JKM, JHT without repeats");
         rc->programs = (unsigned)k;
         return 0;
     }
-    return fail(errstr, size, file, line, col, "internal error: column kind");
+    return rowsrc_error(errstr, size, file, line, col, "internal error: column kind");
 }
 
 int roster_row_parse(const rowsrc_row *row, const char *file, int ignore_unknown, roster_change *rc,
@@ -185,11 +167,11 @@ int roster_row_parse(const rowsrc_row *row, const char *file, int ignore_unknown
         if (!c) {
             if (ignore_unknown)
                 continue;
-            return fail(errstr, errstr_size, file, row->line, col, "unknown column '%.64s'", row->names[i]);
+            return rowsrc_error(errstr, errstr_size, file, row->line, col, "unknown column '%.64s'", row->names[i]);
         }
         if (c->kind == K_CHANGE || c->kind == K_NIK) {
             if (!v)
-                return fail(errstr, errstr_size, file, row->line, col, "'%s' is required and empty", c->name);
+                return rowsrc_error(errstr, errstr_size, file, row->line, col, "'%s' is required and empty", c->name);
             *(c->kind == K_CHANGE ? &have_change : &have_nik) = 1;
         }
         if (!v)
@@ -199,9 +181,9 @@ int roster_row_parse(const rowsrc_row *row, const char *file, int ignore_unknown
         rc->fields |= c->bit;
     }
     if (!have_change)
-        return fail(errstr, errstr_size, file, row->line, 0, "missing column 'change'");
+        return rowsrc_error(errstr, errstr_size, file, row->line, 0, "missing column 'change'");
     if (!have_nik)
-        return fail(errstr, errstr_size, file, row->line, 0, "missing column 'nik'");
+        return rowsrc_error(errstr, errstr_size, file, row->line, 0, "missing column 'nik'");
     return 0;
 }
 
@@ -215,15 +197,15 @@ int roster_row_check_header(const char *const *names, int n, const char *file, i
         if (!c) {
             if (ignore_unknown)
                 continue;
-            return fail(errstr, errstr_size, file, 1, i + 1, "unknown column '%.64s'", names[i]);
+            return rowsrc_error(errstr, errstr_size, file, 1, i + 1, "unknown column '%.64s'", names[i]);
         }
         have_change |= c->kind == K_CHANGE;
         have_nik |= c->kind == K_NIK;
     }
     if (!have_change)
-        return fail(errstr, errstr_size, file, 1, 0, "missing column 'change'");
+        return rowsrc_error(errstr, errstr_size, file, 1, 0, "missing column 'change'");
     if (!have_nik)
-        return fail(errstr, errstr_size, file, 1, 0, "missing column 'nik'");
+        return rowsrc_error(errstr, errstr_size, file, 1, 0, "missing column 'nik'");
     return 0;
 }
 

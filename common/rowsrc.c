@@ -57,20 +57,20 @@ struct rowsrc {
     json_t *json;
 };
 
-__attribute__((format(printf, 6, 7)))
-static void seterr(const rowsrc *rs, char *errstr, size_t size, long line, int col, const char *fmt, ...)
+int rowsrc_error(char *errstr, size_t size, const char *file, long line, int column, const char *fmt, ...)
 {
     va_list ap;
     int n;
 
     if (!errstr || !size)
-        return;
-    n = snprintf(errstr, size, "%s:%ld:%d: ", rs->name, line, col);
+        return -1;
+    n = snprintf(errstr, size, "%s:%ld:%d: ", file, line, column);
     if (n < 0 || (size_t)n >= size)
-        return;
+        return -1;
     va_start(ap, fmt);
     vsnprintf(errstr + n, size - (size_t)n, fmt, ap);
     va_end(ap);
+    return -1;
 }
 
 /* Well-formed UTF-8 without NUL bytes, overlong forms, surrogates or values past U+10FFFF. */
@@ -130,7 +130,8 @@ static ssize_t read_line(rowsrc *rs, const char **start, char *errstr, size_t si
 
     if (n < 0) {
         if (ferror(rs->in)) {
-            seterr(rs, errstr, size, rs->lineno + 1, 0, "read error: %s", strerror(errno));
+            rowsrc_error(errstr, size, rs->name, rs->lineno + 1, 0,
+                         "read error: %s", strerror(errno));
             return -1;
         }
         return 0;
@@ -265,7 +266,8 @@ static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
             if (!started)
                 return 0;
             if (csv_fini(&rs->csv, csv_on_field, csv_on_record, rs) != 0) {
-                seterr(rs, errstr, size, *line, rs->nfields + 1, "unterminated quoted field at end of input");
+                rowsrc_error(errstr, size, rs->name, *line, rs->nfields + 1,
+                             "unterminated quoted field at end of input");
                 csv_reset(rs);
                 return -1;
             }
@@ -279,7 +281,8 @@ static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
         }
         bytes += (size_t)n;
         if (bytes > MAX_RECORD) {
-            seterr(rs, errstr, size, *line, rs->nfields + 1, "record longer than %d bytes", MAX_RECORD);
+            rowsrc_error(errstr, size, rs->name, *line, rs->nfields + 1,
+                         "record longer than %d bytes", MAX_RECORD);
             csv_reset(rs);
             return -1;
         }
@@ -287,10 +290,10 @@ static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
             if (rs->bare_cr)
                 goto bare_cr;
             if (csv_error(&rs->csv) == CSV_EPARSE)
-                seterr(rs, errstr, size, *line, rs->nfields + 1,
-                       "misplaced quote: a quote may only open a field and must be doubled inside one");
+                rowsrc_error(errstr, size, rs->name, *line, rs->nfields + 1,
+                             "misplaced quote: a quote may only open a field and must be doubled inside one");
             else
-                seterr(rs, errstr, size, *line, rs->nfields + 1, "out of memory");
+                rowsrc_error(errstr, size, rs->name, *line, rs->nfields + 1, "out of memory");
             csv_reset(rs);
             return -1;
         }
@@ -299,7 +302,8 @@ static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
         goto bare_cr;
     return 1;
 bare_cr:
-    seterr(rs, errstr, size, *line, rs->rec_fields, "carriage return outside quotes not followed by a line feed");
+    rowsrc_error(errstr, size, rs->name, *line, rs->rec_fields,
+                 "carriage return outside quotes not followed by a line feed");
     csv_reset(rs);
     return -1;
 }
@@ -323,18 +327,18 @@ static int csv_read_header(rowsrc *rs, char *errstr, size_t size)
     rc = csv_read_record(rs, &line, errstr, size);
     rs->keep_all = 0;
     if (rc == 0)
-        seterr(rs, errstr, size, 1, 0, "no header row");
+        rowsrc_error(errstr, size, rs->name, 1, 0, "no header row");
     if (rc <= 0)
         return -1;
     if (rs->bad_col) {
-        seterr(rs, errstr, size, line, rs->bad_col, "%s", rs->bad_rule);
+        rowsrc_error(errstr, size, rs->name, line, rs->bad_col, "%s", rs->bad_rule);
         return -1;
     }
     rs->nheader = rs->nfields;
     rs->header = calloc((size_t)rs->nheader, sizeof *rs->header);
     rs->header_store = malloc(rs->cells_len + 1);
     if (!rs->header || !rs->header_store || grow_cells(rs, rs->nheader) != 0) {
-        seterr(rs, errstr, size, line, 0, "out of memory");
+        rowsrc_error(errstr, size, rs->name, line, 0, "out of memory");
         return -1;
     }
     memcpy(rs->header_store, rs->cells ? rs->cells : "", rs->cells_len);
@@ -342,12 +346,13 @@ static int csv_read_header(rowsrc *rs, char *errstr, size_t size)
     for (int i = 0; i < rs->nheader; i++) {
         char *h = rs->offs[i] == NO_VALUE ? rs->header_store + rs->cells_len : trim(rs->header_store + rs->offs[i]);
         if (!*h) {
-            seterr(rs, errstr, size, line, i + 1, "empty column name");
+            rowsrc_error(errstr, size, rs->name, line, i + 1, "empty column name");
             return -1;
         }
         for (int j = 0; j < i; j++)
             if (strcmp(rs->header[j], h) == 0) {
-                seterr(rs, errstr, size, line, i + 1, "duplicate column '%.64s' (also column %d)", h, j + 1);
+                rowsrc_error(errstr, size, rs->name, line, i + 1,
+                             "duplicate column '%.64s' (also column %d)", h, j + 1);
                 return -1;
             }
         rs->header[i] = h;
@@ -364,17 +369,17 @@ static int csv_next(rowsrc *rs, char *errstr, size_t size)
     if (rc <= 0)
         return rc;
     if (rs->nfields > rs->nheader) {
-        seterr(rs, errstr, size, line, rs->nheader + 1, "too many fields: %d, the header has %d",
-               rs->nfields, rs->nheader);
+        rowsrc_error(errstr, size, rs->name, line, rs->nheader + 1,
+                     "too many fields: %d, the header has %d", rs->nfields, rs->nheader);
         return -1;
     }
     if (rs->nfields < rs->nheader) {
-        seterr(rs, errstr, size, line, rs->nfields + 1, "too few fields: %d, the header has %d",
-               rs->nfields, rs->nheader);
+        rowsrc_error(errstr, size, rs->name, line, rs->nfields + 1,
+                     "too few fields: %d, the header has %d", rs->nfields, rs->nheader);
         return -1;
     }
     if (rs->bad_col) {
-        seterr(rs, errstr, size, line, rs->bad_col, "%s", rs->bad_rule);
+        rowsrc_error(errstr, size, rs->name, line, rs->bad_col, "%s", rs->bad_rule);
         return -1;
     }
     for (int i = 0; i < rs->nheader; i++)
@@ -465,23 +470,23 @@ static int jsonl_next(rowsrc *rs, char *errstr, size_t size)
 
     long line = rs->lineno;
     if (n > MAX_RECORD) {
-        seterr(rs, errstr, size, line, 0, "record longer than %d bytes", MAX_RECORD);
+        rowsrc_error(errstr, size, rs->name, line, 0, "record longer than %d bytes", MAX_RECORD);
         return -1;
     }
     json_decref(rs->json);
     rs->json = json_loadb(p, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
     if (!rs->json) {
-        seterr(rs, errstr, size, line, char_column(p, (size_t)n, (size_t)jerr.position), "invalid JSON: %s",
-               jerr.text);
+        rowsrc_error(errstr, size, rs->name, line, char_column(p, (size_t)n, (size_t)jerr.position),
+                     "invalid JSON: %s", jerr.text);
         return -1;
     }
     if (!json_is_object(rs->json)) {
-        seterr(rs, errstr, size, line, 1, "line is not a JSON object");
+        rowsrc_error(errstr, size, rs->name, line, 1, "line is not a JSON object");
         return -1;
     }
     int count = (int)json_object_size(rs->json);
     if (grow_cells(rs, count) != 0) {
-        seterr(rs, errstr, size, line, 0, "out of memory");
+        rowsrc_error(errstr, size, rs->name, line, 0, "out of memory");
         return -1;
     }
     json_key_columns(p, (size_t)n, rs->columns, count);
@@ -509,13 +514,13 @@ static int jsonl_next(rowsrc *rs, char *errstr, size_t size)
             break;
         case JSON_TRUE:
         case JSON_FALSE:
-            seterr(rs, errstr, size, line, rs->columns[i],
-                   "'%.64s' is a boolean: give a string, a number or null", key);
+            rowsrc_error(errstr, size, rs->name, line, rs->columns[i],
+                         "'%.64s' is a boolean: give a string, a number or null", key);
             return -1;
         default:
-            seterr(rs, errstr, size, line, rs->columns[i],
-                   "'%.64s' is an %s: give a string, a number or null", key,
-                   json_is_array(val) ? "array" : "object");
+            rowsrc_error(errstr, size, rs->name, line, rs->columns[i],
+                         "'%.64s' is an %s: give a string, a number or null", key,
+                         json_is_array(val) ? "array" : "object");
             return -1;
         }
         i++;

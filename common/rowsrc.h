@@ -48,6 +48,12 @@ const char *rowsrc_name(const rowsrc *rs);
  * For JSONL sets *names to NULL and returns 0. */
 int rowsrc_header(const rowsrc *rs, const char ***names);
 
+/* Write "file:line:column: " and the formatted rule into errstr (nothing when errstr is NULL
+ * or size is 0; cut to size) and return -1. The message shape of every row error; for the
+ * row modules over rowsrc as well. Any thread may call it. */
+int rowsrc_error(char *errstr, size_t size, const char *file, long line, int column, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
 /* Value of the cell called name, or NULL when absent or empty. */
 const char *rowsrc_get(const rowsrc_row *row, const char *name);
 /* 1-based column of the cell called name, or 0 when the row has no such cell. */

@@ -29,8 +29,7 @@ enum {
                        RF_PROGRAMS | RF_AGREEMENT,
 };
 
-__attribute__((format(printf, 4, 5)))
-static void add(validate_report *r, int warning, const char *field, const char *fmt, ...)
+void validate_add(validate_report *r, int warning, const char *field, const char *fmt, ...)
 {
     va_list ap;
     validate_issue *it;
@@ -109,11 +108,11 @@ static int check_nik(const roster_change *rc, nik_info *info, validate_report *r
     char err[128];
 
     if (!terminated(rc->nik, sizeof rc->nik) || rc->nik[0] == '\0') {
-        add(r, 0, "nik", "nik is required");
+        validate_add(r, 0, "nik", "nik is required");
         return -1;
     }
     if (nik_check(rc->nik, info, err, sizeof err) < 0) {
-        add(r, 0, "nik", "%s", err);
+        validate_add(r, 0, "nik", "%s", err);
         return -1;
     }
     return 0;
@@ -125,19 +124,19 @@ static void check_full_name(const roster_change *rc, validate_report *r)
     int blank = 1;
 
     if (!terminated(rc->full_name, sizeof rc->full_name)) {
-        add(r, 0, "full_name", "full_name is longer than 100 characters");
+        validate_add(r, 0, "full_name", "full_name is longer than 100 characters");
         return;
     }
     for (; *p; p++) {
         if (*p < 0x20 || *p == 0x7f) {
-            add(r, 0, "full_name", "full_name contains a control character");
+            validate_add(r, 0, "full_name", "full_name contains a control character");
             return;
         }
         if (*p != ' ')
             blank = 0;
     }
     if (blank)
-        add(r, 0, "full_name", "full_name must have 1-100 characters, not all blanks");
+        validate_add(r, 0, "full_name", "full_name must have 1-100 characters, not all blanks");
 }
 
 static void check_birth_date(const roster_change *rc, int32_t today, validate_report *r)
@@ -145,28 +144,29 @@ static void check_birth_date(const roster_change *rc, int32_t today, validate_re
     char b[16], t[16];
 
     if (rc->birth_date == DATE_NONE)
-        add(r, 0, "birth_date", "birth_date is empty");
+        validate_add(r, 0, "birth_date", "birth_date is empty");
     else if (rc->birth_date > today)
-        add(r, 0, "birth_date", "birth_date %s is in the future (today is %s)",
-            dates_format(rc->birth_date, b, sizeof b), dates_format(today, t, sizeof t));
+        validate_add(r, 0, "birth_date", "birth_date %s is in the future (today is %s)",
+                     dates_format(rc->birth_date, b, sizeof b), dates_format(today, t, sizeof t));
 }
 
 static void check_gender(const roster_change *rc, validate_report *r)
 {
     if (rc->gender != 'L' && rc->gender != 'P')
-        add(r, 0, "gender", "gender must be L or P");
+        validate_add(r, 0, "gender", "gender must be L or P");
 }
 
 static void check_wage(const roster_change *rc, validate_report *r)
 {
     if (rc->monthly_wage <= 0 || rc->monthly_wage > WAGE_MAX)
-        add(r, 0, "monthly_wage", "monthly_wage must be more than 0 and at most %d rupiah", WAGE_MAX);
+        validate_add(r, 0, "monthly_wage", "monthly_wage must be more than 0 and at most %d rupiah",
+                     WAGE_MAX);
 }
 
 static void check_kpj(const roster_change *rc, validate_report *r)
 {
     if (!terminated(rc->kpj, sizeof rc->kpj) || strlen(rc->kpj) != 11 || !digits_only(rc->kpj, 11))
-        add(r, 0, "kpj", "kpj must be 11 digits");
+        validate_add(r, 0, "kpj", "kpj must be 11 digits");
 }
 
 static void check_phone(const roster_change *rc, validate_report *r)
@@ -175,20 +175,20 @@ static void check_phone(const roster_change *rc, validate_report *r)
     size_t n;
 
     if (!terminated(rc->phone, sizeof rc->phone)) {
-        add(r, 0, "phone", "phone must be an optional + and 8-15 digits");
+        validate_add(r, 0, "phone", "phone must be an optional + and 8-15 digits");
         return;
     }
     if (*p == '+')
         p++;
     n = strlen(p);
     if (n < 8 || n > 15 || !digits_only(p, n))
-        add(r, 0, "phone", "phone must be an optional + and 8-15 digits");
+        validate_add(r, 0, "phone", "phone must be an optional + and 8-15 digits");
 }
 
 static void check_date_present(int32_t v, const char *field, validate_report *r)
 {
     if (v == DATE_NONE)
-        add(r, 0, field, "%s is empty", field);
+        validate_add(r, 0, field, "%s is empty", field);
 }
 
 /* The fields both ENROLL and UPDATE may carry, each checked when present. */
@@ -217,23 +217,23 @@ static void check_region(const roster_change *rc, validate_report *r)
     const char *role = roster_role_name(rc->role);
 
     if (!terminated(rc->region_code, sizeof rc->region_code)) {
-        add(r, 0, "region_code", "region_code is longer than 10 digits");
+        validate_add(r, 0, "region_code", "region_code is longer than 10 digits");
         return;
     }
     if (region_normalize(rc->region_code, plain, sizeof plain, &level, err, sizeof err) < 0) {
-        add(r, 0, "region_code", "%s", err);
+        validate_add(r, 0, "region_code", "%s", err);
         return;
     }
     if (strcmp(plain, rc->region_code) != 0) {
-        add(r, 0, "region_code", "region_code %s must be plain digits", rc->region_code);
+        validate_add(r, 0, "region_code", "region_code %s must be plain digits", rc->region_code);
         return;
     }
     if (!role)
         return;
     want = kecamatan_role(rc->role) ? REGION_KECAMATAN : REGION_DESA;
     if (level != want)
-        add(r, 0, "region_code", "region_code %s is a %s; role %s works in a %s", plain,
-            level_name(level), role, level_name(want));
+        validate_add(r, 0, "region_code", "region_code %s is a %s; role %s works in a %s", plain,
+                     level_name(level), role, level_name(want));
 }
 
 static void check_role(const roster_change *rc, validate_report *r)
@@ -243,22 +243,23 @@ static void check_role(const roster_change *rc, validate_report *r)
     roster_institution owner;
 
     if (has(rc, RF_INSTITUTION) && !inst)
-        add(r, 0, "institution", "institution must be KPU or BAWASLU");
+        validate_add(r, 0, "institution", "institution must be KPU or BAWASLU");
     if (!role) {
-        add(r, 0, "role", "role is not a known ad hoc role");
+        validate_add(r, 0, "role", "role is not a known ad hoc role");
         return;
     }
     owner = role_institution(rc->role);
     if (inst && owner != INST_NONE && owner != rc->institution)
-        add(r, 0, "role", "role %s belongs to %s, not %s", role, roster_institution_name(owner), inst);
+        validate_add(r, 0, "role", "role %s belongs to %s, not %s", role,
+                     roster_institution_name(owner), inst);
 
     if (tps_role(rc->role)) {
         if (!has(rc, RF_TPS))
-            add(r, 0, "tps", "tps is required for role %s", role);
+            validate_add(r, 0, "tps", "tps is required for role %s", role);
         else if (rc->tps < 1 || rc->tps > TPS_MAX)
-            add(r, 0, "tps", "tps %d is not in 1-%d", rc->tps, TPS_MAX);
+            validate_add(r, 0, "tps", "tps %d is not in 1-%d", rc->tps, TPS_MAX);
     } else if (has(rc, RF_TPS)) {
-        add(r, 0, "tps", "tps is not allowed for role %s", role);
+        validate_add(r, 0, "tps", "tps is not allowed for role %s", role);
     }
 }
 
@@ -269,33 +270,35 @@ static void check_enroll(const roster_change *rc, int32_t today, validate_report
 
     for (int i = 0; i < FIELD_COUNT; i++)
         if (missing & (1u << i))
-            add(r, 0, field_names[i], "%s is required for ENROLL", field_names[i]);
+            validate_add(r, 0, field_names[i], "%s is required for ENROLL", field_names[i]);
 
     check_common(rc, today, r);
     if (has(rc, RF_ROLE))
         check_role(rc, r);
     else if (has(rc, RF_INSTITUTION) && !roster_institution_name(rc->institution))
-        add(r, 0, "institution", "institution must be KPU or BAWASLU");
+        validate_add(r, 0, "institution", "institution must be KPU or BAWASLU");
     if (has(rc, RF_REGION))
         check_region(rc, r);
     if (has(rc, RF_TERM_START))
         check_date_present(rc->term_start, "term_start", r);
     if (has(rc, RF_AGREEMENT) &&
         (!terminated(rc->agreement_id, sizeof rc->agreement_id) || rc->agreement_id[0] == '\0'))
-        add(r, 0, "agreement_id", "agreement_id must have 1-40 characters");
+        validate_add(r, 0, "agreement_id", "agreement_id must have 1-40 characters");
     if (has(rc, RF_PROGRAMS) && (rc->programs & ~(unsigned)(PROG_JKK | PROG_JKM | PROG_JHT)))
-        add(r, 0, "programs", "programs must be a subset of JKK;JKM;JHT");
+        validate_add(r, 0, "programs", "programs must be a subset of JKK;JKM;JHT");
 
     if (rc->term_start != DATE_NONE && has(rc, RF_TERM_START)) {
         if (has(rc, RF_TERM_END) && rc->term_end != DATE_NONE && rc->term_start > rc->term_end)
-            add(r, 0, "term_end", "term_end %s is before term_start %s",
-                dates_format(rc->term_end, a, sizeof a), dates_format(rc->term_start, b, sizeof b));
+            validate_add(r, 0, "term_end", "term_end %s is before term_start %s",
+                         dates_format(rc->term_end, a, sizeof a),
+                         dates_format(rc->term_start, b, sizeof b));
         if (has(rc, RF_BIRTH_DATE) && rc->birth_date != DATE_NONE && rc->birth_date >= rc->term_start)
-            add(r, 0, "birth_date", "birth_date %s is not before term_start %s",
-                dates_format(rc->birth_date, a, sizeof a), dates_format(rc->term_start, b, sizeof b));
+            validate_add(r, 0, "birth_date", "birth_date %s is not before term_start %s",
+                         dates_format(rc->birth_date, a, sizeof a),
+                         dates_format(rc->term_start, b, sizeof b));
         if (has(rc, RF_EFFECTIVE) && rc->effective_date != rc->term_start)
-            add(r, 0, "effective_date", "effective_date of an ENROLL must equal term_start %s",
-                dates_format(rc->term_start, b, sizeof b));
+            validate_add(r, 0, "effective_date", "effective_date of an ENROLL must equal term_start %s",
+                         dates_format(rc->term_start, b, sizeof b));
     }
 }
 
@@ -305,10 +308,10 @@ static void check_update(const roster_change *rc, int32_t today, validate_report
 
     for (int i = 0; i < FIELD_COUNT; i++)
         if (forbidden & (1u << i))
-            add(r, 0, field_names[i], "%s cannot change by UPDATE; TERMINATE and ENROLL again",
-                field_names[i]);
+            validate_add(r, 0, field_names[i], "%s cannot change by UPDATE; TERMINATE and ENROLL again",
+                         field_names[i]);
     if (!(rc->fields & UPDATE_CHANGEABLE))
-        add(r, 0, "change", "an UPDATE must change at least one of full_name, birth_date, gender, "
+        validate_add(r, 0, "change", "an UPDATE must change at least one of full_name, birth_date, gender, "
                             "kpj, phone, monthly_wage, term_end");
     check_common(rc, today, r);
 }
@@ -319,7 +322,7 @@ static void check_terminate(const roster_change *rc, validate_report *r)
 
     for (int i = 0; i < FIELD_COUNT; i++)
         if (extra & (1u << i))
-            add(r, 0, field_names[i], "%s is not allowed on TERMINATE; it carries only nik and "
+            validate_add(r, 0, field_names[i], "%s is not allowed on TERMINATE; it carries only nik and "
                                       "effective_date", field_names[i]);
 }
 
@@ -333,9 +336,10 @@ static void check_nik_birth(const roster_change *rc, const nik_info *info, valid
         return;
     if (nik_matches_birth(info, birth, gender))
         return;
-    add(r, 1, "nik", "nik encodes birth %02d-%02d-%02d and gender %c; the row says %s and %c",
-        info->birth_day, info->birth_month, info->birth_yy, info->female ? 'P' : 'L',
-        birth == DATE_NONE ? "no birth_date" : dates_format(birth, b, sizeof b), gender ? gender : '-');
+    validate_add(r, 1, "nik", "nik encodes birth %02d-%02d-%02d and gender %c; the row says %s and %c",
+                 info->birth_day, info->birth_month, info->birth_yy, info->female ? 'P' : 'L',
+                 birth == DATE_NONE ? "no birth_date" : dates_format(birth, b, sizeof b),
+                 gender ? gender : '-');
 }
 
 int validate_roster_change(const roster_change *rc, int32_t today, validate_report *out)
@@ -346,7 +350,7 @@ int validate_roster_change(const roster_change *rc, int32_t today, validate_repo
     memset(out, 0, sizeof *out);
     nik_ok = check_nik(rc, &info, out) == 0;
     if (!terminated(rc->source, sizeof rc->source) || rc->source[0] == '\0')
-        add(out, 0, "source", "source is required");
+        validate_add(out, 0, "source", "source is required");
 
     switch (rc->change) {
     case CHANGE_ENROLL:
@@ -359,13 +363,13 @@ int validate_roster_change(const roster_change *rc, int32_t today, validate_repo
         check_terminate(rc, out);
         break;
     default:
-        add(out, 0, "change", "change must be ENROLL, UPDATE or TERMINATE");
+        validate_add(out, 0, "change", "change must be ENROLL, UPDATE or TERMINATE");
         return out->errors;
     }
     if (rc->change != CHANGE_ENROLL) {
         if (!has(rc, RF_EFFECTIVE))
-            add(out, 0, "effective_date", "effective_date is required for %s",
-                roster_change_name(rc->change));
+            validate_add(out, 0, "effective_date", "effective_date is required for %s",
+                         roster_change_name(rc->change));
         else
             check_date_present(rc->effective_date, "effective_date", out);
     }

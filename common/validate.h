@@ -25,6 +25,12 @@ typedef struct validate_report {
     int warnings;
 } validate_report;
 
+/* Count one broken rule (an error, or a warning when warning is set) and, while there is
+ * room, add it as the next item with field and the formatted rule (both cut to their
+ * buffers). For the rules of other records too (incident.h). */
+void validate_add(validate_report *r, int warning, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Check rc against the row rules and fill out (overwritten). today is a day number (dates.h),
  * for "birth_date is not in the future". A NIK whose embedded birth date or gender disagrees
  * with birth_date/gender is a warning on field "nik". Returns out->errors. */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "claim_event.h"
+#include "cli.h"
 #include "config.h"
 #include "dates.h"
 #include "log.h"
@@ -24,10 +25,7 @@
 #include "region.h"
 #include "roster.h"
 
-/* The determination applies the incident consumer's routing rules. The Makefile links a
- * tool with libcommon only, so those two domain modules are compiled into this program;
- * once the Makefile links build/bin/claims with consumers/incident/{route,benefits}.o,
- * these two lines become plain #include of route.h. */
+/* The determination applies the incident consumer's routing rules. */
 #include "incident/benefits.h"
 #include "incident/route.h"
 
@@ -65,37 +63,6 @@ static int valid_uuid(const char *s)
             return 0;
     }
     return 1;
-}
-
-static void print_table(PGresult *res)
-{
-    int nf = PQnfields(res), nt = PQntuples(res);
-    int *w = calloc((size_t)nf + 1, sizeof *w);
-
-    if (!w)
-        return;
-    for (int f = 0; f < nf; f++) {
-        w[f] = (int)strlen(PQfname(res, f));
-        for (int t = 0; t < nt; t++)
-            if ((int)strlen(PQgetvalue(res, t, f)) > w[f])
-                w[f] = (int)strlen(PQgetvalue(res, t, f));
-    }
-    for (int f = 0; f < nf; f++)
-        printf("%s%-*s", f ? "  " : "", f == nf - 1 ? 0 : w[f], PQfname(res, f));
-    putchar('\n');
-    for (int f = 0; f < nf; f++) {
-        printf("%s", f ? "  " : "");
-        for (int i = 0; i < w[f]; i++)
-            putchar('-');
-    }
-    putchar('\n');
-    for (int t = 0; t < nt; t++) {
-        for (int f = 0; f < nf; f++)
-            printf("%s%-*s", f ? "  " : "", f == nf - 1 ? 0 : w[f], PQgetvalue(res, t, f));
-        putchar('\n');
-    }
-    printf("(%d rows)\n", nt);
-    free(w);
 }
 
 /* One row as "name: value" lines. */
@@ -143,7 +110,7 @@ static int cmd_list(PGconn *pg, const config *cfg)
         report_sql(errstr);
         return EXIT_REFUSED;
     }
-    print_table(res);
+    cli_print_table(res, 0);
     PQclear(res);
     return 0;
 }
@@ -186,7 +153,7 @@ static int cmd_show(PGconn *pg, const char *claim)
         }
         if (titles[i]) {
             printf("\n%s:\n", titles[i]);
-            print_table(res);
+            cli_print_table(res, 0);
         } else {
             print_record(res);
         }
@@ -537,26 +504,25 @@ out:
     return rc;
 }
 
-static void usage(FILE *out)
-{
-    fputs("usage: claims [options] COMMAND\n"
-          "  list [--status S] [--region CODE] [--program JKK|JKM]\n"
-          "                                      claims, NIKs masked\n"
-          "  show CLAIM_ID                       one claim with its documents and transitions\n"
-          "                                      (full NIK: for the officer handling it)\n"
-          "  receive-document CLAIM_ID DOC...    mark documents received; when all are in,\n"
-          "                                      AWAITING_DOCUMENTS -> UNDER_REVIEW\n"
-          "  determine CLAIM_ID --work-related yes|no\n"
-          "                                      PENDING_DETERMINATION -> AWAITING_DOCUMENTS;\n"
-          "                                      'no' turns a JKK death claim into JKM\n"
-          "  approve CLAIM_ID                    UNDER_REVIEW -> APPROVED\n"
-          "  reject CLAIM_ID --reason TEXT       -> REJECTED\n"
-          "  pay CLAIM_ID --payment-reference REF  APPROVED -> PAID\n"
-          "Changes need --actor. Exit status: 0 done, 1 refused or failed, 2 usage.\n\n"
-          "options:\n",
-          out);
-    config_usage(options, out);
-}
+static const cli_program program = {
+    "claims",
+    "usage: claims [options] COMMAND\n"
+    "  list [--status S] [--region CODE] [--program JKK|JKM]\n"
+    "                                      claims, NIKs masked\n"
+    "  show CLAIM_ID                       one claim with its documents and transitions\n"
+    "                                      (full NIK: for the officer handling it)\n"
+    "  receive-document CLAIM_ID DOC...    mark documents received; when all are in,\n"
+    "                                      AWAITING_DOCUMENTS -> UNDER_REVIEW\n"
+    "  determine CLAIM_ID --work-related yes|no\n"
+    "                                      PENDING_DETERMINATION -> AWAITING_DOCUMENTS;\n"
+    "                                      'no' turns a JKK death claim into JKM\n"
+    "  approve CLAIM_ID                    UNDER_REVIEW -> APPROVED\n"
+    "  reject CLAIM_ID --reason TEXT       -> REJECTED\n"
+    "  pay CLAIM_ID --payment-reference REF  APPROVED -> PAID\n"
+    "Changes need --actor. Exit status: 0 done, 1 refused or failed, 2 usage.\n\n"
+    "options:\n",
+    options,
+};
 
 /* Runs one change command in a transaction. */
 static int run_change(PGconn *pg, const config *cfg, char **args, int nargs)
@@ -616,25 +582,18 @@ int main(int argc, char **argv)
 {
     static const char *const changes[] = {"receive-document", "determine", "approve", "reject",
                                           "pay", NULL};
-    char errstr[1024];
     config *cfg = config_new(options);
     PGconn *pg = NULL;
-    int rest = 0, rc = EXIT_USAGE, is_change = 0;
+    int rest = 0, rc, is_change = 0;
 
     if (!cfg)
         return EXIT_USAGE;
-    switch (config_parse_args(cfg, argc - 1, argv + 1, &rest, errstr, sizeof errstr)) {
-    case 1:
-        usage(stdout);
-        rc = 0;
+    if ((rc = cli_parse_args(&program, cfg, argc, argv, &rest)) >= 0)
         goto out;
-    case -1:
-        fprintf(stderr, "claims: %s\n", errstr);
-        goto out;
-    }
+    rc = EXIT_USAGE;
     char **args = argv + 1;
     if (rest < 1) {
-        usage(stderr);
+        cli_usage(&program, stderr);
         goto out;
     }
     for (int i = 0; changes[i]; i++)
@@ -642,7 +601,7 @@ int main(int argc, char **argv)
     if (!(strcmp(args[0], "list") == 0 && rest == 1) &&
         !((strcmp(args[0], "show") == 0 || is_change) && rest >= 2 &&
           (rest == 2 || strcmp(args[0], "receive-document") == 0))) {
-        usage(stderr);
+        cli_usage(&program, stderr);
         goto out;
     }
     if (rest >= 2 && !valid_uuid(args[1])) {
@@ -650,8 +609,7 @@ int main(int argc, char **argv)
         goto out;
     }
     log_init("claims", LOG_INFO);
-    if (!(pg = pg_connect(config_get(cfg, "pg"), "claims", errstr, sizeof errstr))) {
-        fprintf(stderr, "claims: %s\n", errstr);
+    if (!(pg = cli_connect(&program, cfg))) {
         rc = EXIT_REFUSED;
         goto out;
     }

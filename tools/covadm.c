@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "dates.h"
 #include "log.h"
@@ -259,37 +260,6 @@ out:
     return rc;
 }
 
-/* Prints a result as an aligned table. */
-static void print_table(PGresult *res)
-{
-    int nf = PQnfields(res), nt = PQntuples(res);
-    int *w = calloc((size_t)nf, sizeof *w);
-    if (!w)
-        return;
-    for (int f = 0; f < nf; f++) {
-        w[f] = (int)strlen(PQfname(res, f));
-        for (int t = 0; t < nt; t++)
-            if ((int)strlen(PQgetvalue(res, t, f)) > w[f])
-                w[f] = (int)strlen(PQgetvalue(res, t, f));
-    }
-    for (int f = 0; f < nf; f++)
-        printf("%s%-*s", f ? "  " : "", w[f], PQfname(res, f));
-    putchar('\n');
-    for (int f = 0; f < nf; f++) {
-        printf("%s", f ? "  " : "");
-        for (int i = 0; i < w[f]; i++)
-            putchar('-');
-    }
-    putchar('\n');
-    for (int t = 0; t < nt; t++) {
-        for (int f = 0; f < nf; f++)
-            printf("%s%-*s", f ? "  " : "", w[f], PQgetvalue(res, t, f));
-        putchar('\n');
-    }
-    printf("(%d rows)\n", nt);
-    free(w);
-}
-
 static int report(PGconn *pg, const char *sql, int nparams, const char *const *params)
 {
     char errstr[1024];
@@ -298,50 +268,43 @@ static int report(PGconn *pg, const char *sql, int nparams, const char *const *p
         fprintf(stderr, "covadm: %s\n", errstr);
         return 1;
     }
-    print_table(res);
+    cli_print_table(res, 1);
     PQclear(res);
     return 0;
 }
 
-static void usage(FILE *out)
-{
-    fputs("usage: covadm [options] COMMAND\n"
-          "  agreements load FILE.csv     load or update cooperation agreements (all or nothing)\n"
-          "  data-centers load FILE.csv   load data centers and their provinces\n"
-          "  regions load FILE.csv        load region names (region_code,name)\n"
-          "  summary                      coverage per kecamatan and role\n"
-          "  dead-letters                 rejected events with the rule they broke\n"
-          "  offsets                      consumers' positions stored in PostgreSQL\n\n"
-          "options:\n", out);
-    config_usage(options, out);
-}
+static const cli_program program = {
+    "covadm",
+    "usage: covadm [options] COMMAND\n"
+    "  agreements load FILE.csv     load or update cooperation agreements (all or nothing)\n"
+    "  data-centers load FILE.csv   load data centers and their provinces\n"
+    "  regions load FILE.csv        load region names (region_code,name)\n"
+    "  summary                      coverage per kecamatan and role\n"
+    "  dead-letters                 rejected events with the rule they broke\n"
+    "  offsets                      consumers' positions stored in PostgreSQL\n\n"
+    "options:\n",
+    options,
+};
 
 int main(int argc, char **argv)
 {
     char errstr[1024];
     config *cfg = config_new(options);
     PGconn *pg = NULL;
-    int rest = 0, rc = 2;
+    int rest = 0, rc;
 
     if (!cfg)
         return 2;
-    switch (config_parse_args(cfg, argc - 1, argv + 1, &rest, errstr, sizeof errstr)) {
-    case 1:
-        usage(stdout);
-        rc = 0;
+    if ((rc = cli_parse_args(&program, cfg, argc, argv, &rest)) >= 0)
         goto out;
-    case -1:
-        fprintf(stderr, "covadm: %s\n", errstr);
-        goto out;
-    }
+    rc = 2;
     char **args = argv + 1;
     if (rest < 1) {
-        usage(stderr);
+        cli_usage(&program, stderr);
         goto out;
     }
     log_init("covadm", LOG_INFO);
-    if (!(pg = pg_connect(config_get(cfg, "pg"), "covadm", errstr, sizeof errstr))) {
-        fprintf(stderr, "covadm: %s\n", errstr);
+    if (!(pg = cli_connect(&program, cfg))) {
         rc = 1;
         goto out;
     }
@@ -386,7 +349,7 @@ int main(int argc, char **argv)
                     " FROM consumer_offsets ORDER BY 1, 2, 3",
                     0, NULL);
     } else {
-        usage(stderr);
+        cli_usage(&program, stderr);
     }
 out:
     if (pg)

@@ -146,12 +146,6 @@ static const char *const merge_round[] = {
     " ON CONFLICT (event_id) DO NOTHING",
 };
 
-static void quiet_notices(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
 incident_apply *incident_apply_new(const char *benefits_path, char *errstr, size_t n)
 {
     incident_apply *ia = calloc(1, sizeof *ia);
@@ -609,16 +603,13 @@ int incident_apply_batch(void *opaque, PGconn *pg, const consumer_batch *batch,
                          consumer_rejects *rej, char *errstr, size_t n)
 {
     incident_apply *ia = opaque;
-    PGresult *res;
     int max_round;
 
     if ((max_round = decode_batch(ia, batch, rej, errstr, n)) < 0)
         return -1;
     if (max_round == 0)
         return 0;
-    PQsetNoticeProcessor(pg, quiet_notices, NULL);
-    if (pg_exec(pg, create_staging, errstr, n) < 0 ||
-        pg_copy(pg, copy_staging, &ia->copy, errstr, n) < 0)
+    if (pg_stage(pg, create_staging, copy_staging, &ia->copy, errstr, n) < 0)
         return -1;
     for (int r = 1; r <= max_round; r++) {
         char round[16];
@@ -627,12 +618,9 @@ int incident_apply_batch(void *opaque, PGconn *pg, const consumer_batch *batch,
         if (decide_round(ia, pg, r, rej, errstr, n) < 0)
             return -1;
         snprintf(round, sizeof round, "%d", r);
-        for (size_t k = 0; k < sizeof merge_round / sizeof *merge_round; k++) {
-            int np = strstr(merge_round[k], "$2") ? 2 : 1;
-            if (!(res = pg_query(pg, merge_round[k], np, params, errstr, n)))
-                return -1;
-            PQclear(res);
-        }
+        if (pg_exec_each(pg, merge_round, sizeof merge_round / sizeof *merge_round, 2, params,
+                         errstr, n) < 0)
+            return -1;
     }
     return 0;
 }

@@ -2,17 +2,14 @@
  * claims (with their checklists, first transition and outbox event). */
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "apply.h"
 #include "config.h"
 #include "consumer.h"
-#include "log.h"
 #include "pg.h"
+#include "service.h"
 
 #define BENEFITS_FILE "deploy/benefits/benefit_table.tsv"
 
@@ -25,23 +22,6 @@ static const config_option options[] = {
      "repository holding this program)"},
     {NULL, 0, NULL, NULL, NULL},
 };
-
-static consumer *running;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (running)
-        consumer_stop(running);
-}
-
-static void usage(FILE *out)
-{
-    fputs("usage: incident-consumer [options]\n"
-          "Records reported incidents once per NIK, type and local date and opens their "
-          "claims;\nrejected events go to <topic>.dlq.\n\noptions:\n", out);
-    config_usage(options, out);
-}
 
 /* The benefit table file: the option, else BENEFITS_FILE below the working directory, else
  * below the repository of this executable (<repo>/<build>/bin/incident-consumer). */
@@ -63,82 +43,61 @@ static const char *benefits_path(const config *cfg, char *buf, size_t size)
     return buf;
 }
 
+static void *ctx_new(const config *cfg, char *errstr, size_t n)
+{
+    char path[PATH_MAX + 64];
+
+    return incident_apply_new(benefits_path(cfg, path, sizeof path), errstr, n);
+}
+
+static void ctx_destroy(void *ctx)
+{
+    incident_apply_destroy(ctx);
+}
+
 /* Make the benefit_table rows match the file before the first batch is decided. */
-static int sync_benefits(const config *cfg, incident_apply *ia, char *errstr, size_t n)
+static int sync_benefits(const config *cfg, void *ctx, char *errstr, size_t n)
 {
     PGconn *pg = pg_connect(config_get(cfg, "pg"), "incident-consumer", errstr, n);
     int rc;
 
     if (!pg)
         return -1;
-    rc = incident_apply_sync_benefits(ia, pg, errstr, n);
+    rc = incident_apply_sync_benefits(ctx, pg, errstr, n);
     PQfinish(pg);
     return rc;
 }
 
+static void start_fields(const config *cfg, char *buf, size_t size)
+{
+    char path[PATH_MAX + 64];
+
+    snprintf(buf, size, "benefits=\"%s\"", benefits_path(cfg, path, sizeof path));
+}
+
+static void started_fields(const config *cfg, const void *ctx, char *buf, size_t size)
+{
+    char path[PATH_MAX + 64];
+
+    snprintf(buf, size, "benefits=\"%s\" benefit_rows=%zu", benefits_path(cfg, path, sizeof path),
+             benefits_row_count(incident_apply_benefits(ctx)));
+}
+
 int main(int argc, char **argv)
 {
-    char errstr[1024], pathbuf[PATH_MAX + 64];
-    config *cfg = config_new(options);
-    incident_apply *ia = NULL;
-    consumer *c = NULL;
-    const char *benefits;
-    int rest = 0, rc = 1, level;
-    struct sigaction sa;
+    static const service_def def = {
+        .program = {"incident-consumer",
+                    "usage: incident-consumer [options]\n"
+                    "Records reported incidents once per NIK, type and local date and opens their "
+                    "claims;\nrejected events go to <topic>.dlq.\n\noptions:\n",
+                    options},
+        .ctx_new = ctx_new,
+        .ctx_destroy = ctx_destroy,
+        .start = sync_benefits,
+        .apply = incident_apply_batch,
+        .start_fields = start_fields,
+        .started_fields = started_fields,
+    };
 
-    if (!cfg) {
-        fprintf(stderr, "incident-consumer: out of memory\n");
-        return 1;
-    }
-    switch (config_parse_args(cfg, argc - 1, argv + 1, &rest, errstr, sizeof errstr)) {
-    case 1:
-        usage(stdout);
-        rc = 0;
-        goto out;
-    case -1:
-        fprintf(stderr, "incident-consumer: %s\n", errstr);
-        rc = 2;
-        goto out;
-    }
-    if (rest) {
-        fprintf(stderr, "incident-consumer: unexpected argument '%s'\n", argv[1]);
-        rc = 2;
-        goto out;
-    }
-    if ((level = log_level_parse(config_get(cfg, "log.level"))) < 0) {
-        fprintf(stderr, "incident-consumer: unknown log.level '%s'\n", config_get(cfg, "log.level"));
-        rc = 2;
-        goto out;
-    }
-    log_init("incident-consumer", (log_level)level);
-    benefits = benefits_path(cfg, pathbuf, sizeof pathbuf);
-    if (!(ia = incident_apply_new(benefits, errstr, sizeof errstr)) ||
-        sync_benefits(cfg, ia, errstr, sizeof errstr) < 0 ||
-        !(c = consumer_new(cfg, config_get(cfg, "group"), config_get(cfg, "topic"),
-                           incident_apply_batch, ia, errstr, sizeof errstr))) {
-        log_error("unable to start", "benefits=\"%s\" error=\"%s\"", benefits, errstr);
-        goto out;
-    }
-    running = c;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    log_info("started", "topic=%s group=%s benefits=\"%s\" benefit_rows=%zu",
-             config_get(cfg, "topic"), config_get(cfg, "group"), benefits,
-             benefits_row_count(incident_apply_benefits(ia)));
-    if (consumer_run(c, errstr, sizeof errstr) < 0) {
-        log_error("stopped on error", "error=\"%s\"", errstr);
-        goto out;
-    }
-    log_info("stopped", "messages=%llu rejected=%llu",
-             (unsigned long long)consumer_get_stats(c)->messages,
-             (unsigned long long)consumer_get_stats(c)->rejected);
-    rc = 0;
-out:
-    running = NULL;
-    consumer_destroy(c);
-    incident_apply_destroy(ia);
-    config_destroy(cfg);
-    return rc;
+    return service_main(argc, argv, &def);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dates.h"
+#include "errstr.h"
 #include "region.h"
 #include "roster.h"
 
@@ -114,19 +115,6 @@ int route_status_parse(const char *s)
     return parse_of(status_names, COUNT(status_names), s);
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errstr && errstr_size) {
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 __attribute__((format(printf, 2, 3)))
 static void reason(route_decision *out, const char *fmt, ...)
 {
@@ -220,20 +208,20 @@ static int check_input(const route_incident *in, const route_coverage *cov, int 
                        char *errstr, size_t errstr_size)
 {
     if (!route_type_name(in->type))
-        return fail(errstr, errstr_size, "unknown incident type %d", in->type);
+        return errstr_fail(errstr, errstr_size, "unknown incident type %d", in->type);
     if (!route_circumstance_name(in->circumstance))
-        return fail(errstr, errstr_size, "unknown circumstance %d", in->circumstance);
+        return errstr_fail(errstr, errstr_size, "unknown circumstance %d", in->circumstance);
     if (!route_severity_name(in->severity))
-        return fail(errstr, errstr_size, "unknown severity %d", in->severity);
+        return errstr_fail(errstr, errstr_size, "unknown severity %d", in->severity);
     if (in->type == ROUTE_ACCIDENT && in->severity == ROUTE_SEV_NONE)
-        return fail(errstr, errstr_size, "an ACCIDENT needs a severity");
+        return errstr_fail(errstr, errstr_size, "an ACCIDENT needs a severity");
     if (!route_cause_name(in->cause))
-        return fail(errstr, errstr_size, "unknown cause %d", in->cause);
+        return errstr_fail(errstr, errstr_size, "unknown cause %d", in->cause);
     for (int i = 0; i < ncov; i++) {
         if (!route_coverage_status_name(cov[i].status))
-            return fail(errstr, errstr_size, "coverage %d: unknown status %d", i, cov[i].status);
+            return errstr_fail(errstr, errstr_size, "coverage %d: unknown status %d", i, cov[i].status);
         if (cov[i].valid_from > cov[i].valid_to)
-            return fail(errstr, errstr_size, "coverage %d: valid_from after valid_to", i);
+            return errstr_fail(errstr, errstr_size, "coverage %d: valid_from after valid_to", i);
     }
     return 0;
 }
@@ -243,8 +231,8 @@ static int need(const benefit_version *v, const char *key, long long *value, cha
 {
     *value = benefits_get(v, key);
     if (*value < 0)
-        return fail(errstr, errstr_size, "benefit table version '%s' lacks '%s'",
-                    benefits_version_name(v), key);
+        return errstr_fail(errstr, errstr_size, "benefit table version '%s' lacks '%s'",
+                           benefits_version_name(v), key);
     return 0;
 }
 
@@ -253,15 +241,15 @@ static int amount(long long a, long long b, long long c, long long *r, char *err
                   size_t errstr_size)
 {
     if (__builtin_mul_overflow(a, b, r) || __builtin_add_overflow(*r, c, r))
-        return fail(errstr, errstr_size, "benefit amount overflows");
+        return errstr_fail(errstr, errstr_size, "benefit amount overflows");
     return 0;
 }
 
 static int wage_of(const route_coverage *c, long long *wage, char *errstr, size_t errstr_size)
 {
     if (c->monthly_wage <= 0 || c->monthly_wage > WAGE_MAX)
-        return fail(errstr, errstr_size, "coverage in force has monthly wage %lld, not 1-%lld",
-                    c->monthly_wage, WAGE_MAX);
+        return errstr_fail(errstr, errstr_size, "coverage in force has monthly wage %lld, not 1-%lld",
+                           c->monthly_wage, WAGE_MAX);
     *wage = c->monthly_wage;
     return 0;
 }
@@ -399,18 +387,18 @@ int route_incident_decide(const route_incident *in, const route_worker *w,
     if (check_input(in, cov, ncov, errstr, errstr_size) < 0)
         return -1;
     if (region_normalize(in->region_code, plain, sizeof plain, NULL, err, sizeof err) < 0)
-        return fail(errstr, errstr_size, "region_code '%s': %s", in->region_code, err);
+        return errstr_fail(errstr, errstr_size, "region_code '%s': %s", in->region_code, err);
     offset = region_utc_offset_minutes((plain[0] - '0') * 10 + (plain[1] - '0'));
     if (reported < in->occurred_at_us)
-        return fail(errstr, errstr_size, "reported_at is before occurred_at");
+        return errstr_fail(errstr, errstr_size, "reported_at is before occurred_at");
 
     out->utc_offset_minutes = offset;
     out->local_date = dates_local_day(in->occurred_at_us, offset);
     reported_day = dates_local_day(reported, offset);
     v = benefits_at(t, out->local_date);
     if (!v)
-        return fail(errstr, errstr_size, "no benefit table version in force on %s",
-                    dates_format(out->local_date, d1, sizeof d1));
+        return errstr_fail(errstr, errstr_size, "no benefit table version in force on %s",
+                           dates_format(out->local_date, d1, sizeof d1));
     snprintf(out->table_version, sizeof out->table_version, "%s", benefits_version_name(v));
     if (need(v, BENEFIT_FIRST_REPORT_HOURS, &hours, errstr, errstr_size) < 0 ||
         amount(hours, US_PER_HOUR, 0, &deadline, errstr, errstr_size) < 0)
@@ -483,7 +471,7 @@ int route_determination(const route_incident *in, const route_worker *w,
     char why[sizeof out->reason];
 
     if (in->type != ROUTE_DEATH)
-        return fail(errstr, errstr_size, "a determination applies to a death only");
+        return errstr_fail(errstr, errstr_size, "a determination applies to a death only");
     if (work_related) {
         if (route_incident_decide(in, w, cov, ncov, t, out, errstr, errstr_size) < 0)
             return -1;

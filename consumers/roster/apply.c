@@ -146,12 +146,6 @@ static const char *const merge_round[] = {
     " ON CONFLICT (event_id) DO NOTHING",
 };
 
-static void quiet_notices(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
 roster_apply *roster_apply_new(char *errstr, size_t n)
 {
     roster_apply *ra = calloc(1, sizeof *ra);
@@ -318,19 +312,15 @@ int roster_apply_batch(void *opaque, PGconn *pg, const consumer_batch *batch,
         return -1;
     if (max_round == 0)
         return 0;
-    PQsetNoticeProcessor(pg, quiet_notices, NULL);
-    if (pg_exec(pg, create_staging, errstr, n) < 0 || pg_copy(pg, copy_staging, &ra->copy, errstr, n) < 0)
+    if (pg_stage(pg, create_staging, copy_staging, &ra->copy, errstr, n) < 0)
         return -1;
     for (int r = 1; r <= max_round; r++) {
         char round[16];
         const char *params[2] = {round, batch->topic};
         snprintf(round, sizeof round, "%d", r);
-        for (size_t k = 0; k < sizeof merge_round / sizeof *merge_round; k++) {
-            int np = strstr(merge_round[k], "$2") ? 2 : 1;
-            if (!(res = pg_query(pg, merge_round[k], np, params, errstr, n)))
-                return -1;
-            PQclear(res);
-        }
+        if (pg_exec_each(pg, merge_round, sizeof merge_round / sizeof *merge_round, 2, params,
+                         errstr, n) < 0)
+            return -1;
     }
     if (!(res = pg_query(pg,
                          "SELECT seq, reject FROM stg_roster"

@@ -7,102 +7,50 @@
 #include "dates.h"
 #include "nik.h"
 #include "roster.h"
+#include "support/datafile.h"
 
 #define CASES_FILE "data/nik_cases.txt"
 #define MAX_CASES 200
 
-typedef struct nik_case {
-    int line;
-    char nik[40];
-    int ok;
-    char expect[120]; /* OK: the eight nik_info numbers; ERR: a rule substring */
-} nik_case;
-
-/* Split line at tabs into at most n fields (in place); returns the field count. */
-static int split_tabs(char *line, char **field, int n)
-{
-    int k = 0;
-
-    line[strcspn(line, "\r\n")] = '\0';
-    while (k < n) {
-        field[k++] = line;
-        line = strchr(line, '\t');
-        if (!line)
-            break;
-        *line++ = '\0';
-    }
-    return k;
-}
-
-static size_t load_cases(nik_case *out, size_t max)
-{
-    FILE *f = fopen(CASES_FILE, "r");
-    char buf[512], *fld[3];
-    size_t n = 0;
-    int line = 0;
-
-    if (!f)
-        return 0;
-    while (n < max && fgets(buf, sizeof buf, f)) {
-        line++;
-        if (buf[0] == '#' || buf[0] == '\n')
-            continue;
-        if (split_tabs(buf, fld, 3) != 3)
-            continue;
-        memset(&out[n], 0, sizeof out[n]);
-        out[n].line = line;
-        snprintf(out[n].nik, sizeof out[n].nik, "%s", fld[0]);
-        out[n].ok = strcmp(fld[1], "OK") == 0;
-        snprintf(out[n].expect, sizeof out[n].expect, "%s", fld[2]);
-        n++;
-    }
-    fclose(f);
-    return n;
-}
-
-static void free_cases(struct criterion_test_params *crp)
-{
-    cr_free(crp->params);
-}
+/* expect: for OK the eight nik_info numbers; for ERR a substring of the rule broken. */
+typedef datafile_case nik_case;
 
 ParameterizedTestParameters(nik, layout_case)
 {
     static nik_case tmp[MAX_CASES];
-    size_t n = load_cases(tmp, MAX_CASES);
-    nik_case *cases = cr_malloc(sizeof *cases * (n ? n : 1));
+    size_t n = datafile_load_cases(CASES_FILE, tmp, MAX_CASES);
 
-    memcpy(cases, tmp, sizeof *cases * n);
-    return cr_make_param_array(nik_case, cases, n, free_cases);
+    return datafile_params(tmp, n, sizeof *tmp);
 }
 
 ParameterizedTest(nik_case *c, nik, layout_case)
 {
     nik_info info;
     char err[128] = "";
-    int rc = nik_check(c->nik, &info, err, sizeof err);
+    int rc = nik_check(c->input, &info, err, sizeof err);
 
     if (c->ok) {
         int want[8];
         int got[8] = {info.province, info.regency, info.kecamatan, info.birth_day,
                       info.birth_month, info.birth_yy, info.female, info.serial};
-        cr_assert_eq(rc, 0, "line %d: nik '%s' rejected: %s", c->line, c->nik, err);
+        cr_assert_eq(rc, 0, "line %d: nik '%s' rejected: %s", c->line, c->input, err);
         cr_assert_eq(sscanf(c->expect, "%d %d %d %d %d %d %d %d", &want[0], &want[1], &want[2],
                             &want[3], &want[4], &want[5], &want[6], &want[7]), 8,
                      "line %d: expected eight numbers, got '%s'", c->line, c->expect);
         for (int i = 0; i < 8; i++)
             cr_assert_eq(got[i], want[i], "line %d: nik '%s' part %d is %d, expected %d", c->line,
-                         c->nik, i, got[i], want[i]);
+                         c->input, i, got[i], want[i]);
     } else {
-        cr_assert_eq(rc, -1, "line %d: nik '%s' accepted, expected '%s'", c->line, c->nik, c->expect);
+        cr_assert_eq(rc, -1, "line %d: nik '%s' accepted, expected '%s'", c->line, c->input, c->expect);
         cr_assert(strstr(err, c->expect) != NULL, "line %d: nik '%s' error '%s' lacks '%s'", c->line,
-                  c->nik, err, c->expect);
+                  c->input, err, c->expect);
     }
 }
 
 Test(nik, case_file_loads)
 {
     static nik_case tmp[MAX_CASES];
-    size_t n = load_cases(tmp, MAX_CASES), good = 0;
+    size_t n = datafile_load_cases(CASES_FILE, tmp, MAX_CASES), good = 0;
 
     for (size_t i = 0; i < n; i++)
         good += tmp[i].ok;

@@ -6,72 +6,20 @@
 #include <string.h>
 
 #include "region.h"
+#include "support/datafile.h"
 
 #define CASES_FILE "data/region_cases.txt"
 #define MAX_CASES 200
 
-typedef struct region_case {
-    int line;
-    char input[40];
-    int ok;
-    char expect[120]; /* OK: "plain level"; ERR: a rule substring */
-} region_case;
-
-/* Split line at tabs into at most n fields (in place); returns the field count. */
-static int split_tabs(char *line, char **field, int n)
-{
-    int k = 0;
-
-    line[strcspn(line, "\r\n")] = '\0';
-    while (k < n) {
-        field[k++] = line;
-        line = strchr(line, '\t');
-        if (!line)
-            break;
-        *line++ = '\0';
-    }
-    return k;
-}
-
-static size_t load_cases(region_case *out, size_t max)
-{
-    FILE *f = fopen(CASES_FILE, "r");
-    char buf[512], *fld[3];
-    size_t n = 0;
-    int line = 0;
-
-    if (!f)
-        return 0;
-    while (n < max && fgets(buf, sizeof buf, f)) {
-        line++;
-        if (buf[0] == '#' || buf[0] == '\n')
-            continue;
-        if (split_tabs(buf, fld, 3) != 3)
-            continue;
-        memset(&out[n], 0, sizeof out[n]);
-        out[n].line = line;
-        snprintf(out[n].input, sizeof out[n].input, "%s", fld[0]);
-        out[n].ok = strcmp(fld[1], "OK") == 0;
-        snprintf(out[n].expect, sizeof out[n].expect, "%s", fld[2]);
-        n++;
-    }
-    fclose(f);
-    return n;
-}
-
-static void free_cases(struct criterion_test_params *crp)
-{
-    cr_free(crp->params);
-}
+/* expect: for OK "plain level"; for ERR a substring of the rule broken. */
+typedef datafile_case region_case;
 
 ParameterizedTestParameters(region, normalize_case)
 {
     static region_case tmp[MAX_CASES];
-    size_t n = load_cases(tmp, MAX_CASES);
-    region_case *cases = cr_malloc(sizeof *cases * (n ? n : 1));
+    size_t n = datafile_load_cases(CASES_FILE, tmp, MAX_CASES);
 
-    memcpy(cases, tmp, sizeof *cases * n);
-    return cr_make_param_array(region_case, cases, n, free_cases);
+    return datafile_params(tmp, n, sizeof *tmp);
 }
 
 ParameterizedTest(region_case *c, region, normalize_case)
@@ -101,7 +49,7 @@ ParameterizedTest(region_case *c, region, normalize_case)
 Test(region, case_file_loads)
 {
     static region_case tmp[MAX_CASES];
-    size_t n = load_cases(tmp, MAX_CASES), good = 0;
+    size_t n = datafile_load_cases(CASES_FILE, tmp, MAX_CASES), good = 0;
 
     for (size_t i = 0; i < n; i++)
         good += tmp[i].ok;

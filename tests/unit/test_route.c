@@ -11,6 +11,7 @@
 #include "incident/route.h"
 #include "dates.h"
 #include "roster.h"
+#include "support/datafile.h"
 
 #define SCENARIOS "data/incident_scenarios.tsv"
 #define DEPLOYED_TABLE "../../deploy/benefits/benefit_table.tsv"
@@ -53,26 +54,21 @@ static int split(char *s, char sep, char **field, int n)
     return s ? k + 1 : k;
 }
 
+/* A scenario row; the header row ("name\t...") is not one. */
+static int fill_scenario(const datafile_line *l, void *out)
+{
+    scenario *sc = out;
+
+    if (strncmp(l->field[0], "name\t", 5) == 0)
+        return 0;
+    sc->line = l->line;
+    snprintf(sc->text, sizeof sc->text, "%s", l->field[0]);
+    return 1;
+}
+
 static size_t load_scenarios(scenario *out, size_t max)
 {
-    FILE *f = fopen(SCENARIOS, "r");
-    char buf[1024];
-    size_t n = 0;
-    int line = 0;
-
-    if (!f)
-        return 0;
-    while (n < max && fgets(buf, sizeof buf, f)) {
-        line++;
-        buf[strcspn(buf, "\r\n")] = '\0';
-        if (buf[0] == '#' || buf[0] == '\0' || strncmp(buf, "name\t", 5) == 0)
-            continue;
-        out[n].line = line;
-        snprintf(out[n].text, sizeof out[n].text, "%s", buf);
-        n++;
-    }
-    fclose(f);
-    return n;
+    return datafile_load(SCENARIOS, 1, out, sizeof *out, max, fill_scenario);
 }
 
 /* "-" or a name parsed by parse; -2 for an unknown name. */
@@ -146,19 +142,12 @@ static benefit_table *deployed_table(void)
     return t;
 }
 
-static void free_params(struct criterion_test_params *crp)
-{
-    cr_free(crp->params);
-}
-
 ParameterizedTestParameters(route, scenario)
 {
     static scenario tmp[MAX_SCENARIOS];
     size_t n = load_scenarios(tmp, MAX_SCENARIOS);
-    scenario *cases = cr_malloc(sizeof *cases * (n ? n : 1));
 
-    memcpy(cases, tmp, sizeof *cases * n);
-    return cr_make_param_array(scenario, cases, n, free_params);
+    return datafile_params(tmp, n, sizeof *tmp);
 }
 
 ParameterizedTest(scenario *s, route, scenario)

@@ -10,6 +10,7 @@
 #include "dates.h"
 #include "roster.h"
 #include "validate.h"
+#include "support/datafile.h"
 
 #define CASES_FILE "data/validate_cases.txt"
 #define MAX_CASES 200
@@ -161,57 +162,28 @@ static void apply_settings(roster_change *rc, const char *settings)
     }
 }
 
-/* Split line at tabs into at most n fields (in place); returns the field count. */
-static int split_tabs(char *line, char **field, int n)
+static int fill_case(const datafile_line *l, void *out)
 {
-    int k = 0;
+    validate_case *c = out;
 
-    line[strcspn(line, "\r\n")] = '\0';
-    while (k < n) {
-        field[k++] = line;
-        line = strchr(line, '\t');
-        if (!line)
-            break;
-        *line++ = '\0';
+    if (l->nfields < 4)
+        return 0;
+    memset(c, 0, sizeof *c);
+    c->line = l->line;
+    snprintf(c->name, sizeof c->name, "%s", l->field[0]);
+    snprintf(c->base, sizeof c->base, "%s", l->field[1]);
+    snprintf(c->settings, sizeof c->settings, "%s", l->field[2]);
+    snprintf(c->expect, sizeof c->expect, "%s", l->field[3]);
+    if (l->nfields == 6) {
+        snprintf(c->field, sizeof c->field, "%s", l->field[4]);
+        snprintf(c->rule, sizeof c->rule, "%s", l->field[5]);
     }
-    return k;
+    return 1;
 }
 
 static size_t load_cases(validate_case *out, size_t max)
 {
-    FILE *f = fopen(CASES_FILE, "r");
-    char buf[1024], *fld[6];
-    size_t n = 0;
-    int line = 0, k;
-
-    if (!f)
-        return 0;
-    while (n < max && fgets(buf, sizeof buf, f)) {
-        line++;
-        if (buf[0] == '#' || buf[0] == '\n')
-            continue;
-        k = split_tabs(buf, fld, 6);
-        if (k < 4)
-            continue;
-        validate_case *c = &out[n++];
-        memset(c, 0, sizeof *c);
-        c->line = line;
-        snprintf(c->name, sizeof c->name, "%s", fld[0]);
-        snprintf(c->base, sizeof c->base, "%s", fld[1]);
-        snprintf(c->settings, sizeof c->settings, "%s", fld[2]);
-        snprintf(c->expect, sizeof c->expect, "%s", fld[3]);
-        if (k == 6) {
-            snprintf(c->field, sizeof c->field, "%s", fld[4]);
-            snprintf(c->rule, sizeof c->rule, "%s", fld[5]);
-        }
-    }
-    fclose(f);
-    return n;
-}
-
-static void free_cases(struct criterion_test_params *crp)
-{
-    cr_free(crp->params);
+    return datafile_load(CASES_FILE, 6, out, sizeof *out, max, fill_case);
 }
 
 static const validate_issue *find_issue(const validate_report *r, const char *field, const char *rule,
@@ -238,10 +210,8 @@ ParameterizedTestParameters(validate, row_case)
 {
     static validate_case tmp[MAX_CASES];
     size_t n = load_cases(tmp, MAX_CASES);
-    validate_case *cases = cr_malloc(sizeof *cases * (n ? n : 1));
 
-    memcpy(cases, tmp, sizeof *cases * n);
-    return cr_make_param_array(validate_case, cases, n, free_cases);
+    return datafile_params(tmp, n, sizeof *tmp);
 }
 
 ParameterizedTest(validate_case *c, validate, row_case)

@@ -1,0 +1,81 @@
+/* datafile: loading the TAB-separated data files of data-driven unit tests. */
+#include "datafile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/alloc.h>
+
+/* Split line at TABs into at most n fields (in place), the last keeping the rest of the
+ * line; returns the field count. */
+static int split_tabs(char *line, char **field, int n)
+{
+    int k = 0;
+
+    field[k++] = line;
+    while (k < n && (line = strchr(line, '\t')) != NULL) {
+        *line++ = '\0';
+        field[k++] = line;
+    }
+    return k;
+}
+
+size_t datafile_load(const char *path, int max_fields, void *cases, size_t size, size_t max,
+                     datafile_fill_fn fill)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    datafile_line l = {0};
+
+    if (!f)
+        return 0;
+    if (max_fields > DATAFILE_MAX_FIELDS)
+        max_fields = DATAFILE_MAX_FIELDS;
+    while (n < max && getline(&buf, &cap, f) >= 0) {
+        l.line++;
+        buf[strcspn(buf, "\r\n")] = '\0';
+        if (buf[0] == '#' || buf[0] == '\0')
+            continue;
+        l.nfields = split_tabs(buf, l.field, max_fields);
+        n += fill(&l, (char *)cases + n * size) ? 1 : 0;
+    }
+    free(buf);
+    fclose(f);
+    return n;
+}
+
+static int fill_case(const datafile_line *l, void *out)
+{
+    datafile_case *c = out;
+
+    if (l->nfields != 3)
+        return 0;
+    memset(c, 0, sizeof *c);
+    c->line = l->line;
+    snprintf(c->input, sizeof c->input, "%s", l->field[0]);
+    c->ok = strcmp(l->field[1], "OK") == 0;
+    snprintf(c->expect, sizeof c->expect, "%s", l->field[2]);
+    return 1;
+}
+
+size_t datafile_load_cases(const char *path, datafile_case *cases, size_t max)
+{
+    return datafile_load(path, 3, cases, sizeof *cases, max, fill_case);
+}
+
+static void free_params(struct criterion_test_params *crp)
+{
+    cr_free(crp->params);
+}
+
+struct criterion_test_params datafile_params(const void *cases, size_t n, size_t size)
+{
+    void *copy = cr_malloc(size * (n ? n : 1));
+
+    if (copy)
+        memcpy(copy, cases, size * n);
+    return (struct criterion_test_params){
+        .size = size, .params = copy, .length = copy ? n : 0, .cleanup = free_params};
+}
