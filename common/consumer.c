@@ -429,9 +429,9 @@ static void commit_to_kafka(consumer *c, const int64_t *next)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* After a fence or an abandoned batch: seek every partition of the batch back to the
- * offset PostgreSQL holds. */
-static void rewind_to_stored(consumer *c, const int64_t *next)
+/* After a fence: reload the offsets PostgreSQL holds and seek every assigned partition
+ * to them. */
+static void rewind_to_stored(consumer *c)
 {
     char errstr[512];
     rd_kafka_topic_partition_list_t *l;
@@ -442,9 +442,11 @@ static void rewind_to_stored(consumer *c, const int64_t *next)
         c->fatal = 1;
         return;
     }
+    /* Every assigned partition, not only the batch's: the reload may have moved any of
+     * them, and messages already fetched from the old position must not be applied. */
     l = rd_kafka_topic_partition_list_new(8);
     for (int p = 0; p < c->npart; p++)
-        if (next[p] >= 0 && c->assigned[p])
+        if (c->assigned[p])
             rd_kafka_topic_partition_list_add(l, c->topic, p)->offset =
                 c->expected[p] >= 0 ? c->expected[p] : RD_KAFKA_OFFSET_BEGINNING;
     if ((err = rd_kafka_seek_partitions(c->rk, l, 10000))) {
@@ -504,7 +506,7 @@ rollback:
         c->stats.fenced++;
         log_warn("batch fenced; another consumer owns the partition", "topic=%s reason=\"%s\"",
                  c->topic, errstr);
-        rewind_to_stored(c, next);
+        rewind_to_stored(c);
         return 1;
     }
     return -1;
@@ -612,7 +614,9 @@ int consumer_run(consumer *c, char *errstr, size_t n)
                     c->fatal = 1;
                 }
                 rd_kafka_message_destroy(m);
-            } else if (m->partition >= c->npart || !c->assigned[m->partition]) {
+            } else if (m->partition >= c->npart || !c->assigned[m->partition] ||
+                       m->offset < c->expected[m->partition]) {
+                /* Not ours, or already applied (stored offset is past it): skip. */
                 rd_kafka_message_destroy(m);
             } else {
                 c->eof[m->partition] = 0;
