@@ -29,6 +29,7 @@ enum { CF_FROM_STATUS = 1 << 0, CF_AMOUNT = 1 << 1, CF_TABLE_VERSION = 1 << 2, C
 
 typedef struct claim_event {
     char event_id[37];              /* UUID text, stable when the relay publishes again */
+    char source[33];                /* publishing service id */
     char claim_id[41];
     char incident_id[41];
     char nik[17];

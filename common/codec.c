@@ -124,6 +124,7 @@ static const struct field_def incident_fields[] = {
 
 static const struct field_def claim_fields[] = {
     FIELD(claim_event, "event_id", event_id, FK_STRING, 0),
+    FIELD(claim_event, "source", source, FK_STRING, 0),
     FIELD(claim_event, "claim_id", claim_id, FK_STRING, 0),
     FIELD(claim_event, "incident_id", incident_id, FK_STRING, 0),
     FIELD(claim_event, "nik", nik, FK_STRING, 0),

@@ -39,6 +39,7 @@ static const config_option options[] = {
     {"bootstrap", CONFIG_STR, "127.0.0.1:19092", "KAFKA_BOOTSTRAP", "Kafka bootstrap servers"},
     {"pg", CONFIG_STR, "", "COVERAGE_PG", "PostgreSQL connection string (or PG* variables)"},
     {"topic", CONFIG_STR, "claims", NULL, "topic the claim events go to"},
+    {"source", CONFIG_STR, "claims-relay", NULL, "id written as every event's source"},
     {"batch.size", CONFIG_INT, "500", NULL, "outbox rows per batch (one flush, one UPDATE)"},
     {"poll.interval.ms", CONFIG_INT, "1000", NULL,
      "longest sleep between polls when no NOTIFY arrives"},
@@ -94,11 +95,13 @@ static void copy_text(char *dst, size_t size, const PGresult *res, int row, int 
 }
 
 /* One outbox row as a ClaimEvent; -1 with errstr for a value the schema has no symbol for. */
-static int row_to_event(const PGresult *res, int row, claim_event *ev, char *errstr, size_t n)
+static int row_to_event(const PGresult *res, int row, claim_event *ev, const char *source,
+                        char *errstr, size_t n)
 {
     const char *id = PQgetvalue(res, row, B_EVENT_ID);
 
     claim_event_init(ev);
+    snprintf(ev->source, sizeof ev->source, "%s", source);
     copy_text(ev->event_id, sizeof ev->event_id, res, row, B_EVENT_ID, "event_id", id);
     copy_text(ev->claim_id, sizeof ev->claim_id, res, row, B_CLAIM_ID, "claim_id", id);
     copy_text(ev->incident_id, sizeof ev->incident_id, res, row, B_INCIDENT_ID, "incident_id", id);
@@ -195,7 +198,7 @@ static int relay_batch(relay *r, char *errstr, size_t n)
         const void *val;
         size_t len;
 
-        if (row_to_event(res, i, &ev, errstr, n) < 0 ||
+        if (row_to_event(res, i, &ev, config_get(r->cfg, "source"), errstr, n) < 0 ||
             codec_encode_claim_event(r->codec, &ev, 0, &val, &len, errstr, n) < 0) {
             /* Publishing past a row that cannot be encoded would reorder its claim. */
             if (sent == 0)

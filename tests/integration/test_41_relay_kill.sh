@@ -127,7 +127,8 @@ def decode(v):
     schema_id = int.from_bytes(v[1:5], "big")
     assert schema_id == 20, f"schema id {schema_id}"
     r = Reader(v[5:])
-    ev = {k: r.string() for k in ("event_id", "claim_id", "incident_id", "nik")}
+    ev = {k: r.string() for k in ("event_id", "source", "claim_id", "incident_id", "nik")}
+    assert ev["source"] == "claims-relay", f"source {ev['source']}"
     r.long(); r.long()  # program, benefit
     ev["from_status"] = r.opt(lambda: STATUS[r.long()]) or ""
     ev["to_status"] = STATUS[r.long()]

@@ -1060,6 +1060,8 @@ static void set_claim_field(claim_event *ev, const char *key, const char *val)
         copy_str(ev->reason, sizeof ev->reason, val, key);
     } else if (strcmp(key, "actor") == 0) {
         copy_str(ev->actor, sizeof ev->actor, val, key);
+    } else if (strcmp(key, "source") == 0) {
+        copy_str(ev->source, sizeof ev->source, val, key);
     } else if (strcmp(key, "payment_reference") == 0) {
         copy_str(ev->payment_reference, sizeof ev->payment_reference, val, key);
         ev->fields |= CF_PAYMENT_REF;
