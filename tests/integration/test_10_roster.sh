@@ -11,6 +11,23 @@ cd "$TEST_TMP"
 "$BIN/covadm" data-centers load "$REPO/sample/data_centers.csv" >/dev/null
 "$BIN/covadm" agreements load "$REPO/sample/agreements.csv" >/dev/null
 
+# --- a bad agreements file is refused whole, each error at file:line:column
+agreements=$(q "SELECT count(*) FROM agreements")
+cat >bad-agreements.csv <<CSV
+agreement_id,name,institution,counterparty,bpjs_branch,region_scope,programs,period_start,period_end,funding_source
+PKS-GOOD-7313,Good,KPU,KPU Wajo,KC Sengkang,73.13,JKK;JKM,2023-01-01,2024-12-31,APBD
+PKS-BAD-7313,Bad,KPPS,KPU Wajo,KC Sengkang,73.70,JKK;JKX,2024-12-31,2023-01-01,APBD
+CSV
+status=0
+"$BIN/covadm" agreements load bad-agreements.csv 2>covadm.err || status=$?
+assert_eq "covadm exit status on a bad file" 1 "$status"
+assert_match "institution error" "^bad-agreements\.csv:3:3: institution" "$(sed -n 1p covadm.err)"
+grep -q "^bad-agreements\.csv:3:6: " covadm.err || fail "region_scope error not at 3:6: $(cat covadm.err)"
+grep -q "^bad-agreements\.csv:3:7: programs" covadm.err || fail "programs error not at 3:7: $(cat covadm.err)"
+grep -q "^bad-agreements\.csv:3:9: period_end is before period_start" covadm.err ||
+    fail "period error not at 3:9: $(cat covadm.err)"
+assert_eq "nothing loaded from a bad file" "$agreements" "$(q "SELECT count(*) FROM agreements")"
+
 # Other tests share the stack: count from what is there now.
 base_applied=$(q "SELECT count(*) FROM applied_events")
 base_offsets=$(q "SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE group_id = 'roster-consumer'")
