@@ -228,10 +228,13 @@ int config_parse_args(config *cfg, int argc, char **argv, int *rest_argc, char *
                 return -1;
             }
             i++;
-            if (strncmp(argv[i], "kafka.", 6) == 0)
-                snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
-            else
-                snprintf(key, sizeof key, "kafka.%.*s", (int)(eq - argv[i]) & 0xff, argv[i]);
+            int klen = (int)(eq - argv[i]);
+            if (klen > 200) {
+                snprintf(errstr, n, "-X: property name longer than 200 characters");
+                return -1;
+            }
+            snprintf(key, sizeof key, "%s%.*s", strncmp(argv[i], "kafka.", 6) ? "kafka." : "",
+                     klen, argv[i]);
             if (config_set_flag(cfg, key, eq + 1, errstr, n) < 0)
                 return -1;
             continue;
