@@ -1,4 +1,4 @@
-/* codec: RosterChange, Incident and ClaimEvent records <-> Confluent-framed Avro, with
+/* codec: RosterChange, Incident, ClaimEvent and CoverageChange records <-> Confluent-framed Avro, with
  * per-schema-id caches. One table of fields per C record type drives every direction.
  * Encoding follows a plan built once per writer schema (one step per writer field) and
  * writes Avro binary straight from the record; avro-c's generic values stay the reference
@@ -55,7 +55,8 @@ struct record_type {
 };
 
 _Static_assert(sizeof(roster_role) == sizeof(int) && sizeof(incident_type) == sizeof(int) &&
-               sizeof(claim_status) == sizeof(int), "enum fields are stored as int");
+               sizeof(claim_status) == sizeof(int) && sizeof(coverage_status) == sizeof(int),
+               "enum fields are stored as int");
 
 static const char *sym_change(int i) { return roster_change_name((roster_change_kind)i); }
 static const char *sym_institution(int i) { return roster_institution_name((roster_institution)i); }
@@ -74,6 +75,7 @@ static const char *sym_claim_program(int i) { return claim_program_name((claim_p
 static const char *sym_benefit(int i) { return claim_benefit_name((claim_benefit)i); }
 static const char *sym_status(int i) { return claim_status_name((claim_status)i); }
 static const char *sym_kind(int i) { return claim_event_kind_name((claim_event_kind)i); }
+static const char *sym_coverage_status(int i) { return coverage_status_name((coverage_status)i); }
 
 #define MEMBER_SIZE(type, m) sizeof(((type *)0)->m)
 #define FIELD(type, avro, member, kind, bit) {avro, kind, bit, offsetof(type, member), MEMBER_SIZE(type, member), NULL, 0, NULL}
@@ -141,14 +143,30 @@ static const struct field_def claim_fields[] = {
     FIELD(claim_event, "late_report", late_report, FK_BOOL, 0),
     FIELD(claim_event, "event_time", event_time_us, FK_TIMESTAMP, 0),
 };
+
+static const struct field_def coverage_fields[] = {
+    FIELD(coverage_change, "event_id", event_id, FK_STRING, 0),
+    FIELD(coverage_change, "source", source, FK_STRING, 0),
+    FIELD(coverage_change, "nik", nik, FK_STRING, 0),
+    {"programs", FK_ENUM_SET, 0, offsetof(coverage_change, programs), sizeof(unsigned),
+     sym_program_bit, 3, NULL},
+    ENUMF(coverage_change, "status", status, 0, sym_coverage_status, COVERAGE_STATUS__COUNT),
+    FIELD(coverage_change, "valid_from", valid_from, FK_DATE, 0),
+    FIELD(coverage_change, "valid_to", valid_to, FK_DATE, 0),
+    FIELD(coverage_change, "region_code", region_code, FK_STRING, 0),
+    ENUMF(coverage_change, "role", role, 0, sym_role, ROLE__COUNT),
+    ENUMF(coverage_change, "institution", institution, 0, sym_institution, INST__COUNT),
+    FIELD(coverage_change, "event_time", event_time_us, FK_TIMESTAMP, 0),
+};
 #undef FIELD
 #undef ENUMF
 
 static void init_roster(void *rec) { roster_change_init(rec); }
 static void init_incident(void *rec) { incident_init(rec); }
 static void init_claim(void *rec) { claim_event_init(rec); }
+static void init_coverage(void *rec) { coverage_change_init(rec); }
 
-enum { T_ROSTER, T_INCIDENT, T_CLAIM, NTYPES };
+enum { T_ROSTER, T_INCIDENT, T_CLAIM, T_COVERAGE, NTYPES };
 static const struct record_type types[NTYPES] = {
     {CODEC_ROSTER_SUBJECT, roster_fields, sizeof roster_fields / sizeof roster_fields[0],
      sizeof(roster_change), offsetof(roster_change, fields), init_roster},
@@ -156,6 +174,8 @@ static const struct record_type types[NTYPES] = {
      sizeof(incident), offsetof(incident, fields), init_incident},
     {CODEC_CLAIM_SUBJECT, claim_fields, sizeof claim_fields / sizeof claim_fields[0],
      sizeof(claim_event), offsetof(claim_event, fields), init_claim},
+    {CODEC_COVERAGE_SUBJECT, coverage_fields, sizeof coverage_fields / sizeof coverage_fields[0],
+     sizeof(coverage_change), offsetof(coverage_change, fields), init_coverage},
 };
 /* Most fields of any record type (field maps are sized by it). */
 #define MAX_FIELDS 24
@@ -1208,6 +1228,12 @@ int codec_encode_claim_event(codec *c, const claim_event *ev, int schema_id,
     return encode(c, T_CLAIM, ev, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
 }
 
+int codec_encode_coverage_change(codec *c, const coverage_change *cc, int schema_id,
+                                 const void **out, size_t *len, char *errstr, size_t errstr_size)
+{
+    return encode(c, T_COVERAGE, cc, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
+}
+
 /* ---- checking a body against the writer schema ---- */
 
 struct cursor {
@@ -1522,4 +1548,10 @@ int codec_decode_claim_event(codec *c, const void *data, size_t len, claim_event
                              int *schema_id, char *errstr, size_t errstr_size)
 {
     return decode(c, T_CLAIM, data, len, ev, schema_id, errstr, errstr_size);
+}
+
+int codec_decode_coverage_change(codec *c, const void *data, size_t len, coverage_change *cc,
+                                 int *schema_id, char *errstr, size_t errstr_size)
+{
+    return decode(c, T_COVERAGE, data, len, cc, schema_id, errstr, errstr_size);
 }

@@ -1,7 +1,7 @@
-/* codec: RosterChange, Incident and ClaimEvent records <-> Avro binary in the Confluent
- * wire format (byte 0 = 0, bytes 1-4 = big-endian schema id, then the Avro body).
- * Schemas come from the catalog (subjects "roster.changes-value", "incidents-value",
- * "claims-value"). A codec caches, per
+/* codec: RosterChange, Incident, ClaimEvent and CoverageChange records <-> Avro binary in
+ * the Confluent wire format (byte 0 = 0, bytes 1-4 = big-endian schema id, then the Avro
+ * body). Schemas come from the catalog (subjects "roster.changes-value", "incidents-value",
+ * "claims-value", "coverage.changes-value"). A codec caches, per
  * schema id, the Avro value class, one reusable value, the field/enum mappings and an
  * encoder plan, so no schema is parsed per call. One codec per thread: a codec is not thread-safe, but
  * several codecs may be used in parallel. */
@@ -11,16 +11,18 @@
 #include <stddef.h>
 
 #include "claim_event.h"
+#include "coverage_change.h"
 #include "incident.h"
 #include "roster.h"
 
 #define CODEC_ROSTER_SUBJECT "roster.changes-value"
 #define CODEC_INCIDENT_SUBJECT "incidents-value"
 #define CODEC_CLAIM_SUBJECT "claims-value"
+#define CODEC_COVERAGE_SUBJECT "coverage.changes-value"
 
 typedef struct codec codec;
 
-/* A new codec; NULL and errstr filled when the catalog lacks a schema of one of the three
+/* A new codec; NULL and errstr filled when the catalog lacks a schema of one of the four
  * subjects or it does not parse. The latest version of each subject at this call is the
  * reader schema (its defaults fill fields an older writer lacks). Free with codec_destroy. */
 codec *codec_new(char *errstr, size_t errstr_size);
@@ -68,5 +70,13 @@ int codec_encode_claim_event(codec *c, const claim_event *ev, int schema_id,
                              const void **out, size_t *len, char *errstr, size_t errstr_size);
 int codec_decode_claim_event(codec *c, const void *data, size_t len, claim_event *ev,
                              int *schema_id, char *errstr, size_t errstr_size);
+
+/* The same for CoverageChange records (subject "coverage.changes-value"): every field is
+ * required; programs 0 (no program) is written as an empty array; an enum value outside
+ * its range is refused. Same buffer ownership. */
+int codec_encode_coverage_change(codec *c, const coverage_change *cc, int schema_id,
+                                 const void **out, size_t *len, char *errstr, size_t errstr_size);
+int codec_decode_coverage_change(codec *c, const void *data, size_t len, coverage_change *cc,
+                                 int *schema_id, char *errstr, size_t errstr_size);
 
 #endif

@@ -139,6 +139,11 @@ static const char *const merge_round[] = {
     FROM_ROUND("'NEW'") " AND d.death AND c.nik = s.nik AND c.status <> 'CANCELLED'"
     " AND c.valid_to > s.local_date",
 
+    /* The coverage relay publishes the closed coverage (deploy/sql/006). */
+    "INSERT INTO coverage_outbox (nik, cause_event)"
+    " SELECT s.nik, s.event_id"
+    FROM_ROUND("'NEW'") " AND d.death ORDER BY s.seq",
+
     "INSERT INTO applied_events (event_id, topic, partition, kafka_offset, outcome)"
     " SELECT s.event_id, $2, s.partition, s.kafka_offset,"
     "  CASE WHEN d.state = 'REJECT' THEN 'REJECTED' ELSE 'APPLIED' END"

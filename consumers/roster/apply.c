@@ -139,6 +139,10 @@ static const char *const merge_round[] = {
     " FROM stg_roster s WHERE s.round = $1 AND s.reject IS NULL AND s.change = 'TERMINATE'"
     " AND c.nik = s.nik AND c.status = 'ACTIVE' AND c.valid_to >= s.effective_date",
 
+    /* The coverage relay publishes each changed worker's new state (deploy/sql/006). */
+    "INSERT INTO coverage_outbox (nik, cause_event)"
+    " SELECT nik, event_id FROM stg_roster WHERE round = $1 AND reject IS NULL ORDER BY seq",
+
     "INSERT INTO applied_events (event_id, topic, partition, kafka_offset, outcome)"
     " SELECT event_id, $2, partition, kafka_offset,"
     "  CASE WHEN reject IS NULL THEN 'APPLIED' ELSE 'REJECTED' END"

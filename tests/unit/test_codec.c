@@ -1,6 +1,7 @@
 /* Tests for common/codec: round trips per catalog version, framing errors, corrupted
- * input, enum and field mapping by name, reader defaults; Incident and ClaimEvent records;
- * the plan encoder byte for byte against the avro-c reference encoder. */
+ * input, enum and field mapping by name, reader defaults; Incident, ClaimEvent and
+ * CoverageChange records; the plan encoder byte for byte against the avro-c reference
+ * encoder. */
 #include <criterion/criterion.h>
 
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include "codec.c"
 #include "dates.h"
 #include "claim_event.h"
+#include "coverage_change.h"
 #include "incident.h"
 #include "incident_row.h"
 #include "roster.h"
@@ -1594,6 +1596,244 @@ Test(codec_plan, same_bytes_as_avro_c_for_claim_events)
             ev.fields |= CF_FROM_STATUS | CF_AMOUNT;
             snprintf(ctx, sizeof ctx, "schema id %d, enum round %d", ids[v], k);
             same_claim(c, &ev, ids[v], ctx);
+        }
+    }
+    codec_destroy(c);
+}
+
+/* ---- CoverageChange ---- */
+
+#define MAX_COVERAGES 8
+
+static void set_coverage_field(coverage_change *cc, const char *key, const char *val)
+{
+    int k;
+
+    if (strcmp(key, "event_id") == 0) {
+        copy_str(cc->event_id, sizeof cc->event_id, val, key);
+    } else if (strcmp(key, "source") == 0) {
+        copy_str(cc->source, sizeof cc->source, val, key);
+    } else if (strcmp(key, "nik") == 0) {
+        copy_str(cc->nik, sizeof cc->nik, val, key);
+    } else if (strcmp(key, "programs") == 0) {
+        k = *val ? roster_programs_parse(val) : 0;
+        cr_assert_geq(k, 0, "bad programs '%s'", val);
+        cc->programs = (unsigned)k;
+    } else if (strcmp(key, "status") == 0) {
+        cr_assert_geq(k = coverage_status_parse(val), 0, "bad status '%s'", val);
+        cc->status = (coverage_status)k;
+    } else if (strcmp(key, "valid_from") == 0) {
+        cc->valid_from = date_of(val);
+    } else if (strcmp(key, "valid_to") == 0) {
+        cc->valid_to = date_of(val);
+    } else if (strcmp(key, "region_code") == 0) {
+        copy_str(cc->region_code, sizeof cc->region_code, val, key);
+    } else if (strcmp(key, "role") == 0) {
+        cr_assert_geq(k = roster_role_parse(val), 0, "bad role '%s'", val);
+        cc->role = (roster_role)k;
+    } else if (strcmp(key, "institution") == 0) {
+        cr_assert_geq(k = roster_institution_parse(val), 0, "bad institution '%s'", val);
+        cc->institution = (roster_institution)k;
+    } else if (strcmp(key, "event_time") == 0) {
+        cr_assert_eq(dates_parse_timestamp(val, &cc->event_time_us), 0, "bad time '%s'", val);
+    } else {
+        cr_assert_fail("unknown key '%s' in data/coverage_changes.txt", key);
+    }
+}
+
+static size_t load_coverages(coverage_change *out, size_t max)
+{
+    FILE *f = fopen("data/coverage_changes.txt", "r");
+    char line[2048];
+    size_t n = 0;
+
+    cr_assert_not_null(f, "cannot open data/coverage_changes.txt (run from tests/unit)");
+    while (fgets(line, sizeof line, f)) {
+        char *p = line;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        cr_assert_lt(n, max, "too many coverage changes in data file");
+        coverage_change_init(&out[n]);
+        for (char *kv; (kv = strsep(&p, "|")); ) {
+            char *eq = strchr(kv, '=');
+            cr_assert_not_null(eq, "no '=' in '%s'", kv);
+            *eq = '\0';
+            set_coverage_field(&out[n], kv, eq + 1);
+        }
+        n++;
+    }
+    fclose(f);
+    cr_assert_gt(n, 0, "no coverage changes loaded");
+    return n;
+}
+
+static void assert_same_coverage(const coverage_change *want, const coverage_change *got,
+                                 const char *ctx)
+{
+    cr_assert_str_eq(got->event_id, want->event_id, "%s: event_id '%s'", ctx, got->event_id);
+    cr_assert_str_eq(got->source, want->source, "%s: source '%s'", ctx, got->source);
+    cr_assert_str_eq(got->nik, want->nik, "%s: nik '%s'", ctx, got->nik);
+    cr_assert_eq(got->fields, want->fields, "%s: fields 0x%x", ctx, got->fields);
+    cr_assert_eq(got->programs, want->programs, "%s: programs 0x%x, want 0x%x", ctx, got->programs,
+                 want->programs);
+    cr_assert_eq(got->status, want->status, "%s: status %d", ctx, got->status);
+    cr_assert_eq(got->valid_from, want->valid_from, "%s: valid_from %d", ctx, got->valid_from);
+    cr_assert_eq(got->valid_to, want->valid_to, "%s: valid_to %d", ctx, got->valid_to);
+    cr_assert_str_eq(got->region_code, want->region_code, "%s: region_code '%s'", ctx, got->region_code);
+    cr_assert_eq(got->role, want->role, "%s: role %d", ctx, got->role);
+    cr_assert_eq(got->institution, want->institution, "%s: institution %d", ctx, got->institution);
+    cr_assert_eq(got->event_time_us, want->event_time_us, "%s: event_time %lld", ctx,
+                 (long long)got->event_time_us);
+}
+
+static int rt_encode_coverage(codec *c, const void *rec, int id, const void **out, size_t *len)
+{
+    return codec_encode_coverage_change(c, rec, id, out, len, err, sizeof err);
+}
+
+static int rt_decode_coverage(codec *c, const void *data, size_t len, void *rec, int *id)
+{
+    return codec_decode_coverage_change(c, data, len, rec, id, err, sizeof err);
+}
+
+static void rt_same_coverage(const void *want, const void *got, const char *ctx)
+{
+    assert_same_coverage(want, got, ctx);
+}
+
+Test(codec, round_trip_every_coverage_change_version)
+{
+    static const struct rt_type t = {CODEC_COVERAGE_SUBJECT, sizeof(coverage_change),
+                                     rt_encode_coverage, rt_decode_coverage, rt_same_coverage};
+    coverage_change want[MAX_COVERAGES];
+    size_t n = load_coverages(want, MAX_COVERAGES);
+
+    round_trip(&t, want, n);
+}
+
+Test(codec, coverage_change_empty_programs_is_an_empty_array)
+{
+    coverage_change want[MAX_COVERAGES], got;
+    codec *c = codec_new(err, sizeof err);
+    const void *out;
+    size_t len, full_len;
+
+    load_coverages(want, MAX_COVERAGES);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    cr_assert_eq(want[2].programs, 0u, "data record 3 should have no program");
+    want[2].programs = PROG_JKK;
+    cr_assert_eq(codec_encode_coverage_change(c, &want[2], 0, &out, &full_len, err, sizeof err), 0,
+                 "encode with a program: %s", err);
+    want[2].programs = 0;
+    cr_assert_eq(codec_encode_coverage_change(c, &want[2], 0, &out, &len, err, sizeof err), 0,
+                 "encode without programs: %s", err);
+    /* One block of one enum index (2 bytes) fewer than with JKK. */
+    cr_assert_eq(len + 2, full_len, "empty programs take %zu bytes, one program %zu", len, full_len);
+    cr_assert_eq(codec_decode_coverage_change(c, out, len, &got, NULL, err, sizeof err), 0,
+                 "decode: %s", err);
+    cr_assert_eq(got.programs, 0u, "programs 0x%x after a round trip", got.programs);
+    codec_destroy(c);
+}
+
+Test(codec, coverage_change_encode_rejects_bad_enums)
+{
+    coverage_change want[MAX_COVERAGES], bad;
+    codec *c = codec_new(err, sizeof err);
+    const void *out;
+    size_t len;
+
+    load_coverages(want, MAX_COVERAGES);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    bad = want[0];
+    bad.status = COVERAGE_STATUS_NONE;
+    cr_assert_eq(codec_encode_coverage_change(c, &bad, 0, &out, &len, err, sizeof err), -1,
+                 "status NONE accepted");
+    cr_assert_not_null(strstr(err, "status"), "message should name status: %s", err);
+    bad = want[0];
+    bad.role = ROLE__COUNT;
+    cr_assert_eq(codec_encode_coverage_change(c, &bad, 0, &out, &len, err, sizeof err), -1,
+                 "out-of-range role accepted");
+    cr_assert_not_null(strstr(err, "role"), "message should name role: %s", err);
+    bad = want[0];
+    bad.programs = 1u << 3;
+    cr_assert_eq(codec_encode_coverage_change(c, &bad, 0, &out, &len, err, sizeof err), -1,
+                 "unknown program bit accepted");
+    cr_assert_not_null(strstr(err, "programs"), "message should name programs: %s", err);
+    codec_destroy(c);
+}
+
+Test(codec, coverage_change_decode_rejects_foreign_ids_and_truncation)
+{
+    coverage_change want[MAX_COVERAGES], got;
+    codec *c = codec_new(err, sizeof err);
+    const void *out;
+    unsigned char *msg;
+    size_t len;
+    claim_event ev;
+
+    load_coverages(want, MAX_COVERAGES);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    cr_assert_eq(codec_encode_coverage_change(c, &want[1], 0, &out, &len, err, sizeof err), 0,
+                 "encode: %s", err);
+    msg = malloc(len);
+    cr_assert_not_null(msg, "out of memory");
+    memcpy(msg, out, len);
+    cr_assert_eq(codec_decode_claim_event(c, msg, len, &ev, NULL, err, sizeof err), -1,
+                 "coverage change decoded as a claim event");
+    cr_assert_not_null(strstr(err, CODEC_COVERAGE_SUBJECT), "message: %s", err);
+    for (size_t cut = 0; cut < len; cut++)
+        cr_assert_eq(codec_decode_coverage_change(c, msg, cut, &got, NULL, err, sizeof err), -1,
+                     "truncated to %zu of %zu bytes accepted", cut, len);
+    cr_assert_eq(codec_decode_coverage_change(c, msg, len, &got, NULL, err, sizeof err), 0,
+                 "whole message after truncations: %s", err);
+    assert_same_coverage(&want[1], &got, "after truncations");
+    free(msg);
+    codec_destroy(c);
+}
+
+/* Encode a coverage change with both encoders, compare, decode and compare with want. */
+static void same_coverage(codec *c, const coverage_change *want, int id, const char *ctx)
+{
+    size_t len;
+    unsigned char *msg = same_bytes(c, T_COVERAGE, want, id, ctx, &len);
+    coverage_change got;
+
+    cr_assert_eq(codec_decode_coverage_change(c, msg, len, &got, NULL, err, sizeof err), 0,
+                 "%s: decode: %s", ctx, err);
+    assert_same_coverage(want, &got, ctx);
+    free(msg);
+}
+
+Test(codec_plan, same_bytes_as_avro_c_for_coverage_changes)
+{
+    coverage_change want[MAX_COVERAGES];
+    size_t n = load_coverages(want, MAX_COVERAGES);
+    int ids[16];
+    size_t nids = subject_ids(CODEC_COVERAGE_SUBJECT, ids, 16);
+    codec *c = codec_new(err, sizeof err);
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    cr_assert_gt(nids, 0, "no coverage change schema");
+    for (size_t v = 0; v < nids; v++) {
+        char ctx[80];
+
+        for (size_t i = 0; i < n; i++) {
+            snprintf(ctx, sizeof ctx, "schema id %d, coverage change %zu", ids[v], i + 1);
+            same_coverage(c, &want[i], ids[v], ctx);
+        }
+        /* Every role, institution, status and program set, and signs of the numbers. */
+        for (int k = 0; k < ROLE__COUNT; k++) {
+            coverage_change cc = want[k % n];
+            cc.role = (roster_role)k;
+            cc.institution = (roster_institution)(k % INST__COUNT);
+            cc.status = (coverage_status)(k % COVERAGE_STATUS__COUNT);
+            cc.programs = (unsigned)(k % 8);
+            cc.valid_from = k % 2 ? -k * 4099 : k * 40009;
+            cc.valid_to = cc.valid_from + k * 97;
+            cc.event_time_us = k % 2 ? -(int64_t)k * 1000000007 : (int64_t)k * 86400000000LL;
+            snprintf(ctx, sizeof ctx, "schema id %d, enum round %d", ids[v], k);
+            same_coverage(c, &cc, ids[v], ctx);
         }
     }
     codec_destroy(c);
