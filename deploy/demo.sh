@@ -39,6 +39,10 @@ CSV
 echo "== drain the backlog into PostgreSQL"
 "$bin/roster-consumer" --exit.when.drained --stats.interval.s 5 2>&1 | grep -E 'msg="(started|progress|stopped)' | tail -n 3
 
+echo "== publish each worker's coverage state to coverage.changes (compacted, for analysts)"
+"$bin/coverage-relay" --exit.when.drained 2>&1 | grep -E 'level=(error|warn)' | tail -n 3 || true
+echo "records on coverage.changes: $(kcat -C -b "$KAFKA_BOOTSTRAP" -t coverage.changes -e -q -f '%k\n' | grep -c .)"
+
 echo "== coverage in Wajo per kecamatan and role"
 "$bin/covadm" summary --regency 73.13
 echo "== rejected by the consumer (also on roster.changes.dlq)"
