@@ -114,30 +114,47 @@ static void set_field(roster_change *rc, const char *key, const char *val)
     }
 }
 
-static void load_records(void)
+/* Load "key=value|key=value" records, one per line ('#' comments), into out[]: each is
+ * reset with init and filled field by field with set. Returns the count (at least one). */
+static size_t load_kv(const char *path, void *out, size_t size, size_t max, void (*init)(void *),
+                      void (*set)(void *, const char *, const char *))
 {
-    FILE *f = fopen("data/codec_records.txt", "r");
+    FILE *f = fopen(path, "r");
     char line[2048];
+    size_t n = 0;
 
-    cr_assert_not_null(f, "cannot open data/codec_records.txt (run from tests/unit)");
-    nrecords = 0;
+    cr_assert_not_null(f, "cannot open %s (run from tests/unit)", path);
     while (fgets(line, sizeof line, f)) {
-        char *save = NULL;
+        char *p = line;
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0] == '#' || line[0] == '\0')
             continue;
-        cr_assert_lt(nrecords, MAX_RECORDS, "too many records in data file");
-        roster_change *rc = &records[nrecords++];
-        roster_change_init(rc);
-        for (char *kv = strtok_r(line, "|", &save); kv; kv = strtok_r(NULL, "|", &save)) {
+        cr_assert_lt(n, max, "too many records in %s", path);
+        void *rec = (char *)out + n * size;
+        init(rec);
+        /* strsep keeps empty values ("reason="); empty items between bars are skipped. */
+        for (char *kv; (kv = strsep(&p, "|"));) {
+            if (!*kv)
+                continue;
             char *eq = strchr(kv, '=');
-            cr_assert_not_null(eq, "no '=' in '%s'", kv);
+            cr_assert_not_null(eq, "%s: no '=' in '%s'", path, kv);
             *eq = '\0';
-            set_field(rc, kv, eq + 1);
+            set(rec, kv, eq + 1);
         }
+        n++;
     }
     fclose(f);
-    cr_assert_gt(nrecords, 0, "no records loaded");
+    cr_assert_gt(n, 0, "no records loaded from %s", path);
+    return n;
+}
+
+static void init_roster_any(void *r) { roster_change_init(r); }
+static void set_roster_any(void *r, const char *k, const char *v) { set_field(r, k, v); }
+
+static void load_records(void)
+{
+    nrecords = load_kv("data/codec_records.txt", records, sizeof records[0], MAX_RECORDS,
+                       init_roster_any, set_roster_any);
 }
 
 static char *read_text(const char *path)
@@ -1076,32 +1093,12 @@ static void set_claim_field(claim_event *ev, const char *key, const char *val)
     }
 }
 
+static void init_claim_any(void *r) { claim_event_init(r); }
+static void set_claim_any(void *r, const char *k, const char *v) { set_claim_field(r, k, v); }
+
 static size_t load_claims(claim_event *out, size_t max)
 {
-    FILE *f = fopen("data/claim_events.txt", "r");
-    char line[2048];
-    size_t n = 0;
-
-    cr_assert_not_null(f, "cannot open data/claim_events.txt (run from tests/unit)");
-    while (fgets(line, sizeof line, f)) {
-        char *p = line;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
-        cr_assert_lt(n, max, "too many claim events in data file");
-        claim_event_init(&out[n]);
-        /* strsep keeps empty values ("reason="). */
-        for (char *kv; (kv = strsep(&p, "|")); ) {
-            char *eq = strchr(kv, '=');
-            cr_assert_not_null(eq, "no '=' in '%s'", kv);
-            *eq = '\0';
-            set_claim_field(&out[n], kv, eq + 1);
-        }
-        n++;
-    }
-    fclose(f);
-    cr_assert_gt(n, 0, "no claim events loaded");
-    return n;
+    return load_kv("data/claim_events.txt", out, sizeof *out, max, init_claim_any, set_claim_any);
 }
 
 static void assert_same_claim(const claim_event *want, const claim_event *got, const char *ctx)
@@ -1641,31 +1638,13 @@ static void set_coverage_field(coverage_change *cc, const char *key, const char 
     }
 }
 
+static void init_coverage_any(void *r) { coverage_change_init(r); }
+static void set_coverage_any(void *r, const char *k, const char *v) { set_coverage_field(r, k, v); }
+
 static size_t load_coverages(coverage_change *out, size_t max)
 {
-    FILE *f = fopen("data/coverage_changes.txt", "r");
-    char line[2048];
-    size_t n = 0;
-
-    cr_assert_not_null(f, "cannot open data/coverage_changes.txt (run from tests/unit)");
-    while (fgets(line, sizeof line, f)) {
-        char *p = line;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
-        cr_assert_lt(n, max, "too many coverage changes in data file");
-        coverage_change_init(&out[n]);
-        for (char *kv; (kv = strsep(&p, "|")); ) {
-            char *eq = strchr(kv, '=');
-            cr_assert_not_null(eq, "no '=' in '%s'", kv);
-            *eq = '\0';
-            set_coverage_field(&out[n], kv, eq + 1);
-        }
-        n++;
-    }
-    fclose(f);
-    cr_assert_gt(n, 0, "no coverage changes loaded");
-    return n;
+    return load_kv("data/coverage_changes.txt", out, sizeof *out, max, init_coverage_any,
+                   set_coverage_any);
 }
 
 static void assert_same_coverage(const coverage_change *want, const coverage_change *got,
