@@ -169,6 +169,16 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     consumer *c = opaque;
     char errstr[512];
 
+    /* The held batch and the stored offsets assume the eager protocol (all partitions
+     * revoked, then assigned): refuse an incremental one rather than mis-handle it. */
+    if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0) {
+        snprintf(c->fatal_msg, sizeof c->fatal_msg,
+                 "the cooperative rebalance protocol is not supported; use an eager "
+                 "partition.assignment.strategy (range, roundrobin)");
+        c->fatal = 1;
+        rd_kafka_assign(rk, NULL);
+        return;
+    }
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         int32_t maxp = 0;
         for (int i = 0; i < parts->cnt; i++)
@@ -190,7 +200,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             log_info("partition assigned", "topic=%s partition=%d resume_offset=%" PRId64,
                      c->topic, tp->partition, c->expected[tp->partition]);
         }
-        rd_kafka_assign(rk, parts);
+        if ((err = rd_kafka_assign(rk, parts))) {
+            snprintf(c->fatal_msg, sizeof c->fatal_msg, "unable to take the assignment: %s",
+                     rd_kafka_err2str(err));
+            c->fatal = 1;
+        }
     } else {
         /* The open batch is abandoned: the next owner re-reads it from PostgreSQL's offsets. */
         drop_held(c);
@@ -449,10 +463,21 @@ static void rewind_to_stored(consumer *c)
         if (c->assigned[p])
             rd_kafka_topic_partition_list_add(l, c->topic, p)->offset =
                 c->expected[p] >= 0 ? c->expected[p] : RD_KAFKA_OFFSET_BEGINNING;
+    /* A seek that did not happen would let the consumer go on from past the stored offset
+     * and skip events for good: stop instead, a restart resumes from PostgreSQL. */
     if ((err = rd_kafka_seek_partitions(c->rk, l, 10000))) {
-        log_warn("seek failed", "topic=%s error=\"%s\"", c->topic, rd_kafka_error_string(err));
+        snprintf(c->fatal_msg, sizeof c->fatal_msg, "seek to the stored offsets failed: %s",
+                 rd_kafka_error_string(err));
+        c->fatal = 1;
         rd_kafka_error_destroy(err);
     }
+    for (int i = 0; i < l->cnt && !c->fatal; i++)
+        if (l->elems[i].err) {
+            snprintf(c->fatal_msg, sizeof c->fatal_msg,
+                     "seek of partition %d to the stored offset failed: %s", l->elems[i].partition,
+                     rd_kafka_err2str(l->elems[i].err));
+            c->fatal = 1;
+        }
     rd_kafka_topic_partition_list_destroy(l);
 }
 

@@ -159,7 +159,17 @@ int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr,
         return -1;
     }
     PQclear(res);
-    if ((b->len && PQputCopyData(pg, b->data, (int)b->len) != 1) || PQputCopyEnd(pg, NULL) != 1) {
+    /* In pieces: PQputCopyData takes an int length. On a failure the COPY is still ended
+     * (with an error), or the connection would stay in COPY mode. */
+    for (size_t off = 0; off < b->len && rc == 0;) {
+        size_t piece = b->len - off < (1u << 20) ? b->len - off : (1u << 20);
+        if (PQputCopyData(pg, b->data + off, (int)piece) != 1) {
+            copy_error(pg, errstr, n);
+            rc = -1;
+        }
+        off += piece;
+    }
+    if (PQputCopyEnd(pg, rc == 0 ? NULL : "client error while sending COPY data") != 1 && rc == 0) {
         copy_error(pg, errstr, n);
         rc = -1;
     }

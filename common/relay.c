@@ -199,6 +199,17 @@ static int wait_for_work(PGconn *pg, long long ms, char *errstr, size_t n)
         snprintf(errstr, n, "no PostgreSQL connection");
         return -1;
     }
+    /* A notification may already sit in libpq's buffer (it arrived during the last batch). */
+    if (!PQconsumeInput(pg)) {
+        snprintf(errstr, n, "%s", PQerrorMessage(pg));
+        return -1;
+    }
+    if ((note = PQnotifies(pg))) {
+        do
+            PQfreemem(note);
+        while ((note = PQnotifies(pg)));
+        return 0;
+    }
     FD_ZERO(&fds);
     FD_SET(sock, &fds);
     if (select(sock + 1, &fds, NULL, NULL, &tv) < 0 && errno != EINTR) {

@@ -7,7 +7,7 @@
 
 #include "log.h"
 
-static consumer *running;
+static consumer *volatile running; /* read by the signal handler */
 
 static void on_signal(int sig)
 {

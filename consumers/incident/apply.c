@@ -413,7 +413,8 @@ static int decode_batch(incident_apply *ia, const consumer_batch *batch, consume
 
         p->round = 0;
         if (codec_decode_incident(ia->codec, m->value, m->value_len, inc, NULL, msg, sizeof msg) < 0) {
-            consumer_reject(rej, i, "decode", NULL, NULL, "offset %lld: %s", (long long)m->offset, msg);
+            consumer_reject(rej, i, "decode", NULL, NULL, "partition %d offset %lld: %s",
+                            (int)m->partition, (long long)m->offset, msg);
             continue;
         }
         if (incident_validate(inc, now, &report) > 0) {

@@ -280,8 +280,8 @@ static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_
 
         ra->round[i] = 0;
         if (codec_decode_roster(ra->codec, m->value, m->value_len, rc, NULL, msg, sizeof msg) < 0) {
-            consumer_reject(rej, i, "decode", NULL, NULL, "offset %lld: %s",
-                            (long long)m->offset, msg);
+            consumer_reject(rej, i, "decode", NULL, NULL, "partition %d offset %lld: %s",
+                            (int)m->partition, (long long)m->offset, msg);
             continue;
         }
         if (validate_roster_change(rc, today, &report) > 0) {
