@@ -906,30 +906,32 @@ static void round_trip(const struct rt_type *t, const void *records, size_t n)
     codec_destroy(c);
 }
 
-static int rt_encode_incident(codec *c, const void *rec, int id, const void **out, size_t *len)
-{
-    return codec_encode_incident(c, rec, id, out, len, err, sizeof err);
-}
+/* The adapters and the round-trip test of one record type: every record of its data file,
+ * encoded with every catalog version of its subject and decoded back. */
+#define ROUND_TRIP_TEST(tag, type, subject, encode_fn, decode_fn, same_fn, load_fn, max)        \
+    static int rt_encode_##tag(codec *c, const void *rec, int id, const void **out, size_t *len) \
+    {                                                                                          \
+        return encode_fn(c, rec, id, out, len, err, sizeof err);                               \
+    }                                                                                          \
+    static int rt_decode_##tag(codec *c, const void *data, size_t len, void *rec, int *id)     \
+    {                                                                                          \
+        return decode_fn(c, data, len, rec, id, err, sizeof err);                              \
+    }                                                                                          \
+    static void rt_same_##tag(const void *want, const void *got, const char *ctx)              \
+    {                                                                                          \
+        same_fn(want, got, ctx);                                                               \
+    }                                                                                          \
+    Test(codec, round_trip_every_##tag##_version)                                              \
+    {                                                                                          \
+        static const struct rt_type t = {subject, sizeof(type), rt_encode_##tag,               \
+                                         rt_decode_##tag, rt_same_##tag};                      \
+        type want[max];                                                                        \
+        size_t n = load_fn(want, max);                                                         \
+        round_trip(&t, want, n);                                                               \
+    }
 
-static int rt_decode_incident(codec *c, const void *data, size_t len, void *rec, int *id)
-{
-    return codec_decode_incident(c, data, len, rec, id, err, sizeof err);
-}
-
-static void rt_same_incident(const void *want, const void *got, const char *ctx)
-{
-    assert_same_incident(want, got, ctx);
-}
-
-Test(codec, round_trip_every_incident_version)
-{
-    static const struct rt_type t = {CODEC_INCIDENT_SUBJECT, sizeof(incident), rt_encode_incident,
-                                     rt_decode_incident, rt_same_incident};
-    incident want[MAX_INCIDENTS];
-    size_t n = load_incidents(want, MAX_INCIDENTS);
-
-    round_trip(&t, want, n);
-}
+ROUND_TRIP_TEST(incident, incident, CODEC_INCIDENT_SUBJECT, codec_encode_incident,
+                codec_decode_incident, assert_same_incident, load_incidents, MAX_INCIDENTS)
 
 Test(codec, incident_absent_optionals_are_null_and_come_back_absent)
 {
@@ -1122,30 +1124,8 @@ static void assert_same_claim(const claim_event *want, const claim_event *got, c
     cr_assert_eq(got->event_time_us, want->event_time_us, "%s: event_time", ctx);
 }
 
-static int rt_encode_claim(codec *c, const void *rec, int id, const void **out, size_t *len)
-{
-    return codec_encode_claim_event(c, rec, id, out, len, err, sizeof err);
-}
-
-static int rt_decode_claim(codec *c, const void *data, size_t len, void *rec, int *id)
-{
-    return codec_decode_claim_event(c, data, len, rec, id, err, sizeof err);
-}
-
-static void rt_same_claim(const void *want, const void *got, const char *ctx)
-{
-    assert_same_claim(want, got, ctx);
-}
-
-Test(codec, round_trip_every_claim_event_version)
-{
-    static const struct rt_type t = {CODEC_CLAIM_SUBJECT, sizeof(claim_event), rt_encode_claim,
-                                     rt_decode_claim, rt_same_claim};
-    claim_event want[MAX_CLAIMS];
-    size_t n = load_claims(want, MAX_CLAIMS);
-
-    round_trip(&t, want, n);
-}
+ROUND_TRIP_TEST(claim_event, claim_event, CODEC_CLAIM_SUBJECT, codec_encode_claim_event,
+                codec_decode_claim_event, assert_same_claim, load_claims, MAX_CLAIMS)
 
 Test(codec, claim_event_statuses_map_by_name_through_the_named_type)
 {
@@ -1666,30 +1646,9 @@ static void assert_same_coverage(const coverage_change *want, const coverage_cha
                  (long long)got->event_time_us);
 }
 
-static int rt_encode_coverage(codec *c, const void *rec, int id, const void **out, size_t *len)
-{
-    return codec_encode_coverage_change(c, rec, id, out, len, err, sizeof err);
-}
-
-static int rt_decode_coverage(codec *c, const void *data, size_t len, void *rec, int *id)
-{
-    return codec_decode_coverage_change(c, data, len, rec, id, err, sizeof err);
-}
-
-static void rt_same_coverage(const void *want, const void *got, const char *ctx)
-{
-    assert_same_coverage(want, got, ctx);
-}
-
-Test(codec, round_trip_every_coverage_change_version)
-{
-    static const struct rt_type t = {CODEC_COVERAGE_SUBJECT, sizeof(coverage_change),
-                                     rt_encode_coverage, rt_decode_coverage, rt_same_coverage};
-    coverage_change want[MAX_COVERAGES];
-    size_t n = load_coverages(want, MAX_COVERAGES);
-
-    round_trip(&t, want, n);
-}
+ROUND_TRIP_TEST(coverage_change, coverage_change, CODEC_COVERAGE_SUBJECT,
+                codec_encode_coverage_change, codec_decode_coverage_change, assert_same_coverage,
+                load_coverages, MAX_COVERAGES)
 
 Test(codec, coverage_change_empty_programs_is_an_empty_array)
 {
