@@ -23,7 +23,7 @@ int nik_check(const char *nik, nik_info *info, char *errstr, size_t errstr_size)
     if (len != 16 || nik[16] != '\0')
         return errstr_fail(errstr, errstr_size, "nik: must be exactly 16 digits");
 
-    n.province = two(nik);
+    n.province = region_province_of(nik);
     n.regency = two(nik + 2);
     n.kecamatan = two(nik + 4);
     n.birth_day = two(nik + 6);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dates.h"
 #include "errstr.h"
 
 /* Ranges of valid provinces with their UTC offsets in minutes (domain.md). */
@@ -13,6 +14,20 @@ static const struct {
     {11, 19, 420}, {21, 21, 420}, {31, 36, 420}, {51, 53, 480}, {61, 62, 420},
     {63, 65, 480}, {71, 76, 480}, {81, 82, 540}, {91, 96, 540},
 };
+
+/* The zones by UTC offset. */
+static const struct {
+    int offset;
+    const char *name;
+} zones[] = {{420, "WIB"}, {480, "WITA"}, {540, "WIT"}};
+
+const char *region_zone_name(int offset_minutes)
+{
+    for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++)
+        if (zones[i].offset == offset_minutes)
+            return zones[i].name;
+    return NULL;
+}
 
 int region_province_valid(int province)
 {
@@ -44,6 +59,28 @@ static int all_digits(const char *s, size_t n)
 static int two(const char *s)
 {
     return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+int region_province_of(const char *code)
+{
+    if (!code || !all_digits(code, 2) || strnlen(code, 2) < 2)
+        return -1;
+    return two(code);
+}
+
+int region_local_date(const char *code, int64_t us, int32_t *day, int *offset_minutes,
+                      char *errstr, size_t errstr_size)
+{
+    char plain[REGION_DESA + 1];
+    int offset;
+
+    if (region_normalize(code, plain, sizeof plain, NULL, errstr, errstr_size) < 0)
+        return -1;
+    offset = region_utc_offset_minutes(two(plain));
+    *day = dates_local_day(us, offset);
+    if (offset_minutes)
+        *offset_minutes = offset;
+    return 0;
 }
 
 enum { UNDOT_GROUPING = -1, UNDOT_NONDIGIT = -2, UNDOT_MIXED = -3 };
