@@ -13,7 +13,7 @@ BUILD   ?= build
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wvla -Wwrite-strings -Wno-format-nonliteral -Wno-format-truncation
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -Iconsumers -I$(BUILD)/gen \
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -I$(BUILD)/gen \
            $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm -lpthread
 ifneq ($(WERROR),)
@@ -59,15 +59,7 @@ $(BUILD)/bin/%: $(BUILD)/producers/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# Tools may use a service's domain modules (claims uses the incident routing), so those
-# are archived too; only what a program references is linked.
-SERVICE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out %/main.c,$(wildcard consumers/*/*.c)))
-LIBSERVICES := $(BUILD)/libservices.a
-$(LIBSERVICES): $(SERVICE_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBSERVICES) $(LIBCOMMON)
+$(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -79,10 +71,9 @@ $(BUILD)/bin/$(1)-consumer: $(patsubst %.c,$(BUILD)/%.o,$(wildcard consumers/$(1
 endef
 $(foreach s,$(SERVICES),$(eval $(call consumer_rule,$(s))))
 
-# A unit test may link the domain modules of a service (consumers/<svc>/*.c except main.c);
-# every test links the shared test helpers of tests/unit/support/.
+# Every unit test links the shared layer and the test helpers of tests/unit/support/.
 TEST_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/support/*.c))
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIBSERVICES) $(LIBCOMMON)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs criterion) -o $@
 

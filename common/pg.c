@@ -222,3 +222,32 @@ int pg_exec_each(PGconn *pg, const char *const *sqls, size_t count, int nparams,
     }
     return 0;
 }
+
+int pg_array_literal(const char *const *items, int count, char *out, size_t size)
+{
+    size_t used = 0;
+
+    if (size < 3)
+        return -1;
+    out[used++] = '{';
+    for (int i = 0; i < count; i++) {
+        if (used + 3 >= size)
+            return -1;
+        if (i)
+            out[used++] = ',';
+        out[used++] = '"';
+        for (const char *p = items[i]; *p; p++) {
+            if (used + 4 >= size)
+                return -1;
+            if (*p == '"' || *p == '\\')
+                out[used++] = '\\';
+            out[used++] = *p;
+        }
+        out[used++] = '"';
+    }
+    if (used + 2 > size)
+        return -1;
+    out[used++] = '}';
+    out[used] = '\0';
+    return 0;
+}

@@ -28,6 +28,10 @@ int pg_stage(PGconn *pg, const char *create_sql, const char *copy_sql, const str
 int pg_exec_each(PGconn *pg, const char *const *sqls, size_t count, int nparams,
                  const char *const *params, char *errstr, size_t errstr_size);
 
+/* Write the PostgreSQL array literal {"a","b"} of items into out (size bytes), each element
+ * double-quoted with '"' and backslash escaped. 0, or -1 when it does not fit. */
+int pg_array_literal(const char *const *items, int count, char *out, size_t size);
+
 /* A growable buffer of COPY text-format rows. */
 typedef struct pg_copybuf {
     char *data;

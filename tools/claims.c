@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "benefits.h"
+#include "benefits_db.h"
 #include "claim_event.h"
 #include "cli.h"
 #include "config.h"
@@ -24,10 +26,7 @@
 #include "pg.h"
 #include "region.h"
 #include "roster.h"
-
-/* The determination applies the incident consumer's routing rules. */
-#include "incident/benefits.h"
-#include "incident/route.h"
+#include "route.h"
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
@@ -296,41 +295,7 @@ static int cmd_receive(PGconn *pg, const char *claim, char **docs, int ndocs, co
 /* The benefit table from a TSV file when path is set, else from PostgreSQL's copy. */
 static benefit_table *load_benefits(PGconn *pg, const char *path, char *errstr, size_t n)
 {
-    benefit_table *t = NULL;
-    benefit_row *rows = NULL;
-    PGresult *res;
-    int nrows;
-
-    if (path)
-        return benefits_load(path, errstr, n);
-    if (!(res = pg_query(pg,
-                         "SELECT version, effective_from - DATE '1970-01-01', key, value"
-                         " FROM benefit_table ORDER BY effective_from, version, key",
-                         0, NULL, errstr, n)))
-        return NULL;
-    if ((nrows = PQntuples(res)) == 0) {
-        snprintf(errstr, n, "benefit_table is empty: start the incident consumer once, or pass"
-                            " --benefits deploy/benefits/benefit_table.tsv");
-        goto out;
-    }
-    if (!(rows = calloc((size_t)nrows, sizeof *rows))) {
-        snprintf(errstr, n, "out of memory");
-        goto out;
-    }
-    for (int i = 0; i < nrows; i++) {
-        rows[i].version = PQgetvalue(res, i, 0);
-        rows[i].effective_from = (int32_t)atol(PQgetvalue(res, i, 1));
-        rows[i].key = PQgetvalue(res, i, 2);
-        rows[i].value = atoll(PQgetvalue(res, i, 3));
-    }
-    if (!(t = benefits_from_rows(rows, (size_t)nrows, errstr, n))) {
-        size_t len = strlen(errstr);
-        snprintf(errstr + len, n - len, " (in table benefit_table)");
-    }
-out:
-    free(rows);
-    PQclear(res);
-    return t;
+    return path ? benefits_load(path, errstr, n) : benefits_db_load(pg, errstr, n);
 }
 
 /* The routing inputs of the claim's incident, worker and coverages, as the incident
@@ -346,8 +311,7 @@ static int load_route_input(PGconn *pg, const char *claim, const char *nik, rout
     *cov = NULL;
     *ncov = 0;
     if (!(res = pg_query(pg,
-                         "SELECT i.type, i.circumstance, coalesce(i.severity, 'NONE'),"
-                         " coalesce(i.cause, 'NONE'),"
+                         "SELECT i.type, i.circumstance, i.severity, i.cause,"
                          " (extract(epoch FROM i.occurred_at) * 1000000)::bigint,"
                          " (extract(epoch FROM i.first_reported_at) * 1000000)::bigint,"
                          " i.region_code"
@@ -355,10 +319,12 @@ static int load_route_input(PGconn *pg, const char *claim, const char *nik, rout
                          1, p, errstr, n)))
         return -1;
     memset(in, 0, sizeof *in);
-    in->type = route_type_parse(PQgetvalue(res, 0, 0));
-    in->circumstance = route_circumstance_parse(PQgetvalue(res, 0, 1));
-    in->severity = route_severity_parse(PQgetvalue(res, 0, 2));
-    in->cause = route_cause_parse(PQgetvalue(res, 0, 3));
+    in->type = (incident_type)incident_type_parse(PQgetvalue(res, 0, 0));
+    in->circumstance = (incident_circumstance)incident_circumstance_parse(PQgetvalue(res, 0, 1));
+    in->severity = PQgetisnull(res, 0, 2) ? SEVERITY_NONE
+                   : (incident_severity)incident_severity_parse(PQgetvalue(res, 0, 2));
+    in->cause = PQgetisnull(res, 0, 3) ? CAUSE_NONE
+                : (incident_cause)incident_cause_parse(PQgetvalue(res, 0, 3));
     in->occurred_at_us = atoll(PQgetvalue(res, 0, 4));
     in->reported_at_us = atoll(PQgetvalue(res, 0, 5));
     in->now_us = dates_now_us();
@@ -389,7 +355,7 @@ static int load_route_input(PGconn *pg, const char *claim, const char *nik, rout
         c->program = prog > 0 ? (unsigned)prog : 0;
         c->valid_from = (int32_t)atol(PQgetvalue(res, i, 1));
         c->valid_to = (int32_t)atol(PQgetvalue(res, i, 2));
-        c->status = route_coverage_status_parse(PQgetvalue(res, i, 3));
+        c->status = (route_coverage_status)route_coverage_status_parse(PQgetvalue(res, i, 3));
         c->monthly_wage = atoll(PQgetvalue(res, i, 4));
     }
     rc = 0;
@@ -487,9 +453,9 @@ static int cmd_determine(PGconn *pg, const config *cfg, const char *claim, int w
         goto out;
     }
     snprintf(amount, sizeof amount, "%lld", d.amount_idr);
-    change c = {.to = route_status_name(d.initial_status), .kind = "DETERMINATION",
-                .actor = actor, .reason = d.reason, .benefit = route_benefit_name(d.benefit),
-                .program = d.program == PROG_JKM ? "JKM" : "JKK",
+    change c = {.to = claim_status_name(d.initial_status), .kind = "DETERMINATION",
+                .actor = actor, .reason = d.reason, .benefit = claim_benefit_name(d.benefit),
+                .program = claim_program_name(d.program),
                 .amount = d.amount_idr >= 0 ? amount : NULL, .version = d.table_version};
     if (replace_checklist(pg, claim, d.documents, d.ndocuments, errstr, n) < 0 ||
         apply_change(pg, claim, &c, errstr, n) < 0)

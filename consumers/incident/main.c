@@ -5,9 +5,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "apply.h"
+#include "benefits_db.h"
 #include "config.h"
 #include "consumer.h"
+#include "incident_apply.h"
 #include "pg.h"
 #include "service.h"
 
@@ -63,7 +64,7 @@ static int sync_benefits(const config *cfg, void *ctx, char *errstr, size_t n)
 
     if (!pg)
         return -1;
-    rc = incident_apply_sync_benefits(ctx, pg, errstr, n);
+    rc = benefits_db_sync(pg, incident_apply_benefits(ctx), errstr, n);
     PQfinish(pg);
     return rc;
 }

@@ -1,16 +1,19 @@
-/* Unit tests of consumers/incident/route and consumers/incident/benefits: every row of
+/* Unit tests of common/route and common/benefits: every row of
  * data/incident_scenarios.tsv as its own test against the deployed benefit table, the
- * benefit table's parser and version selection, and the edges of the routing API. */
+ * benefit table's parser and version selection, the mapping from a decoded Incident, and
+ * the edges of the routing API. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "incident/benefits.h"
-#include "incident/route.h"
+#include "benefits.h"
+#include "claim_event.h"
 #include "dates.h"
+#include "incident.h"
 #include "roster.h"
+#include "route.h"
 #include "support/datafile.h"
 
 #define SCENARIOS "data/incident_scenarios.tsv"
@@ -117,7 +120,7 @@ static int parse_coverage(const char *spec, route_coverage *cov, int max)
             cov[n].program = (unsigned)bits;
             cov[n].valid_from = from;
             cov[n].valid_to = to;
-            cov[n].status = status;
+            cov[n].status = (route_coverage_status)status;
             cov[n].monthly_wage = atoll(part[3]);
             n++;
         }
@@ -165,11 +168,11 @@ ParameterizedTest(scenario *s, route, scenario)
     cr_assert_eq(split(text, '\t', f, NCOLS + 1), NCOLS, SCENARIOS ":%d: expected %d columns",
                  s->line, NCOLS);
     name = f[C_NAME];
-    in.type = route_type_parse(f[C_TYPE]);
-    in.circumstance = route_circumstance_parse(f[C_CIRC]);
-    in.severity = enum_or_none(f[C_SEV], ROUTE_SEV_NONE, route_severity_parse);
-    in.cause = enum_or_none(f[C_CAUSE], ROUTE_CAUSE_NONE, route_cause_parse);
-    cr_assert(in.type >= 0 && in.circumstance >= 0 && in.severity >= 0 && in.cause >= 0,
+    in.type = (incident_type)incident_type_parse(f[C_TYPE]);
+    in.circumstance = (incident_circumstance)incident_circumstance_parse(f[C_CIRC]);
+    in.severity = (incident_severity)enum_or_none(f[C_SEV], SEVERITY_NONE, incident_severity_parse);
+    in.cause = (incident_cause)enum_or_none(f[C_CAUSE], CAUSE_NONE, incident_cause_parse);
+    cr_assert(in.type >= 0 && in.circumstance >= 0 && in.severity >= -1 && in.cause >= -1,
               SCENARIOS ":%d %s: bad type, circumstance, severity or cause", s->line, name);
     cr_assert_eq(dates_parse_timestamp(f[C_OCCURRED], &in.occurred_at_us), 0,
                  SCENARIOS ":%d %s: bad occurred_at '%s'", s->line, name, f[C_OCCURRED]);
@@ -191,11 +194,11 @@ ParameterizedTest(scenario *s, route, scenario)
     t = deployed_table();
     rc = route_incident_decide(&in, &w, cov, ncov, t, &d, err, sizeof err);
     if (strcmp(f[C_DETERMINATION], "-") != 0) {
-        cr_assert(rc == 0 && d.benefit == ROUTE_BENEFIT_JKK_DEATH &&
-                      d.initial_status == ROUTE_STATUS_PENDING_DETERMINATION,
+        cr_assert(rc == 0 && d.benefit == BENEFIT_JKK_DEATH &&
+                      d.initial_status == CLAIM_PENDING_DETERMINATION,
                   SCENARIOS ":%d %s: a determination needs a JKK death pending determination,"
                   " got rc %d benefit %s (%s)", s->line, name, rc,
-                  route_benefit_name(d.benefit) ? route_benefit_name(d.benefit) : "-", err);
+                  claim_benefit_name(d.benefit) ? claim_benefit_name(d.benefit) : "-", err);
         rc = route_determination(&in, &w, cov, ncov, t,
                                  strcmp(f[C_DETERMINATION], "WORK") == 0, &d, err, sizeof err);
     }
@@ -213,11 +216,11 @@ ParameterizedTest(scenario *s, route, scenario)
     cr_assert_str_eq(route_outcome_name(d.outcome), f[C_OUTCOME],
                      SCENARIOS ":%d %s: outcome %s, expected %s (reason: %s)", s->line, name,
                      route_outcome_name(d.outcome), f[C_OUTCOME], d.reason);
-    cr_assert_str_eq(d.benefit == ROUTE_BENEFIT_NONE ? "-" : route_benefit_name(d.benefit),
+    cr_assert_str_eq(d.benefit == BENEFIT_NONE ? "-" : claim_benefit_name(d.benefit),
                      f[C_BENEFIT], SCENARIOS ":%d %s: benefit %d, expected %s", s->line, name,
                      d.benefit, f[C_BENEFIT]);
-    cr_assert_str_eq(d.initial_status == ROUTE_STATUS_NONE ? "-"
-                                                           : route_status_name(d.initial_status),
+    cr_assert_str_eq(d.initial_status == CLAIM_STATUS_NONE ? "-"
+                                                           : claim_status_name(d.initial_status),
                      f[C_STATUS], SCENARIOS ":%d %s: status %d, expected %s", s->line, name,
                      d.initial_status, f[C_STATUS]);
     cr_assert_eq(d.amount_idr, strcmp(f[C_AMOUNT], "-") == 0 ? 0 : atoll(f[C_AMOUNT]),
@@ -462,8 +465,10 @@ static route_incident incident_at(const char *occurred, const char *region)
 {
     route_incident in = {0};
 
-    in.type = ROUTE_DEATH;
-    in.circumstance = ROUTE_OFF_DUTY;
+    in.type = INCIDENT_DEATH;
+    in.circumstance = CIRCUMSTANCE_OFF_DUTY;
+    in.severity = SEVERITY_NONE;
+    in.cause = CAUSE_NONE;
     cr_assert_eq(dates_parse_timestamp(occurred, &in.occurred_at_us), 0, "bad %s", occurred);
     in.reported_at_us = in.occurred_at_us + INT64_C(3600000000);
     in.now_us = in.reported_at_us;
@@ -502,15 +507,15 @@ Test(route, determination_recomputes_from_incident_version)
     route_decision d;
     char err[256] = "";
 
-    in.circumstance = ROUTE_ON_DUTY;
+    in.circumstance = CIRCUMSTANCE_ON_DUTY;
     cr_assert_eq(route_incident_decide(&in, &w, &cov, 1, t, &d, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(d.benefit, ROUTE_BENEFIT_JKK_DEATH, "benefit %d", d.benefit);
+    cr_assert_eq(d.benefit, BENEFIT_JKK_DEATH, "benefit %d", d.benefit);
     cr_assert_eq(d.amount_idr, 48 * 1000000LL + 22000000, "JKK death amount %lld",
                  d.amount_idr);
     cr_assert_eq(route_determination(&in, &w, &cov, 1, t, 0, &d, err, sizeof err), 0, "%s",
                  err);
-    cr_assert_eq(d.benefit, ROUTE_BENEFIT_JKM, "benefit after determination %d", d.benefit);
-    cr_assert_eq(d.program, (unsigned)PROG_JKM, "program after determination %u", d.program);
+    cr_assert_eq(d.benefit, BENEFIT_JKM, "benefit after determination %d", d.benefit);
+    cr_assert_eq(d.program, CLAIM_PROGRAM_JKM, "program after determination %d", d.program);
     cr_assert_eq(d.amount_idr, 16000000 + 22000000, "JKM amount from OLD %lld", d.amount_idr);
     benefits_destroy(t);
 }
@@ -524,7 +529,7 @@ Test(route, reported_at_absent_uses_now)
     route_decision d;
     char err[256] = "";
 
-    in.reported_at_us = ROUTE_TIME_NONE;
+    in.reported_at_us = TIME_NONE;
     in.now_us = in.occurred_at_us + 49 * INT64_C(3600000000);
     cr_assert_eq(route_incident_decide(&in, &w, &cov, 1, t, &d, err, sizeof err), 0, "%s", err);
     cr_assert_eq(d.late_report, 1, "49 h after, by now_us, is late");
@@ -543,7 +548,7 @@ Test(route, undecidable_input_is_an_error)
     route_decision d;
     char err[256] = "";
 
-    in.circumstance = ROUTE_ON_DUTY;
+    in.circumstance = CIRCUMSTANCE_ON_DUTY;
     cr_assert_eq(route_incident_decide(&in, &w, &cov, 1, t, &d, err, sizeof err), -1,
                  "a coverage in force without a wage was decided");
     cr_assert_not_null(strstr(err, "monthly wage 0"), "error: %s", err);
@@ -552,8 +557,8 @@ Test(route, undecidable_input_is_an_error)
     cr_assert_eq(route_incident_decide(&in, &w, &cov, 1, t, &d, err, sizeof err), -1,
                  "unknown type decided");
     cr_assert_not_null(strstr(err, "unknown incident type 7"), "error: %s", err);
-    in.type = ROUTE_ACCIDENT;
-    in.severity = ROUTE_SEV_MINOR;
+    in.type = INCIDENT_ACCIDENT;
+    in.severity = SEVERITY_MINOR;
     cr_assert_eq(route_determination(&in, &w, &cov, 1, t, 0, &d, err, sizeof err), -1,
                  "a determination of an accident");
     cr_assert_not_null(strstr(err, "death only"), "error: %s", err);
@@ -579,7 +584,7 @@ Test(route, amount_overflow_is_an_error)
     cr_assert_str_eq(rows[3].key, BENEFIT_JKK_DEATH_WAGE_MULT, "row 3 is %s", rows[3].key);
     t = benefits_from_rows(rows, NKEYS, err, sizeof err);
     cr_assert_not_null(t, "table refused: %s", err);
-    in.circumstance = ROUTE_ON_DUTY;
+    in.circumstance = CIRCUMSTANCE_ON_DUTY;
     cr_assert_eq(route_incident_decide(&in, &w, &cov, 1, t, &d, err, sizeof err), -1,
                  "an overflowing amount was decided: %lld", d.amount_idr);
     cr_assert_not_null(strstr(err, "overflows"), "error: %s", err);
@@ -593,14 +598,8 @@ Test(route, enum_names_round_trip)
         int (*parse)(const char *);
         int count;
     } enums[] = {
-        {route_type_name, route_type_parse, ROUTE_TYPE__COUNT},
-        {route_circumstance_name, route_circumstance_parse, ROUTE_CIRCUMSTANCE__COUNT},
-        {route_severity_name, route_severity_parse, ROUTE_SEV__COUNT},
-        {route_cause_name, route_cause_parse, ROUTE_CAUSE__COUNT},
-        {route_coverage_status_name, route_coverage_status_parse, ROUTE_COV__COUNT},
-        {route_outcome_name, route_outcome_parse, ROUTE_OUTCOME__COUNT},
-        {route_benefit_name, route_benefit_parse, ROUTE_BENEFIT__COUNT},
-        {route_status_name, route_status_parse, ROUTE_STATUS__COUNT},
+        {(const char *(*)(int))route_coverage_status_name, route_coverage_status_parse, ROUTE_COV__COUNT},
+        {(const char *(*)(int))route_outcome_name, route_outcome_parse, ROUTE_OUTCOME__COUNT},
     };
 
     for (size_t e = 0; e < sizeof enums / sizeof enums[0]; e++) {
@@ -614,7 +613,142 @@ Test(route, enum_names_round_trip)
         cr_assert_null(enums[e].name(-1), "enum %zu: a name for -1", e);
         cr_assert_eq(enums[e].parse("bogus"), -1, "enum %zu parses 'bogus'", e);
     }
-    cr_assert_str_eq(route_benefit_name(ROUTE_BENEFIT_JKK_DEATH), "JKK_DEATH", "Avro order");
-    cr_assert_str_eq(route_status_name(ROUTE_STATUS_PENDING_DETERMINATION),
-                     "PENDING_DETERMINATION", "Avro order");
+    for (int v = 0; v < ROUTE_WHY__COUNT; v++)
+        cr_assert_not_null(route_why_name((route_why)v), "reason code %d has no name", v);
+    cr_assert_null(route_why_name(ROUTE_WHY__COUNT), "a reason code past the end");
+}
+
+/* A decoded Incident with its required fields: an accident commuting in Wajo. */
+static incident make_incident(void)
+{
+    incident inc;
+
+    incident_init(&inc);
+    strcpy(inc.nik, "7313011501900001");
+    strcpy(inc.region_code, "7313011001");
+    inc.type = INCIDENT_ACCIDENT;
+    inc.circumstance = CIRCUMSTANCE_COMMUTING;
+    inc.occurred_at_us = INT64_C(1707876000) * 1000000;
+    inc.event_time_us = INT64_C(1707900000) * 1000000;
+    inc.reporter_institution = REPORTER_KPU;
+    return inc;
+}
+
+Test(route, record_fields_are_taken_as_they_are)
+{
+    incident inc = make_incident();
+    route_incident in;
+
+    inc.fields |= IF_SEVERITY | IF_CAUSE;
+    inc.severity = SEVERITY_PERMANENT_PARTIAL;
+    inc.cause = CAUSE_TRAFFIC;
+    route_incident_from_record(&inc, &in);
+    cr_assert_eq(in.type, INCIDENT_ACCIDENT, "type: %d", in.type);
+    cr_assert_eq(in.circumstance, CIRCUMSTANCE_COMMUTING, "circumstance: %d", in.circumstance);
+    cr_assert_eq(in.severity, SEVERITY_PERMANENT_PARTIAL, "severity: %d", in.severity);
+    cr_assert_eq(in.cause, CAUSE_TRAFFIC, "cause: %d", in.cause);
+    cr_assert_str_eq(in.region_code, "7313011001", "region code copied");
+    cr_assert_eq(in.occurred_at_us, inc.occurred_at_us, "occurred_at copied");
+}
+
+Test(route, absent_record_fields_are_none)
+{
+    incident inc = make_incident();
+    route_incident in;
+
+    inc.type = INCIDENT_DEATH;
+    inc.severity = SEVERITY_SERIOUS;   /* a value without its IF_ bit is absent */
+    route_incident_from_record(&inc, &in);
+    cr_assert_eq(in.severity, SEVERITY_NONE, "severity without IF_SEVERITY: %d", in.severity);
+    cr_assert_eq(in.cause, CAUSE_NONE, "cause without IF_CAUSE: %d", in.cause);
+    cr_assert_eq(in.reported_at_us, TIME_NONE, "absent reported_at stays absent");
+    cr_assert_eq(in.now_us, inc.event_time_us, "now is the time of publishing");
+    inc.fields |= IF_REPORTED_AT;
+    inc.reported_at_us = inc.occurred_at_us + 3600 * INT64_C(1000000);
+    route_incident_from_record(&inc, &in);
+    cr_assert_eq(in.reported_at_us, inc.reported_at_us, "reported_at: %lld",
+                 (long long)in.reported_at_us);
+}
+
+Test(route, unknown_record_enum_value_is_refused)
+{
+    benefit_table *t = deployed_table();
+    incident inc = make_incident();
+    route_coverage cov = {PROG_JKK, 19000, 20000, ROUTE_COV_ACTIVE, 1000000};
+    route_worker w = {1, DATE_NONE};
+    route_incident in;
+    route_decision d;
+    char err[128] = "";
+
+    inc.circumstance = (incident_circumstance)7;
+    inc.fields |= IF_SEVERITY;
+    inc.severity = SEVERITY_MINOR;
+    route_incident_from_record(&inc, &in);
+    cr_assert_eq(route_incident_decide(&in, &w, &cov, 1, t, &d, err, sizeof err), -1,
+                 "circumstance 7 was decided");
+    cr_assert_not_null(strstr(err, "circumstance"), "error: %s", err);
+    benefits_destroy(t);
+}
+
+/* An accident (SERIOUS, on duty, Makassar) on day, with cov. */
+static route_decision decide_accident_on(const char *day, const route_coverage *cov, int ncov)
+{
+    benefit_table *t = deployed_table();
+    route_incident in = incident_at(day, "7371011001");
+    route_worker w = {1, DATE_NONE};
+    route_decision d;
+    char err[256] = "";
+
+    in.type = INCIDENT_ACCIDENT;
+    in.circumstance = CIRCUMSTANCE_ON_DUTY;
+    in.severity = SEVERITY_SERIOUS;
+    cr_assert_eq(route_incident_decide(&in, &w, cov, ncov, t, &d, err, sizeof err), 0, "%s", err);
+    benefits_destroy(t);
+    return d;
+}
+
+Test(route, decision_names_the_wage_of_the_jkk_row_in_force)
+{
+    route_coverage cov[] = {
+        {PROG_JKM, dates_from_civil(2024, 1, 1), dates_from_civil(2024, 3, 31), ROUTE_COV_ACTIVE, 900000},
+        {PROG_JKK, dates_from_civil(2023, 1, 1), dates_from_civil(2023, 12, 31), ROUTE_COV_ACTIVE, 1000000},
+        {PROG_JKK, dates_from_civil(2024, 1, 1), dates_from_civil(2024, 3, 31), ROUTE_COV_CANCELLED, 2000000},
+        {PROG_JKK, dates_from_civil(2024, 1, 1), dates_from_civil(2024, 2, 14), ROUTE_COV_TERMINATED, 1200000},
+    };
+    int n = (int)(sizeof cov / sizeof cov[0]);
+    route_decision d;
+
+    d = decide_accident_on("2024-02-14T10:00:00+08:00", cov, n);
+    cr_assert_eq(d.monthly_wage, 1200000, "the terminated row is in force on its last day: %lld",
+                 d.monthly_wage);
+    cr_assert_eq(d.program, CLAIM_PROGRAM_JKK, "program %d", d.program);
+    d = decide_accident_on("2023-06-01T10:00:00+08:00", cov, n);
+    cr_assert_eq(d.monthly_wage, 1000000, "the 2023 term: %lld", d.monthly_wage);
+    d = decide_accident_on("2024-02-15T10:00:00+08:00", cov, n);
+    cr_assert_eq(d.outcome, ROUTE_NOT_COVERED, "cancelled and JKM rows do not cover: %s", d.reason);
+    cr_assert_eq(d.monthly_wage, 0, "no wage without a JKK claim: %lld", d.monthly_wage);
+}
+
+Test(route, a_recorded_death_closes_coverage)
+{
+    benefit_table *t = deployed_table();
+    route_coverage cov = {PROG_JKK | PROG_JKM, 19700, 19800, ROUTE_COV_ACTIVE, 1200000};
+    route_worker alive = {1, DATE_NONE}, absent = {0, DATE_NONE}, dead = {1, 19766};
+    route_incident death = incident_at("2024-02-14T10:00:00+08:00", "7371011001");
+    route_incident accident = death;
+    route_decision d;
+    char err[256] = "";
+
+    accident.type = INCIDENT_ACCIDENT;
+    accident.severity = SEVERITY_MINOR;
+    cr_assert_eq(route_incident_decide(&death, &alive, &cov, 1, t, &d, err, sizeof err), 0, "%s", err);
+    cr_assert(d.closes_coverage, "a death of an enrolled worker closes coverage (%s)", d.reason);
+    cr_assert_eq(route_incident_decide(&death, &absent, NULL, 0, t, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_not(d.closes_coverage, "no coverage to close for a worker never enrolled");
+    cr_assert_eq(route_incident_decide(&death, &dead, &cov, 1, t, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(d.why, ROUTE_WHY_WORKER_DECEASED, "reason %s", d.reason);
+    cr_assert_not(d.closes_coverage, "a report after the recorded death closes nothing");
+    cr_assert_eq(route_incident_decide(&accident, &alive, &cov, 1, t, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_not(d.closes_coverage, "an accident closes nothing");
+    benefits_destroy(t);
 }

@@ -7,6 +7,7 @@
 
 #include "dates.h"
 #include "errstr.h"
+#include "names.h"
 #include "region.h"
 #include "roster.h"
 
@@ -14,20 +15,14 @@
 /* Above this a wage is a data error, and wage x multiplier could overflow. */
 #define WAGE_MAX 1000000000000LL
 
-static const char *const type_names[] = {"ACCIDENT", "DEATH"};
-static const char *const circumstance_names[] = {"ON_DUTY", "COMMUTING", "OFF_DUTY"};
-static const char *const severity_names[] = {
-    "NONE", "MINOR", "MODERATE", "SERIOUS", "PERMANENT_PARTIAL", "PERMANENT_TOTAL"};
-static const char *const cause_names[] = {
-    "NONE", "TRAFFIC", "FALL", "VIOLENCE", "ILLNESS", "EXHAUSTION", "OTHER"};
 static const char *const coverage_status_names[] = {"ACTIVE", "TERMINATED", "CANCELLED"};
 static const char *const outcome_names[] = {
     "CLAIM", "NO_CLAIM_OFF_DUTY", "NOT_COVERED", "REJECTED"};
-static const char *const benefit_names[] = {
-    "JKK_DEATH", "JKK_DISABILITY", "JKK_TEMPORARY", "JKK_MEDICAL", "JKM"};
-static const char *const status_names[] = {
-    "OPENED", "AWAITING_DOCUMENTS", "PENDING_DETERMINATION", "UNDER_REVIEW",
-    "APPROVED", "REJECTED", "PAID"};
+static const char *const why_names[] = {
+    "worker_deceased", "not_enrolled", "off_duty", "program_not_held", "cancelled",
+    "before_term", "after_term", "terminated", "jkk_lapsed", "jkk_death", "jkk_accident",
+    "jkm_death", "jkm_without_jkk", "determined_work_related", "determined_not_work_related",
+    "not_work_related"};
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define CHECKLIST(a) (a), COUNT(a)
@@ -51,83 +46,60 @@ static const char *const docs_jkm[] = {
     "KTP_DECEASED", "KTP_HEIRS", "DEATH_CERTIFICATE", "KK", "HEIR_STATEMENT",
     "MARRIAGE_BOOK", "BANK_BOOK"};
 
-static const char *name_of(const char *const *names, int n, int v)
+_Static_assert(COUNT(coverage_status_names) == ROUTE_COV__COUNT, "coverage status names");
+_Static_assert(COUNT(outcome_names) == ROUTE_OUTCOME__COUNT, "outcome names");
+_Static_assert(COUNT(why_names) == ROUTE_WHY__COUNT, "reason codes");
+
+const char *route_coverage_status_name(route_coverage_status v)
 {
-    return v >= 0 && v < n ? names[v] : NULL;
+    return names_get(coverage_status_names, COUNT(coverage_status_names), (int)v);
 }
 
-static int parse_of(const char *const *names, int n, const char *s)
+const char *route_outcome_name(route_outcome v)
 {
-    for (int i = 0; s && i < n; i++)
-        if (strcmp(names[i], s) == 0)
-            return i;
-    return -1;
+    return names_get(outcome_names, COUNT(outcome_names), (int)v);
 }
 
-const char *route_type_name(int v) { return name_of(type_names, COUNT(type_names), v); }
-const char *route_circumstance_name(int v)
+const char *route_why_name(route_why v)
 {
-    return name_of(circumstance_names, COUNT(circumstance_names), v);
+    return names_get(why_names, COUNT(why_names), (int)v);
 }
-const char *route_severity_name(int v)
-{
-    return name_of(severity_names, COUNT(severity_names), v);
-}
-const char *route_cause_name(int v) { return name_of(cause_names, COUNT(cause_names), v); }
-const char *route_coverage_status_name(int v)
-{
-    return name_of(coverage_status_names, COUNT(coverage_status_names), v);
-}
-const char *route_outcome_name(int v)
-{
-    return name_of(outcome_names, COUNT(outcome_names), v);
-}
-const char *route_benefit_name(int v)
-{
-    return name_of(benefit_names, COUNT(benefit_names), v);
-}
-const char *route_status_name(int v) { return name_of(status_names, COUNT(status_names), v); }
 
-int route_type_parse(const char *s) { return parse_of(type_names, COUNT(type_names), s); }
-int route_circumstance_parse(const char *s)
-{
-    return parse_of(circumstance_names, COUNT(circumstance_names), s);
-}
-int route_severity_parse(const char *s)
-{
-    return parse_of(severity_names, COUNT(severity_names), s);
-}
-int route_cause_parse(const char *s) { return parse_of(cause_names, COUNT(cause_names), s); }
 int route_coverage_status_parse(const char *s)
 {
-    return parse_of(coverage_status_names, COUNT(coverage_status_names), s);
+    return names_find(coverage_status_names, COUNT(coverage_status_names), s);
 }
+
 int route_outcome_parse(const char *s)
 {
-    return parse_of(outcome_names, COUNT(outcome_names), s);
-}
-int route_benefit_parse(const char *s)
-{
-    return parse_of(benefit_names, COUNT(benefit_names), s);
-}
-int route_status_parse(const char *s)
-{
-    return parse_of(status_names, COUNT(status_names), s);
+    return names_find(outcome_names, COUNT(outcome_names), s);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void reason(route_decision *out, const char *fmt, ...)
+void route_incident_from_record(const incident *inc, route_incident *out)
 {
+    memset(out, 0, sizeof *out);
+    out->type = inc->type;
+    out->circumstance = inc->circumstance;
+    out->severity = (inc->fields & IF_SEVERITY) ? inc->severity : SEVERITY_NONE;
+    out->cause = (inc->fields & IF_CAUSE) ? inc->cause : CAUSE_NONE;
+    out->occurred_at_us = inc->occurred_at_us;
+    out->reported_at_us = (inc->fields & IF_REPORTED_AT) ? inc->reported_at_us : TIME_NONE;
+    out->now_us = inc->event_time_us;
+    snprintf(out->region_code, sizeof out->region_code, "%s", inc->region_code);
+}
+
+/* Set the decision's reason: its code, then ": " and the text. */
+__attribute__((format(printf, 3, 4)))
+static void reason(route_decision *out, route_why why, const char *fmt, ...)
+{
+    int n;
     va_list ap;
 
+    out->why = why;
+    n = snprintf(out->reason, sizeof out->reason, "%s: ", route_why_name(why));
     va_start(ap, fmt);
-    vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+    vsnprintf(out->reason + n, sizeof out->reason - (size_t)n, fmt, ap);
     va_end(ap);
-}
-
-static const char *zone_name(int offset_minutes)
-{
-    return offset_minutes == 420 ? "WIB" : offset_minutes == 480 ? "WITA" : "WIT";
 }
 
 static const char *mask_name(unsigned mask)
@@ -175,21 +147,21 @@ static void explain_not_covered(const route_coverage *cov, int ncov, unsigned ma
     }
     dates_format(day, d2, sizeof d2);
     if (!first && cancelled)
-        reason(out, "cancelled: every %s term of the worker was cancelled", mask_name(mask));
+        reason(out, ROUTE_WHY_CANCELLED, "every %s term of the worker was cancelled", mask_name(mask));
     else if (!first)
-        reason(out, "program_not_held: the worker holds no %s coverage", mask_name(mask));
+        reason(out, ROUTE_WHY_PROGRAM_NOT_HELD, "the worker holds no %s coverage", mask_name(mask));
     else if (!prev)
-        reason(out, "before_term: %s coverage starts %s, incident on %s %s", mask_name(mask),
+        reason(out, ROUTE_WHY_BEFORE_TERM, "%s coverage starts %s, incident on %s %s", mask_name(mask),
                dates_format(first->valid_from, d1, sizeof d1), d2,
-               zone_name(out->utc_offset_minutes));
+               region_zone_name(out->utc_offset_minutes));
     else if (prev->status == ROUTE_COV_TERMINATED)
-        reason(out, "terminated: %s coverage terminated on %s, incident on %s %s",
+        reason(out, ROUTE_WHY_TERMINATED, "%s coverage terminated on %s, incident on %s %s",
                mask_name(mask), dates_format(prev->valid_to, d1, sizeof d1), d2,
-               zone_name(out->utc_offset_minutes));
+               region_zone_name(out->utc_offset_minutes));
     else
-        reason(out, "after_term: %s coverage ended %s, incident on %s %s", mask_name(mask),
+        reason(out, ROUTE_WHY_AFTER_TERM, "%s coverage ended %s, incident on %s %s", mask_name(mask),
                dates_format(prev->valid_to, d1, sizeof d1), d2,
-               zone_name(out->utc_offset_minutes));
+               region_zone_name(out->utc_offset_minutes));
 }
 
 /* The local date `years` after day; 29 February goes to 1 March in a common year. */
@@ -207,15 +179,15 @@ static int32_t add_years(int32_t day, long long years)
 static int check_input(const route_incident *in, const route_coverage *cov, int ncov,
                        char *errstr, size_t errstr_size)
 {
-    if (!route_type_name(in->type))
+    if (!incident_type_name(in->type))
         return errstr_fail(errstr, errstr_size, "unknown incident type %d", in->type);
-    if (!route_circumstance_name(in->circumstance))
+    if (!incident_circumstance_name(in->circumstance))
         return errstr_fail(errstr, errstr_size, "unknown circumstance %d", in->circumstance);
-    if (!route_severity_name(in->severity))
+    if (in->severity != SEVERITY_NONE && !incident_severity_name(in->severity))
         return errstr_fail(errstr, errstr_size, "unknown severity %d", in->severity);
-    if (in->type == ROUTE_ACCIDENT && in->severity == ROUTE_SEV_NONE)
+    if (in->type == INCIDENT_ACCIDENT && in->severity == SEVERITY_NONE)
         return errstr_fail(errstr, errstr_size, "an ACCIDENT needs a severity");
-    if (!route_cause_name(in->cause))
+    if (in->cause != CAUSE_NONE && !incident_cause_name(in->cause))
         return errstr_fail(errstr, errstr_size, "unknown cause %d", in->cause);
     for (int i = 0; i < ncov; i++) {
         if (!route_coverage_status_name(cov[i].status))
@@ -266,9 +238,9 @@ static int jkm_claim(const benefit_version *v, route_decision *out, char *errstr
         amount(1, sum, funeral, &sum, errstr, errstr_size) < 0)
         return -1;
     out->outcome = ROUTE_CLAIM;
-    out->program = PROG_JKM;
-    out->benefit = ROUTE_BENEFIT_JKM;
-    out->initial_status = ROUTE_STATUS_AWAITING_DOCUMENTS;
+    out->program = CLAIM_PROGRAM_JKM;
+    out->benefit = BENEFIT_JKM;
+    out->initial_status = CLAIM_AWAITING_DOCUMENTS;
     out->amount_idr = sum;
     out->documents = docs_jkm;
     out->ndocuments = COUNT(docs_jkm);
@@ -293,9 +265,9 @@ static int jkk_death_claim(const benefit_version *v, long long wage, int traffic
         amount(1, base, periodic, &base, errstr, errstr_size) < 0)
         return -1;
     out->outcome = ROUTE_CLAIM;
-    out->program = PROG_JKK;
-    out->benefit = ROUTE_BENEFIT_JKK_DEATH;
-    out->initial_status = ROUTE_STATUS_PENDING_DETERMINATION;
+    out->program = CLAIM_PROGRAM_JKK;
+    out->benefit = BENEFIT_JKK_DEATH;
+    out->initial_status = CLAIM_PENDING_DETERMINATION;
     out->amount_idr = base;
     if (traffic) {
         out->documents = docs_jkk_death_traffic;
@@ -314,20 +286,20 @@ static int jkk_accident_claim(const benefit_version *v, long long wage, int seve
     long long k;
 
     out->outcome = ROUTE_CLAIM;
-    out->program = PROG_JKK;
-    out->initial_status = ROUTE_STATUS_AWAITING_DOCUMENTS;
+    out->program = CLAIM_PROGRAM_JKK;
+    out->initial_status = CLAIM_AWAITING_DOCUMENTS;
     switch (severity) {
-    case ROUTE_SEV_MINOR:
-    case ROUTE_SEV_MODERATE:
-        out->benefit = ROUTE_BENEFIT_JKK_MEDICAL;
+    case SEVERITY_MINOR:
+    case SEVERITY_MODERATE:
+        out->benefit = BENEFIT_JKK_MEDICAL;
         out->amount_idr = -1;
         break;
-    case ROUTE_SEV_SERIOUS:
+    case SEVERITY_SERIOUS:
         if (need(v, BENEFIT_JKK_TEMP_FIRST_PCT, &k, errstr, errstr_size) < 0)
             return -1;
         if (amount(wage, k, 0, &k, errstr, errstr_size) < 0)
             return -1;
-        out->benefit = ROUTE_BENEFIT_JKK_TEMPORARY;
+        out->benefit = BENEFIT_JKK_TEMPORARY;
         out->amount_idr = k / 100;
         break;
     default: /* PERMANENT_PARTIAL, PERMANENT_TOTAL */
@@ -335,9 +307,9 @@ static int jkk_accident_claim(const benefit_version *v, long long wage, int seve
             return -1;
         if (amount(wage, k, 0, &k, errstr, errstr_size) < 0)
             return -1;
-        out->benefit = ROUTE_BENEFIT_JKK_DISABILITY;
+        out->benefit = BENEFIT_JKK_DISABILITY;
         out->amount_idr = k;
-        out->assessment_required = severity == ROUTE_SEV_PERMANENT_PARTIAL;
+        out->assessment_required = severity == SEVERITY_PERMANENT_PARTIAL;
         break;
     }
     out->documents = traffic ? docs_jkk_traffic : docs_jkk_other;
@@ -348,8 +320,11 @@ static int jkk_accident_claim(const benefit_version *v, long long wage, int seve
 static void decision_init(route_decision *out)
 {
     memset(out, 0, sizeof *out);
-    out->benefit = ROUTE_BENEFIT_NONE;
-    out->initial_status = ROUTE_STATUS_NONE;
+    out->outcome = ROUTE_OUTCOME_NONE;
+    out->why = ROUTE_WHY_NONE;
+    out->program = CLAIM_PROGRAM_NONE;
+    out->benefit = BENEFIT_NONE;
+    out->initial_status = CLAIM_STATUS_NONE;
 }
 
 /* The JKK part of rule 6: 1 when reported after the lapse date (sets the reason). */
@@ -366,100 +341,124 @@ static int jkk_lapsed(const benefit_version *v, int32_t reported_day, route_deci
     if (reported_day <= limit)
         return 0;
     out->outcome = ROUTE_REJECTED;
-    reason(out, "jkk_lapsed: JKK rights lapsed on %s (%lld years), reported %s",
+    reason(out, ROUTE_WHY_JKK_LAPSED, "JKK rights lapsed on %s (%lld years), reported %s",
            dates_format(limit, d1, sizeof d1), years, dates_format(reported_day, d2, sizeof d2));
     return 1;
 }
 
-int route_incident_decide(const route_incident *in, const route_worker *w,
-                          const route_coverage *cov, int ncov, const benefit_table *t,
-                          route_decision *out, char *errstr, size_t errstr_size)
+/* Rule 1 and the late flag: the local date and zone, the table version in force that day
+ * (*v) and the local date of the report (*reported_day). 0, or -1 + errstr. */
+static int resolve_day(const route_incident *in, const benefit_table *t, route_decision *out,
+                       const benefit_version **v, int32_t *reported_day, char *errstr,
+                       size_t errstr_size)
 {
-    char plain[11], err[128], d1[16], d2[16];
-    int offset, rc, traffic = in->cause == ROUTE_CAUSE_TRAFFIC;
-    int64_t reported = in->reported_at_us == ROUTE_TIME_NONE ? in->now_us : in->reported_at_us;
-    long long hours, deadline, wage = 0;
-    const benefit_version *v;
-    const route_coverage *jkk = NULL, *jkm;
-    int32_t reported_day;
+    char err[128], d1[16];
+    int64_t reported = in->reported_at_us == TIME_NONE ? in->now_us : in->reported_at_us;
+    long long hours, deadline;
 
-    decision_init(out);
-    if (check_input(in, cov, ncov, errstr, errstr_size) < 0)
-        return -1;
-    if (region_normalize(in->region_code, plain, sizeof plain, NULL, err, sizeof err) < 0)
+    if (region_local_date(in->region_code, in->occurred_at_us, &out->local_date,
+                          &out->utc_offset_minutes, err, sizeof err) < 0)
         return errstr_fail(errstr, errstr_size, "region_code '%s': %s", in->region_code, err);
-    offset = region_utc_offset_minutes((plain[0] - '0') * 10 + (plain[1] - '0'));
     if (reported < in->occurred_at_us)
         return errstr_fail(errstr, errstr_size, "reported_at is before occurred_at");
-
-    out->utc_offset_minutes = offset;
-    out->local_date = dates_local_day(in->occurred_at_us, offset);
-    reported_day = dates_local_day(reported, offset);
-    v = benefits_at(t, out->local_date);
-    if (!v)
+    *reported_day = dates_local_day(reported, out->utc_offset_minutes);
+    if (!(*v = benefits_at(t, out->local_date)))
         return errstr_fail(errstr, errstr_size, "no benefit table version in force on %s",
                            dates_format(out->local_date, d1, sizeof d1));
-    snprintf(out->table_version, sizeof out->table_version, "%s", benefits_version_name(v));
-    if (need(v, BENEFIT_FIRST_REPORT_HOURS, &hours, errstr, errstr_size) < 0 ||
+    snprintf(out->table_version, sizeof out->table_version, "%s", benefits_version_name(*v));
+    if (need(*v, BENEFIT_FIRST_REPORT_HOURS, &hours, errstr, errstr_size) < 0 ||
         amount(hours, US_PER_HOUR, 0, &deadline, errstr, errstr_size) < 0)
         return -1;
     out->late_report = reported - in->occurred_at_us > deadline;
+    return 0;
+}
+
+/* Rule 5 onwards for a work-related incident with JKK in force (row jkk). */
+static int jkk_claim(const route_incident *in, const route_coverage *jkk,
+                     const benefit_version *v, int32_t reported_day, route_decision *out,
+                     char *errstr, size_t errstr_size)
+{
+    int rc, traffic = in->cause == CAUSE_TRAFFIC;
+    long long wage = 0;
+
+    if (wage_of(jkk, &wage, errstr, errstr_size) < 0)
+        return -1;
+    if ((rc = jkk_lapsed(v, reported_day, out, errstr, errstr_size)) != 0)
+        return rc < 0 ? -1 : 0;
+    out->monthly_wage = wage;
+    if (in->type == INCIDENT_DEATH) {
+        reason(out, ROUTE_WHY_JKK_DEATH, "work-related death, pending the work-accident determination");
+        return jkk_death_claim(v, wage, traffic, out, errstr, errstr_size);
+    }
+    reason(out, ROUTE_WHY_JKK_ACCIDENT, "%s accident while %s%s",
+           incident_severity_name(in->severity), incident_circumstance_name(in->circumstance),
+           in->severity == SEVERITY_PERMANENT_PARTIAL
+               ? "; amount is the ceiling pending the disability assessment"
+               : "");
+    return jkk_accident_claim(v, wage, in->severity, traffic, out, errstr, errstr_size);
+}
+
+/* Rules 2 to 7 once the day is resolved. */
+static int apply_rules(const route_incident *in, const route_worker *w,
+                       const route_coverage *cov, int ncov, const benefit_version *v,
+                       int32_t reported_day, route_decision *out, char *errstr,
+                       size_t errstr_size)
+{
+    char d1[16], d2[16];
+    const route_coverage *jkk = NULL;
+    int off_duty = in->circumstance == CIRCUMSTANCE_OFF_DUTY;
 
     if (w->deceased_on != DATE_NONE && out->local_date > w->deceased_on) {
         out->outcome = ROUTE_REJECTED;
-        reason(out, "worker_deceased: the worker died on %s, incident on %s",
+        reason(out, ROUTE_WHY_WORKER_DECEASED, "the worker died on %s, incident on %s",
                dates_format(w->deceased_on, d1, sizeof d1),
                dates_format(out->local_date, d2, sizeof d2));
         return 0;
     }
     if (!w->enrolled) {
         out->outcome = ROUTE_NOT_COVERED;
-        reason(out, "not_enrolled: the worker has never been enrolled");
+        reason(out, ROUTE_WHY_NOT_ENROLLED, "the worker has never been enrolled");
         return 0;
     }
-    if (in->type == ROUTE_ACCIDENT && in->circumstance == ROUTE_OFF_DUTY) {
+    if (in->type == INCIDENT_ACCIDENT && off_duty) {
         out->outcome = ROUTE_NO_CLAIM_OFF_DUTY;
-        reason(out, "off_duty: JKK covers accidents on duty or commuting only");
+        reason(out, ROUTE_WHY_OFF_DUTY, "JKK covers accidents on duty or commuting only");
         return 0;
     }
-
-    if (in->circumstance != ROUTE_OFF_DUTY)
-        jkk = find_in_force(cov, ncov, PROG_JKK, out->local_date);
-    if (jkk) {
-        if (wage_of(jkk, &wage, errstr, errstr_size) < 0)
-            return -1;
-        rc = jkk_lapsed(v, reported_day, out, errstr, errstr_size);
-        if (rc != 0)
-            return rc < 0 ? -1 : 0;
-        if (in->type == ROUTE_DEATH) {
-            reason(out, "jkk_death: work-related death, pending the work-accident determination");
-            return jkk_death_claim(v, wage, traffic, out, errstr, errstr_size);
-        }
-        reason(out, "jkk_accident: %s accident while %s%s",
-               route_severity_name(in->severity), route_circumstance_name(in->circumstance),
-               in->severity == ROUTE_SEV_PERMANENT_PARTIAL
-                   ? "; amount is the ceiling pending the disability assessment"
-                   : "");
-        return jkk_accident_claim(v, wage, in->severity, traffic, out, errstr, errstr_size);
-    }
-    if (in->type == ROUTE_ACCIDENT) {
+    if (!off_duty && (jkk = find_in_force(cov, ncov, PROG_JKK, out->local_date)))
+        return jkk_claim(in, jkk, v, reported_day, out, errstr, errstr_size);
+    if (in->type == INCIDENT_ACCIDENT) {
         out->outcome = ROUTE_NOT_COVERED;
         explain_not_covered(cov, ncov, PROG_JKK, out);
         return 0;
     }
-    jkm = find_in_force(cov, ncov, PROG_JKM, out->local_date);
-    if (!jkm) {
+    if (!find_in_force(cov, ncov, PROG_JKM, out->local_date)) {
         out->outcome = ROUTE_NOT_COVERED;
-        explain_not_covered(cov, ncov,
-                            in->circumstance == ROUTE_OFF_DUTY ? PROG_JKM : PROG_JKK | PROG_JKM,
-                            out);
+        explain_not_covered(cov, ncov, off_duty ? PROG_JKM : PROG_JKK | PROG_JKM, out);
         return 0;
     }
-    if (in->circumstance == ROUTE_OFF_DUTY)
-        reason(out, "jkm_death: death off duty");
+    if (off_duty)
+        reason(out, ROUTE_WHY_JKM_DEATH, "death off duty");
     else
-        reason(out, "jkm_without_jkk: work-related death without JKK in force, paid by JKM");
+        reason(out, ROUTE_WHY_JKM_WITHOUT_JKK, "work-related death without JKK in force, paid by JKM");
     return jkm_claim(v, out, errstr, errstr_size);
+}
+
+int route_incident_decide(const route_incident *in, const route_worker *w,
+                          const route_coverage *cov, int ncov, const benefit_table *t,
+                          route_decision *out, char *errstr, size_t errstr_size)
+{
+    const benefit_version *v = NULL;
+    int32_t reported_day = 0;
+
+    decision_init(out);
+    if (check_input(in, cov, ncov, errstr, errstr_size) < 0 ||
+        resolve_day(in, t, out, &v, &reported_day, errstr, errstr_size) < 0 ||
+        apply_rules(in, w, cov, ncov, v, reported_day, out, errstr, errstr_size) < 0)
+        return -1;
+    out->closes_coverage = in->type == INCIDENT_DEATH && w->enrolled &&
+                           out->why != ROUTE_WHY_WORKER_DECEASED;
+    return 0;
 }
 
 int route_determination(const route_incident *in, const route_worker *w,
@@ -470,26 +469,26 @@ int route_determination(const route_incident *in, const route_worker *w,
     route_incident off = *in;
     char why[sizeof out->reason];
 
-    if (in->type != ROUTE_DEATH)
+    if (in->type != INCIDENT_DEATH)
         return errstr_fail(errstr, errstr_size, "a determination applies to a death only");
     if (work_related) {
         if (route_incident_decide(in, w, cov, ncov, t, out, errstr, errstr_size) < 0)
             return -1;
-        if (out->outcome == ROUTE_CLAIM && out->benefit == ROUTE_BENEFIT_JKK_DEATH) {
-            out->initial_status = ROUTE_STATUS_AWAITING_DOCUMENTS;
-            reason(out, "determined_work_related: JKK death benefit stands");
+        if (out->outcome == ROUTE_CLAIM && out->benefit == BENEFIT_JKK_DEATH) {
+            out->initial_status = CLAIM_AWAITING_DOCUMENTS;
+            reason(out, ROUTE_WHY_DETERMINED_WORK_RELATED, "JKK death benefit stands");
         }
         return 0;
     }
-    off.circumstance = ROUTE_OFF_DUTY;
+    off.circumstance = CIRCUMSTANCE_OFF_DUTY;
     if (route_incident_decide(&off, w, cov, ncov, t, out, errstr, errstr_size) < 0)
         return -1;
     snprintf(why, sizeof why, "%s", out->reason);
     if (out->outcome == ROUTE_CLAIM) {
-        reason(out, "determined_not_work_related: paid as JKM");
+        reason(out, ROUTE_WHY_DETERMINED_NOT_WORK_RELATED, "paid as JKM");
     } else {
         out->outcome = ROUTE_REJECTED;
-        reason(out, "not_work_related: %s", why);
+        reason(out, ROUTE_WHY_NOT_WORK_RELATED, "%s", why);
     }
     return 0;
 }

@@ -1,12 +1,15 @@
-/* route: the incident consumer's domain rules. Decides, for one reported incident, whether
- * it opens a claim, under which program and benefit, in which initial status, for what
- * amount, with which document checklist; or why it opens none. A pure function of
- * (incident, worker, coverages, benefit table): no I/O, no clock, no allocation; any thread
- * may call it. The apply module turns a decision into SQL.
+/* route: the claim rules, shared by the incident consumer and the officers' claims CLI.
+ * Decides, for one reported incident, whether it opens a claim, under which program and
+ * benefit, in which initial status, for what amount, with which document checklist; or why
+ * it opens none. A pure function of (incident, worker, coverages, benefit table): no I/O,
+ * no clock, no allocation; any thread may call it. It speaks the record types' vocabulary
+ * (incident.h, claim_event.h) and returns every decision it takes in route_decision, so no
+ * caller re-derives one; the incident consumer's apply module turns a decision into SQL.
  *
  * Rules (domain.md "Benefits", "Claim workflow", "Time zones"), in the order applied:
  *  1. Coverage and the benefit-table version are resolved on the incident's local date in
- *     the time zone of its region's province (WIB/WITA/WIT).
+ *     the time zone of its region's province (WIB/WITA/WIT), as region_local_date()
+ *     computes it.
  *  2. An incident after the worker's recorded death is REJECTED ("worker_deceased").
  *  3. A worker with no enrolment is NOT_COVERED ("not_enrolled").
  *  4. ACCIDENT OFF_DUTY opens no claim (NO_CLAIM_OFF_DUTY, "off_duty").
@@ -33,10 +36,12 @@
  *     - other DEATH with JKM: JKM, jkm_lump_sum + jkm_periodic + jkm_funeral.
  *     Non-death JKK claims and JKM claims open as AWAITING_DOCUMENTS (the first report
  *     opens the case; the claim proper waits for the second report's documents).
- *     The wage is that of the JKK coverage row in force on the local date.
+ *     The wage is that of the JKK coverage row in force on the local date; the decision
+ *     returns it (monthly_wage) for the claim to record.
  *  Any outcome is flagged late_report when reported_at - occurred_at exceeds
  *  first_report_deadline_hours (exactly the deadline is in time); a late report still
- *  opens the claim. */
+ *  opens the claim. A DEATH of an enrolled worker closes the worker's coverage from the
+ *  next local day (closes_coverage), unless it was refused by rule 2. */
 #ifndef ROUTE_H
 #define ROUTE_H
 
@@ -44,55 +49,51 @@
 #include <stdint.h>
 
 #include "benefits.h"
+#include "claim_event.h"
+#include "incident.h"
 
-/* reported_at not given: the decision uses now_us. */
-#define ROUTE_TIME_NONE INT64_MIN
+/* Status of a coverages row (a column of the coverages table; no record carries it). */
+typedef enum {
+    ROUTE_COV_NONE = -1, ROUTE_COV_ACTIVE, ROUTE_COV_TERMINATED, ROUTE_COV_CANCELLED,
+    ROUTE_COV__COUNT
+} route_coverage_status;
 
-/* Enum values follow the symbol order of the Avro schemas (incident.v1, claim_event.v1). */
-enum { ROUTE_ACCIDENT, ROUTE_DEATH, ROUTE_TYPE__COUNT };
-enum { ROUTE_ON_DUTY, ROUTE_COMMUTING, ROUTE_OFF_DUTY, ROUTE_CIRCUMSTANCE__COUNT };
-enum {
-    ROUTE_SEV_NONE, ROUTE_SEV_MINOR, ROUTE_SEV_MODERATE, ROUTE_SEV_SERIOUS,
-    ROUTE_SEV_PERMANENT_PARTIAL, ROUTE_SEV_PERMANENT_TOTAL, ROUTE_SEV__COUNT
-};
-enum {
-    ROUTE_CAUSE_NONE, ROUTE_CAUSE_TRAFFIC, ROUTE_CAUSE_FALL, ROUTE_CAUSE_VIOLENCE,
-    ROUTE_CAUSE_ILLNESS, ROUTE_CAUSE_EXHAUSTION, ROUTE_CAUSE_OTHER, ROUTE_CAUSE__COUNT
-};
-enum { ROUTE_COV_ACTIVE, ROUTE_COV_TERMINATED, ROUTE_COV_CANCELLED, ROUTE_COV__COUNT };
-enum {
-    ROUTE_CLAIM, ROUTE_NO_CLAIM_OFF_DUTY, ROUTE_NOT_COVERED, ROUTE_REJECTED, ROUTE_OUTCOME__COUNT
-};
-enum {
-    ROUTE_BENEFIT_NONE = -1,
-    ROUTE_BENEFIT_JKK_DEATH, ROUTE_BENEFIT_JKK_DISABILITY, ROUTE_BENEFIT_JKK_TEMPORARY,
-    ROUTE_BENEFIT_JKK_MEDICAL, ROUTE_BENEFIT_JKM, ROUTE_BENEFIT__COUNT
-};
-enum {
-    ROUTE_STATUS_NONE = -1,
-    ROUTE_STATUS_OPENED, ROUTE_STATUS_AWAITING_DOCUMENTS, ROUTE_STATUS_PENDING_DETERMINATION,
-    ROUTE_STATUS_UNDER_REVIEW, ROUTE_STATUS_APPROVED, ROUTE_STATUS_REJECTED, ROUTE_STATUS_PAID,
-    ROUTE_STATUS__COUNT
-};
+/* What an incident opens (the incidents.outcome column). */
+typedef enum {
+    ROUTE_OUTCOME_NONE = -1, ROUTE_CLAIM, ROUTE_NO_CLAIM_OFF_DUTY, ROUTE_NOT_COVERED,
+    ROUTE_REJECTED, ROUTE_OUTCOME__COUNT
+} route_outcome;
+
+/* Why: the stable code that starts route_decision.reason (rules above). */
+typedef enum {
+    ROUTE_WHY_NONE = -1,
+    ROUTE_WHY_WORKER_DECEASED, ROUTE_WHY_NOT_ENROLLED, ROUTE_WHY_OFF_DUTY,
+    ROUTE_WHY_PROGRAM_NOT_HELD, ROUTE_WHY_CANCELLED, ROUTE_WHY_BEFORE_TERM,
+    ROUTE_WHY_AFTER_TERM, ROUTE_WHY_TERMINATED, ROUTE_WHY_JKK_LAPSED, ROUTE_WHY_JKK_DEATH,
+    ROUTE_WHY_JKK_ACCIDENT, ROUTE_WHY_JKM_DEATH, ROUTE_WHY_JKM_WITHOUT_JKK,
+    ROUTE_WHY_DETERMINED_WORK_RELATED, ROUTE_WHY_DETERMINED_NOT_WORK_RELATED,
+    ROUTE_WHY_NOT_WORK_RELATED, ROUTE_WHY__COUNT
+} route_why;
 
 /* One coverages row: worker x program x term. */
 typedef struct route_coverage {
     unsigned program;         /* PROG_* bits (common/roster.h); normally one bit */
     int32_t valid_from;       /* local dates, inclusive */
     int32_t valid_to;
-    int status;               /* ROUTE_COV_* */
+    route_coverage_status status;
     long long monthly_wage;   /* rupiah */
 } route_coverage;
 
+/* The facts of an incident that routing reads; enums are incident.h's. */
 typedef struct route_incident {
-    int type;                 /* ROUTE_ACCIDENT, ROUTE_DEATH */
-    int circumstance;         /* ROUTE_ON_DUTY, ... */
-    int severity;             /* ROUTE_SEV_*; required (not NONE) for ACCIDENT */
-    int cause;                /* ROUTE_CAUSE_*; NONE when unknown */
-    int64_t occurred_at_us;   /* microseconds since the epoch, UTC */
-    int64_t reported_at_us;   /* or ROUTE_TIME_NONE */
-    int64_t now_us;           /* the time of publishing, used when reported_at is absent */
-    char region_code[11];     /* plain Kemendagri code, any level */
+    incident_type type;
+    incident_circumstance circumstance;
+    incident_severity severity; /* SEVERITY_NONE when absent; required for ACCIDENT */
+    incident_cause cause;       /* CAUSE_NONE when absent */
+    int64_t occurred_at_us;     /* microseconds since the epoch, UTC */
+    int64_t reported_at_us;     /* TIME_NONE when absent: now_us is used */
+    int64_t now_us;             /* the time of publishing */
+    char region_code[11];       /* plain Kemendagri code, any level */
 } route_incident;
 
 typedef struct route_worker {
@@ -101,20 +102,28 @@ typedef struct route_worker {
 } route_worker;
 
 typedef struct route_decision {
-    int outcome;              /* ROUTE_CLAIM, ... */
-    char reason[160];         /* "code: human text"; the code is stable (see above) */
-    unsigned program;         /* PROG_JKK or PROG_JKM for a claim, else 0 */
-    int benefit;              /* ROUTE_BENEFIT_*; NONE without a claim */
-    int initial_status;       /* ROUTE_STATUS_*; NONE without a claim */
+    route_outcome outcome;
+    route_why why;            /* the code of reason */
+    char reason[160];         /* "code: human text" */
+    claim_program program;    /* CLAIM_PROGRAM_JKK or _JKM for a claim, else _NONE */
+    claim_benefit benefit;    /* BENEFIT_NONE without a claim */
+    claim_status initial_status; /* CLAIM_STATUS_NONE without a claim */
     long long amount_idr;     /* -1 "as medically needed"; 0 without a claim */
+    long long monthly_wage;   /* the wage a JKK claim was priced on; 0 otherwise */
     int assessment_required;  /* amount is a ceiling pending the medical assessment */
     char table_version[BENEFITS_VERSION_MAX + 1];
     int late_report;
+    int closes_coverage;      /* a recorded death: coverage ends after local_date */
     int32_t local_date;       /* incident's local date */
     int utc_offset_minutes;   /* zone of local_date */
     const char *const *documents; /* checklist, static storage; NULL without a claim */
     int ndocuments;
 } route_decision;
+
+/* Route's input from a decoded Incident: optional fields whose presence bit is off become
+ * NONE / TIME_NONE, now_us is the event time. Values are copied, not checked (route_incident_decide
+ * checks them). */
+void route_incident_from_record(const incident *inc, route_incident *out);
 
 /* Decide what the incident opens. Returns 0 with *out filled (every outcome, including
  * NOT_COVERED and REJECTED, is a decision), or -1 with errstr for input that cannot be
@@ -135,25 +144,13 @@ int route_determination(const route_incident *in, const route_worker *w,
                         int work_related, route_decision *out, char *errstr,
                         size_t errstr_size);
 
-/* Names as they appear in files, Avro and SQL; NULL when out of range. */
-const char *route_type_name(int v);
-const char *route_circumstance_name(int v);
-const char *route_severity_name(int v);     /* NONE -> "NONE" */
-const char *route_cause_name(int v);        /* NONE -> "NONE" */
-const char *route_coverage_status_name(int v);
-const char *route_outcome_name(int v);
-const char *route_benefit_name(int v);
-const char *route_status_name(int v);
+/* Names as in SQL (route_why: the reason codes); NULL when out of range. */
+const char *route_coverage_status_name(route_coverage_status v);
+const char *route_outcome_name(route_outcome v);
+const char *route_why_name(route_why v);
 
-/* Parse a name; return the value, or -1 when unknown (for benefit and status, -1 is also
- * the NONE value, which has no name). */
-int route_type_parse(const char *s);
-int route_circumstance_parse(const char *s);
-int route_severity_parse(const char *s);
-int route_cause_parse(const char *s);
+/* Parse a name; the value, or -1 when unknown. */
 int route_coverage_status_parse(const char *s);
 int route_outcome_parse(const char *s);
-int route_benefit_parse(const char *s);
-int route_status_parse(const char *s);
 
 #endif

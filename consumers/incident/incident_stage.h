@@ -1,0 +1,41 @@
+/* incident_stage: the first step of applying a batch of Incident events. Each message is
+ * decoded (wire format, writer schema), re-validated with the producers' record rules (a
+ * producer is not trusted), given its local date (region_local_date) and a round
+ * (common/rounds.h: a worker's events keep their order), and copied into the session's
+ * staging table stg_incident. Rejects: "decode" and "validation". One per consumer thread. */
+#ifndef INCIDENT_STAGE_H
+#define INCIDENT_STAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+
+#include "consumer.h"
+#include "route.h"
+
+/* What the later steps need of a staged event, by batch index. */
+typedef struct incident_pending {
+    char event_id[37];
+    char nik[17];
+    route_incident in;       /* routing input (route_incident_from_record) */
+    int round;               /* 0: rejected before staging */
+    int32_t local_date;      /* the de-duplication day: NIK, type and local date */
+} incident_pending;
+
+typedef struct incident_stage incident_stage;
+
+/* NULL + errstr on failure. */
+incident_stage *incident_stage_new(char *errstr, size_t errstr_size);
+void incident_stage_destroy(incident_stage *st);
+
+/* Decode, validate and stage the batch in the open transaction (creating the session's
+ * staging tables stg_incident and stg_incident_decision on first use). Returns the highest
+ * round (0: nothing staged), or -1 + errstr. */
+int incident_stage_batch(incident_stage *st, PGconn *pg, const consumer_batch *batch,
+                         consumer_rejects *rej, char *errstr, size_t errstr_size);
+
+/* The pending events of the last batch, by batch index; owned by st, valid until the next
+ * incident_stage_batch. */
+const incident_pending *incident_stage_pending(const incident_stage *st);
+
+#endif
