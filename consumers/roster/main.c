@@ -1,5 +1,5 @@
 /* roster-consumer: keeps workers and coverages exact from the roster.changes topic. */
-#include "apply.h"
+#include "roster_apply.h"
 #include "config.h"
 #include "consumer.h"
 #include "service.h"

@@ -1,10 +1,10 @@
-/* apply: turns a batch of RosterChange events into one set-based PostgreSQL merge.
+/* roster_apply: turns a batch of RosterChange events into one set-based PostgreSQL merge.
  *
  * Each event is decoded and re-validated (a producer is not trusted), staged with COPY, and
  * merged in "rounds": round k holds the k-th event of each NIK in the batch, so a round has
  * at most one event per worker and set-based statements keep each worker's order. */
-#ifndef APPLY_H
-#define APPLY_H
+#ifndef ROSTER_APPLY_H
+#define ROSTER_APPLY_H
 
 #include <stddef.h>
 #include <libpq-fe.h>

@@ -1,5 +1,5 @@
-/* apply: decode, re-validate, stage with COPY and merge a batch of roster events. */
-#include "apply.h"
+/* roster_apply: decode, re-validate, stage with COPY and merge a batch of roster events. */
+#include "roster_apply.h"
 
 #include <stdio.h>
 #include <stdlib.h>
