@@ -1,40 +1,9 @@
-/* cli: the shared prelude of program mains and aligned result tables. */
+/* cli: aligned result tables. */
 #include "cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void cli_usage(const cli_program *p, FILE *out)
-{
-    fputs(p->usage, out);
-    config_usage(p->options, out);
-}
-
-int cli_parse_args(const cli_program *p, config *cfg, int argc, char **argv, int *rest)
-{
-    char errstr[1024];
-
-    switch (config_parse_args(cfg, argc - 1, argv + 1, rest, errstr, sizeof errstr)) {
-    case 0:
-        return -1;
-    case 1:
-        cli_usage(p, stdout);
-        return 0;
-    default:
-        fprintf(stderr, "%s: %s\n", p->name, errstr);
-        return 2;
-    }
-}
-
-PGconn *cli_connect(const cli_program *p, const config *cfg)
-{
-    char errstr[1024];
-    PGconn *pg = pg_connect(config_get(cfg, "pg"), p->name, errstr, sizeof errstr);
-
-    if (!pg)
-        fprintf(stderr, "%s: %s\n", p->name, errstr);
-    return pg;
-}
 
 /* Row t of res, or the column names when t is -1. */
 static void print_row(const PGresult *res, const int *w, int t, int pad_last)

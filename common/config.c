@@ -12,16 +12,17 @@ typedef struct config_entry {
 } config_entry;
 
 struct config {
-    const config_option *table;
+    const config_option **rows;   /* borrowed rows, in help order */
+    size_t nrows;
     config_entry *entries;
     size_t count, cap;
 };
 
 static const config_option *find_option(const config *cfg, const char *key)
 {
-    for (const config_option *o = cfg->table; o->key; o++)
-        if (strcmp(o->key, key) == 0)
-            return o;
+    for (size_t i = 0; i < cfg->nrows; i++)
+        if (strcmp(cfg->rows[i]->key, key) == 0)
+            return cfg->rows[i];
     return NULL;
 }
 
@@ -38,17 +39,39 @@ static int is_secret(const char *key)
     return strstr(key, "password") || strstr(key, "secret") || strstr(key, "sasl.oauthbearer");
 }
 
-config *config_new(const config_option *table)
+config *config_new_rows(const config_option *const *rows, size_t nrows)
 {
     config *cfg = calloc(1, sizeof *cfg);
-    if (!cfg)
+
+    if (!cfg || !(cfg->rows = calloc(nrows + 1, sizeof *cfg->rows)))
+        goto fail;
+    for (size_t i = 0; i < nrows; i++) {
+        if (find_option(cfg, rows[i]->key))
+            goto fail; /* a key twice: a programming error in the tables */
+        cfg->rows[cfg->nrows++] = rows[i];
+        if (rows[i]->def && config_set(cfg, rows[i]->key, rows[i]->def, NULL, 0) < 0)
+            goto fail;
+    }
+    return cfg;
+fail:
+    config_destroy(cfg);
+    return NULL;
+}
+
+config *config_new(const config_option *table)
+{
+    const config_option **rows;
+    size_t n = 0;
+    config *cfg;
+
+    while (table[n].key)
+        n++;
+    if (!(rows = calloc(n + 1, sizeof *rows)))
         return NULL;
-    cfg->table = table;
-    for (const config_option *o = table; o->key; o++)
-        if (o->def && config_set(cfg, o->key, o->def, NULL, 0) < 0) {
-            config_destroy(cfg);
-            return NULL;
-        }
+    for (size_t i = 0; i < n; i++)
+        rows[i] = &table[i];
+    cfg = config_new_rows(rows, n);
+    free(rows);
     return cfg;
 }
 
@@ -61,6 +84,7 @@ void config_destroy(config *cfg)
         free(cfg->entries[i].value);
     }
     free(cfg->entries);
+    free(cfg->rows);
     free(cfg);
 }
 
@@ -184,7 +208,8 @@ int config_load_file(config *cfg, const char *path, char *errstr, size_t n)
 
 int config_load_env(config *cfg, char *errstr, size_t n)
 {
-    for (const config_option *o = cfg->table; o->key; o++) {
+    for (size_t i = 0; i < cfg->nrows; i++) {
+        const config_option *o = cfg->rows[i];
         const char *v = o->env ? getenv(o->env) : NULL;
         if (v && *v && config_set(cfg, o->key, v, errstr, n) < 0)
             return -1;
@@ -306,9 +331,10 @@ int config_apply_kafka(const config *cfg, rd_kafka_conf_t *conf, char *errstr, s
     return 0;
 }
 
-void config_usage(const config_option *table, FILE *out)
+void config_usage(const config *cfg, FILE *out)
 {
-    for (const config_option *o = table; o->key; o++) {
+    for (size_t i = 0; i < cfg->nrows; i++) {
+        const config_option *o = cfg->rows[i];
         fprintf(out, "  --%-24s %s", o->key, o->help);
         if (o->def)
             fprintf(out, " (default: %s)", o->def);

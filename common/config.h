@@ -19,8 +19,13 @@ typedef struct config_option {
 
 typedef struct config config;
 
-/* The table must outlive the config; it ends with a {NULL} entry. */
+/* A config of one table, which ends with a {NULL} entry and must outlive the config.
+ * Defaults are set. NULL when out of memory. */
 config *config_new(const config_option *table);
+/* A config of nrows rows taken from any tables (common/program.h joins the shared rows and
+ * a program's own), in --help order; the rows must outlive the config, the array need not.
+ * NULL when out of memory or when a key is given twice. */
+config *config_new_rows(const config_option *const *rows, size_t nrows);
 void config_destroy(config *cfg);
 
 /* Read "key = value" lines ('#' comments). Errors name "file:line: ...". */
@@ -47,7 +52,7 @@ int config_bool(const config *cfg, const char *key);
 /* Copy every "kafka.*" entry (prefix stripped) into conf. */
 int config_apply_kafka(const config *cfg, rd_kafka_conf_t *conf, char *errstr, size_t errstr_size);
 
-/* Print the option table as help text. */
-void config_usage(const config_option *table, FILE *out);
+/* Print the options as help text, in row order, then --config and -X. */
+void config_usage(const config *cfg, FILE *out);
 
 #endif

@@ -58,18 +58,9 @@ typedef struct consumer_stats {
 } consumer_stats;
 typedef void (*consumer_metrics_fn)(void *opaque, const consumer_stats *stats);
 
-/* Options the loop reads from cfg; programs include them in their table. */
-#define CONSUMER_CONFIG_OPTIONS                                                                    \
-    {"bootstrap", CONFIG_STR, "127.0.0.1:19092", "KAFKA_BOOTSTRAP", "Kafka bootstrap servers"},    \
-    {"pg", CONFIG_STR, "", "COVERAGE_PG", "PostgreSQL connection string (or PG* variables)"},       \
-    {"batch.max.messages", CONFIG_INT, "20000", NULL, "largest batch per transaction"},            \
-    {"batch.max.ms", CONFIG_INT, "200", NULL, "longest wait to fill a batch"},                      \
-    {"exit.when.drained", CONFIG_BOOL, "false", NULL,                                              \
-     "stop once every assigned partition is at its end (demo, tests)"},                            \
-    {"stats.interval.s", CONFIG_INT, "10", NULL, "seconds between progress lines"},                \
-    {"log.level", CONFIG_STR, "info", NULL, "debug, info, warn or error"}
-
-/* Create a consumer of topic for group. Takes nothing from cfg after return.
+/* Create a consumer of topic for group. It reads the options of the groups
+ * PROGRAM_OPT_KAFKA, _PG and _CONSUMER (common/program.h) and kafka.* from cfg, and takes
+ * nothing from cfg after return.
  * NULL + errstr on failure. */
 consumer *consumer_new(const config *cfg, const char *group, const char *topic,
                        consumer_apply_fn apply, void *opaque, char *errstr, size_t errstr_size);

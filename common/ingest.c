@@ -2,7 +2,6 @@
 #include "ingest.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "dates.h"
 #include "log.h"
+#include "program.h"
 #include "publisher.h"
 
 /* Rows between two readings of the clock for "now". */
@@ -32,14 +32,6 @@ struct ingest {
     void *rec;
     struct timespec t0, last_progress;
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 static double since(const struct timespec *a, const struct timespec *b)
 {
@@ -147,12 +139,12 @@ static int open_source(ingest *in, const char *path, FILE **file, rowsrc **rs)
          (strcmp(path + n - 6, ".jsonl") == 0 || strcmp(path + n - 5, ".json") == 0)))
         fmt = ROWSRC_JSONL;
     else if (strcmp(fmtname, "csv") && strcmp(fmtname, "auto")) {
-        fprintf(stderr, "%s: unknown format '%s' (csv, jsonl, auto)\n", in->ops->program, fmtname);
+        fprintf(stderr, "%s: unknown format '%s' (csv, jsonl, auto)\n", in->ops->program.name, fmtname);
         return -1;
     }
     *file = stdin;
     if (strcmp(path, "-") != 0 && !(*file = fopen(path, "r"))) {
-        fprintf(stderr, "%s: unable to open '%s': %s\n", in->ops->program, path, strerror(errno));
+        fprintf(stderr, "%s: unable to open '%s': %s\n", in->ops->program.name, path, strerror(errno));
         return -1;
     }
     if (!(*rs = rowsrc_new(*file, path, fmt, errstr, sizeof errstr))) {
@@ -184,7 +176,7 @@ static int process_file(ingest *in, const char *path)
         goto out;
     display = rowsrc_name(rs);
     in->now_us = dates_now_us();
-    while (!interrupted && (r = rowsrc_next(rs, &row, errstr, sizeof errstr)) != 0) {
+    while (!program_stopping() && (r = rowsrc_next(rs, &row, errstr, sizeof errstr)) != 0) {
         if (((in->rows + 1) % CLOCK_ROWS) == 0)
             in->now_us = dates_now_us();
         if (r < 0 || in->ops->parse(row, display, in->ignore_unknown, in->rec, errstr, sizeof errstr) < 0) {
@@ -196,7 +188,7 @@ static int process_file(ingest *in, const char *path)
         if (in->show_progress && (in->rows & 1023) == 0)
             progress(in, display, 0);
     }
-    rc = interrupted ? -1 : 0;
+    rc = program_stopping() ? -1 : 0;
 out:
     rowsrc_destroy(rs);
     if (file && file != stdin)
@@ -210,34 +202,19 @@ int ingest_files(ingest *in)
     char *const *files = in->nfiles ? in->files : stdin_only;
     int n = in->nfiles ? in->nfiles : 1;
 
-    for (int i = 0; i < n && !interrupted; i++)
+    for (int i = 0; i < n && !program_stopping(); i++)
         if (process_file(in, files[i]) < 0)
             in->failed = 1;
-    return in->failed || interrupted ? -1 : 0;
+    return in->failed || program_stopping() ? -1 : 0;
 }
 
-static void usage(const ingest_ops *ops, const config_option *table, FILE *out)
+/* Check the producer's own options and make the codec and publisher: -1 to go on, else the
+ * exit status. */
+static int setup(ingest *in)
 {
-    fputs(ops->usage, out);
-    fputs("\noptions:\n", out);
-    config_usage(table, out);
-}
-
-static int setup(ingest *in, const config_option *table, int argc, char **argv)
-{
-    const char *prog = in->ops->program, *progress_opt;
+    const char *prog = in->ops->program.name, *progress_opt;
     char errstr[1024];
-    int level;
 
-    switch (config_parse_args(in->cfg, argc - 1, argv + 1, &in->nfiles, errstr, sizeof errstr)) {
-    case 1:
-        usage(in->ops, table, stdout);
-        return 0;
-    case -1:
-        fprintf(stderr, "%s: %s\n", prog, errstr);
-        return 2;
-    }
-    in->files = argv + 1;
     in->source = config_get(in->cfg, "source");
     if (!in->source || !*in->source) {
         fprintf(stderr, "%s: --source (the data center id) is required\n", prog);
@@ -247,11 +224,6 @@ static int setup(ingest *in, const config_option *table, int argc, char **argv)
         fprintf(stderr, "%s: --source is longer than 32 characters\n", prog);
         return 2;
     }
-    if ((level = log_level_parse(config_get(in->cfg, "log.level"))) < 0) {
-        fprintf(stderr, "%s: unknown log.level '%s'\n", prog, config_get(in->cfg, "log.level"));
-        return 2;
-    }
-    log_init(prog, (log_level)level);
     progress_opt = config_get(in->cfg, "progress");
     in->show_progress = strcmp(progress_opt, "always") == 0 || (strcmp(progress_opt, "auto") == 0 && isatty(2));
     in->ignore_unknown = config_bool(in->cfg, "ignore-unknown-columns");
@@ -265,21 +237,19 @@ static int setup(ingest *in, const config_option *table, int argc, char **argv)
     return -1;
 }
 
-ingest *ingest_new(const ingest_ops *ops, const config_option *table, int argc, char **argv, int *exit_code)
+ingest *ingest_new(const ingest_ops *ops, int argc, char **argv, int *exit_code)
 {
     ingest *in = calloc(1, sizeof *in);
-    struct sigaction sa;
 
-    *exit_code = 2;
-    if (!in || !(in->cfg = config_new(table)) || !(in->rec = calloc(1, ops->record_size)))
+    *exit_code = 1;
+    if (!in || !(in->rec = calloc(1, ops->record_size)))
         goto err;
     in->ops = ops;
-    if ((*exit_code = setup(in, table, argc, argv)) >= 0)
+    if (!(in->cfg = program_start(&ops->program, argc, argv, &in->nfiles, exit_code)))
         goto err;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    in->files = argv + 1;
+    if ((*exit_code = setup(in)) >= 0)
+        goto err;
     clock_gettime(CLOCK_MONOTONIC, &in->t0);
     in->now_us = dates_now_us();
     return in;
@@ -314,7 +284,7 @@ int ingest_finish(ingest *in)
     if (!in)
         return 1;
     if (in->pub) {
-        while (publisher_flush(in->pub, 100) > 0 && !interrupted)
+        while (publisher_flush(in->pub, 100) > 0 && !program_stopping())
             if (in->show_progress)
                 progress(in, "flush", 0);
         publisher_flush(in->pub, 10000);
@@ -331,7 +301,7 @@ int ingest_finish(ingest *in)
             in->rows, in->pub ? "sent" : "valid", in->pub ? pc.sent : in->rows - in->rejected, in->rejected,
             in->warnings, pc.delivered, pc.failed + (undelivered > 0 ? undelivered : 0), secs,
             secs > 0 ? (double)in->rows / secs : 0.0);
-    rc = (in->failed || in->rejected || pc.failed || undelivered > 0 || interrupted) ? 1 : 0;
+    rc = (in->failed || in->rejected || pc.failed || undelivered > 0 || program_stopping()) ? 1 : 0;
     ingest_destroy(in);
     return rc;
 }

@@ -3,7 +3,7 @@
  * row errors as "file:line:column: rule" on stderr, a progress line and the summary
  * "summary: rows=... sent=... rejected=... warnings=... delivered=... failed=...".
  * The record type is the caller's, through an ingest_ops table. Called from main's thread
- * only; installs SIGINT/SIGTERM handlers that stop reading and flushing. */
+ * only; SIGINT/SIGTERM (program_stopping) stop reading and flushing. */
 #ifndef INGEST_H
 #define INGEST_H
 
@@ -12,20 +12,12 @@
 
 #include "codec.h"
 #include "config.h"
+#include "program.h"
 #include "rowsrc.h"
 #include "validate.h"
 
-/* The options every producer has; put INGEST_OPTIONS("topic") first in its table. */
-#define INGEST_OPTIONS(default_topic)                                                              \
-    {"source", CONFIG_STR, NULL, "COVERAGE_SOURCE", "publishing data center id (required)"},       \
-    {"bootstrap", CONFIG_STR, "127.0.0.1:19092", "KAFKA_BOOTSTRAP", "Kafka bootstrap servers"},     \
-    {"topic", CONFIG_STR, default_topic, NULL, "topic to publish to"},                            \
-    {"format", CONFIG_STR, "auto", NULL, "csv, jsonl or auto (by file name; stdin is csv)"},       \
-    {"dry-run", CONFIG_BOOL, "false", NULL, "check every row, publish nothing"},                  \
-    {"ignore-unknown-columns", CONFIG_BOOL, "false", NULL, "skip columns contracts.md does not name"}, \
-    {"max-errors", CONFIG_INT, "1000", NULL, "stop printing row errors after this many"},         \
-    {"progress", CONFIG_STR, "auto", NULL, "progress line: auto (on a terminal), always, never"}, \
-    {"log.level", CONFIG_STR, "info", NULL, "debug, info, warn or error"}
+/* The shared option groups of a producer (common/program.h); its own rows add "topic". */
+#define INGEST_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PRODUCER)
 
 /* The layout members of ingest_ops for a record type with members source (char[]),
  * event_time_us (int64_t) and nik (the key). */
@@ -35,8 +27,9 @@
 
 /* One record type. rec points to record_size bytes owned by ingest. */
 typedef struct ingest_ops {
-    const char *program;     /* name in messages, "roster-producer" */
-    const char *usage;       /* text printed by --help before the option table */
+    /* Name ("roster-producer"), usage text and option rows: INGEST_OPTIONS and its own;
+     * positional arguments are the files. */
+    program_def program;
     size_t record_size;
     size_t source_off;       /* char[source_size] that receives --source before check */
     size_t source_size;
@@ -58,12 +51,11 @@ typedef struct ingest_ops {
 
 typedef struct ingest ingest;
 
-/* Parse argc/argv (argv[0] = program) against table, check --source and log.level, and
- * make the codec and, unless --dry-run, the publisher. Returns NULL with *exit_code 0 after
- * --help, 2 for a usage error, 1 when the codec or publisher cannot start (the message is
- * printed). ops and table must outlive the ingest. */
-ingest *ingest_new(const ingest_ops *ops, const config_option *table, int argc, char **argv,
-                   int *exit_code);
+/* Start the program (common/program.h) with argc/argv (argv[0] = program), check --source,
+ * and make the codec and, unless --dry-run, the publisher. Returns NULL with *exit_code 0
+ * after --help, 2 for a usage error, 1 when the codec or publisher cannot start (the
+ * message is printed). ops must outlive the ingest. */
+ingest *ingest_new(const ingest_ops *ops, int argc, char **argv, int *exit_code);
 
 /* The parsed configuration (owned by in). */
 const config *ingest_config(const ingest *in);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,57 +296,34 @@ fail:
     return -1;
 }
 
-/* The relay relay_main runs, for the signal handler; early_stop records a signal that came
- * before it existed. */
-static _Atomic(relay *) running;
-static volatile sig_atomic_t early_stop;
-
-static void on_signal(int sig)
+static void stop_relay(void *r)
 {
-    relay *r = atomic_load(&running);
-
-    (void)sig;
-    if (r)
-        relay_stop(r);
-    else
-        early_stop = 1;
+    relay_stop(r);
 }
 
 int relay_main(int argc, char **argv, const relay_def *def)
 {
     char errstr[1024];
-    const char *name = def->program.name;
-    config *cfg = config_new(def->program.options);
     relay *r = NULL;
-    int rest = 0, rc, level;
-    struct sigaction sa;
+    int rc, nargs;
+    config *cfg = program_start(&def->program, argc, argv, &nargs, &rc);
 
     if (!cfg)
-        return 2;
-    if ((rc = cli_parse_args(&def->program, cfg, argc, argv, &rest)) >= 0)
-        goto out;
+        return rc;
     rc = 2;
-    if (rest != 0 || (level = log_level_parse(config_get(cfg, "log.level"))) < 0 ||
-        config_int(cfg, "batch.size") < 1 || config_int(cfg, "poll.interval.ms") < 1) {
-        fprintf(stderr, "%s: unexpected argument, or bad log.level, batch.size or"
-                        " poll.interval.ms (see --help)\n", name);
+    if (config_int(cfg, "batch.size") < 1 || config_int(cfg, "poll.interval.ms") < 1) {
+        fprintf(stderr, "%s: batch.size and poll.interval.ms must be positive\n",
+                def->program.name);
         goto out;
     }
-    log_init(name, (log_level)level);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     rc = 1;
     if (!(r = relay_new(cfg, def, errstr, sizeof errstr))) {
         log_error("unable to start", "error=\"%s\"", errstr);
         goto out;
     }
-    atomic_store(&running, r);
-    if (early_stop)
-        relay_stop(r);
+    program_on_stop(stop_relay, r);
     rc = relay_run(r) < 0 ? 1 : 0;
-    atomic_store(&running, NULL);
+    program_on_stop(NULL, NULL);
 out:
     relay_destroy(r);
     config_destroy(cfg);

@@ -6,31 +6,20 @@
  * whole batch is acknowledged (up to delivery.timeout.ms), then mark exactly those outbox
  * rows published in one UPDATE (autocommit). A batch Kafka did not acknowledge is retried
  * with a new producer; a crash before the UPDATE republishes the batch (at least once).
- * A relay program's option table is RELAY_CONFIG_OPTIONS and the {NULL} end. */
+ * A relay program takes the option groups RELAY_OPTIONS and its own rows "topic" and
+ * "source" (the id written into every message). */
 #ifndef RELAY_H
 #define RELAY_H
 
 #include <stddef.h>
 #include <libpq-fe.h>
 
-#include "cli.h"
 #include "codec.h"
 #include "config.h"
+#include "program.h"
 
-/* The options of a relay program, in --help order: topic's default and help, and the
- * default of "source" (the id written into every message). */
-#define RELAY_CONFIG_OPTIONS(topic, topic_help, source)                                        \
-    {"bootstrap", CONFIG_STR, "127.0.0.1:19092", "KAFKA_BOOTSTRAP", "Kafka bootstrap servers"}, \
-    {"pg", CONFIG_STR, "", "COVERAGE_PG", "PostgreSQL connection string (or PG* variables)"},    \
-    {"topic", CONFIG_STR, topic, NULL, topic_help},                                             \
-    {"source", CONFIG_STR, source, NULL, "id written as every event's source"},                 \
-    {"batch.size", CONFIG_INT, "500", NULL, "outbox rows per batch (one flush, one UPDATE)"},   \
-    {"poll.interval.ms", CONFIG_INT, "1000", NULL,                                              \
-     "longest sleep between polls when no NOTIFY arrives"},                                     \
-    {"delivery.timeout.ms", CONFIG_INT, "130000", NULL,                                         \
-     "longest wait for a batch's acknowledgements before it is retried"},                       \
-    {"exit.when.drained", CONFIG_BOOL, "false", NULL, "exit 0 once no unpublished row is left"}, \
-    {"log.level", CONFIG_STR, "info", NULL, "debug, info, warn or error"}
+/* The shared option groups of a relay program (common/program.h). */
+#define RELAY_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_RELAY)
 
 /* One message to produce, filled by a relay_def's encode_row. */
 typedef struct relay_msg {
@@ -41,8 +30,8 @@ typedef struct relay_msg {
 
 /* Static description of a relay; not copied, must outlive the relay. */
 typedef struct relay_def {
-    /* Name (log and application name), usage text and option table. */
-    cli_program program;
+    /* Name (log and application name), usage text and option rows. */
+    program_def program;
     const char *lock_key;    /* pg_advisory_lock key, a decimal constant */
     const char *channel;     /* LISTEN channel */
     /* The batch query: $1 is batch.size; rows in publish order, column 0 the outbox id
@@ -81,8 +70,8 @@ void relay_stop(relay *r);
 /* Close the connection and the producer (without waiting for deliveries). Accepts NULL. */
 void relay_destroy(relay *r);
 
-/* The main of a relay program: parse the arguments (--help, usage errors), start logging,
- * stop on SIGINT/SIGTERM, run. Returns main's exit status: 0 after --help or a clean end,
+/* The main of a relay program: start the program (common/program.h), stop on
+ * SIGINT/SIGTERM, run. Returns main's exit status: 0 after --help or a clean end,
  * 1 when it could not start or failed, 2 for bad usage. Call once, from main. */
 int relay_main(int argc, char **argv, const relay_def *def);
 

@@ -22,7 +22,7 @@ echo "== reference data"
 
 echo "== roster for Wajo (73.13), seed 2024, with invalid rows"
 "$bin/gen_roster" --seed 2024 --regency 73.13 --invalid 9 --updates 2 --terminations 1 \
-    -o "$work/roster-wajo.csv" 2>"$work/roster-wajo.expected"
+    --output "$work/roster-wajo.csv" 2>"$work/roster-wajo.expected"
 wc -l < "$work/roster-wajo.csv" | sed 's/^/rows (with header): /'
 
 echo "== publish (invalid rows are reported and not sent)"

@@ -18,7 +18,7 @@ static const char *const one_flags[] = {
 #define NFLAGS ((int)(sizeof one_flags / sizeof one_flags[0]))
 
 static const config_option options[] = {
-    INGEST_OPTIONS("incidents"),
+    {"topic", CONFIG_STR, "incidents", NULL, "topic to publish to"},
     {"one", CONFIG_BOOL, "false", NULL, "publish the one incident given by the flags below, no files"},
     {"report-id", CONFIG_STR, NULL, NULL, "--one: the reporter's own reference"},
     {"nik", CONFIG_STR, NULL, NULL, "--one: 16-digit NIK of the worker (required)"},
@@ -55,14 +55,16 @@ static int encode(codec *cd, void *rec, const void **value, size_t *len, char *e
 }
 
 static const ingest_ops ops = {
-    "incident-producer",
-    "usage: incident-producer --source DC [options] [FILE...]\n"
-    "       incident-producer --source DC --one --nik NIK --type TYPE --occurred-at TIME\n"
-    "                         --region-code CODE --circumstance C --reporter-institution I [...]\n"
-    "Validates incident reports (CSV or JSON Lines, '-' or nothing for stdin; or one report\n"
-    "given as flags) and publishes them to Kafka. Invalid rows are reported as\n"
-    "file:line:column: rule and not sent.\n"
-    "Exit status: 0 all reports sent, 1 some report rejected or not delivered, 2 usage.\n",
+    {"incident-producer",
+     "usage: incident-producer --source DC [options] [FILE...]\n"
+     "       incident-producer --source DC --one --nik NIK --type TYPE --occurred-at TIME\n"
+     "                         --region-code CODE --circumstance C --reporter-institution I [...]\n"
+     "Validates incident reports (CSV or JSON Lines, '-' or nothing for stdin; or one report\n"
+     "given as flags) and publishes them to Kafka. Invalid rows are reported as\n"
+     "file:line:column: rule and not sent.\n"
+     "Exit status: 0 all reports sent, 1 some report rejected or not delivered, 2 usage.\n"
+     "\noptions:\n",
+     INGEST_OPTIONS, options, 0, -1},
     INGEST_RECORD(incident),
     incident_row_check_header,
     parse,
@@ -107,7 +109,7 @@ static void publish_one(ingest *in)
 int main(int argc, char **argv)
 {
     int code, one;
-    ingest *in = ingest_new(&ops, options, argc, argv, &code);
+    ingest *in = ingest_new(&ops, argc, argv, &code);
 
     if (!in)
         return code;

@@ -10,7 +10,7 @@
 #include "validate.h"
 
 static const config_option options[] = {
-    INGEST_OPTIONS("roster.changes"),
+    {"topic", CONFIG_STR, "roster.changes", NULL, "topic to publish to"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -32,11 +32,13 @@ static int encode(codec *cd, void *rec, const void **value, size_t *len, char *e
 }
 
 static const ingest_ops ops = {
-    "roster-producer",
-    "usage: roster-producer --source DC [options] [FILE...]\n"
-    "Validates roster rows (CSV or JSON Lines, '-' or nothing for stdin) and publishes\n"
-    "them to Kafka. Invalid rows are reported as file:line:column: rule and not sent.\n"
-    "Exit status: 0 all rows sent, 1 some row rejected or not delivered, 2 usage.\n",
+    {"roster-producer",
+     "usage: roster-producer --source DC [options] [FILE...]\n"
+     "Validates roster rows (CSV or JSON Lines, '-' or nothing for stdin) and publishes\n"
+     "them to Kafka. Invalid rows are reported as file:line:column: rule and not sent.\n"
+     "Exit status: 0 all rows sent, 1 some row rejected or not delivered, 2 usage.\n"
+     "\noptions:\n",
+     INGEST_OPTIONS, options, 0, -1},
     INGEST_RECORD(roster_change),
     roster_row_check_header,
     parse,
@@ -47,7 +49,7 @@ static const ingest_ops ops = {
 int main(int argc, char **argv)
 {
     int code;
-    ingest *in = ingest_new(&ops, options, argc, argv, &code);
+    ingest *in = ingest_new(&ops, argc, argv, &code);
 
     if (!in)
         return code;

@@ -32,7 +32,8 @@
 #define RELAY_LOCK_KEY "7310430001"
 
 static const config_option options[] = {
-    RELAY_CONFIG_OPTIONS("claims", "topic the claim events go to", "claims-relay"),
+    {"topic", CONFIG_STR, "claims", NULL, "topic the claim events go to"},
+    {"source", CONFIG_STR, "claims-relay", NULL, "id written as every event's source"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -131,7 +132,7 @@ static const relay_def claims_relay = {
                 "usage: claims-relay [options]\n"
                 "Publishes claim_outbox rows to the claims topic, oldest first, at least once.\n\n"
                 "options:\n",
-                options},
+                RELAY_OPTIONS, options, 0, 0},
     .lock_key = RELAY_LOCK_KEY,
     .channel = "claim_outbox",
     .batch_sql = batch_sql,

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "dates.h"
 #include "log.h"
+#include "program.h"
 #include "pg.h"
 #include "region.h"
 #include "roster.h"
@@ -31,7 +32,6 @@
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 static const config_option options[] = {
-    {"pg", CONFIG_STR, "", "COVERAGE_PG", "PostgreSQL connection string (or PG* variables)"},
     {"actor", CONFIG_STR, NULL, "CLAIMS_ACTOR", "who makes the change (officer id); required for changes"},
     {"status", CONFIG_STR, NULL, NULL, "list: only claims in this status"},
     {"region", CONFIG_STR, NULL, NULL, "list: only claims in this region (PP, PP.KK, PP.KK.CC, ...)"},
@@ -470,7 +470,7 @@ out:
     return rc;
 }
 
-static const cli_program program = {
+static const program_def program = {
     "claims",
     "usage: claims [options] COMMAND\n"
     "  list [--status S] [--region CODE] [--program JKK|JKM]\n"
@@ -487,7 +487,10 @@ static const cli_program program = {
     "  pay CLAIM_ID --payment-reference REF  APPROVED -> PAID\n"
     "Changes need --actor. Exit status: 0 done, 1 refused or failed, 2 usage.\n\n"
     "options:\n",
+    PROGRAM_OPT_PG,
     options,
+    1,
+    -1,
 };
 
 /* Runs one change command in a transaction. */
@@ -548,34 +551,27 @@ int main(int argc, char **argv)
 {
     static const char *const changes[] = {"receive-document", "determine", "approve", "reject",
                                           "pay", NULL};
-    config *cfg = config_new(options);
     PGconn *pg = NULL;
-    int rest = 0, rc, is_change = 0;
+    int rest, rc, is_change = 0;
+    config *cfg = program_start(&program, argc, argv, &rest, &rc);
+    char **args = argv + 1;
 
     if (!cfg)
-        return EXIT_USAGE;
-    if ((rc = cli_parse_args(&program, cfg, argc, argv, &rest)) >= 0)
-        goto out;
+        return rc;
     rc = EXIT_USAGE;
-    char **args = argv + 1;
-    if (rest < 1) {
-        cli_usage(&program, stderr);
-        goto out;
-    }
     for (int i = 0; changes[i]; i++)
         is_change |= strcmp(args[0], changes[i]) == 0;
     if (!(strcmp(args[0], "list") == 0 && rest == 1) &&
         !((strcmp(args[0], "show") == 0 || is_change) && rest >= 2 &&
           (rest == 2 || strcmp(args[0], "receive-document") == 0))) {
-        cli_usage(&program, stderr);
+        program_usage(&program, stderr);
         goto out;
     }
     if (rest >= 2 && !valid_uuid(args[1])) {
         fprintf(stderr, "claims: '%s' is not a claim id (a UUID)\n", args[1]);
         goto out;
     }
-    log_init("claims", LOG_INFO);
-    if (!(pg = cli_connect(&program, cfg))) {
+    if (!(pg = program_connect_pg(&program, cfg))) {
         rc = EXIT_REFUSED;
         goto out;
     }

@@ -14,13 +14,13 @@
 #include "config.h"
 #include "dates.h"
 #include "log.h"
+#include "program.h"
 #include "pg.h"
 #include "region.h"
 #include "roster.h"
 #include "rowsrc.h"
 
 static const config_option options[] = {
-    {"pg", CONFIG_STR, "", "COVERAGE_PG", "PostgreSQL connection string (or PG* variables)"},
     {"regency", CONFIG_STR, NULL, NULL, "summary: only this regency (e.g. 73.13)"},
     {"limit", CONFIG_INT, "50", NULL, "dead-letters: how many to list"},
     {NULL, 0, NULL, NULL, NULL},
@@ -273,7 +273,79 @@ static int report(PGconn *pg, const char *sql, int nparams, const char *const *p
     return 0;
 }
 
-static const cli_program program = {
+static int cmd_load(PGconn *pg, const config *cfg, char **args)
+{
+    (void)cfg;
+    return load_file(pg, args[0], args[2]);
+}
+
+static int cmd_summary(PGconn *pg, const config *cfg, char **args)
+{
+    char scope[11] = "", errstr[1024];
+    int level;
+    const char *p[1] = {scope};
+
+    (void)args;
+    if (config_get(cfg, "regency") &&
+        region_normalize(config_get(cfg, "regency"), scope, sizeof scope, &level, errstr,
+                         sizeof errstr) < 0) {
+        fprintf(stderr, "covadm: --regency: %s\n", errstr);
+        return 2;
+    }
+    return report(pg,
+                  "SELECT substr(c.region_code, 1, 2) || '.' || substr(c.region_code, 3, 2) || '.'"
+                  "  || substr(c.region_code, 5, 2) AS kecamatan,"
+                  " coalesce(r.name, '') AS name, c.role,"
+                  " count(DISTINCT c.nik) AS workers,"
+                  " count(DISTINCT c.nik) FILTER (WHERE c.program = 'JKK' AND c.status <> 'CANCELLED') AS jkk,"
+                  " count(DISTINCT c.nik) FILTER (WHERE c.program = 'JKM' AND c.status <> 'CANCELLED') AS jkm,"
+                  " count(DISTINCT c.nik) FILTER (WHERE c.program = 'JHT' AND c.status <> 'CANCELLED') AS jht,"
+                  " count(DISTINCT c.nik) FILTER (WHERE c.status = 'TERMINATED') AS terminated,"
+                  " min(c.valid_from) AS first_day, max(c.valid_to) AS last_day"
+                  " FROM coverages c LEFT JOIN regions r ON r.region_code = left(c.region_code, 6)"
+                  " WHERE starts_with(c.region_code, $1)"
+                  " GROUP BY 1, 2, 3 ORDER BY 1, 3",
+                  1, p);
+}
+
+static int cmd_dead_letters(PGconn *pg, const config *cfg, char **args)
+{
+    const char *p[1] = {config_get(cfg, "limit")};
+
+    (void)args;
+    return report(pg,
+                  "SELECT topic, partition, kafka_offset AS offset, nik_masked AS nik,"
+                  " error_class, error_message FROM dead_letters"
+                  " ORDER BY recorded_at, topic, partition, kafka_offset LIMIT $1",
+                  1, p);
+}
+
+static int cmd_offsets(PGconn *pg, const config *cfg, char **args)
+{
+    (void)cfg;
+    (void)args;
+    return report(pg,
+                  "SELECT group_id, topic, partition, next_offset, updated_at"
+                  " FROM consumer_offsets ORDER BY 1, 2, 3",
+                  0, NULL);
+}
+
+/* The commands: their leading words, their argument count (words included) and what runs
+ * them. Exit status of a command: 0 done, 1 failed, 2 usage. */
+static const struct command {
+    const char *word1, *word2; /* word2 NULL: a one-word command */
+    int nargs;
+    int (*run)(PGconn *pg, const config *cfg, char **args);
+} commands[] = {
+    {"agreements", "load", 3, cmd_load},
+    {"data-centers", "load", 3, cmd_load},
+    {"regions", "load", 3, cmd_load},
+    {"summary", NULL, 1, cmd_summary},
+    {"dead-letters", NULL, 1, cmd_dead_letters},
+    {"offsets", NULL, 1, cmd_offsets},
+};
+
+static const program_def program = {
     "covadm",
     "usage: covadm [options] COMMAND\n"
     "  agreements load FILE.csv     load or update cooperation agreements (all or nothing)\n"
@@ -283,74 +355,40 @@ static const cli_program program = {
     "  dead-letters                 rejected events with the rule they broke\n"
     "  offsets                      consumers' positions stored in PostgreSQL\n\n"
     "options:\n",
+    PROGRAM_OPT_PG,
     options,
+    1,
+    -1,
 };
+
+static const struct command *find_command(char **args, int nargs)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        const struct command *c = &commands[i];
+        if (strcmp(args[0], c->word1) == 0 && nargs == c->nargs &&
+            (!c->word2 || strcmp(args[1], c->word2) == 0))
+            return c;
+    }
+    return NULL;
+}
 
 int main(int argc, char **argv)
 {
-    char errstr[1024];
-    config *cfg = config_new(options);
     PGconn *pg = NULL;
-    int rest = 0, rc;
+    int nargs, rc;
+    config *cfg = program_start(&program, argc, argv, &nargs, &rc);
+    const struct command *cmd;
 
     if (!cfg)
-        return 2;
-    if ((rc = cli_parse_args(&program, cfg, argc, argv, &rest)) >= 0)
-        goto out;
+        return rc;
     rc = 2;
-    char **args = argv + 1;
-    if (rest < 1) {
-        cli_usage(&program, stderr);
+    if (!(cmd = find_command(argv + 1, nargs))) {
+        program_usage(&program, stderr);
         goto out;
     }
-    log_init("covadm", LOG_INFO);
-    if (!(pg = cli_connect(&program, cfg))) {
-        rc = 1;
-        goto out;
-    }
-    if ((strcmp(args[0], "agreements") == 0 || strcmp(args[0], "data-centers") == 0 ||
-         strcmp(args[0], "regions") == 0) &&
-        rest == 3 && strcmp(args[1], "load") == 0) {
-        rc = load_file(pg, args[0], args[2]);
-    } else if (strcmp(args[0], "summary") == 0 && rest == 1) {
-        char scope[11] = "";
-        int level;
-        if (config_get(cfg, "regency") &&
-            region_normalize(config_get(cfg, "regency"), scope, sizeof scope, &level, errstr,
-                             sizeof errstr) < 0) {
-            fprintf(stderr, "covadm: --regency: %s\n", errstr);
-            goto out;
-        }
-        const char *p[1] = {scope};
-        rc = report(pg,
-                    "SELECT substr(c.region_code, 1, 2) || '.' || substr(c.region_code, 3, 2) || '.'"
-                    "  || substr(c.region_code, 5, 2) AS kecamatan,"
-                    " coalesce(r.name, '') AS name, c.role,"
-                    " count(DISTINCT c.nik) AS workers,"
-                    " count(DISTINCT c.nik) FILTER (WHERE c.program = 'JKK' AND c.status <> 'CANCELLED') AS jkk,"
-                    " count(DISTINCT c.nik) FILTER (WHERE c.program = 'JKM' AND c.status <> 'CANCELLED') AS jkm,"
-                    " count(DISTINCT c.nik) FILTER (WHERE c.program = 'JHT' AND c.status <> 'CANCELLED') AS jht,"
-                    " count(DISTINCT c.nik) FILTER (WHERE c.status = 'TERMINATED') AS terminated,"
-                    " min(c.valid_from) AS first_day, max(c.valid_to) AS last_day"
-                    " FROM coverages c LEFT JOIN regions r ON r.region_code = left(c.region_code, 6)"
-                    " WHERE starts_with(c.region_code, $1)"
-                    " GROUP BY 1, 2, 3 ORDER BY 1, 3",
-                    1, p);
-    } else if (strcmp(args[0], "dead-letters") == 0 && rest == 1) {
-        const char *p[1] = {config_get(cfg, "limit")};
-        rc = report(pg,
-                    "SELECT topic, partition, kafka_offset AS offset, nik_masked AS nik,"
-                    " error_class, error_message FROM dead_letters"
-                    " ORDER BY recorded_at, topic, partition, kafka_offset LIMIT $1",
-                    1, p);
-    } else if (strcmp(args[0], "offsets") == 0 && rest == 1) {
-        rc = report(pg,
-                    "SELECT group_id, topic, partition, next_offset, updated_at"
-                    " FROM consumer_offsets ORDER BY 1, 2, 3",
-                    0, NULL);
-    } else {
-        cli_usage(&program, stderr);
-    }
+    rc = 1;
+    if ((pg = program_connect_pg(&program, cfg)))
+        rc = cmd->run(pg, cfg, argv + 1);
 out:
     if (pg)
         PQfinish(pg);

@@ -37,7 +37,8 @@
 #define RELAY_LOCK_KEY "7310430002"
 
 static const config_option options[] = {
-    RELAY_CONFIG_OPTIONS("coverage.changes", "topic the coverage states go to", "coverage-relay"),
+    {"topic", CONFIG_STR, "coverage.changes", NULL, "topic the coverage states go to"},
+    {"source", CONFIG_STR, "coverage-relay", NULL, "id written as every event's source"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -155,7 +156,7 @@ static const relay_def coverage_relay = {
                 "Publishes the current coverage state of every worker queued in coverage_outbox\n"
                 "to the coverage.changes topic, keyed by NIK, at least once.\n\n"
                 "options:\n",
-                options},
+                RELAY_OPTIONS, options, 0, 0},
     .lock_key = RELAY_LOCK_KEY,
     .channel = "coverage_outbox",
     .batch_sql = batch_sql,

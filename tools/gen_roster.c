@@ -4,11 +4,13 @@
  * Region structure (kecamatan, desa/kelurahan, TPS) depends only on the regency code, never
  * on --seed, so --regions-out gives the same table for every seed; workers, updates,
  * terminations and invalid rows depend on --seed. */
+#include "config.h"
 #include "dates.h"
+#include "program.h"
+#include "region.h"
 #include "roster.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -149,13 +151,6 @@ static const known_regency *known_find(int code)
         if (known[i].code == code)
             return &known[i];
     return NULL;
-}
-
-static int province_valid(int p)
-{
-    return (p >= 11 && p <= 19) || p == 21 || (p >= 31 && p <= 36) || (p >= 51 && p <= 53) ||
-           (p >= 61 && p <= 65) || (p >= 71 && p <= 76) || p == 81 || p == 82 ||
-           (p >= 91 && p <= 96);
 }
 
 /* Per-role facts for the 2024 Pemilu. Dates are inclusive; jitter = the regency's
@@ -1271,33 +1266,39 @@ static void write_regions(FILE *fp, const regency *rg)
 
 /* ---------------------------------------------------------------- main */
 
-static void usage(FILE *fp)
-{
-    fprintf(fp,
-            "usage: gen_roster [options]\n"
-            "Writes a synthetic roster of ad hoc election workers (contracts.md \"Roster\n"
-            "changes\"), deterministic by seed.\n\n"
-            "  -s, --seed N             random seed (default 1)\n"
-            "  -r, --regency LIST       comma-separated regency codes, PP.KK or PPKK\n"
-            "                           (default 73.13, Kabupaten Wajo)\n"
-            "  -n, --scale-events N     write exactly N rows, walking on through the first\n"
-            "                           regency's province and then other provinces\n"
-            "  -f, --format FMT         csv (default) or jsonl\n"
-            "  -o, --output FILE        write the roster to FILE instead of stdout\n"
-            "  -u, --updates PCT        percent of workers that also get an UPDATE\n"
-            "  -t, --terminations PCT   percent of workers that also get a TERMINATE\n"
-            "  -i, --invalid N          add N invalid rows, each of a different kind (%d kinds,\n"
-            "                           then they repeat); each is reported on stderr as\n"
-            "                           \"line L: <rule it breaks>\"\n"
-            "  -S, --serial-base N      NIK serials start after N (0-9000), so runs with\n"
-            "                           different bases never share a NIK\n"
-            "  -a, --agreements-out FILE  write the matching agreements CSV\n"
-            "  -R, --regions-out FILE   write the region table (TSV: code, level, name, tps)\n"
-            "      --plain-codes        region codes without dots (7313012001)\n"
-            "  -v, --verbose            print a summary on stderr\n"
-            "  -h, --help               this help\n",
-            INV__COUNT);
-}
+static const config_option options[] = {
+    {"seed", CONFIG_INT, "1", NULL, "random seed"},
+    {"regency", CONFIG_STR, "73.13", NULL,
+     "comma-separated regency codes, PP.KK or PPKK (73.13 is Kabupaten Wajo)"},
+    {"scale-events", CONFIG_INT, "0", NULL,
+     "write exactly N rows, walking on through the first regency's province and then other "
+     "provinces (0: the regencies' rosters)"},
+    {"format", CONFIG_STR, "csv", NULL, "csv or jsonl"},
+    {"output", CONFIG_STR, NULL, NULL, "write the roster to FILE instead of stdout"},
+    {"updates", CONFIG_STR, "0", NULL, "percent of workers that also get an UPDATE"},
+    {"terminations", CONFIG_STR, "0", NULL, "percent of workers that also get a TERMINATE"},
+    {"invalid", CONFIG_INT, "0", NULL,
+     "add N invalid rows, each of a different kind (then they repeat); each is reported on "
+     "stderr as \"line L: <rule it breaks>\""},
+    {"serial-base", CONFIG_INT, "0", NULL,
+     "NIK serials start after N (0-9000), so runs with different bases never share a NIK"},
+    {"agreements-out", CONFIG_STR, NULL, NULL, "write the matching agreements CSV to FILE"},
+    {"regions-out", CONFIG_STR, NULL, NULL, "write the region table (code, level, name, tps)"},
+    {"plain-codes", CONFIG_BOOL, "false", NULL, "region codes without dots (7313012001)"},
+    {"verbose", CONFIG_BOOL, "false", NULL, "print a summary on stderr"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static const program_def program = {
+    "gen_roster",
+    "usage: gen_roster [options]\n"
+    "Writes a synthetic roster of ad hoc election workers (contracts.md \"Roster\n"
+    "changes\"), deterministic by seed.\n\noptions:\n",
+    0,
+    options,
+    0,
+    0,
+};
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -1309,7 +1310,7 @@ static void die_usage(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\ntry 'gen_roster --help'\n", stderr);
+    fputs(" (see --help)\n", stderr);
     exit(2);
 }
 
@@ -1337,136 +1338,82 @@ static double parse_pct(const char *opt, const char *s)
     return v;
 }
 
-/* "73.13" or "7313" -> 7313; -1 when malformed or the province is not valid. */
+/* "73.13" or "7313" -> 7313; -1 when it is not a valid regency code. */
 static int parse_regency(const char *s, size_t len)
 {
-    int digits[4], n = 0;
+    char code[16], plain[REGION_DESA + 1];
+    int level;
 
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '.' && i == 2 && len == 5)
-            continue;
-        if (s[i] < '0' || s[i] > '9' || n == 4)
-            return -1;
-        digits[n++] = s[i] - '0';
+    if (len >= sizeof code)
+        return -1;
+    memcpy(code, s, len);
+    code[len] = '\0';
+    if (region_normalize(code, plain, sizeof plain, &level, NULL, 0) < 0 ||
+        level != REGION_REGENCY)
+        return -1;
+    return atoi(plain);
+}
+
+/* The regencies of --regency into user (at most MAX_REGENCIES); returns the count. */
+static int parse_regencies(const char *list, int *user)
+{
+    int n = 0;
+
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        int code = parse_regency(p, len);
+        if (code < 0)
+            die_usage("--regency: '%.*s' is not a regency code like 73.13", (int)len, p);
+        if (n == MAX_REGENCIES)
+            die_usage("--regency: at most %d regencies", MAX_REGENCIES);
+        for (int i = 0; i < n; i++)
+            if (user[i] == code)
+                die_usage("--regency: '%.*s' given twice", (int)len, p);
+        user[n++] = code;
+        p += len;
+        if (*p == ',')
+            p++;
     }
-    if (n != 4)
-        return -1;
-    int prov = digits[0] * 10 + digits[1], kab = digits[2] * 10 + digits[3];
-    if (!province_valid(prov) || kab == 0 || kab == 70)
-        return -1;
-    return prov * 100 + kab;
+    return n;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"seed", required_argument, NULL, 's'},
-        {"regency", required_argument, NULL, 'r'},
-        {"scale-events", required_argument, NULL, 'n'},
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"updates", required_argument, NULL, 'u'},
-        {"terminations", required_argument, NULL, 't'},
-        {"invalid", required_argument, NULL, 'i'},
-        {"agreements-out", required_argument, NULL, 'a'},
-        {"regions-out", required_argument, NULL, 'R'},
-        {"plain-codes", no_argument, NULL, 'P'},
-        {"serial-base", required_argument, NULL, 'S'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     static gen g;
     static outbuf out;
     static regency rg;
-    int user[MAX_REGENCIES], n_user = 0;
+    int user[MAX_REGENCIES], n_user;
     int used[1024], n_used = 0;
-    const char *output = NULL, *agreements_out = NULL, *regions_out = NULL;
+    const char *output, *agreements_out, *regions_out, *format;
     FILE *regions_fp = NULL;
-    uint64_t scale = 0;
-    int opt, rc = 1;
+    uint64_t scale;
+    int nargs, rc;
+    config *cfg = program_start(&program, argc, argv, &nargs, &rc);
 
-    g.seed = 1;
-    g.csv = 1;
+    if (!cfg)
+        return rc;
+    rc = 1;
+    g.seed = parse_count("--seed", config_get(cfg, "seed"));
+    n_user = parse_regencies(config_get(cfg, "regency"), user);
+    scale = parse_count("--scale-events", config_get(cfg, "scale-events"));
+    format = config_get(cfg, "format");
+    if (strcmp(format, "csv") && strcmp(format, "jsonl"))
+        die_usage("--format: '%s' is not csv or jsonl", format);
+    g.csv = strcmp(format, "csv") == 0;
+    output = config_get(cfg, "output");
+    g.update_pct = parse_pct("--updates", config_get(cfg, "updates"));
+    g.terminate_pct = parse_pct("--terminations", config_get(cfg, "terminations"));
+    g.n_invalid = parse_count("--invalid", config_get(cfg, "invalid"));
+    agreements_out = config_get(cfg, "agreements-out");
+    regions_out = config_get(cfg, "regions-out");
+    g.plain_codes = config_bool(cfg, "plain-codes");
+    g.verbose = config_bool(cfg, "verbose");
+    if (parse_count("--serial-base", config_get(cfg, "serial-base")) > 9000)
+        die_usage("--serial-base: must be 0-9000");
+    g.serial_base = (uint16_t)config_int(cfg, "serial-base");
     g.limit = UINT64_MAX;
-    while ((opt = getopt_long(argc, argv, "s:r:n:f:o:u:t:i:a:R:S:vh", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 's':
-            g.seed = parse_count("--seed", optarg);
-            break;
-        case 'r':
-            for (const char *p = optarg; *p;) {
-                size_t len = strcspn(p, ",");
-                int code = parse_regency(p, len);
-                if (code < 0)
-                    die_usage("--regency: '%.*s' is not a regency code like 73.13", (int)len, p);
-                if (n_user == MAX_REGENCIES)
-                    die_usage("--regency: at most %d regencies", MAX_REGENCIES);
-                for (int i = 0; i < n_user; i++)
-                    if (user[i] == code)
-                        die_usage("--regency: '%.*s' given twice", (int)len, p);
-                user[n_user++] = code;
-                p += len;
-                if (*p == ',')
-                    p++;
-            }
-            break;
-        case 'S': {
-            unsigned long base = parse_count("--serial-base", optarg);
-            if (base > 9000)
-                die_usage("--serial-base: must be 0-9000");
-            g.serial_base = (uint16_t)base;
-            break;
-        }
-        case 'n':
-            scale = parse_count("--scale-events", optarg);
-            if (!scale)
-                die_usage("--scale-events: must be at least 1");
-            break;
-        case 'f':
-            if (strcmp(optarg, "csv") == 0)
-                g.csv = 1;
-            else if (strcmp(optarg, "jsonl") == 0)
-                g.csv = 0;
-            else
-                die_usage("--format: '%s' is not csv or jsonl", optarg);
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case 'u':
-            g.update_pct = parse_pct("--updates", optarg);
-            break;
-        case 't':
-            g.terminate_pct = parse_pct("--terminations", optarg);
-            break;
-        case 'i':
-            g.n_invalid = parse_count("--invalid", optarg);
-            break;
-        case 'a':
-            agreements_out = optarg;
-            break;
-        case 'R':
-            regions_out = optarg;
-            break;
-        case 'P':
-            g.plain_codes = 1;
-            break;
-        case 'v':
-            g.verbose = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            fputs("try 'gen_roster --help'\n", stderr);
-            return 2;
-        }
-    }
-    if (optind < argc)
-        die_usage("unexpected argument '%s'", argv[optind]);
     if (!n_user)
-        user[n_user++] = 7313;
+        die_usage("--regency: no regency given");
     if (scale && g.n_invalid >= scale)
         die_usage("--invalid %" PRIu64 " leaves no room in --scale-events %" PRIu64, g.n_invalid,
                   scale);
@@ -1489,7 +1436,7 @@ int main(int argc, char **argv)
     out.fp = stdout;
     if (output && !(out.fp = fopen(output, "w"))) {
         fprintf(stderr, "gen_roster: unable to open '%s': %s\n", output, strerror(errno));
-        return 1;
+        goto out;
     }
     if (regions_out) {
         if (!(regions_fp = fopen(regions_out, "w"))) {
@@ -1564,5 +1511,6 @@ out:
     free(g.nik_keys);
     free(g.nik_serial);
     free(g.pend);
+    config_destroy(cfg);
     return rc;
 }

@@ -23,7 +23,7 @@
  *
  * Output (stdout): one line per metric,
  *   latency pg: n=200 p50_ms=85.2 p99_ms=410.7 max_ms=530.1
- * and "probes=N completed=N timeouts=N failed=N interrupted=N not_run=N" (the last two after
+ * and "probes=N completed=N timeouts=N failed=N program_stopping()=N not_run=N" (the last two after
  * SIGINT/SIGTERM, which stops sending and reports at once). Percentiles are nearest-rank over the
  * sorted samples. --csv FILE writes one row per probe. Exit status: 0 every probe completed,
  * 1 a probe timed out or failed (or a run-time error), 2 usage. */
@@ -48,11 +48,10 @@
 #include "kafka.h"
 #include "log.h"
 #include "pg.h"
+#include "program.h"
 #include "region.h"
 
 static const config_option options[] = {
-    {"bootstrap", CONFIG_STR, "127.0.0.1:19092", "KAFKA_BOOTSTRAP", "Kafka bootstrap servers"},
-    {"pg", CONFIG_STR, "", "COVERAGE_PG", "PostgreSQL connection string (or PG* variables)"},
     {"source", CONFIG_STR, "dc-sulsel", NULL, "data center id the probe incidents are sent as"},
     {"niks", CONFIG_STR, NULL, NULL,
      "file of probe workers, one 'nik' or 'nik,region_code' per line ('#' comments and a "
@@ -70,8 +69,20 @@ static const config_option options[] = {
     {"topic", CONFIG_STR, "incidents", NULL, "topic the incidents go to"},
     {"claims.topic", CONFIG_STR, "claims", NULL, "topic the claim events are read from"},
     {"csv", CONFIG_STR, NULL, NULL, "write per-probe latencies to this CSV file"},
-    {"log.level", CONFIG_STR, "warn", NULL, "debug, info, warn or error"},
     {NULL, 0, NULL, NULL, NULL},
+};
+
+static const program_def program = {
+    "latency_probe",
+    "usage: latency_probe --niks FILE [options]\n"
+    "Reports incidents for enrolled probe workers at a fixed rate and measures how long\n"
+    "each takes to become a claim in PostgreSQL and a ClaimEvent on the claims topic.\n"
+    "Prints p50/p99/max per metric (nearest rank). Exit status: 0 all probes\n"
+    "completed, 1 a probe timed out or failed, 2 usage.\n\noptions:\n",
+    PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG,
+    options,
+    0,
+    0,
 };
 
 typedef enum { P_IDLE, P_SENT, P_DONE, P_TIMED_OUT, P_FAILED } probe_state;
@@ -103,14 +114,6 @@ typedef struct probe_run {
     long events_seen, events_undecodable;
     char thread_error[512];
 } probe_run;
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 static int64_t mono_ns(void)
 {
@@ -715,7 +718,7 @@ static int run_probes(probe_run *run, PGconn *pg, rd_kafka_t *producer, codec *c
         snprintf(errstr, n, "out of memory");
         return -1;
     }
-    while (!interrupted && (next < run->n || open > 0)) {
+    while (!program_stopping() && (next < run->n || open > 0)) {
         int64_t now = mono_ns();
         if (next < run->n && now >= next_at) {
             if (probe_send(run->cfg, producer, cd, &run->probes[next], occurred_us, (long)next, err,
@@ -749,43 +752,27 @@ out:
 int main(int argc, char **argv)
 {
     char errstr[1024];
-    config *cfg = config_new(options);
     probe_run run = {0};
     PGconn *pg = NULL;
     rd_kafka_t *producer = NULL;
     codec *cd = NULL;
     pthread_t thread;
-    int thread_started = 0, rest = 0, rc = 2, level;
+    int thread_started = 0, rest = 0, rc = 2;
     int64_t occurred_us;
     size_t timeouts = 0, failed = 0, done = 0, in_flight = 0, unsent = 0;
     long dropped;
-    struct sigaction sa;
+    config *cfg = program_start(&program, argc, argv, &rest, &rc);
 
-    if (!cfg)
-        return 2;
     pthread_mutex_init(&run.lock, NULL);
-    switch (config_parse_args(cfg, argc - 1, argv + 1, &rest, errstr, sizeof errstr)) {
-    case 1:
-        fputs("usage: latency_probe --niks FILE [options]\n"
-              "Reports incidents for enrolled probe workers at a fixed rate and measures how long\n"
-              "each takes to become a claim in PostgreSQL and a ClaimEvent on the claims topic.\n"
-              "Prints p50/p99/max per metric (nearest rank). Exit status: 0 all probes\n"
-              "completed, 1 a probe timed out or failed, 2 usage.\n\noptions:\n",
-              stdout);
-        config_usage(options, stdout);
-        rc = 0;
+    if (!cfg)
         goto out;
-    case -1:
-        fprintf(stderr, "latency_probe: %s\n", errstr);
-        goto out;
-    }
+    rc = 2;
     run.cfg = cfg;
-    if (rest != 0 || !config_get(cfg, "niks") || config_int(cfg, "count") < 1 ||
+    if (!config_get(cfg, "niks") || config_int(cfg, "count") < 1 ||
         config_int(cfg, "interval.ms") < 0 || config_int(cfg, "timeout.ms") < 1 ||
-        config_int(cfg, "poll.ms") < 1 || config_int(cfg, "warmup.ms") < 0 ||
-        (level = log_level_parse(config_get(cfg, "log.level"))) < 0) {
+        config_int(cfg, "poll.ms") < 1 || config_int(cfg, "warmup.ms") < 0) {
         fprintf(stderr, "latency_probe: --niks is required; count, timeout.ms and poll.ms must be"
-                        " >= 1, interval.ms >= 0, log.level known (see --help)\n");
+                        " >= 1, interval.ms and warmup.ms >= 0 (see --help)\n");
         goto out;
     }
     if (dates_parse_timestamp(config_get(cfg, "occurred-at"), &occurred_us) < 0) {
@@ -793,11 +780,6 @@ int main(int argc, char **argv)
                 config_get(cfg, "occurred-at"));
         goto out;
     }
-    log_init("latency_probe", (log_level)level);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     rc = 1;
     if (read_niks(config_get(cfg, "niks"), config_get(cfg, "region"), &run.probes, &run.n, errstr,
                   sizeof errstr) < 0) {
@@ -863,7 +845,7 @@ int main(int argc, char **argv)
     print_metric(&run, "produce_ack", 0);
     print_metric(&run, "pg", 1);
     print_metric(&run, "claims_topic", 2);
-    printf("probes=%zu completed=%zu timeouts=%zu failed=%zu interrupted=%zu not_run=%zu\n", run.n,
+    printf("probes=%zu completed=%zu timeouts=%zu failed=%zu program_stopping()=%zu not_run=%zu\n", run.n,
            done, timeouts, failed, in_flight, unsent);
     fflush(stdout);
     rc = done == run.n ? 0 : 1;

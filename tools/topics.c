@@ -1,11 +1,12 @@
 /* topics: create, list and wait for Kafka topics through librdkafka's Admin API.
  *
- *   topics [-b bootstrap] [-X key=value]... [-t timeout_ms] [-r replication] create <topics.tsv>
- *   topics [-b bootstrap] [-X key=value]... [-t timeout_ms] list
- *   topics [-b bootstrap] [-X key=value]... [-t timeout_ms] wait
+ *   topics [options] create <topics.tsv>
+ *   topics [options] list
+ *   topics [options] wait
  *
- * The bootstrap defaults to $KAFKA_BOOTSTRAP. -X properties go to rd_kafka_conf_set
- * unchanged (TLS, SASL, ...). topics.tsv: one topic a line, tab-separated
+ * Options as every program's (common/program.h): --bootstrap (or $KAFKA_BOOTSTRAP),
+ * --config, -X property=value (TLS, SASL, ...), plus --timeout.ms and --replication.
+ * topics.tsv: one topic a line, tab-separated
  * "name  partitions  key=value,key=value" (third column optional or "-"); '#' starts a
  * comment line. Exit 0 on success, 1 on a failure, 2 on a usage error. */
 #include <errno.h>
@@ -16,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kafka.h"
 #include "log.h"
+#include "program.h"
 
 #define TOPICS_MAX 256
 #define LINE_MAX_LEN 4096
@@ -27,12 +30,24 @@ typedef struct {
     char config[1024]; /* "k=v,k=v" or "" */
 } topic_spec;
 
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: topics [-b bootstrap] [-X key=value]... [-t timeout_ms] [-r replication]\n"
-            "              create <topics.tsv> | list | wait\n");
-}
+static const config_option options[] = {
+    {"timeout.ms", CONFIG_INT, "30000", NULL, "longest wait for the cluster's answers"},
+    {"replication", CONFIG_INT, "-1", NULL,
+     "create: replication factor (-1: the broker's default.replication.factor)"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static const program_def program = {
+    "topics",
+    "usage: topics [options] create TOPICS.tsv | list | wait\n"
+    "Creates the topics of a TSV file (name, partitions, key=value,... per line), lists the\n"
+    "cluster's topics, or waits until the cluster answers. Exit status: 0 done, 1 failed,\n"
+    "2 usage.\n\noptions:\n",
+    PROGRAM_OPT_KAFKA,
+    options,
+    1,
+    2,
+};
 
 static char *trim(char *s)
 {
@@ -329,104 +344,51 @@ static int cmd_wait(rd_kafka_t *rk, int timeout_ms)
     return 1;
 }
 
-static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value)
-{
-    char errstr[512];
-
-    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-        log_error("bad kafka property", "key=%s err=\"%s\"", key, errstr);
-        return -1;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_t *rk = NULL;
-    const char *bootstrap = getenv("KAFKA_BOOTSTRAP");
-    const char *cmd;
-    char errstr[512], *eq, *end;
-    int opt, timeout_ms = 30000, replication = -1, user_log_level = 0, rc = 2;
-
-    log_init("topics", LOG_INFO);
-    while ((opt = getopt(argc, argv, "b:X:t:r:h")) != -1) {
-        switch (opt) {
-        case 'b':
-            bootstrap = optarg;
-            break;
-        case 'X':
-            eq = strchr(optarg, '=');
-            if (!eq || eq == optarg) {
-                log_error("bad -X, expected key=value", "arg=\"%s\"", optarg);
-                goto out;
-            }
-            *eq = '\0';
-            if (strcmp(optarg, "log_level") == 0)
-                user_log_level = 1;
-            if (conf_set(conf, optarg, eq + 1) != 0) {
-                rc = 1;
-                goto out;
-            }
-            break;
-        case 't':
-            timeout_ms = (int)strtol(optarg, &end, 10);
-            if (*end || timeout_ms <= 0) {
-                log_error("bad timeout", "arg=\"%s\"", optarg);
-                goto out;
-            }
-            break;
-        case 'r':
-            replication = (int)strtol(optarg, &end, 10);
-            if (*end || (replication < 1 && replication != -1)) {
-                log_error("bad replication factor", "arg=\"%s\"", optarg);
-                goto out;
-            }
-            break;
-        default:
-            usage();
-            goto out;
-        }
-    }
-    if (optind >= argc) {
-        usage();
-        goto out;
-    }
-    cmd = argv[optind];
-    if (!bootstrap || !*bootstrap) {
-        log_error("no bootstrap servers", "hint=\"%s\"", "pass -b or set KAFKA_BOOTSTRAP");
-        goto out;
-    }
     /* While `wait` polls a broker that is still starting, connection-refused errors are
-     * expected; only the final verdict is worth a line. */
-    if (!user_log_level && strcmp(cmd, "wait") == 0 && conf_set(conf, "log_level", "2") != 0) {
-        rc = 1;
+     * expected; only the final verdict is worth a line (-X log_level=... still wins). */
+    static const char *const quiet[] = {"log_level", "2", NULL};
+    rd_kafka_conf_t *conf = NULL;
+    rd_kafka_t *rk = NULL;
+    char errstr[512], **args = argv + 1;
+    int nargs, rc, timeout_ms, replication;
+    config *cfg = program_start(&program, argc, argv, &nargs, &rc);
+
+    if (!cfg)
+        return rc;
+    rc = 2;
+    timeout_ms = (int)config_int(cfg, "timeout.ms");
+    replication = (int)config_int(cfg, "replication");
+    if (timeout_ms <= 0 || (replication < 1 && replication != -1)) {
+        fprintf(stderr, "topics: --timeout.ms must be positive, --replication -1 or >= 1\n");
         goto out;
     }
-    if (conf_set(conf, "bootstrap.servers", bootstrap) != 0) {
-        rc = 1;
+    if (!((strcmp(args[0], "create") == 0 && nargs == 2) ||
+          (strcmp(args[0], "list") == 0 && nargs == 1) ||
+          (strcmp(args[0], "wait") == 0 && nargs == 1))) {
+        program_usage(&program, stderr);
         goto out;
     }
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) {
+    rc = 1;
+    if (!(conf = kafka_conf_new(cfg, strcmp(args[0], "wait") == 0 ? quiet : NULL, NULL, errstr,
+                                sizeof errstr)) ||
+        !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr))) {
         log_error("unable to create kafka handle", "err=\"%s\"", errstr);
-        rc = 1;
         goto out;
     }
     conf = NULL; /* owned by rk now */
-
-    if (strcmp(cmd, "create") == 0 && optind + 2 == argc)
-        rc = cmd_create(rk, argv[optind + 1], replication, timeout_ms);
-    else if (strcmp(cmd, "list") == 0 && optind + 1 == argc)
+    if (strcmp(args[0], "create") == 0)
+        rc = cmd_create(rk, args[1], replication, timeout_ms);
+    else if (strcmp(args[0], "list") == 0)
         rc = cmd_list(rk, timeout_ms);
-    else if (strcmp(cmd, "wait") == 0 && optind + 1 == argc)
-        rc = cmd_wait(rk, timeout_ms);
     else
-        usage();
+        rc = cmd_wait(rk, timeout_ms);
 out:
     if (rk)
         rd_kafka_destroy(rk);
     if (conf)
         rd_kafka_conf_destroy(conf);
+    config_destroy(cfg);
     return rc;
 }

@@ -7,15 +7,13 @@
 
 #include "benefits_db.h"
 #include "config.h"
-#include "consumer.h"
+#include "consumer_service.h"
 #include "incident_apply.h"
 #include "pg.h"
-#include "service.h"
 
 #define BENEFITS_FILE "deploy/benefits/benefit_table.tsv"
 
 static const config_option options[] = {
-    CONSUMER_CONFIG_OPTIONS,
     {"topic", CONFIG_STR, "incidents", NULL, "topic to consume"},
     {"group", CONFIG_STR, "incident-consumer", NULL, "consumer group"},
     {"benefits", CONFIG_STR, "", NULL,
@@ -86,12 +84,12 @@ static void started_fields(const config *cfg, const void *ctx, char *buf, size_t
 
 int main(int argc, char **argv)
 {
-    static const service_def def = {
+    static const consumer_service_def def = {
         .program = {"incident-consumer",
                     "usage: incident-consumer [options]\n"
                     "Records reported incidents once per NIK, type and local date and opens their "
                     "claims;\nrejected events go to <topic>.dlq.\n\noptions:\n",
-                    options},
+                    CONSUMER_SERVICE_OPTIONS, options, 0, 0},
         .ctx_new = ctx_new,
         .ctx_destroy = ctx_destroy,
         .start = sync_benefits,
@@ -100,5 +98,5 @@ int main(int argc, char **argv)
         .started_fields = started_fields,
     };
 
-    return service_main(argc, argv, &def);
+    return consumer_service_main(argc, argv, &def);
 }

@@ -1,11 +1,8 @@
 /* roster-consumer: keeps workers and coverages exact from the roster.changes topic. */
+#include "consumer_service.h"
 #include "roster_apply.h"
-#include "config.h"
-#include "consumer.h"
-#include "service.h"
 
 static const config_option options[] = {
-    CONSUMER_CONFIG_OPTIONS,
     {"topic", CONFIG_STR, "roster.changes", NULL, "topic to consume"},
     {"group", CONFIG_STR, "roster-consumer", NULL, "consumer group"},
     {NULL, 0, NULL, NULL, NULL},
@@ -24,16 +21,16 @@ static void ctx_destroy(void *ctx)
 
 int main(int argc, char **argv)
 {
-    static const service_def def = {
+    static const consumer_service_def def = {
         .program = {"roster-consumer",
                     "usage: roster-consumer [options]\n"
                     "Applies roster changes to PostgreSQL exactly once; rejected events go to "
                     "<topic>.dlq.\n\noptions:\n",
-                    options},
+                    CONSUMER_SERVICE_OPTIONS, options, 0, 0},
         .ctx_new = ctx_new,
         .ctx_destroy = ctx_destroy,
         .apply = roster_apply_batch,
     };
 
-    return service_main(argc, argv, &def);
+    return consumer_service_main(argc, argv, &def);
 }

@@ -203,7 +203,7 @@ kafka_wait_ready() {
             tail -n 40 "$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log" >&2 2>/dev/null || true
             die "kafka exited during start-up (logs in $LOG_DIR)"
         fi
-        "$TOPICS_BIN" -b "127.0.0.1:$KAFKA_PORT" -t 2000 wait 2>/dev/null && return 0
+        "$TOPICS_BIN" --bootstrap "127.0.0.1:$KAFKA_PORT" --timeout.ms 2000 wait 2>/dev/null && return 0
         sleep 0.5
     done
     tail -n 40 "$LOG_DIR/kafka.log" >&2 2>/dev/null || true
@@ -212,12 +212,12 @@ kafka_wait_ready() {
 
 kafka_topics() {
     local bootstrap=127.0.0.1:$KAFKA_PORT listing name parts _ have
-    "$TOPICS_BIN" -b "$bootstrap" -t 30000 create "$TOPICS_TSV" 2>>"$LOG_DIR/topics.log" || {
+    "$TOPICS_BIN" --bootstrap "$bootstrap" --timeout.ms 30000 create "$TOPICS_TSV" 2>>"$LOG_DIR/topics.log" || {
         tail -n 20 "$LOG_DIR/topics.log" >&2
         die "creating topics from deploy/topics.tsv failed"
     }
     # An existing topic keeps its partition count; say so when the file wants another.
-    listing=$("$TOPICS_BIN" -b "$bootstrap" list 2>>"$LOG_DIR/topics.log") ||
+    listing=$("$TOPICS_BIN" --bootstrap "$bootstrap" list 2>>"$LOG_DIR/topics.log") ||
         die "listing topics failed"
     while IFS=$'\t' read -r name parts _; do
         [[ -z $name || $name == \#* ]] && continue

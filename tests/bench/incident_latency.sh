@@ -68,8 +68,8 @@ service_pid() {
 # Probe workers: KPPS and LINMAS rows of a roster of their own (serials above 9000, so no
 # NIK is shared with the bulk load), covered for JKK and JKM on PROBE_DATE.
 write_roster() {
-    "$BIN/gen_roster" --seed 77 --serial-base 9000 --regency 73.13 -n "$WORKERS" \
-        -o "$DIR/roster.all.csv"
+    "$BIN/gen_roster" --seed 77 --serial-base 9000 --regency 73.13 --scale-events "$WORKERS" \
+        --output "$DIR/roster.all.csv"
     awk -F, -v d="$PROBE_DATE" -v roster="$DIR/roster.csv" -v niks="$DIR/niks.csv" '
         NR == 1 {
             for (i = 1; i <= NF; i++) col[$i] = i
@@ -171,7 +171,7 @@ cmd_probe() {
     service_pid claims-relay >/dev/null || die "claims-relay is not running ('$0 start')"
     runs=$(find "$DIR" -maxdepth 1 -name 'probe-*.csv' | wc -l)
     csv=$DIR/probe-$((runs + 1)).csv
-    out=$("$BIN/latency_probe" --niks "$DIR/niks.csv" --source "$SOURCE" --count "$COUNT" \
+    out=$("$BIN/latency_probe" --log.level warn --niks "$DIR/niks.csv" --source "$SOURCE" --count "$COUNT" \
         --interval.ms "$INTERVAL_MS" --timeout.ms "$TIMEOUT_MS" --occurred-at "$OCCURRED_AT" \
         --csv "$csv" "$@" 2>>"$DIR/latency_probe.log") || rc=$?
     printf '%s\n' "$out"

@@ -42,7 +42,7 @@ tsl_of() { date -d "$(grep "$1" "$2" | tail -n 1 | sed 's/^ts=\([^ ]*\).*/\1/')"
 
 "$BIN/covadm" data-centers load "$REPO/sample/data_centers.csv" >/dev/null
 echo "bench: generating $N roster events"
-"$BIN/gen_roster" --seed 2024 --scale-events "$N" --agreements-out agreements.csv -o roster.csv 2>/dev/null
+"$BIN/gen_roster" --seed 2024 --scale-events "$N" --agreements-out agreements.csv --output roster.csv 2>/dev/null
 "$BIN/covadm" agreements load agreements.csv >/dev/null
 [ -x "$REPO/tests/bench/incident_latency.sh" ] && "$REPO/tests/bench/incident_latency.sh" start
 

@@ -5,7 +5,7 @@
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
-listing=$("$BIN/topics" -b "$KAFKA_BOOTSTRAP" list)
+listing=$("$BIN/topics" --bootstrap "$KAFKA_BOOTSTRAP" list)
 ntopics=0
 while IFS=$'\t' read -r name parts _; do
     [[ -z $name || $name == \#* ]] && continue
@@ -31,20 +31,20 @@ assert_eq "synchronous_commit" "on" "$(q 'SHOW synchronous_commit')"
 assert_eq "listen_addresses" "127.0.0.1" "$(q 'SHOW listen_addresses')"
 
 # The topics tool: creating again is fine, a bad file is an error naming its line.
-"$BIN/topics" -b "$KAFKA_BOOTSTRAP" create "$REPO/deploy/topics.tsv" 2>"$TEST_TMP/create.err" ||
+"$BIN/topics" --bootstrap "$KAFKA_BOOTSTRAP" create "$REPO/deploy/topics.tsv" 2>"$TEST_TMP/create.err" ||
     fail "re-creating the topics failed: $(cat "$TEST_TMP/create.err")"
 printf 'itest.bad\tmany\n' >"$TEST_TMP/bad.tsv"
 rc=0
-"$BIN/topics" -b "$KAFKA_BOOTSTRAP" create "$TEST_TMP/bad.tsv" 2>"$TEST_TMP/bad.err" || rc=$?
+"$BIN/topics" --bootstrap "$KAFKA_BOOTSTRAP" create "$TEST_TMP/bad.tsv" 2>"$TEST_TMP/bad.err" || rc=$?
 assert_eq "topics create on a bad file exits" "1" "$rc"
 assert_match "bad file error names the line" 'line=1' "$(cat "$TEST_TMP/bad.err")"
 
 # A round trip through a scratch topic (auto-creation is off, so create it first).
 scratch=itest.scratch.$$
 printf '%s\t2\tretention.ms=600000\n' "$scratch" >"$TEST_TMP/scratch.tsv"
-"$BIN/topics" -b "$KAFKA_BOOTSTRAP" create "$TEST_TMP/scratch.tsv"
+"$BIN/topics" --bootstrap "$KAFKA_BOOTSTRAP" create "$TEST_TMP/scratch.tsv"
 assert_eq "scratch topic partitions" "2" \
-    "$("$BIN/topics" -b "$KAFKA_BOOTSTRAP" list | awk -F'\t' -v t="$scratch" '$1 == t {print $2}')"
+    "$("$BIN/topics" --bootstrap "$KAFKA_BOOTSTRAP" list | awk -F'\t' -v t="$scratch" '$1 == t {print $2}')"
 printf 'k1:hello\nk2:world\n' | kcat -P -b "$KAFKA_BOOTSTRAP" -t "$scratch" -K: -X acks=all
 wait_until 20 test "$(topic_count "$scratch")" -eq 2
 assert_eq "records read back" "hello world" \

@@ -36,7 +36,7 @@ base_dlq=$(kcat -C -b "$KAFKA_BOOTSTRAP" -t roster.changes.dlq -e -q -f '%o\n' |
 decided() { echo $(($(q "SELECT count(*) FROM applied_events") - base_applied)); }
 
 "$BIN/gen_roster" --seed 11 --regency 73.13 --updates 3 --terminations 2 --invalid 7 \
-    -o roster.csv 2>invalid.txt
+    --output roster.csv 2>invalid.txt
 rows=$(($(wc -l <roster.csv) - 1))
 
 # --- producer: invalid rows reported with file:line:column and the rule, not sent
@@ -89,7 +89,7 @@ CSV
 "$BIN/roster-producer" --source dc-sulsel --progress never refused.csv 2>refused.log ||
     fail "producer refused rows it should send: $(cat refused.log)"
 # A data center publishing outside its provinces (dc-maluku serves 81 only).
-"$BIN/gen_roster" --seed 5 --serial-base 8000 --regency 73.13 -n 3 -o foreign.csv 2>/dev/null
+"$BIN/gen_roster" --seed 5 --serial-base 8000 --regency 73.13 --scale-events 3 --output foreign.csv 2>/dev/null
 "$BIN/roster-producer" --source dc-maluku --progress never foreign.csv 2>/dev/null ||
     fail "producer refused the foreign rows"
 printf 'garbage' | kcat -P -b "$KAFKA_BOOTSTRAP" -t roster.changes -k 7313010404909904 -X acks=all

@@ -8,7 +8,7 @@ cd "$TEST_TMP"
 
 "$BIN/covadm" data-centers load "$REPO/sample/data_centers.csv" >/dev/null
 "$BIN/gen_roster" --seed 99 --serial-base 3000 --scale-events 200000 --updates 2 --terminations 1 \
-    --agreements-out agreements.csv -o roster.csv 2>/dev/null
+    --agreements-out agreements.csv --output roster.csv 2>/dev/null
 "$BIN/covadm" agreements load agreements.csv >/dev/null
 events=$(($(wc -l <roster.csv) - 1))
 "$BIN/roster-producer" --source dc-sulsel --progress never roster.csv 2>producer.log ||

@@ -9,8 +9,8 @@ cd "$TEST_TMP"
 
 "$BIN/covadm" data-centers load "$REPO/sample/data_centers.csv" >/dev/null
 "$BIN/covadm" agreements load "$REPO/sample/agreements.csv" >/dev/null
-"$BIN/gen_roster" --seed 31 --serial-base 6000 --regency 73.13 -n 40 -o first.csv 2>/dev/null
-"$BIN/gen_roster" --seed 32 --serial-base 6500 --regency 73.71 -n 40 -o second.csv 2>/dev/null
+"$BIN/gen_roster" --seed 31 --serial-base 6000 --regency 73.13 --scale-events 40 --output first.csv 2>/dev/null
+"$BIN/gen_roster" --seed 32 --serial-base 6500 --regency 73.71 --scale-events 40 --output second.csv 2>/dev/null
 "$BIN/roster-producer" --source dc-sulsel --progress never first.csv 2>/dev/null
 
 start_bg consumer "$BIN/roster-consumer" --stats.interval.s 1
@@ -42,7 +42,7 @@ assert_eq "stored offsets untouched by the fenced consumer" "$(awk '{ s += $2 } 
 alive "$pid" || fail "the consumer died after being fenced"
 
 # It goes on from the stored offsets: new events are applied normally.
-"$BIN/gen_roster" --seed 33 --serial-base 7000 --regency 73.13 -n 10 -o third.csv 2>/dev/null
+"$BIN/gen_roster" --seed 33 --serial-base 7000 --regency 73.13 --scale-events 10 --output third.csv 2>/dev/null
 "$BIN/roster-producer" --source dc-sulsel --progress never third.csv 2>/dev/null
 wait_until 60 applied_is 50 || fail "events after the fence not applied"
 status=0

@@ -12,7 +12,7 @@ cd "$TEST_TMP"
 "$BIN/covadm" data-centers load "$REPO/sample/data_centers.csv" >/dev/null
 "$BIN/covadm" agreements load "$REPO/sample/agreements.csv" >/dev/null
 
-"$BIN/gen_roster" --seed 20 --serial-base 5000 --regency 73.13 -n 50 -o roster.csv 2>/dev/null
+"$BIN/gen_roster" --seed 20 --serial-base 5000 --regency 73.13 --scale-events 50 --output roster.csv 2>/dev/null
 awk -F, 'NR > 1 { print $2 }' roster.csv | sort -u >niks.txt
 assert_eq "workers of this test" 50 "$(wc -l <niks.txt)"
 

@@ -167,3 +167,22 @@ Test(config, booleans_and_positional_arguments, .fini = cleanup)
     cr_assert_eq(config_bool(cfg, "dry-run"), 0, "--no-dry-run sets false");
     config_destroy(cfg);
 }
+
+Test(config, rows_from_several_tables, .fini = cleanup)
+{
+    static const config_option more[] = {
+        {"topic", CONFIG_STR, "t-default", NULL, "topic"},
+        {"group", CONFIG_STR, "again", NULL, "the same key as table's"},
+        {NULL, 0, NULL, NULL, NULL},
+    };
+    const config_option *rows[] = {&table[0], &table[1], &more[0]};
+    const config_option *twice[] = {&table[0], &more[1]};
+    config *cfg = config_new_rows(rows, 3);
+
+    cr_assert_not_null(cfg, "config_new_rows");
+    cr_assert_str_eq(config_get(cfg, "topic"), "t-default", "a row of the second table");
+    cr_assert_eq(config_int(cfg, "batch"), 10, "a row of the first table");
+    cr_assert_null(config_get(cfg, "dry-run"), "a row not taken is not an option");
+    config_destroy(cfg);
+    cr_assert_null(config_new_rows(twice, 2), "a key given twice is refused");
+}

@@ -1,21 +1,23 @@
-/* service: the main of a consumer service. Parses its options, sets up logging, builds the
- * service's apply context and a consumer of its topic, stops on SIGINT/SIGTERM, and logs the
- * start and the end. A service's main.c is only its option table and a service_def. */
-#ifndef SERVICE_H
-#define SERVICE_H
+/* consumer_service: the main of a consumer service (roster-consumer, incident-consumer).
+ * Starts the program (common/program.h: options, logging, signals), builds the service's
+ * apply context and a consumer (common/consumer.h) of its topic, finishes the open batch on
+ * SIGINT/SIGTERM, and logs the start and the end. A service's main.c is only its option
+ * table and a consumer_service_def. */
+#ifndef CONSUMER_SERVICE_H
+#define CONSUMER_SERVICE_H
 
 #include <stddef.h>
 
-#include "cli.h"
 #include "config.h"
 #include "consumer.h"
+#include "program.h"
 
 /* Static description of a service; the callbacks run on the main thread, in the order
  * ctx_new, start, then apply (on the consumer's thread) until the end, then ctx_destroy. */
-typedef struct service_def {
-    /* Name, usage text and option table; the table holds CONSUMER_CONFIG_OPTIONS and the
-     * string options "topic" and "group". */
-    cli_program program;
+typedef struct consumer_service_def {
+    /* Name, usage text, option rows: the program takes CONSUMER_SERVICE_OPTIONS and its own
+     * rows include the string options "topic" and "group". No positional arguments. */
+    program_def program;
     /* The apply context from the parsed configuration; NULL + errstr on failure. */
     void *(*ctx_new)(const config *cfg, char *errstr, size_t errstr_size);
     /* Frees what ctx_new returned; accepts NULL. */
@@ -29,11 +31,14 @@ typedef struct service_def {
     void (*start_fields)(const config *cfg, char *buf, size_t size);
     /* Optional: key=value fields for the "started" line, after topic and group. */
     void (*started_fields)(const config *cfg, const void *ctx, char *buf, size_t size);
-} service_def;
+} consumer_service_def;
+
+/* The shared option groups of a consumer service. */
+#define CONSUMER_SERVICE_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER)
 
 /* Run the service with the program's arguments; returns main's exit status: 0 after --help
  * or a clean stop, 1 when it could not start or stopped on an error, 2 for bad usage.
- * Call once, from main; it installs SIGINT and SIGTERM handlers. */
-int service_main(int argc, char **argv, const service_def *def);
+ * Call once, from main. */
+int consumer_service_main(int argc, char **argv, const consumer_service_def *def);
 
 #endif

@@ -1,0 +1,188 @@
+/* program: the shared option rows and the start-up of every program. */
+#include "program.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pg.h"
+
+/* The one table of shared options: each row belongs to the groups in its mask. */
+static const struct shared_row {
+    unsigned groups;
+    config_option option;
+} shared_rows[] = {
+    {PROGRAM_OPT_PRODUCER,
+     {"source", CONFIG_STR, NULL, "COVERAGE_SOURCE", "publishing data center id (required)"}},
+    {PROGRAM_OPT_KAFKA,
+     {"bootstrap", CONFIG_STR, "127.0.0.1:19092", "KAFKA_BOOTSTRAP", "Kafka bootstrap servers"}},
+    {PROGRAM_OPT_PG,
+     {"pg", CONFIG_STR, "", "COVERAGE_PG", "PostgreSQL connection string (or PG* variables)"}},
+    {PROGRAM_OPT_PRODUCER,
+     {"format", CONFIG_STR, "auto", NULL, "csv, jsonl or auto (by file name; stdin is csv)"}},
+    {PROGRAM_OPT_PRODUCER,
+     {"dry-run", CONFIG_BOOL, "false", NULL, "check every row, publish nothing"}},
+    {PROGRAM_OPT_PRODUCER,
+     {"ignore-unknown-columns", CONFIG_BOOL, "false", NULL,
+      "skip columns contracts.md does not name"}},
+    {PROGRAM_OPT_PRODUCER,
+     {"max-errors", CONFIG_INT, "1000", NULL, "stop printing row errors after this many"}},
+    {PROGRAM_OPT_PRODUCER,
+     {"progress", CONFIG_STR, "auto", NULL, "progress line: auto (on a terminal), always, never"}},
+    {PROGRAM_OPT_CONSUMER,
+     {"batch.max.messages", CONFIG_INT, "20000", NULL, "largest batch per transaction"}},
+    {PROGRAM_OPT_CONSUMER,
+     {"batch.max.ms", CONFIG_INT, "200", NULL, "longest wait to fill a batch"}},
+    {PROGRAM_OPT_CONSUMER,
+     {"stats.interval.s", CONFIG_INT, "10", NULL, "seconds between progress lines"}},
+    {PROGRAM_OPT_RELAY,
+     {"batch.size", CONFIG_INT, "500", NULL, "outbox rows per batch (one flush, one UPDATE)"}},
+    {PROGRAM_OPT_RELAY,
+     {"poll.interval.ms", CONFIG_INT, "1000", NULL,
+      "longest sleep between polls when no NOTIFY arrives"}},
+    {PROGRAM_OPT_RELAY,
+     {"delivery.timeout.ms", CONFIG_INT, "130000", NULL,
+      "longest wait for a batch's acknowledgements before it is retried"}},
+    {PROGRAM_OPT_CONSUMER | PROGRAM_OPT_RELAY,
+     {"exit.when.drained", CONFIG_BOOL, "false", NULL,
+      "stop once nothing is left to do (every partition at its end, or no unpublished "
+      "outbox row)"}},
+    {PROGRAM_OPT_LOG, {"log.level", CONFIG_STR, "info", NULL, "debug, info, warn or error"}},
+};
+
+enum { SHARED_ROWS = sizeof shared_rows / sizeof shared_rows[0] };
+
+static volatile sig_atomic_t stopping;
+static void (*volatile stop_fn)(void *);
+static void *volatile stop_opaque;
+
+static void on_signal(int sig)
+{
+    void (*fn)(void *) = stop_fn;
+
+    (void)sig;
+    stopping = 1;
+    if (fn)
+        fn(stop_opaque);
+}
+
+void program_on_stop(void (*fn)(void *opaque), void *opaque)
+{
+    stop_fn = NULL;
+    stop_opaque = opaque;
+    stop_fn = fn;
+    if (fn && stopping)
+        fn(opaque);
+}
+
+int program_stopping(void)
+{
+    return stopping;
+}
+
+/* The rows of def: shared ones of its groups (log.level always), then its own. */
+static config *new_config(const program_def *def)
+{
+    const config_option **rows;
+    unsigned groups = def->shared | PROGRAM_OPT_LOG;
+    size_t n = 0, own = 0;
+    config *cfg;
+
+    while (def->options && def->options[own].key)
+        own++;
+    if (!(rows = calloc(SHARED_ROWS + own + 1, sizeof *rows)))
+        return NULL;
+    for (size_t i = 0; i < SHARED_ROWS; i++)
+        if (shared_rows[i].groups & groups)
+            rows[n++] = &shared_rows[i].option;
+    for (size_t i = 0; i < own; i++)
+        rows[n++] = &def->options[i];
+    cfg = config_new_rows(rows, n);
+    free(rows);
+    return cfg;
+}
+
+void program_usage(const program_def *def, FILE *out)
+{
+    config *cfg = new_config(def);
+
+    fputs(def->usage, out);
+    if (cfg)
+        config_usage(cfg, out);
+    config_destroy(cfg);
+}
+
+/* Check the arguments and start logging: -1 to go on, else the exit status. */
+static int check(const program_def *def, config *cfg, char **argv, int nargs)
+{
+    const char *level_name = config_get(cfg, "log.level");
+    int level = log_level_parse(level_name ? level_name : "");
+
+    if (nargs < def->min_args) {
+        fprintf(stderr, "%s: missing argument (see --help)\n", def->name);
+        return 2;
+    }
+    if (def->max_args >= 0 && nargs > def->max_args) {
+        fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", def->name,
+                argv[1 + def->max_args]);
+        return 2;
+    }
+    if (level < 0) {
+        fprintf(stderr, "%s: unknown log.level '%s' (debug, info, warn or error)\n", def->name,
+                level_name ? level_name : "");
+        return 2;
+    }
+    log_init(def->name, (log_level)level);
+    return -1;
+}
+
+config *program_start(const program_def *def, int argc, char **argv, int *nargs,
+                      int *exit_code)
+{
+    char errstr[1024];
+    config *cfg = new_config(def);
+    struct sigaction sa;
+    int rest = 0;
+
+    *nargs = 0;
+    *exit_code = 1;
+    if (!cfg) {
+        fprintf(stderr, "%s: out of memory\n", def->name);
+        return NULL;
+    }
+    switch (config_parse_args(cfg, argc - 1, argv + 1, &rest, errstr, sizeof errstr)) {
+    case 0:
+        break;
+    case 1:
+        fputs(def->usage, stdout);
+        config_usage(cfg, stdout);
+        *exit_code = 0;
+        goto fail;
+    default:
+        fprintf(stderr, "%s: %s\n", def->name, errstr);
+        *exit_code = 2;
+        goto fail;
+    }
+    if ((*exit_code = check(def, cfg, argv, rest)) >= 0)
+        goto fail;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    *nargs = rest;
+    return cfg;
+fail:
+    config_destroy(cfg);
+    return NULL;
+}
+
+PGconn *program_connect_pg(const program_def *def, const config *cfg)
+{
+    char errstr[1024];
+    PGconn *pg = pg_connect(config_get(cfg, "pg"), def->name, errstr, sizeof errstr);
+
+    if (!pg)
+        fprintf(stderr, "%s: %s\n", def->name, errstr);
+    return pg;
+}

@@ -1,0 +1,61 @@
+/* program: what every program's main shares. The option rows programs have in common are
+ * defined once, in one table, each row in a group (PROGRAM_OPT_*); a program names the
+ * groups it takes and adds its own rows. program_start is the one start-up: options from
+ * --config FILE, then the environment, then flags and -X kafka.property=value (secrets
+ * refused on the command line), --help, positional-argument checks, logging at log.level,
+ * and SIGINT/SIGTERM handling. Called from main's thread only. */
+#ifndef PROGRAM_H
+#define PROGRAM_H
+
+#include <stdio.h>
+#include <libpq-fe.h>
+
+#include "config.h"
+
+/* Groups of shared option rows (see program.c for the rows). */
+enum {
+    PROGRAM_OPT_KAFKA = 1 << 0,    /* bootstrap */
+    PROGRAM_OPT_PG = 1 << 1,       /* pg */
+    PROGRAM_OPT_LOG = 1 << 2,      /* log.level (every program gets it) */
+    PROGRAM_OPT_CONSUMER = 1 << 3, /* batch.max.messages, batch.max.ms, stats.interval.s,
+                                    * exit.when.drained */
+    PROGRAM_OPT_RELAY = 1 << 4,    /* batch.size, poll.interval.ms, delivery.timeout.ms,
+                                    * exit.when.drained */
+    PROGRAM_OPT_PRODUCER = 1 << 5, /* source, format, dry-run, ignore-unknown-columns,
+                                    * max-errors, progress */
+};
+
+/* Static description of a program; not copied, must outlive the program's run. */
+typedef struct program_def {
+    const char *name;              /* "covadm": log prog=, prefix of every message */
+    const char *usage;             /* printed by --help before the options */
+    unsigned shared;               /* PROGRAM_OPT_* groups it takes */
+    const config_option *options;  /* its own rows, ending with {NULL}; may be NULL */
+    int min_args, max_args;        /* positional arguments allowed; max_args -1: any */
+} program_def;
+
+/* Parse argv (argv[0] = the program) into a new config with def's rows: the shared groups
+ * in table order, then the program's own. The positional arguments are moved to
+ * argv[1..*nargs]. Starts logging at log.level and installs SIGINT/SIGTERM handlers (see
+ * program_on_stop). Returns the config (config_destroy() it), or NULL with *exit_code: 0
+ * after --help (printed on stdout), 2 after a usage error ("NAME: message" on stderr),
+ * 1 when out of memory. Call once. */
+config *program_start(const program_def *def, int argc, char **argv, int *nargs,
+                      int *exit_code);
+
+/* Print def's usage text and options (with their defaults and variables) to out. */
+void program_usage(const program_def *def, FILE *out);
+
+/* What SIGINT/SIGTERM does besides setting program_stopping(): fn(opaque), run in the
+ * signal handler, so it must be async-signal-safe (e.g. set a flag). A signal that came
+ * before the call is passed on at once. NULL fn: nothing more. */
+void program_on_stop(void (*fn)(void *opaque), void *opaque);
+
+/* 1 once SIGINT or SIGTERM arrived. */
+int program_stopping(void);
+
+/* Connect to PostgreSQL with the "pg" option, def->name being the application name. On
+ * failure prints "NAME: error" on stderr and returns NULL. The caller PQfinish()es. */
+PGconn *program_connect_pg(const program_def *def, const config *cfg);
+
+#endif

@@ -1,0 +1,143 @@
+/* Unit tests for common/program: the shared option rows by group, the one start-up
+ * (precedence, --help, positional arguments, log.level) and the stop flag. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "program.h"
+
+static const config_option own[] = {
+    {"topic", CONFIG_STR, "roster.changes", NULL, "topic"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static const program_def consumer_like = {
+    "test-program", "usage: test-program [options] [FILE]\n\noptions:\n",
+    PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER, own, 0, 1,
+};
+
+static const program_def cli_like = {
+    "test-cli", "usage: test-cli COMMAND\n", PROGRAM_OPT_PG, NULL, 1, 2,
+};
+
+/* program_start over a copy of args (argv[0] is added); *rc its exit code. */
+static config *start(const program_def *def, int n, const char *const *args, int *nargs,
+                     int *rc, char **argv)
+{
+    argv[0] = (char *)"test";
+    for (int i = 0; i < n; i++)
+        argv[i + 1] = (char *)args[i];
+    return program_start(def, n + 1, argv, nargs, rc);
+}
+
+static void cleanup(void)
+{
+    unsetenv("KAFKA_BOOTSTRAP");
+}
+
+Test(program, shared_rows_by_group, .fini = cleanup)
+{
+    char *argv[4];
+    int nargs, rc;
+    config *cfg = start(&consumer_like, 0, NULL, &nargs, &rc, argv);
+
+    cr_assert_not_null(cfg, "start failed with %d", rc);
+    cr_assert_str_eq(config_get(cfg, "bootstrap"), "127.0.0.1:19092", "kafka group");
+    cr_assert_not_null(config_get(cfg, "pg"), "pg group");
+    cr_assert_eq(config_int(cfg, "batch.max.messages"), 20000, "consumer group");
+    cr_assert_str_eq(config_get(cfg, "log.level"), "info", "every program has log.level");
+    cr_assert_str_eq(config_get(cfg, "topic"), "roster.changes", "the program's own row");
+    cr_assert_null(config_get(cfg, "batch.size"), "no relay row in a consumer");
+    cr_assert_null(config_get(cfg, "source"), "no producer row in a consumer");
+    config_destroy(cfg);
+
+    cfg = start(&cli_like, 1, (const char *const[]){"list"}, &nargs, &rc, argv);
+    cr_assert_not_null(cfg, "start failed with %d", rc);
+    cr_assert_null(config_get(cfg, "bootstrap"), "a PostgreSQL-only program has no bootstrap");
+    config_destroy(cfg);
+}
+
+Test(program, environment_then_flags, .fini = cleanup)
+{
+    char *argv[4];
+    int nargs, rc;
+    config *cfg;
+
+    setenv("KAFKA_BOOTSTRAP", "env:9092", 1);
+    cfg = start(&consumer_like, 0, NULL, &nargs, &rc, argv);
+    cr_assert_str_eq(config_get(cfg, "bootstrap"), "env:9092", "the environment sets it");
+    config_destroy(cfg);
+    cfg = start(&consumer_like, 2, (const char *const[]){"--bootstrap", "flag:9092"}, &nargs,
+                &rc, argv);
+    cr_assert_str_eq(config_get(cfg, "bootstrap"), "flag:9092", "a flag beats the environment");
+    config_destroy(cfg);
+}
+
+Test(program, positional_arguments_are_counted)
+{
+    char *argv[5];
+    int nargs = -1, rc = -1;
+    config *cfg = start(&consumer_like, 1, (const char *const[]){"a.csv"}, &nargs, &rc, argv);
+
+    cr_assert_not_null(cfg, "one file is allowed");
+    cr_assert_eq(nargs, 1, "nargs %d", nargs);
+    cr_assert_str_eq(argv[1], "a.csv", "argument at argv[1]");
+    config_destroy(cfg);
+    cfg = start(&consumer_like, 2, (const char *const[]){"a.csv", "b.csv"}, &nargs, &rc, argv);
+    cr_assert_null(cfg, "two files are one too many");
+    cr_assert_eq(rc, 2, "usage error exit code %d", rc);
+    cfg = start(&cli_like, 0, NULL, &nargs, &rc, argv);
+    cr_assert_null(cfg, "a missing command");
+    cr_assert_eq(rc, 2, "usage error exit code %d", rc);
+}
+
+Test(program, help_and_bad_values_end_the_start)
+{
+    char *argv[4];
+    int nargs, rc = -1;
+    FILE *saved = stdout;
+
+    stdout = fopen("/dev/null", "w");
+    cr_assert_null(start(&consumer_like, 1, (const char *const[]){"--help"}, &nargs, &rc, argv),
+                   "--help ends the start");
+    fclose(stdout);
+    stdout = saved;
+    cr_assert_eq(rc, 0, "--help exits 0, not %d", rc);
+    cr_assert_null(start(&consumer_like, 2, (const char *const[]){"--log.level", "loud"}, &nargs,
+                         &rc, argv),
+                   "an unknown log.level is refused");
+    cr_assert_eq(rc, 2, "exit code %d", rc);
+    cr_assert_null(start(&consumer_like, 2, (const char *const[]){"-X", "sasl.password=x"},
+                         &nargs, &rc, argv),
+                   "a secret on the command line is refused");
+    cr_assert_eq(rc, 2, "exit code %d", rc);
+}
+
+static volatile sig_atomic_t stopped_with;
+
+static void on_stop(void *opaque)
+{
+    stopped_with = *(int *)opaque;
+}
+
+Test(program, a_signal_sets_the_flag_and_calls_back)
+{
+    static int token = 42;
+    char *argv[2];
+    int nargs, rc;
+    config *cfg = start(&consumer_like, 0, NULL, &nargs, &rc, argv);
+
+    cr_assert_eq(program_stopping(), 0, "not stopping before a signal");
+    program_on_stop(on_stop, &token);
+    raise(SIGTERM);
+    cr_assert_eq(program_stopping(), 1, "SIGTERM sets the flag");
+    cr_assert_eq(stopped_with, 42, "the callback ran with its opaque");
+    stopped_with = 0;
+    program_on_stop(on_stop, &token);
+    cr_assert_eq(stopped_with, 42, "a callback set after the signal runs at once");
+    config_destroy(cfg);
+}
