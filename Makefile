@@ -30,7 +30,10 @@ LIBCOMMON  := $(BUILD)/libcommon.a
 
 PRODUCERS  := $(patsubst producers/%.c,$(BUILD)/bin/%,$(wildcard producers/*.c))
 CONSUMERS  := $(patsubst consumers/%/main.c,$(BUILD)/bin/%-consumer,$(wildcard consumers/*/main.c))
-TOOLS      := $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
+# Tools by kind: tools/daemons (relays), tools/cli (officers' and admin CLIs), tools/bench
+# (generators and probes); each file is one program named after it.
+TOOL_SRC   := $(wildcard tools/*/*.c)
+TOOLS      := $(patsubst %.c,$(BUILD)/bin/%,$(notdir $(TOOL_SRC)))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 SCHEMAS    := $(wildcard schemas/*.avsc)
 
@@ -59,9 +62,12 @@ $(BUILD)/bin/%: $(BUILD)/producers/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/bin/%: $(BUILD)/tools/%.o $(LIBCOMMON)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+define tool_rule
+$(BUILD)/bin/$(basename $(notdir $(1))): $(BUILD)/$(1:.c=.o) $(LIBCOMMON)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach t,$(TOOL_SRC),$(eval $(call tool_rule,$(t))))
 
 SERVICES := $(patsubst consumers/%/main.c,%,$(wildcard consumers/*/main.c))
 define consumer_rule

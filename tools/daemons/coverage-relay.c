@@ -20,7 +20,7 @@
  * worker's states reach the topic in outbox order. Between batches it sleeps up to
  * poll.interval.ms or until NOTIFY coverage_outbox. SIGINT/SIGTERM finish the current batch
  * and exit. Exit status 0, 1 on a failure, 2 usage. The lock, LISTEN, batch and mark loop is
- * common/relay (shared with tools/claims-relay.c); this file is the states' SQL and encoding. */
+ * common/relay (shared with tools/daemons/claims-relay.c); this file is the states' SQL and encoding. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
