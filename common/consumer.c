@@ -186,7 +186,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 maxp = parts->elems[i].partition;
         if (ensure_partitions(c, maxp) < 0 || load_offsets(c, errstr, sizeof errstr) < 0) {
             snprintf(c->fatal_msg, sizeof c->fatal_msg,
-                     "unable to read stored offsets on assignment: %s", errstr);
+                     "unable to read stored offsets on assignment: %.400s", errstr);
             c->fatal = 1;
             rd_kafka_assign(rk, NULL);
             return;
@@ -452,7 +452,7 @@ static void rewind_to_stored(consumer *c)
     rd_kafka_error_t *err;
 
     if (load_offsets(c, errstr, sizeof errstr) < 0) {
-        snprintf(c->fatal_msg, sizeof c->fatal_msg, "unable to reload offsets: %s", errstr);
+        snprintf(c->fatal_msg, sizeof c->fatal_msg, "unable to reload offsets: %.400s", errstr);
         c->fatal = 1;
         return;
     }
@@ -565,7 +565,7 @@ static int process_batch(consumer *c)
         c->stats.retries++;
         if (attempt == MAX_ATTEMPTS) {
             snprintf(c->fatal_msg, sizeof c->fatal_msg,
-                     "batch failed %d times, giving up: %s", attempt, errstr);
+                     "batch failed %d times, giving up: %.400s", attempt, errstr);
             c->fatal = 1;
             break;
         }

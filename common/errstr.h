@@ -10,4 +10,9 @@
 int errstr_fail(char *errstr, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Put a formatted prefix before the message already in errstr ("claim X: " + message; the
+ * message's tail is cut to size) and return -1. Any thread may call it. */
+int errstr_prefix(char *errstr, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

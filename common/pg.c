@@ -206,7 +206,7 @@ int pg_exec_each(PGconn *pg, const char *const *sqls, size_t count, int nparams,
 {
     for (size_t k = 0; k < count; k++) {
         int np = nparams;
-        char ref[8];
+        char ref[16];
         /* Pass only up to the highest parameter the statement names: PostgreSQL refuses
          * parameters a statement does not use when it cannot infer their type. */
         while (np > 0) {

@@ -48,7 +48,7 @@ typedef struct relay_def {
     /* Encode row `row` of a batch result. Returns 1 with *msg filled to produce it, 0 to
      * mark its outbox rows published without producing anything, or -1 + errstr when the
      * row cannot be encoded (the batch then ends before it; fatal for a batch's first row). */
-    int (*encode_row)(const config *cfg, codec *codec, const PGresult *res, int row,
+    int (*encode_row)(const config *cfg, codec *cd, const PGresult *res, int row,
                       relay_msg *msg, char *errstr, size_t errstr_size);
 } relay_def;
 

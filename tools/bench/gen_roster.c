@@ -21,7 +21,7 @@
 #define MAX_DESA 18
 #define MAX_TPS 20
 #define MAX_REGENCIES 64 /* on the command line */
-#define TEXT_MAX 72
+#define TEXT_MAX 104 /* a full_name of 100 bytes and its NUL */
 
 /* ---------------------------------------------------------------- random numbers */
 

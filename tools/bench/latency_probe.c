@@ -370,7 +370,7 @@ static void *claims_thread(void *arg)
     claim_event ev;
 
     if (!cd) {
-        snprintf(run->thread_error, sizeof run->thread_error, "codec: %s", errstr);
+        snprintf(run->thread_error, sizeof run->thread_error, "codec: %.490s", errstr);
         return NULL;
     }
     while (!atomic_load(&run->stop)) {

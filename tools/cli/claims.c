@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "config.h"
 #include "dates.h"
+#include "errstr.h"
 #include "log.h"
 #include "program.h"
 #include "pg.h"
@@ -442,9 +443,7 @@ static int cmd_determine(PGconn *pg, const config *cfg, const char *claim, int w
         load_route_input(pg, claim, nik, &in, &w, &cov, &ncov, errstr, n) < 0)
         goto out;
     if (route_determination(&in, &w, cov, ncov, t, 0, &d, errstr, n) < 0) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", errstr);
-        snprintf(errstr, n, "claim %s: %s", claim, why);
+        errstr_prefix(errstr, n, "claim %s: ", claim);
         goto out;
     }
     if (d.outcome != ROUTE_CLAIM) {

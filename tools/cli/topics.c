@@ -139,25 +139,25 @@ out:
 }
 
 /* Apply the comma-separated key=value list to a NewTopic; -1 with errstr on a bad entry. */
-static int set_topic_config(rd_kafka_NewTopic_t *nt, const char *config, char *errstr,
+static int set_topic_config(rd_kafka_NewTopic_t *nt, const char *settings, char *errstr,
                             size_t errsize)
 {
     char buf[LINE_MAX_LEN];
     char *save = NULL, *kv, *eq;
 
-    snprintf(buf, sizeof buf, "%s", config);
+    snprintf(buf, sizeof buf, "%s", settings);
     for (kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         kv = trim(kv);
         if (!*kv)
             continue;
         eq = strchr(kv, '=');
         if (!eq || eq == kv) {
-            snprintf(errstr, errsize, "config entry '%s' is not key=value", kv);
+            snprintf(errstr, errsize, "settings entry '%s' is not key=value", kv);
             return -1;
         }
         *eq = '\0';
         if (rd_kafka_NewTopic_set_config(nt, kv, eq + 1) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            snprintf(errstr, errsize, "unable to set config '%s'", kv);
+            snprintf(errstr, errsize, "unable to set settings '%s'", kv);
             return -1;
         }
     }

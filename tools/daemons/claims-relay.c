@@ -115,13 +115,13 @@ bad:
 }
 
 /* A batch row as a message keyed by claim_id (relay_def.encode_row). */
-static int encode_row(const config *cfg, codec *codec, const PGresult *res, int row,
+static int encode_row(const config *cfg, codec *cd, const PGresult *res, int row,
                       relay_msg *msg, char *errstr, size_t n)
 {
     claim_event ev;
 
     if (row_to_event(res, row, &ev, config_get(cfg, "source"), errstr, n) < 0 ||
-        codec_encode_claim_event(codec, &ev, 0, &msg->value, &msg->len, errstr, n) < 0)
+        codec_encode_claim_event(cd, &ev, 0, &msg->value, &msg->len, errstr, n) < 0)
         return -1;
     snprintf(msg->key, sizeof msg->key, "%s", ev.claim_id);
     return 1;

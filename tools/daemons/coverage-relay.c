@@ -130,7 +130,7 @@ static int row_to_state(const PGresult *res, int row, coverage_change *cc, const
 
 /* A batch row as a message keyed by NIK, or nothing for a worker without coverages
  * (relay_def.encode_row). */
-static int encode_row(const config *cfg, codec *codec, const PGresult *res, int row,
+static int encode_row(const config *cfg, codec *cd, const PGresult *res, int row,
                       relay_msg *msg, char *errstr, size_t n)
 {
     coverage_change cc;
@@ -144,7 +144,7 @@ static int encode_row(const config *cfg, codec *codec, const PGresult *res, int 
         return 0;
     }
     if (row_to_state(res, row, &cc, config_get(cfg, "source"), errstr, n) < 0 ||
-        codec_encode_coverage_change(codec, &cc, 0, &msg->value, &msg->len, errstr, n) < 0)
+        codec_encode_coverage_change(cd, &cc, 0, &msg->value, &msg->len, errstr, n) < 0)
         return -1;
     snprintf(msg->key, sizeof msg->key, "%s", cc.nik);
     return 1;
