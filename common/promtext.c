@@ -9,6 +9,7 @@
 
 #include "errstr.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 typedef struct family {
     char *name;
@@ -110,45 +111,6 @@ static int valid_name(const char *s, int colon)
     return 1;
 }
 
-/* The length of the UTF-8 sequence at s, 0 when it is not a valid one. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    size_t n;
-    unsigned min, cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2, min = 0x80, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3, min = 0x800, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4, min = 0x10000, cp = s[0] & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-static int valid_utf8(const char *s)
-{
-    const unsigned char *u = (const unsigned char *)s;
-
-    while (*u) {
-        size_t n = utf8_seq(u);
-        if (!n)
-            return 0;
-        u += n;
-    }
-    return 1;
-}
-
 /* Append s escaping backslash, line feed and, when quote is set, double quote. */
 static void put_escaped(strbuf *b, const char *s, int quote)
 {
@@ -223,7 +185,7 @@ static int check_family(promtext *p, const char *name, int type, const char *hel
         return fail(p, "invalid metric name '%s'", name ? name : "(null)");
     if (!promtext_type_name(type))
         return fail(p, "%s: unknown metric type %d", name, type);
-    if (help && !valid_utf8(help))
+    if (help && !utf8_valid(help))
         return fail(p, "%s: help text is not valid UTF-8", name);
     for (size_t i = 0; i < p->nfam; i++)
         if (clashes(name, type, &p->fam[i]))
@@ -295,7 +257,7 @@ static int check_labels(promtext *p, const family *f, const promtext_label *l, s
             return fail(p, "%s: invalid label name '%s'", f->name, name ? name : "(null)");
         if (f->type == PROMTEXT_HISTOGRAM && strcmp(name, "le") == 0)
             return fail(p, "%s: label 'le' is reserved in histograms", f->name);
-        if (!l[i].value || !valid_utf8(l[i].value))
+        if (!l[i].value || !utf8_valid(l[i].value))
             return fail(p, "%s: value of label '%s' is not valid UTF-8", f->name, name);
         for (size_t j = 0; j < i; j++)
             if (strcmp(name, l[j].name) == 0)
