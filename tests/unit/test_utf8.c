@@ -1,0 +1,37 @@
+/* Unit tests of common/utf8: sequence lengths and the forms UTF-8 forbids. */
+#include <criterion/criterion.h>
+
+#include "utf8.h"
+
+typedef struct utf8_case {
+    const char *s;
+    size_t seq;   /* utf8_seq of s */
+    int valid;    /* utf8_valid of s */
+} utf8_case;
+
+Test(utf8, sequences_and_forbidden_forms)
+{
+    static const utf8_case cases[] = {
+        {"", 1, 1},                       /* the NUL */
+        {"a", 1, 1},
+        {"\xc3\xa4x", 2, 1},              /* U+00E4 */
+        {"\xe2\x82\xac", 3, 1},           /* U+20AC */
+        {"\xf0\x9f\x98\x80", 4, 1},       /* U+1F600 */
+        {"\xf4\x8f\xbf\xbf", 4, 1},       /* U+10FFFF */
+        {"\xc0\xaf", 0, 0},               /* overlong '/' */
+        {"\xe0\x80\xaf", 0, 0},           /* overlong, 3 bytes */
+        {"\xed\xa0\x80", 0, 0},           /* surrogate U+D800 */
+        {"\xf4\x90\x80\x80", 0, 0},       /* past U+10FFFF */
+        {"\xc3", 0, 0},                   /* cut short by the NUL */
+        {"\xc3\x28", 0, 0},               /* bad continuation */
+        {"\x80", 0, 0},                   /* lone continuation */
+        {"\xff", 0, 0},
+        {"ok\xff", 1, 0},                 /* bad later on */
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(utf8_seq(cases[i].s), cases[i].seq, "case %zu: utf8_seq %zu", i,
+                     utf8_seq(cases[i].s));
+        cr_assert_eq(utf8_valid(cases[i].s), cases[i].valid, "case %zu: utf8_valid", i);
+    }
+}
