@@ -1204,7 +1204,7 @@ static unsigned char *same_bytes(codec *c, int ti, const void *rec, int id, cons
 static void same_bytes_round_trip(codec *c, const roster_change *rc, int id, const char *ctx)
 {
     size_t len;
-    unsigned char *msg = same_bytes(c, T_ROSTER, rc, id, ctx, &len);
+    unsigned char *msg = same_bytes(c, CODEC_FIELDS_ROSTER, rc, id, ctx, &len);
     roster_change want = *rc, got;
 
     cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), 0,
@@ -1400,19 +1400,19 @@ Test(codec_plan, refuses_bad_roster_values_like_avro_c)
     load_records();
     rc = records[0];
     rc.role = (roster_role)ROLE__COUNT;
-    same_refusal(c, T_ROSTER, &rc, 0, "role out of range");
+    same_refusal(c, CODEC_FIELDS_ROSTER, &rc, 0, "role out of range");
     rc = records[0];
     rc.change = (roster_change_kind)-1;
-    same_refusal(c, T_ROSTER, &rc, 0, "change -1");
+    same_refusal(c, CODEC_FIELDS_ROSTER, &rc, 0, "change -1");
     rc = records[0];
     memset(rc.nik, '7', sizeof rc.nik);
-    same_refusal(c, T_ROSTER, &rc, 0, "unterminated nik");
+    same_refusal(c, CODEC_FIELDS_ROSTER, &rc, 0, "unterminated nik");
     rc = records[0];
     memset(rc.full_name, 'x', sizeof rc.full_name);
-    same_refusal(c, T_ROSTER, &rc, 0, "unterminated full_name");
+    same_refusal(c, CODEC_FIELDS_ROSTER, &rc, 0, "unterminated full_name");
     rc = records[0];
     rc.programs = 8;
-    same_refusal(c, T_ROSTER, &rc, 0, "unknown program bit");
+    same_refusal(c, CODEC_FIELDS_ROSTER, &rc, 0, "unknown program bit");
     codec_destroy(c);
 }
 
@@ -1424,7 +1424,7 @@ Test(codec_plan, writer_only_field_whose_default_does_not_fit_refuses_like_avro_
     add_reordered("\"default\": \"n/a\"", "\"default\": 7");
     c = codec_new(err, sizeof err);
     cr_assert_not_null(c, "codec_new: %s", err);
-    same_refusal(c, T_ROSTER, &records[0], REORDERED_ID, "note default 7");
+    same_refusal(c, CODEC_FIELDS_ROSTER, &records[0], REORDERED_ID, "note default 7");
     cr_assert_not_null(strstr(err, "'note'"), "message should name note: %s", err);
     codec_destroy(c);
 }
@@ -1437,7 +1437,7 @@ Test(codec_plan, writer_only_field_without_default_refuses_like_avro_c)
     add_reordered("\"type\": \"string\", \"default\": \"n/a\"", "\"type\": \"string\"");
     c = codec_new(err, sizeof err);
     cr_assert_not_null(c, "codec_new: %s", err);
-    same_refusal(c, T_ROSTER, &records[0], REORDERED_ID, "note without default");
+    same_refusal(c, CODEC_FIELDS_ROSTER, &records[0], REORDERED_ID, "note without default");
     codec_destroy(c);
 }
 
@@ -1452,9 +1452,9 @@ Test(codec_plan, optional_field_the_writer_requires_refuses_like_avro_c)
     add_reordered("[\"string\", \"null\"], \"default\": \"unknown\"",
                   "[\"string\"], \"default\": \"unknown\"");
     cr_assert_eq(records[1].fields & RF_PHONE, 0u, "record 2 must lack a phone");
-    same_refusal(c, T_ROSTER, &records[1], REORDERED_ID, "phone absent, writer union [string]");
+    same_refusal(c, CODEC_FIELDS_ROSTER, &records[1], REORDERED_ID, "phone absent, writer union [string]");
     cr_assert_not_null(strstr(err, "'phone'"), "message should name phone: %s", err);
-    msg = same_bytes(c, T_ROSTER, &records[0], REORDERED_ID, "phone present, union [string]", &len);
+    msg = same_bytes(c, CODEC_FIELDS_ROSTER, &records[0], REORDERED_ID, "phone present, union [string]", &len);
     free(msg);
     codec_destroy(c);
 }
@@ -1476,7 +1476,7 @@ static void same_plan(codec *c, int ti, const struct rt_type *t, const void *wan
 
 static void same_incident(codec *c, const incident *want, int id, const char *ctx)
 {
-    same_plan(c, T_INCIDENT, &rt_incident, want, id, ctx);
+    same_plan(c, CODEC_FIELDS_INCIDENT, &rt_incident, want, id, ctx);
 }
 
 Test(codec_plan, same_bytes_as_avro_c_for_incidents)
@@ -1534,7 +1534,7 @@ Test(codec_plan, same_bytes_as_avro_c_for_incidents)
 
 static void same_claim(codec *c, const claim_event *want, int id, const char *ctx)
 {
-    same_plan(c, T_CLAIM, &rt_claim_event, want, id, ctx);
+    same_plan(c, CODEC_FIELDS_CLAIM, &rt_claim_event, want, id, ctx);
 }
 
 Test(codec_plan, same_bytes_as_avro_c_for_claim_events)
@@ -1731,7 +1731,7 @@ Test(codec, coverage_change_decode_rejects_foreign_ids_and_truncation)
 
 static void same_coverage(codec *c, const coverage_change *want, int id, const char *ctx)
 {
-    same_plan(c, T_COVERAGE, &rt_coverage_change, want, id, ctx);
+    same_plan(c, CODEC_FIELDS_COVERAGE, &rt_coverage_change, want, id, ctx);
 }
 
 Test(codec_plan, same_bytes_as_avro_c_for_coverage_changes)
