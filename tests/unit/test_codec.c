@@ -876,7 +876,7 @@ struct rt_type {
 };
 
 /* Encode every record with every catalog version of the type's subject and decode it back. */
-static void round_trip(const struct rt_type *t, const void *records, size_t n)
+static void round_trip(const struct rt_type *t, const void *recs, size_t n)
 {
     int ids[16];
     size_t nids = subject_ids(t->subject, ids, 16);
@@ -888,7 +888,7 @@ static void round_trip(const struct rt_type *t, const void *records, size_t n)
     cr_assert_gt(nids, 0, "catalog has no '%s' schema", t->subject);
     for (size_t v = 0; v < nids; v++) {
         for (size_t i = 0; i < n; i++) {
-            const void *want = (const char *)records + i * t->size, *out;
+            const void *want = (const char *)recs + i * t->size, *out;
             size_t len;
             int id = 0;
             char ctx[64];
