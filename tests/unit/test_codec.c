@@ -1434,6 +1434,26 @@ Test(codec_plan, refuses_bad_roster_values_like_avro_c)
     codec_destroy(c);
 }
 
+Test(codec_plan, value_without_a_symbol_in_the_writer_refuses_like_avro_c)
+{
+    codec *c;
+    roster_change rc;
+    size_t len;
+
+    load_records();
+    add_reordered("\"symbols\": [\"BAWASLU\", \"KPU\"]", "\"symbols\": [\"KPU\"]");
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    rc = records[0];
+    rc.institution = INST_BAWASLU;
+    rc.fields |= RF_INSTITUTION;
+    same_refusal(c, CODEC_ROSTER_SUBJECT, &rc, REORDERED_ID, "institution BAWASLU");
+    cr_assert_not_null(strstr(err, "'BAWASLU'"), "message should name the value: %s", err);
+    rc.institution = INST_KPU;
+    free(same_bytes(c, CODEC_ROSTER_SUBJECT, &rc, REORDERED_ID, "institution KPU", &len));
+    codec_destroy(c);
+}
+
 Test(codec_plan, writer_only_field_whose_default_does_not_fit_refuses_like_avro_c)
 {
     codec *c;
