@@ -1,8 +1,8 @@
 /* codec: RosterChange, Incident, ClaimEvent and CoverageChange records <-> Confluent-framed
  * Avro, with per-schema-id caches. One table of fields per C record type (codec_fields.c)
  * drives every direction. Encoding follows a plan built once per writer schema (one step per
- * writer field) and writes Avro binary straight from the record; avro-c's generic values
- * stay the reference encoder (encode_avro, which the unit tests compare against) and do all
+ * writer field) and writes Avro binary straight from the record (the unit tests compare its
+ * bytes with avro-c's, tests/unit/support/avro_ref.c); avro-c's generic values do all
  * decoding. */
 #include "codec.h"
 
@@ -78,7 +78,6 @@ struct codec {
         int latest_id;
         json_t *reader_json;        /* the latest schema of the type, for field defaults */
     } latest[CODEC_FIELDS_NTYPES];
-    avro_writer_t writer;
     char *buf;
     size_t cap;
     avro_reader_t reader;
@@ -672,9 +671,8 @@ codec *codec_new(char *errstr, size_t errstr_size)
     }
     c->cap = INITIAL_BUF;
     c->buf = calloc(1, c->cap);
-    c->writer = c->buf ? avro_writer_memory(c->buf, (int64_t)c->cap) : NULL;
     c->reader = avro_reader_memory(c->buf, 0);
-    if (!c->writer || !c->reader) {
+    if (!c->buf || !c->reader) {
         errstr_fail(errstr, errstr_size, "out of memory");
         goto err;
     }
@@ -694,8 +692,6 @@ void codec_destroy(codec *c)
     for (size_t i = 0; i < c->nslots; i++)
         slot_free(c->slots[i]);
     free(c->slots);
-    if (c->writer)
-        avro_writer_free(c->writer);
     if (c->reader)
         avro_reader_free(c->reader);
     for (int ti = 0; ti < CODEC_FIELDS_NTYPES; ti++)
@@ -776,135 +772,6 @@ static int required(const codec_fields_def *f, int id, char *errstr, size_t errs
 {
     return errstr_fail(errstr, errstr_size, "field '%s' is required by schema id %d", f->name, id);
 }
-
-/* -- the reference encoder: fill the generic avro-c value, then avro_value_write -- */
-
-static int put_enum(avro_value_t *v, const struct field_map *m, const codec_fields_def *f,
-                    int ours, int id, char *errstr, size_t errstr_size)
-{
-    int sym = enum_index(m, f, ours, id, errstr, errstr_size);
-
-    return sym < 0 ? -1 : avro_value_set_enum(v, sym);
-}
-
-/* Write one present field value into v (the field or its value branch). */
-static int put_value(avro_value_t *v, const void *rec, const codec_fields_def *f,
-                     const struct field_map *m, int id, char *errstr, size_t errstr_size)
-{
-    const char *p = (const char *)rec + f->off;
-    int rval = 0;
-
-    switch (f->kind) {
-    case CODEC_FIELDS_STRING: {
-        size_t n;
-        if (string_len(p, f, &n, errstr, errstr_size) < 0)
-            return -1;
-        rval = avro_value_set_string_len(v, p, n + 1);
-        break;
-    }
-    case CODEC_FIELDS_CHAR: {
-        char g[2] = {*p, '\0'};
-        rval = avro_value_set_string_len(v, g, 2);
-        break;
-    }
-    case CODEC_FIELDS_INT: case CODEC_FIELDS_DATE: rval = avro_value_set_int(v, get_int(rec, f)); break;
-    case CODEC_FIELDS_LONG: case CODEC_FIELDS_TIMESTAMP: rval = avro_value_set_long(v, get_long(rec, f)); break;
-    case CODEC_FIELDS_BOOL: rval = avro_value_set_boolean(v, get_int(rec, f) != 0); break;
-    case CODEC_FIELDS_ENUM: return put_enum(v, m, f, get_int(rec, f), id, errstr, errstr_size);
-    case CODEC_FIELDS_ENUM_SET: {
-        unsigned bits;
-        if (set_bits(rec, f, &bits, errstr, errstr_size) < 0)
-            return -1;
-        for (int i = 0; i < f->nsym && rval == 0; i++) {
-            avro_value_t item;
-            if (!(bits & (1u << i)))
-                continue;
-            rval = avro_value_append(v, &item, NULL);
-            if (rval == 0 && put_enum(&item, m, f, i, id, errstr, errstr_size) < 0)
-                return -1;
-        }
-        break;
-    }
-    }
-    if (rval != 0)
-        return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
-    return 0;
-}
-
-static int fill_value(struct slot *s, const void *rec, char *errstr, size_t errstr_size)
-{
-    const codec_fields_type *t = s->type;
-
-    if (s->encode_err[0])
-        return errstr_fail(errstr, errstr_size, "%s", s->encode_err);
-    if (avro_value_reset(&s->value) != 0)
-        return errstr_fail(errstr, errstr_size, "reset: %s", avro_strerror());
-    for (size_t i = 0; i < s->nextra; i++) {
-        avro_value_t field;
-        if (avro_value_get_by_index(&s->value, (size_t)s->extra[i].index, &field, NULL) != 0
-            || set_from_json(&field, s->extra[i].def) != 0)
-            return errstr_fail(errstr, errstr_size, "schema id %d: default of field '%s' does not fit "
-                               "its type", s->id, avro_schema_record_field_name(s->schema,
-                                                                        s->extra[i].index));
-    }
-    for (size_t i = 0; i < t->nfields; i++) {
-        const codec_fields_def *f = &t->fields[i];
-        const struct field_map *m = &s->map[i];
-        avro_value_t field, branch;
-        int has = present(presence(t, rec), rec, f);
-
-        if (m->index < 0)
-            continue;
-        if (avro_value_get_by_index(&s->value, (size_t)m->index, &field, NULL) != 0)
-            return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
-        if (m->value_branch < 0) {
-            if (!has)
-                return required(f, s->id, errstr, errstr_size);
-            if (put_value(&field, rec, f, m, s->id, errstr, errstr_size) < 0)
-                return -1;
-            continue;
-        }
-        if (!has && m->null_branch < 0)
-            return required(f, s->id, errstr, errstr_size);
-        if (avro_value_set_branch(&field, has ? m->value_branch : m->null_branch, &branch) != 0)
-            return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
-        if (!has) {
-            if (avro_value_set_null(&branch) != 0)
-                return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
-        } else if (put_value(&branch, rec, f, m, s->id, errstr, errstr_size) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Encode rec into c->buf after the header with avro-c; the body length goes to *body. */
-static int encode_avro(codec *c, struct slot *s, const void *rec, size_t *body, char *errstr,
-                       size_t errstr_size)
-{
-    int rval;
-
-    if (fill_value(s, rec, errstr, errstr_size) < 0)
-        return -1;
-    for (;;) {
-        avro_writer_memory_set_dest(c->writer, c->buf + HEADER_SIZE,
-                                    (int64_t)(c->cap - HEADER_SIZE));
-        rval = avro_value_write(c->writer, &s->value);
-        if (rval != ENOSPC)
-            break;
-        char *grown = realloc(c->buf, c->cap * 2);
-        if (!grown)
-            return errstr_fail(errstr, errstr_size, "out of memory growing the encode buffer");
-        c->buf = grown;
-        c->cap *= 2;
-    }
-    if (rval != 0)
-        return errstr_fail(errstr, errstr_size, "avro write: %s", avro_strerror());
-    *body = (size_t)avro_writer_tell(c->writer);
-    return 0;
-}
-
-/* -- the plan encoder: Avro binary written straight from the record -- */
 
 /* Avro long: zig-zag, then base-128 varint, low group first. */
 static unsigned char *put_long(unsigned char *p, int64_t v)
@@ -992,7 +859,8 @@ static int reserve(codec *c, size_t n, char *errstr, size_t errstr_size)
 }
 
 /* Encode rec into c->buf after the header by following the slot's plan; the same bytes
- * as encode_avro. With several bad fields, the first in writer order is reported. */
+ * as avro_value_write of the record as an avro-c value. With several bad fields, the first
+ * in writer order is reported. */
 static int encode_plan(codec *c, struct slot *s, const void *rec, size_t *body, char *errstr,
                        size_t errstr_size)
 {
@@ -1034,11 +902,8 @@ static int encode_plan(codec *c, struct slot *s, const void *rec, size_t *body, 
     return 0;
 }
 
-/* How encode writes the body: the plan (every caller), or avro-c (tests compare). */
-enum encoder { ENC_PLAN, ENC_AVRO };
-
-static int encode(codec *c, int ti, const void *rec, int schema_id, enum encoder how,
-                  const void **out, size_t *len, char *errstr, size_t errstr_size)
+static int encode(codec *c, int ti, const void *rec, int schema_id, const void **out,
+                  size_t *len, char *errstr, size_t errstr_size)
 {
     struct slot *s = slot_get(c, &codec_fields_types[ti],
                               schema_id > 0 ? schema_id : c->latest[ti].latest_id, errstr,
@@ -1047,7 +912,7 @@ static int encode(codec *c, int ti, const void *rec, int schema_id, enum encoder
 
     if (!s)
         return -1;
-    if ((how == ENC_AVRO ? encode_avro : encode_plan)(c, s, rec, &body, errstr, errstr_size) < 0)
+    if (encode_plan(c, s, rec, &body, errstr, errstr_size) < 0)
         return -1;
     c->buf[0] = 0;
     c->buf[1] = (char)((uint32_t)s->id >> 24);
@@ -1062,25 +927,25 @@ static int encode(codec *c, int ti, const void *rec, int schema_id, enum encoder
 int codec_encode_roster(codec *c, const roster_change *rc, int schema_id,
                         const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, CODEC_FIELDS_ROSTER, rc, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
+    return encode(c, CODEC_FIELDS_ROSTER, rc, schema_id, out, len, errstr, errstr_size);
 }
 
 int codec_encode_incident(codec *c, const incident *inc, int schema_id,
                           const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, CODEC_FIELDS_INCIDENT, inc, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
+    return encode(c, CODEC_FIELDS_INCIDENT, inc, schema_id, out, len, errstr, errstr_size);
 }
 
 int codec_encode_claim_event(codec *c, const claim_event *ev, int schema_id,
                              const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, CODEC_FIELDS_CLAIM, ev, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
+    return encode(c, CODEC_FIELDS_CLAIM, ev, schema_id, out, len, errstr, errstr_size);
 }
 
 int codec_encode_coverage_change(codec *c, const coverage_change *cc, int schema_id,
                                  const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, CODEC_FIELDS_COVERAGE, cc, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
+    return encode(c, CODEC_FIELDS_COVERAGE, cc, schema_id, out, len, errstr, errstr_size);
 }
 
 /* ---- checking a body against the writer schema ---- */
