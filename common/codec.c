@@ -1,8 +1,9 @@
-/* codec: RosterChange, Incident, ClaimEvent and CoverageChange records <-> Confluent-framed Avro, with
- * per-schema-id caches. One table of fields per C record type drives every direction.
- * Encoding follows a plan built once per writer schema (one step per writer field) and
- * writes Avro binary straight from the record; avro-c's generic values stay the reference
- * encoder (encode_avro, which the unit tests compare against) and do all decoding. */
+/* codec: RosterChange, Incident, ClaimEvent and CoverageChange records <-> Confluent-framed
+ * Avro, with per-schema-id caches. One table of fields per C record type (codec_fields.c)
+ * drives every direction. Encoding follows a plan built once per writer schema (one step per
+ * writer field) and writes Avro binary straight from the record (the unit tests compare its
+ * bytes with avro-c's, tests/unit/support/avro_ref.c); avro-c's generic values do all
+ * decoding. */
 #include "codec.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <jansson.h>
 
 #include "catalog.h"
+#include "codec_fields.h"
 #include "errstr.h"
 
 #define HEADER_SIZE 5
@@ -24,161 +26,6 @@
 #define MAX_SYMBOLS 64
 /* Nesting limit when checking a body against a (possibly recursive) schema. */
 #define MAX_DEPTH 32
-
-typedef enum {
-    FK_STRING, FK_CHAR, FK_INT, FK_DATE, FK_LONG, FK_TIMESTAMP, FK_BOOL, FK_ENUM, FK_ENUM_SET
-} field_kind;
-
-/* One field the C record carries. Enums are stored as int, an enum set as unsigned bits
- * (1 << value). An optional field (bit != 0) is present when its bit is set in the
- * record's presence word and its value is not the kind's "none" marker: FK_CHAR 0,
- * FK_INT 0, FK_DATE DATE_NONE, FK_LONG / FK_TIMESTAMP INT64_MIN, FK_ENUM < 0, FK_ENUM_SET 0. */
-struct field_def {
-    const char *name;
-    field_kind kind;
-    unsigned bit;
-    size_t off;
-    size_t size;
-    const char *(*sym)(int);  /* FK_ENUM, FK_ENUM_SET: name of our value i, NULL out of range */
-    int nsym;                 /* count of our values */
-    const char *chars;        /* FK_CHAR: the characters allowed */
-};
-
-/* One C record type and the catalog subject of its schemas. */
-struct record_type {
-    const char *subject;
-    const struct field_def *fields;
-    size_t nfields;
-    size_t size;
-    size_t bits_off;          /* of the unsigned presence word */
-    void (*init)(void *rec);
-};
-
-_Static_assert(sizeof(roster_role) == sizeof(int) && sizeof(incident_type) == sizeof(int) &&
-               sizeof(claim_status) == sizeof(int) && sizeof(coverage_status) == sizeof(int),
-               "enum fields are stored as int");
-
-static const char *sym_change(int i) { return roster_change_name((roster_change_kind)i); }
-static const char *sym_institution(int i) { return roster_institution_name((roster_institution)i); }
-static const char *sym_role(int i) { return roster_role_name((roster_role)i); }
-static const char *sym_program_bit(int i)
-{
-    static const char *const names[] = {"JKK", "JKM", "JHT"};
-    return i >= 0 && i < 3 ? names[i] : NULL;
-}
-static const char *sym_incident_type(int i) { return incident_type_name((incident_type)i); }
-static const char *sym_circumstance(int i) { return incident_circumstance_name((incident_circumstance)i); }
-static const char *sym_cause(int i) { return incident_cause_name((incident_cause)i); }
-static const char *sym_severity(int i) { return incident_severity_name((incident_severity)i); }
-static const char *sym_reporter(int i) { return incident_reporter_name((incident_reporter)i); }
-static const char *sym_claim_program(int i) { return claim_program_name((claim_program)i); }
-static const char *sym_benefit(int i) { return claim_benefit_name((claim_benefit)i); }
-static const char *sym_status(int i) { return claim_status_name((claim_status)i); }
-static const char *sym_kind(int i) { return claim_event_kind_name((claim_event_kind)i); }
-static const char *sym_coverage_status(int i) { return coverage_status_name((coverage_status)i); }
-
-#define MEMBER_SIZE(type, m) sizeof(((type *)0)->m)
-#define FIELD(type, avro, member, kind, bit) {avro, kind, bit, offsetof(type, member), MEMBER_SIZE(type, member), NULL, 0, NULL}
-#define ENUMF(type, avro, member, bit, fn, n) {avro, FK_ENUM, bit, offsetof(type, member), sizeof(int), fn, n, NULL}
-
-static const struct field_def roster_fields[] = {
-    FIELD(roster_change, "event_id", event_id, FK_STRING, 0),
-    FIELD(roster_change, "source", source, FK_STRING, 0),
-    FIELD(roster_change, "event_time", event_time_us, FK_TIMESTAMP, 0),
-    ENUMF(roster_change, "change", change, 0, sym_change, CHANGE__COUNT),
-    FIELD(roster_change, "nik", nik, FK_STRING, 0),
-    FIELD(roster_change, "full_name", full_name, FK_STRING, RF_FULL_NAME),
-    FIELD(roster_change, "birth_date", birth_date, FK_DATE, RF_BIRTH_DATE),
-    {"gender", FK_CHAR, RF_GENDER, offsetof(roster_change, gender), 1, NULL, 0, "LP"},
-    ENUMF(roster_change, "institution", institution, RF_INSTITUTION, sym_institution, INST__COUNT),
-    ENUMF(roster_change, "role", role, RF_ROLE, sym_role, ROLE__COUNT),
-    FIELD(roster_change, "region_code", region_code, FK_STRING, RF_REGION),
-    FIELD(roster_change, "tps", tps, FK_INT, RF_TPS),
-    FIELD(roster_change, "term_start", term_start, FK_DATE, RF_TERM_START),
-    FIELD(roster_change, "term_end", term_end, FK_DATE, RF_TERM_END),
-    FIELD(roster_change, "effective_date", effective_date, FK_DATE, RF_EFFECTIVE),
-    FIELD(roster_change, "monthly_wage", monthly_wage, FK_LONG, RF_WAGE),
-    {"programs", FK_ENUM_SET, RF_PROGRAMS, offsetof(roster_change, programs), sizeof(unsigned),
-     sym_program_bit, 3, NULL},
-    FIELD(roster_change, "agreement_id", agreement_id, FK_STRING, RF_AGREEMENT),
-    FIELD(roster_change, "kpj", kpj, FK_STRING, RF_KPJ),
-    FIELD(roster_change, "phone", phone, FK_STRING, RF_PHONE),
-};
-
-static const struct field_def incident_fields[] = {
-    FIELD(incident, "event_id", event_id, FK_STRING, 0),
-    FIELD(incident, "source", source, FK_STRING, 0),
-    FIELD(incident, "event_time", event_time_us, FK_TIMESTAMP, 0),
-    FIELD(incident, "report_id", report_id, FK_STRING, IF_REPORT_ID),
-    FIELD(incident, "nik", nik, FK_STRING, 0),
-    ENUMF(incident, "type", type, 0, sym_incident_type, INCIDENT_TYPE__COUNT),
-    FIELD(incident, "occurred_at", occurred_at_us, FK_TIMESTAMP, 0),
-    FIELD(incident, "reported_at", reported_at_us, FK_TIMESTAMP, IF_REPORTED_AT),
-    FIELD(incident, "region_code", region_code, FK_STRING, 0),
-    ENUMF(incident, "circumstance", circumstance, 0, sym_circumstance, CIRCUMSTANCE__COUNT),
-    ENUMF(incident, "cause", cause, IF_CAUSE, sym_cause, CAUSE__COUNT),
-    ENUMF(incident, "severity", severity, IF_SEVERITY, sym_severity, SEVERITY__COUNT),
-    FIELD(incident, "description", description, FK_STRING, IF_DESCRIPTION),
-    ENUMF(incident, "reporter_institution", reporter_institution, 0, sym_reporter, REPORTER__COUNT),
-    FIELD(incident, "reporter_name", reporter_name, FK_STRING, IF_REPORTER_NAME),
-    FIELD(incident, "reporter_phone", reporter_phone, FK_STRING, IF_REPORTER_PHONE),
-};
-
-static const struct field_def claim_fields[] = {
-    FIELD(claim_event, "event_id", event_id, FK_STRING, 0),
-    FIELD(claim_event, "source", source, FK_STRING, 0),
-    FIELD(claim_event, "claim_id", claim_id, FK_STRING, 0),
-    FIELD(claim_event, "incident_id", incident_id, FK_STRING, 0),
-    FIELD(claim_event, "nik", nik, FK_STRING, 0),
-    ENUMF(claim_event, "program", program, 0, sym_claim_program, CLAIM_PROGRAM__COUNT),
-    ENUMF(claim_event, "benefit", benefit, 0, sym_benefit, BENEFIT__COUNT),
-    ENUMF(claim_event, "from_status", from_status, CF_FROM_STATUS, sym_status, CLAIM_STATUS__COUNT),
-    ENUMF(claim_event, "to_status", to_status, 0, sym_status, CLAIM_STATUS__COUNT),
-    ENUMF(claim_event, "kind", kind, 0, sym_kind, CLAIM_EVENT_KIND__COUNT),
-    FIELD(claim_event, "amount_idr", amount_idr, FK_LONG, CF_AMOUNT),
-    FIELD(claim_event, "benefit_table_version", benefit_table_version, FK_STRING, CF_TABLE_VERSION),
-    FIELD(claim_event, "reason", reason, FK_STRING, 0),
-    FIELD(claim_event, "actor", actor, FK_STRING, 0),
-    FIELD(claim_event, "payment_reference", payment_reference, FK_STRING, CF_PAYMENT_REF),
-    FIELD(claim_event, "late_report", late_report, FK_BOOL, 0),
-    FIELD(claim_event, "event_time", event_time_us, FK_TIMESTAMP, 0),
-};
-
-static const struct field_def coverage_fields[] = {
-    FIELD(coverage_change, "event_id", event_id, FK_STRING, 0),
-    FIELD(coverage_change, "source", source, FK_STRING, 0),
-    FIELD(coverage_change, "nik", nik, FK_STRING, 0),
-    {"programs", FK_ENUM_SET, 0, offsetof(coverage_change, programs), sizeof(unsigned),
-     sym_program_bit, 3, NULL},
-    ENUMF(coverage_change, "status", status, 0, sym_coverage_status, COVERAGE_STATUS__COUNT),
-    FIELD(coverage_change, "valid_from", valid_from, FK_DATE, 0),
-    FIELD(coverage_change, "valid_to", valid_to, FK_DATE, 0),
-    FIELD(coverage_change, "region_code", region_code, FK_STRING, 0),
-    ENUMF(coverage_change, "role", role, 0, sym_role, ROLE__COUNT),
-    ENUMF(coverage_change, "institution", institution, 0, sym_institution, INST__COUNT),
-    FIELD(coverage_change, "event_time", event_time_us, FK_TIMESTAMP, 0),
-};
-#undef FIELD
-#undef ENUMF
-
-static void init_roster(void *rec) { roster_change_init(rec); }
-static void init_incident(void *rec) { incident_init(rec); }
-static void init_claim(void *rec) { claim_event_init(rec); }
-static void init_coverage(void *rec) { coverage_change_init(rec); }
-
-enum { T_ROSTER, T_INCIDENT, T_CLAIM, T_COVERAGE, NTYPES };
-static const struct record_type types[NTYPES] = {
-    {CODEC_ROSTER_SUBJECT, roster_fields, sizeof roster_fields / sizeof roster_fields[0],
-     sizeof(roster_change), offsetof(roster_change, fields), init_roster},
-    {CODEC_INCIDENT_SUBJECT, incident_fields, sizeof incident_fields / sizeof incident_fields[0],
-     sizeof(incident), offsetof(incident, fields), init_incident},
-    {CODEC_CLAIM_SUBJECT, claim_fields, sizeof claim_fields / sizeof claim_fields[0],
-     sizeof(claim_event), offsetof(claim_event, fields), init_claim},
-    {CODEC_COVERAGE_SUBJECT, coverage_fields, sizeof coverage_fields / sizeof coverage_fields[0],
-     sizeof(coverage_change), offsetof(coverage_change, fields), init_coverage},
-};
-/* Most fields of any record type (field maps are sized by it). */
-#define MAX_FIELDS 24
 /* Most values of any enum of ours. */
 #define MAX_OURS 16
 
@@ -196,11 +43,11 @@ struct field_map {
 /* Everything cached for one writer schema id. */
 struct slot {
     int id;
-    const struct record_type *type;
+    const codec_fields_type *type;
     avro_schema_t schema;           /* borrowed from the catalog */
     avro_value_iface_t *iface;
     avro_value_t value;
-    struct field_map map[MAX_FIELDS];
+    struct field_map map[CODEC_FIELDS_MAX];
     void *blank;                    /* a record absent everywhere, plus reader defaults */
     char decode_err[256];           /* set when this writer cannot be read into the latest */
     /* Writer fields the C record does not carry, written as their schema default. */
@@ -219,7 +66,7 @@ struct slot {
 /* One writer field: a field of the C record (f, m), or, when f is NULL, the constant
  * bytes consts[off, off + len) of a default. */
 struct enc_step {
-    const struct field_def *f;
+    const codec_fields_def *f;
     const struct field_map *m;
     size_t off, len;
 };
@@ -230,8 +77,7 @@ struct codec {
     struct {
         int latest_id;
         json_t *reader_json;        /* the latest schema of the type, for field defaults */
-    } latest[NTYPES];
-    avro_writer_t writer;
+    } latest[CODEC_FIELDS_NTYPES];
     char *buf;
     size_t cap;
     avro_reader_t reader;
@@ -244,7 +90,7 @@ static avro_schema_t resolve(avro_schema_t s)
     return s;
 }
 
-static int our_symbol_parse(const struct field_def *f, const char *name)
+static int our_symbol_parse(const codec_fields_def *f, const char *name)
 {
     for (int i = 0; i < f->nsym; i++)
         if (strcmp(f->sym(i), name) == 0)
@@ -252,19 +98,19 @@ static int our_symbol_parse(const struct field_def *f, const char *name)
     return -1;
 }
 
-static avro_type_t expected_type(field_kind kind)
+static avro_type_t expected_type(codec_fields_kind kind)
 {
     switch (kind) {
-    case FK_STRING: case FK_CHAR: return AVRO_STRING;
-    case FK_INT: case FK_DATE: return AVRO_INT32;
-    case FK_LONG: case FK_TIMESTAMP: return AVRO_INT64;
-    case FK_BOOL: return AVRO_BOOLEAN;
-    case FK_ENUM_SET: return AVRO_ARRAY;
+    case CODEC_FIELDS_STRING: case CODEC_FIELDS_CHAR: return AVRO_STRING;
+    case CODEC_FIELDS_INT: case CODEC_FIELDS_DATE: return AVRO_INT32;
+    case CODEC_FIELDS_LONG: case CODEC_FIELDS_TIMESTAMP: return AVRO_INT64;
+    case CODEC_FIELDS_BOOL: return AVRO_BOOLEAN;
+    case CODEC_FIELDS_ENUM_SET: return AVRO_ARRAY;
     default: return AVRO_ENUM;
     }
 }
 
-static const char *expected_name(field_kind kind)
+static const char *expected_name(codec_fields_kind kind)
 {
     switch (expected_type(kind)) {
     case AVRO_STRING: return "string";
@@ -276,7 +122,7 @@ static const char *expected_name(field_kind kind)
     }
 }
 
-static unsigned presence(const struct record_type *t, const void *rec)
+static unsigned presence(const codec_fields_type *t, const void *rec)
 {
     unsigned bits;
 
@@ -284,7 +130,7 @@ static unsigned presence(const struct record_type *t, const void *rec)
     return bits;
 }
 
-static void mark_present(const struct record_type *t, void *rec, unsigned bit)
+static void mark_present(const codec_fields_type *t, void *rec, unsigned bit)
 {
     unsigned bits = presence(t, rec) | bit;
 
@@ -292,7 +138,7 @@ static void mark_present(const struct record_type *t, void *rec, unsigned bit)
 }
 
 /* Build both directions of an enum mapping by symbol name. */
-static int map_enum(struct field_map *m, const struct field_def *f, avro_schema_t en,
+static int map_enum(struct field_map *m, const codec_fields_def *f, avro_schema_t en,
                     int id, char *errstr, size_t errstr_size)
 {
     int nsym = avro_schema_enum_number_of_symbols(en);
@@ -314,7 +160,7 @@ static int map_enum(struct field_map *m, const struct field_def *f, avro_schema_
 }
 
 /* Find where field f sits in the writer record and check its type. */
-static int map_field(struct field_map *m, const struct field_def *f, avro_schema_t rec,
+static int map_field(struct field_map *m, const codec_fields_def *f, avro_schema_t rec,
                      int id, char *errstr, size_t errstr_size)
 {
     avro_schema_t t, v;
@@ -345,7 +191,7 @@ static int map_field(struct field_map *m, const struct field_def *f, avro_schema
     if (avro_typeof(v) != expected_type(f->kind))
         return errstr_fail(errstr, errstr_size, "schema id %d: field '%s' is %s, expected %s", id,
                            f->name, avro_schema_type_name(v), expected_name(f->kind));
-    if (f->kind == FK_ENUM_SET) {
+    if (f->kind == CODEC_FIELDS_ENUM_SET) {
         v = resolve(avro_schema_array_items(v));
         if (!is_avro_enum(v))
             return errstr_fail(errstr, errstr_size, "schema id %d: items of field '%s' are not an "
@@ -357,12 +203,12 @@ static int map_field(struct field_map *m, const struct field_def *f, avro_schema
 }
 
 /* Store a decoded string into the record field, checking its size. */
-static int put_string(void *rec, const struct field_def *f, const char *s, size_t n,
+static int put_string(void *rec, const codec_fields_def *f, const char *s, size_t n,
                       char *errstr, size_t errstr_size)
 {
     char *dst = (char *)rec + f->off;
 
-    if (f->kind == FK_CHAR) {
+    if (f->kind == CODEC_FIELDS_CHAR) {
         if (n != 1 || !s[0] || !strchr(f->chars, s[0]))
             return errstr_fail(errstr, errstr_size, "field '%s' value '%.*s' is not one of '%s'", f->name,
                                (int)(n > 8 ? 8 : n), s, f->chars);
@@ -380,7 +226,7 @@ static int put_string(void *rec, const struct field_def *f, const char *s, size_
 }
 
 /* Apply a reader-schema default (JSON) to the blank record of a writer lacking f. */
-static int apply_default(const struct record_type *t, void *rec, const struct field_def *f,
+static int apply_default(const codec_fields_type *t, void *rec, const codec_fields_def *f,
                          json_t *def, char *errstr, size_t errstr_size)
 {
     char *p = (char *)rec + f->off;
@@ -388,14 +234,14 @@ static int apply_default(const struct record_type *t, void *rec, const struct fi
     if (json_is_null(def))
         return 0;
     switch (f->kind) {
-    case FK_STRING: case FK_CHAR:
+    case CODEC_FIELDS_STRING: case CODEC_FIELDS_CHAR:
         if (!json_is_string(def))
             goto bad;
         if (put_string(rec, f, json_string_value(def), json_string_length(def), errstr,
                        errstr_size) < 0)
             return -1;
         break;
-    case FK_INT: case FK_DATE: {
+    case CODEC_FIELDS_INT: case CODEC_FIELDS_DATE: {
         int32_t v;
         if (!json_is_integer(def) || json_integer_value(def) < INT32_MIN
             || json_integer_value(def) > INT32_MAX)
@@ -404,7 +250,7 @@ static int apply_default(const struct record_type *t, void *rec, const struct fi
         memcpy(p, &v, sizeof v);
         break;
     }
-    case FK_LONG: case FK_TIMESTAMP: {
+    case CODEC_FIELDS_LONG: case CODEC_FIELDS_TIMESTAMP: {
         int64_t v;
         if (!json_is_integer(def))
             goto bad;
@@ -412,7 +258,7 @@ static int apply_default(const struct record_type *t, void *rec, const struct fi
         memcpy(p, &v, sizeof v);
         break;
     }
-    case FK_BOOL: {
+    case CODEC_FIELDS_BOOL: {
         int v;
         if (!json_is_boolean(def))
             goto bad;
@@ -420,14 +266,14 @@ static int apply_default(const struct record_type *t, void *rec, const struct fi
         memcpy(p, &v, sizeof v);
         break;
     }
-    case FK_ENUM: {
+    case CODEC_FIELDS_ENUM: {
         int v = json_is_string(def) ? our_symbol_parse(f, json_string_value(def)) : -1;
         if (v < 0)
             goto bad;
         memcpy(p, &v, sizeof v);
         break;
     }
-    case FK_ENUM_SET: {
+    case CODEC_FIELDS_ENUM_SET: {
         size_t i;
         json_t *item;
         unsigned bits = 0;
@@ -454,9 +300,9 @@ bad:
 /* Prepare the record blank for a writer schema: reader defaults for the fields it lacks. */
 static void prepare_blank(codec *c, struct slot *s)
 {
-    const struct record_type *t = s->type;
-    int latest_id = c->latest[t - types].latest_id;
-    json_t *rfields = json_object_get(c->latest[t - types].reader_json, "fields");
+    const codec_fields_type *t = s->type;
+    int latest_id = c->latest[t - codec_fields_types].latest_id;
+    json_t *rfields = json_object_get(c->latest[t - codec_fields_types].reader_json, "fields");
     char err[200];
 
     t->init(s->blank);
@@ -596,10 +442,10 @@ static size_t step_bound(const struct enc_step *st)
     size_t n = st->m->value_branch >= 0 ? MAX_VARINT : 0;
 
     switch (st->f->kind) {
-    case FK_STRING: return n + MAX_VARINT + st->f->size;
-    case FK_CHAR: return n + 2;
-    case FK_BOOL: return n + 1;
-    case FK_ENUM_SET: return n + MAX_VARINT * ((size_t)st->f->nsym + 2);
+    case CODEC_FIELDS_STRING: return n + MAX_VARINT + st->f->size;
+    case CODEC_FIELDS_CHAR: return n + 2;
+    case CODEC_FIELDS_BOOL: return n + 1;
+    case CODEC_FIELDS_ENUM_SET: return n + MAX_VARINT * ((size_t)st->f->nsym + 2);
     default: return n + MAX_VARINT;
     }
 }
@@ -660,7 +506,7 @@ static int plan_default(struct slot *s, size_t k, struct consts_buf *cb, char *e
  * whose encode_err or plan_err is set has no usable plan: encoding reports that error. */
 static int plan_build(struct slot *s, char *errstr, size_t errstr_size)
 {
-    const struct record_type *t = s->type;
+    const codec_fields_type *t = s->type;
     size_t n = avro_schema_record_size(s->schema);
     struct consts_buf cb = {0, 64};
     int rval = 0;
@@ -713,7 +559,7 @@ static void slot_free(struct slot *s)
     free(s);
 }
 
-static struct slot *slot_new(codec *c, const struct record_type *t, int id, char *errstr,
+static struct slot *slot_new(codec *c, const codec_fields_type *t, int id, char *errstr,
                              size_t errstr_size)
 {
     const struct catalog_entry *e = catalog_find(id);
@@ -769,7 +615,7 @@ err:
 }
 
 /* The slot of schema id for record type t, made on first use. */
-static struct slot *slot_get(codec *c, const struct record_type *t, int id, char *errstr,
+static struct slot *slot_get(codec *c, const codec_fields_type *t, int id, char *errstr,
                              size_t errstr_size)
 {
     struct slot **grown, *s;
@@ -799,19 +645,20 @@ static struct slot *slot_get(codec *c, const struct record_type *t, int id, char
 /* Remember the latest schema of type ti and its JSON (for reader defaults). */
 static int load_latest(codec *c, int ti, char *errstr, size_t errstr_size)
 {
-    const struct catalog_entry *latest = catalog_latest(types[ti].subject);
+    const struct catalog_entry *latest = catalog_latest(codec_fields_types[ti].subject);
     json_error_t jerr;
     json_t *j;
 
     if (!latest)
-        return errstr_fail(errstr, errstr_size, "catalog has no '%s' schema", types[ti].subject);
+        return errstr_fail(errstr, errstr_size, "catalog has no '%s' schema",
+                           codec_fields_types[ti].subject);
     j = json_loads(latest->json, 0, &jerr);
     c->latest[ti].latest_id = latest->id;
     c->latest[ti].reader_json = j;
     if (!j || !json_is_array(json_object_get(j, "fields")))
         return errstr_fail(errstr, errstr_size, "schema id %d ('%s') line %d: %s", latest->id,
                            latest->file, jerr.line, j ? "no \"fields\" array" : jerr.text);
-    return slot_get(c, &types[ti], latest->id, errstr, errstr_size) ? 0 : -1;
+    return slot_get(c, &codec_fields_types[ti], latest->id, errstr, errstr_size) ? 0 : -1;
 }
 
 codec *codec_new(char *errstr, size_t errstr_size)
@@ -824,13 +671,12 @@ codec *codec_new(char *errstr, size_t errstr_size)
     }
     c->cap = INITIAL_BUF;
     c->buf = calloc(1, c->cap);
-    c->writer = c->buf ? avro_writer_memory(c->buf, (int64_t)c->cap) : NULL;
     c->reader = avro_reader_memory(c->buf, 0);
-    if (!c->writer || !c->reader) {
+    if (!c->buf || !c->reader) {
         errstr_fail(errstr, errstr_size, "out of memory");
         goto err;
     }
-    for (int ti = 0; ti < NTYPES; ti++)
+    for (int ti = 0; ti < CODEC_FIELDS_NTYPES; ti++)
         if (load_latest(c, ti, errstr, errstr_size) < 0)
             goto err;
     return c;
@@ -846,11 +692,9 @@ void codec_destroy(codec *c)
     for (size_t i = 0; i < c->nslots; i++)
         slot_free(c->slots[i]);
     free(c->slots);
-    if (c->writer)
-        avro_writer_free(c->writer);
     if (c->reader)
         avro_reader_free(c->reader);
-    for (int ti = 0; ti < NTYPES; ti++)
+    for (int ti = 0; ti < CODEC_FIELDS_NTYPES; ti++)
         json_decref(c->latest[ti].reader_json);
     free(c->buf);
     free(c);
@@ -858,7 +702,7 @@ void codec_destroy(codec *c)
 
 /* ---- encoding ---- */
 
-static int get_int(const void *rec, const struct field_def *f)
+static int get_int(const void *rec, const codec_fields_def *f)
 {
     int v;
 
@@ -866,7 +710,7 @@ static int get_int(const void *rec, const struct field_def *f)
     return v;
 }
 
-static int64_t get_long(const void *rec, const struct field_def *f)
+static int64_t get_long(const void *rec, const codec_fields_def *f)
 {
     int64_t v;
 
@@ -875,25 +719,25 @@ static int64_t get_long(const void *rec, const struct field_def *f)
 }
 
 /* Whether field f of rec is written, given the record's presence word. */
-static int present(unsigned bits, const void *rec, const struct field_def *f)
+static int present(unsigned bits, const void *rec, const codec_fields_def *f)
 {
     if (f->bit == 0)
         return 1;
     if (!(bits & f->bit))
         return 0;
     switch (f->kind) {
-    case FK_CHAR: return *((const char *)rec + f->off) != 0;
-    case FK_INT: return get_int(rec, f) != 0;
-    case FK_DATE: return get_int(rec, f) != DATE_NONE;
-    case FK_LONG: case FK_TIMESTAMP: return get_long(rec, f) != INT64_MIN;
-    case FK_ENUM: return get_int(rec, f) >= 0;
-    case FK_ENUM_SET: return get_int(rec, f) != 0;
+    case CODEC_FIELDS_CHAR: return *((const char *)rec + f->off) != 0;
+    case CODEC_FIELDS_INT: return get_int(rec, f) != 0;
+    case CODEC_FIELDS_DATE: return get_int(rec, f) != DATE_NONE;
+    case CODEC_FIELDS_LONG: case CODEC_FIELDS_TIMESTAMP: return get_long(rec, f) != INT64_MIN;
+    case CODEC_FIELDS_ENUM: return get_int(rec, f) >= 0;
+    case CODEC_FIELDS_ENUM_SET: return get_int(rec, f) != 0;
     default: return 1;
     }
 }
 
 /* The writer's symbol index of our enum value, or -1 with errstr filled. */
-static int enum_index(const struct field_map *m, const struct field_def *f, int ours, int id,
+static int enum_index(const struct field_map *m, const codec_fields_def *f, int ours, int id,
                       char *errstr, size_t errstr_size)
 {
     if (ours < 0 || ours >= f->nsym)
@@ -905,7 +749,7 @@ static int enum_index(const struct field_map *m, const struct field_def *f, int 
 }
 
 /* Length of the string field at p, or -1 with errstr filled when it is unterminated. */
-static int string_len(const char *p, const struct field_def *f, size_t *n, char *errstr,
+static int string_len(const char *p, const codec_fields_def *f, size_t *n, char *errstr,
                       size_t errstr_size)
 {
     *n = strnlen(p, f->size);
@@ -915,7 +759,7 @@ static int string_len(const char *p, const struct field_def *f, size_t *n, char 
 }
 
 /* The bits of an enum-set field, or -1 with errstr filled when one has no value of ours. */
-static int set_bits(const void *rec, const struct field_def *f, unsigned *bits, char *errstr,
+static int set_bits(const void *rec, const codec_fields_def *f, unsigned *bits, char *errstr,
                     size_t errstr_size)
 {
     *bits = (unsigned)get_int(rec, f);
@@ -924,139 +768,10 @@ static int set_bits(const void *rec, const struct field_def *f, unsigned *bits, 
     return 0;
 }
 
-static int required(const struct field_def *f, int id, char *errstr, size_t errstr_size)
+static int required(const codec_fields_def *f, int id, char *errstr, size_t errstr_size)
 {
     return errstr_fail(errstr, errstr_size, "field '%s' is required by schema id %d", f->name, id);
 }
-
-/* -- the reference encoder: fill the generic avro-c value, then avro_value_write -- */
-
-static int put_enum(avro_value_t *v, const struct field_map *m, const struct field_def *f,
-                    int ours, int id, char *errstr, size_t errstr_size)
-{
-    int sym = enum_index(m, f, ours, id, errstr, errstr_size);
-
-    return sym < 0 ? -1 : avro_value_set_enum(v, sym);
-}
-
-/* Write one present field value into v (the field or its value branch). */
-static int put_value(avro_value_t *v, const void *rec, const struct field_def *f,
-                     const struct field_map *m, int id, char *errstr, size_t errstr_size)
-{
-    const char *p = (const char *)rec + f->off;
-    int rval = 0;
-
-    switch (f->kind) {
-    case FK_STRING: {
-        size_t n;
-        if (string_len(p, f, &n, errstr, errstr_size) < 0)
-            return -1;
-        rval = avro_value_set_string_len(v, p, n + 1);
-        break;
-    }
-    case FK_CHAR: {
-        char g[2] = {*p, '\0'};
-        rval = avro_value_set_string_len(v, g, 2);
-        break;
-    }
-    case FK_INT: case FK_DATE: rval = avro_value_set_int(v, get_int(rec, f)); break;
-    case FK_LONG: case FK_TIMESTAMP: rval = avro_value_set_long(v, get_long(rec, f)); break;
-    case FK_BOOL: rval = avro_value_set_boolean(v, get_int(rec, f) != 0); break;
-    case FK_ENUM: return put_enum(v, m, f, get_int(rec, f), id, errstr, errstr_size);
-    case FK_ENUM_SET: {
-        unsigned bits;
-        if (set_bits(rec, f, &bits, errstr, errstr_size) < 0)
-            return -1;
-        for (int i = 0; i < f->nsym && rval == 0; i++) {
-            avro_value_t item;
-            if (!(bits & (1u << i)))
-                continue;
-            rval = avro_value_append(v, &item, NULL);
-            if (rval == 0 && put_enum(&item, m, f, i, id, errstr, errstr_size) < 0)
-                return -1;
-        }
-        break;
-    }
-    }
-    if (rval != 0)
-        return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
-    return 0;
-}
-
-static int fill_value(struct slot *s, const void *rec, char *errstr, size_t errstr_size)
-{
-    const struct record_type *t = s->type;
-
-    if (s->encode_err[0])
-        return errstr_fail(errstr, errstr_size, "%s", s->encode_err);
-    if (avro_value_reset(&s->value) != 0)
-        return errstr_fail(errstr, errstr_size, "reset: %s", avro_strerror());
-    for (size_t i = 0; i < s->nextra; i++) {
-        avro_value_t field;
-        if (avro_value_get_by_index(&s->value, (size_t)s->extra[i].index, &field, NULL) != 0
-            || set_from_json(&field, s->extra[i].def) != 0)
-            return errstr_fail(errstr, errstr_size, "schema id %d: default of field '%s' does not fit "
-                               "its type", s->id, avro_schema_record_field_name(s->schema,
-                                                                        s->extra[i].index));
-    }
-    for (size_t i = 0; i < t->nfields; i++) {
-        const struct field_def *f = &t->fields[i];
-        const struct field_map *m = &s->map[i];
-        avro_value_t field, branch;
-        int has = present(presence(t, rec), rec, f);
-
-        if (m->index < 0)
-            continue;
-        if (avro_value_get_by_index(&s->value, (size_t)m->index, &field, NULL) != 0)
-            return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
-        if (m->value_branch < 0) {
-            if (!has)
-                return required(f, s->id, errstr, errstr_size);
-            if (put_value(&field, rec, f, m, s->id, errstr, errstr_size) < 0)
-                return -1;
-            continue;
-        }
-        if (!has && m->null_branch < 0)
-            return required(f, s->id, errstr, errstr_size);
-        if (avro_value_set_branch(&field, has ? m->value_branch : m->null_branch, &branch) != 0)
-            return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
-        if (!has) {
-            if (avro_value_set_null(&branch) != 0)
-                return errstr_fail(errstr, errstr_size, "field '%s': %s", f->name, avro_strerror());
-        } else if (put_value(&branch, rec, f, m, s->id, errstr, errstr_size) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Encode rec into c->buf after the header with avro-c; the body length goes to *body. */
-static int encode_avro(codec *c, struct slot *s, const void *rec, size_t *body, char *errstr,
-                       size_t errstr_size)
-{
-    int rval;
-
-    if (fill_value(s, rec, errstr, errstr_size) < 0)
-        return -1;
-    for (;;) {
-        avro_writer_memory_set_dest(c->writer, c->buf + HEADER_SIZE,
-                                    (int64_t)(c->cap - HEADER_SIZE));
-        rval = avro_value_write(c->writer, &s->value);
-        if (rval != ENOSPC)
-            break;
-        char *grown = realloc(c->buf, c->cap * 2);
-        if (!grown)
-            return errstr_fail(errstr, errstr_size, "out of memory growing the encode buffer");
-        c->buf = grown;
-        c->cap *= 2;
-    }
-    if (rval != 0)
-        return errstr_fail(errstr, errstr_size, "avro write: %s", avro_strerror());
-    *body = (size_t)avro_writer_tell(c->writer);
-    return 0;
-}
-
-/* -- the plan encoder: Avro binary written straight from the record -- */
 
 /* Avro long: zig-zag, then base-128 varint, low group first. */
 static unsigned char *put_long(unsigned char *p, int64_t v)
@@ -1072,7 +787,7 @@ static unsigned char *put_long(unsigned char *p, int64_t v)
 }
 
 /* Write one present field value at p; returns the end, or NULL with errstr filled. */
-static unsigned char *write_value(unsigned char *p, const void *rec, const struct field_def *f,
+static unsigned char *write_value(unsigned char *p, const void *rec, const codec_fields_def *f,
                                   const struct field_map *m, int id, char *errstr,
                                   size_t errstr_size)
 {
@@ -1080,7 +795,7 @@ static unsigned char *write_value(unsigned char *p, const void *rec, const struc
     int sym;
 
     switch (f->kind) {
-    case FK_STRING: {
+    case CODEC_FIELDS_STRING: {
         size_t n;
         if (string_len(src, f, &n, errstr, errstr_size) < 0)
             return NULL;
@@ -1088,19 +803,19 @@ static unsigned char *write_value(unsigned char *p, const void *rec, const struc
         memcpy(p, src, n);
         return p + n;
     }
-    case FK_CHAR:
+    case CODEC_FIELDS_CHAR:
         *p++ = 2;                       /* length 1 */
         *p++ = (unsigned char)*src;
         return p;
-    case FK_INT: case FK_DATE: return put_long(p, get_int(rec, f));
-    case FK_LONG: case FK_TIMESTAMP: return put_long(p, get_long(rec, f));
-    case FK_BOOL:
+    case CODEC_FIELDS_INT: case CODEC_FIELDS_DATE: return put_long(p, get_int(rec, f));
+    case CODEC_FIELDS_LONG: case CODEC_FIELDS_TIMESTAMP: return put_long(p, get_long(rec, f));
+    case CODEC_FIELDS_BOOL:
         *p++ = get_int(rec, f) != 0;
         return p;
-    case FK_ENUM:
+    case CODEC_FIELDS_ENUM:
         sym = enum_index(m, f, get_int(rec, f), id, errstr, errstr_size);
         return sym < 0 ? NULL : put_long(p, sym);
-    case FK_ENUM_SET: {
+    case CODEC_FIELDS_ENUM_SET: {
         unsigned bits;
         if (set_bits(rec, f, &bits, errstr, errstr_size) < 0)
             return NULL;
@@ -1144,7 +859,8 @@ static int reserve(codec *c, size_t n, char *errstr, size_t errstr_size)
 }
 
 /* Encode rec into c->buf after the header by following the slot's plan; the same bytes
- * as encode_avro. With several bad fields, the first in writer order is reported. */
+ * as avro_value_write of the record as an avro-c value. With several bad fields, the first
+ * in writer order is reported. */
 static int encode_plan(codec *c, struct slot *s, const void *rec, size_t *body, char *errstr,
                        size_t errstr_size)
 {
@@ -1160,7 +876,7 @@ static int encode_plan(codec *c, struct slot *s, const void *rec, size_t *body, 
     start = p = (unsigned char *)c->buf + HEADER_SIZE;
     for (size_t i = 0; i < s->nplan; i++) {
         const struct enc_step *st = &s->plan[i];
-        const struct field_def *f = st->f;
+        const codec_fields_def *f = st->f;
         const struct field_map *m = st->m;
         int has;
 
@@ -1186,19 +902,17 @@ static int encode_plan(codec *c, struct slot *s, const void *rec, size_t *body, 
     return 0;
 }
 
-/* How encode writes the body: the plan (every caller), or avro-c (tests compare). */
-enum encoder { ENC_PLAN, ENC_AVRO };
-
-static int encode(codec *c, int ti, const void *rec, int schema_id, enum encoder how,
-                  const void **out, size_t *len, char *errstr, size_t errstr_size)
+static int encode(codec *c, int ti, const void *rec, int schema_id, const void **out,
+                  size_t *len, char *errstr, size_t errstr_size)
 {
-    struct slot *s = slot_get(c, &types[ti], schema_id > 0 ? schema_id : c->latest[ti].latest_id,
-                              errstr, errstr_size);
+    struct slot *s = slot_get(c, &codec_fields_types[ti],
+                              schema_id > 0 ? schema_id : c->latest[ti].latest_id, errstr,
+                              errstr_size);
     size_t body = 0;
 
     if (!s)
         return -1;
-    if ((how == ENC_AVRO ? encode_avro : encode_plan)(c, s, rec, &body, errstr, errstr_size) < 0)
+    if (encode_plan(c, s, rec, &body, errstr, errstr_size) < 0)
         return -1;
     c->buf[0] = 0;
     c->buf[1] = (char)((uint32_t)s->id >> 24);
@@ -1213,25 +927,25 @@ static int encode(codec *c, int ti, const void *rec, int schema_id, enum encoder
 int codec_encode_roster(codec *c, const roster_change *rc, int schema_id,
                         const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, T_ROSTER, rc, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
+    return encode(c, CODEC_FIELDS_ROSTER, rc, schema_id, out, len, errstr, errstr_size);
 }
 
 int codec_encode_incident(codec *c, const incident *inc, int schema_id,
                           const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, T_INCIDENT, inc, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
+    return encode(c, CODEC_FIELDS_INCIDENT, inc, schema_id, out, len, errstr, errstr_size);
 }
 
 int codec_encode_claim_event(codec *c, const claim_event *ev, int schema_id,
                              const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, T_CLAIM, ev, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
+    return encode(c, CODEC_FIELDS_CLAIM, ev, schema_id, out, len, errstr, errstr_size);
 }
 
 int codec_encode_coverage_change(codec *c, const coverage_change *cc, int schema_id,
                                  const void **out, size_t *len, char *errstr, size_t errstr_size)
 {
-    return encode(c, T_COVERAGE, cc, schema_id, ENC_PLAN, out, len, errstr, errstr_size);
+    return encode(c, CODEC_FIELDS_COVERAGE, cc, schema_id, out, len, errstr, errstr_size);
 }
 
 /* ---- checking a body against the writer schema ---- */
@@ -1387,7 +1101,7 @@ static int check_value(struct cursor *cur, avro_schema_t s, const char *what, in
 
 /* ---- decoding ---- */
 
-static int take_enum(const avro_value_t *v, const struct field_def *f, const struct field_map *m,
+static int take_enum(const avro_value_t *v, const codec_fields_def *f, const struct field_map *m,
                      int *ours, char *errstr, size_t errstr_size)
 {
     int sym;
@@ -1402,15 +1116,15 @@ static int take_enum(const avro_value_t *v, const struct field_def *f, const str
     return 0;
 }
 
-static int take_value(const struct record_type *t, avro_value_t *v, void *rec,
-                      const struct field_def *f, const struct field_map *m, char *errstr,
+static int take_value(const codec_fields_type *t, avro_value_t *v, void *rec,
+                      const codec_fields_def *f, const struct field_map *m, char *errstr,
                       size_t errstr_size)
 {
     char *p = (char *)rec + f->off;
     int rval = 0, ours;
 
     switch (f->kind) {
-    case FK_STRING: case FK_CHAR: {
+    case CODEC_FIELDS_STRING: case CODEC_FIELDS_CHAR: {
         const char *str;
         size_t size;
         rval = avro_value_get_string(v, &str, &size);
@@ -1418,31 +1132,31 @@ static int take_value(const struct record_type *t, avro_value_t *v, void *rec,
             return -1;
         break;
     }
-    case FK_INT: case FK_DATE: {
+    case CODEC_FIELDS_INT: case CODEC_FIELDS_DATE: {
         int32_t x = 0;
         rval = avro_value_get_int(v, &x);
         memcpy(p, &x, sizeof x);
         break;
     }
-    case FK_LONG: case FK_TIMESTAMP: {
+    case CODEC_FIELDS_LONG: case CODEC_FIELDS_TIMESTAMP: {
         int64_t x = 0;
         rval = avro_value_get_long(v, &x);
         memcpy(p, &x, sizeof x);
         break;
     }
-    case FK_BOOL: {
+    case CODEC_FIELDS_BOOL: {
         int x = 0;
         rval = avro_value_get_boolean(v, &x);
         x = x != 0;
         memcpy(p, &x, sizeof x);
         break;
     }
-    case FK_ENUM:
+    case CODEC_FIELDS_ENUM:
         if (take_enum(v, f, m, &ours, errstr, errstr_size) < 0)
             return -1;
         memcpy(p, &ours, sizeof ours);
         break;
-    case FK_ENUM_SET: {
+    case CODEC_FIELDS_ENUM_SET: {
         size_t n = 0;
         unsigned bits = 0;
         rval = avro_value_get_size(v, &n);
@@ -1472,7 +1186,7 @@ static int take_value(const struct record_type *t, avro_value_t *v, void *rec,
 static int decode(codec *c, int ti, const void *data, size_t len, void *rec, int *schema_id,
                   char *errstr, size_t errstr_size)
 {
-    const struct record_type *t = &types[ti];
+    const codec_fields_type *t = &codec_fields_types[ti];
     const uint8_t *b = data;
     struct cursor cur;
     struct slot *s;
@@ -1507,7 +1221,7 @@ static int decode(codec *c, int ti, const void *data, size_t len, void *rec, int
 
     memcpy(rec, s->blank, t->size);
     for (size_t i = 0; i < t->nfields; i++) {
-        const struct field_def *f = &t->fields[i];
+        const codec_fields_def *f = &t->fields[i];
         const struct field_map *m = &s->map[i];
         avro_value_t field, branch, *v = &field;
 
@@ -1535,23 +1249,23 @@ static int decode(codec *c, int ti, const void *data, size_t len, void *rec, int
 int codec_decode_roster(codec *c, const void *data, size_t len, roster_change *rc,
                         int *schema_id, char *errstr, size_t errstr_size)
 {
-    return decode(c, T_ROSTER, data, len, rc, schema_id, errstr, errstr_size);
+    return decode(c, CODEC_FIELDS_ROSTER, data, len, rc, schema_id, errstr, errstr_size);
 }
 
 int codec_decode_incident(codec *c, const void *data, size_t len, incident *inc,
                           int *schema_id, char *errstr, size_t errstr_size)
 {
-    return decode(c, T_INCIDENT, data, len, inc, schema_id, errstr, errstr_size);
+    return decode(c, CODEC_FIELDS_INCIDENT, data, len, inc, schema_id, errstr, errstr_size);
 }
 
 int codec_decode_claim_event(codec *c, const void *data, size_t len, claim_event *ev,
                              int *schema_id, char *errstr, size_t errstr_size)
 {
-    return decode(c, T_CLAIM, data, len, ev, schema_id, errstr, errstr_size);
+    return decode(c, CODEC_FIELDS_CLAIM, data, len, ev, schema_id, errstr, errstr_size);
 }
 
 int codec_decode_coverage_change(codec *c, const void *data, size_t len, coverage_change *cc,
                                  int *schema_id, char *errstr, size_t errstr_size)
 {
-    return decode(c, T_COVERAGE, data, len, cc, schema_id, errstr, errstr_size);
+    return decode(c, CODEC_FIELDS_COVERAGE, data, len, cc, schema_id, errstr, errstr_size);
 }
