@@ -11,7 +11,7 @@ CC      ?= cc
 PKGS    := rdkafka avro-c libpq jansson uuid libcrypto
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
-           -Wvla -Wwrite-strings
+           -Wvla -Wwrite-strings -Wshadow
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -I$(BUILD)/gen \
            $(shell pkg-config --cflags $(PKGS))
