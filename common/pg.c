@@ -6,19 +6,79 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void copy_error(PGconn *pg, char *errstr, size_t n)
+/* The SQLSTATE of this thread's last failed call ("" when there was none, or the failure
+ * came with none, as a lost connection does). A connection is used by one thread. */
+static _Thread_local char last_sqlstate[6];
+
+/* The error of res (NULL: the connection's) into errstr, and its SQLSTATE. */
+static void copy_error(PGconn *pg, const PGresult *res, char *errstr, size_t n)
 {
-    const char *msg = PQerrorMessage(pg);
+    const char *msg = res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res)
+                                                         : PQerrorMessage(pg);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     size_t len = strlen(msg);
+
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
         len--;
     snprintf(errstr, n, "%.*s", (int)len, msg);
+    snprintf(last_sqlstate, sizeof last_sqlstate, "%s", state ? state : "");
+}
+
+const char *pg_last_sqlstate(void)
+{
+    return last_sqlstate;
+}
+
+pg_error_kind pg_error_classify(const PGconn *pg, const char *sqlstate)
+{
+    if (!pg || PQstatus(pg) != CONNECTION_OK)
+        return PG_ERROR_TRANSIENT;
+    return pg_sqlstate_kind(sqlstate);
+}
+
+pg_error_kind pg_sqlstate_kind(const char *sqlstate)
+{
+    static const char *const transient[] = {"40001", "40P01", "55P03", "57014", "57P01",
+                                            "57P02", "57P03", "53300", "53400", NULL};
+
+    if (!sqlstate || !*sqlstate)
+        return PG_ERROR_TRANSIENT;
+    for (int i = 0; transient[i]; i++)
+        if (strcmp(sqlstate, transient[i]) == 0)
+            return PG_ERROR_TRANSIENT;
+    /* 22 data exception, 23 integrity constraint violation, 54 program limit exceeded
+     * (a value too large for an index, say): the data is at fault. */
+    if (strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0 ||
+        strncmp(sqlstate, "54", 2) == 0)
+        return PG_ERROR_DATA;
+    return PG_ERROR_TRANSIENT;
 }
 
 PGconn *pg_connect(const char *conninfo, const char *application_name, char *errstr, size_t n)
 {
-    const char *keys[] = {"dbname", "application_name", "fallback_application_name", NULL};
-    const char *vals[] = {conninfo ? conninfo : "", NULL, application_name, NULL};
+    return pg_connect_with(conninfo, application_name, NULL, errstr, n);
+}
+
+PGconn *pg_connect_config(const config *cfg, const char *application_name, char *errstr,
+                          size_t n)
+{
+    char options[256];
+
+    snprintf(options, sizeof options,
+             "-c lock_timeout=%lld -c statement_timeout=%lld"
+             " -c idle_in_transaction_session_timeout=%lld",
+             config_int(cfg, "pg.lock_timeout.ms"), config_int(cfg, "pg.statement_timeout.ms"),
+             config_int(cfg, "pg.idle_in_transaction_timeout.ms"));
+    return pg_connect_with(config_get(cfg, "pg"), application_name, options, errstr, n);
+}
+
+PGconn *pg_connect_with(const char *conninfo, const char *application_name,
+                        const char *options, char *errstr, size_t n)
+{
+    /* options last: it wins over one in the connection string, and PQreset keeps it. */
+    const char *keys[] = {"dbname", "application_name", "fallback_application_name",
+                          options ? "options" : NULL, NULL};
+    const char *vals[] = {conninfo ? conninfo : "", NULL, application_name, options, NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
 
     if (!pg) {
@@ -26,7 +86,7 @@ PGconn *pg_connect(const char *conninfo, const char *application_name, char *err
         return NULL;
     }
     if (PQstatus(pg) != CONNECTION_OK) {
-        copy_error(pg, errstr, n);
+        copy_error(pg, NULL, errstr, n);
         PQfinish(pg);
         return NULL;
     }
@@ -40,7 +100,7 @@ int pg_exec(PGconn *pg, const char *sql, char *errstr, size_t n)
     int rc = 0;
 
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        copy_error(pg, errstr, n);
+        copy_error(pg, res, errstr, n);
         rc = -1;
     }
     PQclear(res);
@@ -50,11 +110,17 @@ int pg_exec(PGconn *pg, const char *sql, char *errstr, size_t n)
 PGresult *pg_query(PGconn *pg, const char *sql, int nparams, const char *const *params,
                    char *errstr, size_t n)
 {
-    PGresult *res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    return pg_query_bin(pg, sql, nparams, params, NULL, NULL, errstr, n);
+}
+
+PGresult *pg_query_bin(PGconn *pg, const char *sql, int nparams, const char *const *params,
+                       const int *lengths, const int *formats, char *errstr, size_t n)
+{
+    PGresult *res = PQexecParams(pg, sql, nparams, NULL, params, lengths, formats, 0);
     ExecStatusType st = PQresultStatus(res);
 
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        copy_error(pg, errstr, n);
+        copy_error(pg, res, errstr, n);
         PQclear(res);
         return NULL;
     }
@@ -154,7 +220,7 @@ int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr,
     }
     res = PQexec(pg, copy_sql);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
-        copy_error(pg, errstr, n);
+        copy_error(pg, res, errstr, n);
         PQclear(res);
         return -1;
     }
@@ -164,18 +230,18 @@ int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr,
     for (size_t off = 0; off < b->len && rc == 0;) {
         size_t piece = b->len - off < (1u << 20) ? b->len - off : (1u << 20);
         if (PQputCopyData(pg, b->data + off, (int)piece) != 1) {
-            copy_error(pg, errstr, n);
+            copy_error(pg, NULL, errstr, n);
             rc = -1;
         }
         off += piece;
     }
     if (PQputCopyEnd(pg, rc == 0 ? NULL : "client error while sending COPY data") != 1 && rc == 0) {
-        copy_error(pg, errstr, n);
+        copy_error(pg, NULL, errstr, n);
         rc = -1;
     }
     while ((res = PQgetResult(pg))) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
-            copy_error(pg, errstr, n);
+            copy_error(pg, res, errstr, n);
             rc = -1;
         }
         PQclear(res);

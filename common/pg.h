@@ -6,16 +6,50 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 
+#include "config.h"
+
 /* Connect with a connection string (empty or NULL: the PG* environment variables).
  * NULL + errstr on failure; the password never appears in errstr. */
 PGconn *pg_connect(const char *conninfo, const char *application_name, char *errstr,
                    size_t errstr_size);
+/* As pg_connect, with server options ("-c name=value ...", or NULL) that outlive PQreset. */
+PGconn *pg_connect_with(const char *conninfo, const char *application_name,
+                        const char *options, char *errstr, size_t errstr_size);
+/* Connect with the "pg" option of cfg, and bound every wait of the session with its
+ * options pg.lock_timeout.ms, pg.statement_timeout.ms and
+ * pg.idle_in_transaction_timeout.ms (common/program.h, group PROGRAM_OPT_PG): a service
+ * never waits without limit on a lock, a statement or a peer frozen in its transaction. */
+PGconn *pg_connect_config(const config *cfg, const char *application_name, char *errstr,
+                          size_t errstr_size);
+
+/* What a failure of a pg_* call says about what to do. */
+typedef enum {
+    PG_ERROR_DATA,      /* SQLSTATE class 22, 23 or 54: a value PostgreSQL refuses */
+    PG_ERROR_TRANSIENT, /* anything else: lost connection, shutdown, timeouts, deadlock,
+                         * serialization, or an error that an operator must fix */
+} pg_error_kind;
+
+/* The SQLSTATE of the calling thread's last failed pg_* call, "" when it had none (a lost
+ * connection). Valid until the thread's next failure. */
+const char *pg_last_sqlstate(void);
+
+/* Classify a failure on pg with sqlstate (pg_last_sqlstate()): transient whenever the
+ * connection is not OK, else pg_sqlstate_kind. */
+pg_error_kind pg_error_classify(const PGconn *pg, const char *sqlstate);
+/* The kind of a SQLSTATE alone ("" or NULL: transient). Pure. */
+pg_error_kind pg_sqlstate_kind(const char *sqlstate);
 
 /* Run sql (no parameters); 0 when it succeeded (command or tuples), else -1 + errstr. */
 int pg_exec(PGconn *pg, const char *sql, char *errstr, size_t errstr_size);
 /* Run a parameterised statement; returns the result (caller PQclear()s) or NULL + errstr. */
 PGresult *pg_query(PGconn *pg, const char *sql, int nparams, const char *const *params,
                    char *errstr, size_t errstr_size);
+
+/* As pg_query, with parameters in binary format where formats[i] is 1 (lengths[i] bytes,
+ * e.g. a bytea); lengths and formats may be NULL (all text). */
+PGresult *pg_query_bin(PGconn *pg, const char *sql, int nparams, const char *const *params,
+                       const int *lengths, const int *formats, char *errstr,
+                       size_t errstr_size);
 
 /* Create a session's staging table (create_sql: "CREATE TEMP TABLE IF NOT EXISTS ...",
  * its "already exists" notice silenced) and COPY the buffer into it. 0 or -1 + errstr. */

@@ -19,6 +19,14 @@ static const struct shared_row {
      {"bootstrap", CONFIG_STR, "127.0.0.1:19092", "KAFKA_BOOTSTRAP", "Kafka bootstrap servers"}},
     {PROGRAM_OPT_PG,
      {"pg", CONFIG_STR, "", "COVERAGE_PG", "PostgreSQL connection string (or PG* variables)"}},
+    {PROGRAM_OPT_PG,
+     {"pg.lock_timeout.ms", CONFIG_INT, "10000", NULL,
+      "longest wait for a row or table lock (then the transaction is retried)"}},
+    {PROGRAM_OPT_PG,
+     {"pg.statement_timeout.ms", CONFIG_INT, "300000", NULL, "longest run of one statement"}},
+    {PROGRAM_OPT_PG,
+     {"pg.idle_in_transaction_timeout.ms", CONFIG_INT, "60000", NULL,
+      "the server ends a session idle this long inside a transaction (a frozen client)"}},
     {PROGRAM_OPT_PRODUCER,
      {"format", CONFIG_STR, "auto", NULL, "csv, jsonl or auto (by file name; stdin is csv)"}},
     {PROGRAM_OPT_PRODUCER,
@@ -180,7 +188,7 @@ fail:
 PGconn *program_connect_pg(const program_def *def, const config *cfg)
 {
     char errstr[1024];
-    PGconn *pg = pg_connect(config_get(cfg, "pg"), def->name, errstr, sizeof errstr);
+    PGconn *pg = pg_connect_config(cfg, def->name, errstr, sizeof errstr);
 
     if (!pg)
         fprintf(stderr, "%s: %s\n", def->name, errstr);

@@ -35,7 +35,7 @@ relay *relay_new(const config *cfg, const relay_def *def, char *errstr, size_t n
     }
     r->cfg = cfg;
     r->def = def;
-    if (!(r->pg = pg_connect(config_get(cfg, "pg"), def->program.name, errstr, n)) ||
+    if (!(r->pg = pg_connect_config(cfg, def->program.name, errstr, n)) ||
         !(r->codec = codec_new(errstr, n)) ||
         !(r->pub = publisher_new(cfg, config_get(cfg, "topic"), errstr, n))) {
         relay_destroy(r);

@@ -37,3 +37,19 @@ int utf8_valid(const char *s)
     }
     return 1;
 }
+
+size_t utf8_sanitize(char *s)
+{
+    size_t replaced = 0;
+
+    while (*s) {
+        size_t n = utf8_seq(s);
+        if (n == 0) {
+            *s++ = '?';
+            replaced++;
+        } else {
+            s += n;
+        }
+    }
+    return replaced;
+}

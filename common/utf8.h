@@ -13,4 +13,9 @@ size_t utf8_seq(const char *s);
 /* 1 when the NUL-terminated s is well-formed UTF-8 throughout, else 0. */
 int utf8_valid(const char *s);
 
+/* Replace, in place, every byte of s that does not start a well-formed sequence with '?',
+ * so that s becomes well-formed UTF-8 (for messages that quote untrusted input). Returns
+ * the count of bytes replaced. */
+size_t utf8_sanitize(char *s);
+
 #endif

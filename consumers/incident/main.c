@@ -57,7 +57,7 @@ static void ctx_destroy(void *ctx)
 /* Make the benefit_table rows match the file before the first batch is decided. */
 static int sync_benefits(const config *cfg, void *ctx, char *errstr, size_t n)
 {
-    PGconn *pg = pg_connect(config_get(cfg, "pg"), "incident-consumer", errstr, n);
+    PGconn *pg = pg_connect_config(cfg, "incident-consumer", errstr, n);
     int rc;
 
     if (!pg)

@@ -786,7 +786,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "latency_probe: %s\n", errstr);
         goto out;
     }
-    if (!(pg = pg_connect(config_get(cfg, "pg"), "latency_probe", errstr, sizeof errstr)) ||
+    if (!(pg = pg_connect_config(cfg, "latency_probe", errstr, sizeof errstr)) ||
         (dropped = drop_used(pg, run.probes, &run.n, (size_t)config_int(cfg, "count"), errstr,
                              sizeof errstr)) < 0) {
         fprintf(stderr, "latency_probe: %s\n", errstr);
