@@ -1,12 +1,36 @@
 /* consumer: the batch-consumer loop shared by the services.
  *
- * poll -> batch (bounded by count and time) -> one PostgreSQL transaction that fences and
- * stores each partition's next offset, applies the batch through the service's apply
- * function, records dead letters -> dead letters produced and flushed -> COMMIT -> offsets
- * committed to Kafka too (so standard tools see the group's progress).
+ * The poll thread (the one that calls consumer_run) fetches and groups messages into
+ * batches, one stream of batches per apply worker: partition p goes to worker
+ * p % apply.workers, so a partition is always applied in order on one connection. A batch
+ * is bounded by count and time. The poll thread runs the service's prepare step (decode,
+ * validate, format: no database) on a worker's next batch while the worker applies the
+ * previous one.
  *
- * On assignment a partition resumes from the offset stored in PostgreSQL. A consumer that
- * lost a partition cannot write it: the stored offset must still be the one it last saw. */
+ * A worker applies a batch in one PostgreSQL transaction of its own connection: fence and
+ * store the next offset of each partition of the batch, the service's apply step, the dead
+ * letters (dead_letters rows and <topic>.dlq messages, flushed before COMMIT), COMMIT; then
+ * the offsets are committed to Kafka too (so standard tools see the group's progress).
+ * A worker that lost a partition cannot write it: the stored offset must still be the one
+ * it last saw (the fence). On assignment a partition resumes from the offset stored in
+ * PostgreSQL.
+ *
+ * A failure is classified (pg.h, pg_error_classify):
+ *  - data (a value PostgreSQL refuses: SQLSTATE class 22, 23 or 54): the batch is split to
+ *    find the record, by prefixes (each prefix that applies is committed, exactly once;
+ *    halving the failing one, one by one below a few records); that record alone is
+ *    dead-lettered with error class "db" and its SQLSTATE;
+ *  - transient (anything else: lost connection, server shutdown, lock or statement
+ *    timeout, deadlock, serialization, Kafka transport): retried with capped exponential
+ *    backoff and jitter for as long as it takes, never dead-lettered; meanwhile the
+ *    consumer reports not ready (consumer_get_stats) and still stops within seconds when
+ *    asked (the batch is then left for the next owner);
+ *  - fenced: rolled back, and every assigned partition rewound to PostgreSQL's offsets.
+ * A dead letter the DLQ topic cannot take whole goes there truncated (header
+ * dlq.truncated) and whole into dead_letters, from which covadm can replay it.
+ *
+ * Threads: consumer_run on one thread; consumer_stop from any thread or a signal handler;
+ * consumer_get_stats from any thread. */
 #ifndef CONSUMER_H
 #define CONSUMER_H
 
@@ -28,7 +52,7 @@ typedef struct consumer_msg {
     int64_t timestamp_ms;
 } consumer_msg;
 
-/* A batch in Kafka order per partition. Valid during the apply call only. */
+/* A batch in Kafka order per partition. Valid during the prepare and apply calls only. */
 typedef struct consumer_batch {
     const char *topic;
     const char *group;
@@ -36,42 +60,68 @@ typedef struct consumer_batch {
     int count;
 } consumer_batch;
 
-/* What the service's apply function decided to reject (by message index). */
+/* What the service decided to reject (by message index in the batch). */
 typedef struct consumer_rejects consumer_rejects;
 
 /* Reject batch message idx: it goes to the dead-letter topic with these headers and into
- * the dead_letters table. error_class is a short word (decode, validation, rule). */
+ * the dead_letters table. error_class is a short word (decode, validation, rule, db, auth);
+ * event_id (a UUID or NULL) and nik (masked before it is stored; NULL) identify it. */
 void consumer_reject(consumer_rejects *rej, int idx, const char *error_class,
                      const char *event_id, const char *nik, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* Apply a batch inside the open transaction. Return 0, or -1 + errstr to roll back (the
- * batch is retried). Must not COMMIT. Called on the consumer's thread. */
-typedef int (*consumer_apply_fn)(void *opaque, PGconn *pg, const consumer_batch *batch,
-                                 consumer_rejects *rej, char *errstr, size_t errstr_size);
+/* Record that batch message idx was applied with this event time and source (for the
+ * freshness the service measures; optional). */
+void consumer_applied(consumer_rejects *rej, int idx, const char *source, int64_t event_time_us);
 
-/* Counters after each batch, for metrics exporters. */
+/* The service's part. Each context belongs to one batch slot: the consumer makes two per
+ * apply worker and never uses one context on two threads at once. */
+typedef struct consumer_handler {
+    /* A context for one slot; NULL + errstr on failure. */
+    void *(*ctx_new)(void *opaque, char *errstr, size_t errstr_size);
+    void (*ctx_destroy)(void *ctx);
+    /* Optional: decode, validate and format the batch, without the database (rejects for
+     * "decode" and "validation" go here). 0, or -1 + errstr (retried as transient). */
+    int (*prepare)(void *ctx, const consumer_batch *b, consumer_rejects *rej, char *errstr,
+                   size_t errstr_size);
+    /* Apply the prepared batch inside the open transaction; must not COMMIT. 0, or -1 +
+     * errstr, the failure of a pg_* call being classified by its SQLSTATE. */
+    int (*apply)(void *ctx, PGconn *pg, const consumer_batch *b, consumer_rejects *rej,
+                 char *errstr, size_t errstr_size);
+    void *opaque; /* for ctx_new */
+} consumer_handler;
+
+enum { CONSUMER_CLASS_MAX = 8 };
+
+/* Counters, for logs and metrics exporters. */
 typedef struct consumer_stats {
-    uint64_t batches, messages, rejected, fenced, retries;
-    int64_t last_batch_us;     /* wall time of the last transaction */
-    int64_t lag;               /* sum over assigned partitions, -1 unknown */
+    uint64_t batches, messages, applied, rejected, fenced, retries, bisects, rebalances;
+    uint64_t dlq_truncated;
+    struct {
+        char name[16];
+        uint64_t count;
+    } rejected_by_class[CONSUMER_CLASS_MAX]; /* by error class, first seen first */
+    int64_t last_batch_us;      /* wall time of the last applied batch */
+    int64_t last_txn_us;        /* its PostgreSQL transaction */
+    int64_t lag;                /* sum over assigned partitions, -1 unknown */
+    int ready;                  /* 0 while retrying a transient failure, or not assigned */
+    int64_t not_ready_us;       /* time spent not ready in total */
+    char not_ready_reason[160];
 } consumer_stats;
-typedef void (*consumer_metrics_fn)(void *opaque, const consumer_stats *stats);
 
 /* Create a consumer of topic for group. It reads the options of the groups
  * PROGRAM_OPT_KAFKA, _PG and _CONSUMER (common/program.h) and kafka.* from cfg, and takes
- * nothing from cfg after return.
- * NULL + errstr on failure. */
+ * nothing from cfg after return. handler is copied. NULL + errstr on failure. */
 consumer *consumer_new(const config *cfg, const char *group, const char *topic,
-                       consumer_apply_fn apply, void *opaque, char *errstr, size_t errstr_size);
-void consumer_set_metrics(consumer *c, consumer_metrics_fn fn, void *opaque);
-/* Run until consumer_stop() (or a signal handler calling it), drained (exit.when.drained)
+                       const consumer_handler *handler, char *errstr, size_t errstr_size);
+/* Run until consumer_stop() (the open batches are finished), drained (exit.when.drained)
  * or a fatal error. Returns 0 or -1 + errstr. */
 int consumer_run(consumer *c, char *errstr, size_t errstr_size);
-/* Async-signal-safe: ask the loop to finish the open batch and return. */
+/* Async-signal-safe: ask the loop to finish the open batches and return. */
 void consumer_stop(consumer *c);
-const consumer_stats *consumer_get_stats(const consumer *c);
-/* Close the Kafka consumer (leaving the group) and the database connection. */
+/* A copy of the counters. */
+void consumer_get_stats(consumer *c, consumer_stats *out);
+/* Close the Kafka consumer (leaving the group), the workers and the connections. */
 void consumer_destroy(consumer *c);
 
 #endif

@@ -50,11 +50,19 @@ const benefit_table *incident_apply_benefits(const incident_apply *ia)
     return ia->table;
 }
 
-int incident_apply_batch(void *opaque, PGconn *pg, const consumer_batch *batch,
+int incident_apply_prepare(void *ctx, const consumer_batch *batch, consumer_rejects *rej,
+                           char *errstr, size_t n)
+{
+    incident_apply *ia = ctx;
+
+    return incident_stage_prepare(ia->stage, batch, rej, errstr, n) < 0 ? -1 : 0;
+}
+
+int incident_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
                          consumer_rejects *rej, char *errstr, size_t n)
 {
-    incident_apply *ia = opaque;
-    int max_round = incident_stage_batch(ia->stage, pg, batch, rej, errstr, n);
+    incident_apply *ia = ctx;
+    int max_round = incident_stage_copy(ia->stage, pg, errstr, n);
     const incident_pending *pend = incident_stage_pending(ia->stage);
 
     if (max_round < 0)

@@ -14,16 +14,20 @@
 typedef struct incident_apply incident_apply;
 
 /* Load and check the benefit table at benefits_path. NULL + errstr on failure. One per
- * consumer thread. */
+ * batch slot (consumer_handler). */
 incident_apply *incident_apply_new(const char *benefits_path, char *errstr, size_t errstr_size);
 void incident_apply_destroy(incident_apply *ia);
 
 /* The loaded table; owned by ia. */
 const benefit_table *incident_apply_benefits(const incident_apply *ia);
 
-/* A consumer_apply_fn; opaque is the incident_apply. Rejects: "decode", "validation" (the
- * record rules of incident.h) and "rule" (route.h could not decide; the message says why). */
-int incident_apply_batch(void *opaque, PGconn *pg, const consumer_batch *batch,
+/* The consumer_handler's prepare: decode and re-validate (rejects "decode" and
+ * "validation", the record rules of incident.h) and format the staging rows. No database. */
+int incident_apply_prepare(void *ctx, const consumer_batch *batch, consumer_rejects *rej,
+                           char *errstr, size_t errstr_size);
+/* The consumer_handler's apply, after incident_apply_prepare on the same batch. Rejects:
+ * "rule" (route.h could not decide; the message says why). */
+int incident_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
                          consumer_rejects *rej, char *errstr, size_t errstr_size);
 
 #endif

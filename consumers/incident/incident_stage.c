@@ -19,6 +19,7 @@ struct incident_stage {
     int cap;
     rounds *rounds;
     pg_copybuf copy;
+    int max_round;           /* of the prepared batch; -1 when not prepared */
 };
 
 static const char create_staging[] =
@@ -53,6 +54,7 @@ incident_stage *incident_stage_new(char *errstr, size_t n)
         return NULL;
     }
     pg_copybuf_init(&st->copy);
+    st->max_round = -1;
     if (!(st->codec = codec_new(errstr, n)))
         goto fail;
     if (!(st->rounds = rounds_new())) {
@@ -186,12 +188,13 @@ static int take(incident_stage *st, const consumer_msg *m, int i, int64_t now,
     return 0;
 }
 
-int incident_stage_batch(incident_stage *st, PGconn *pg, const consumer_batch *batch,
-                         consumer_rejects *rej, char *errstr, size_t n)
+int incident_stage_prepare(incident_stage *st, const consumer_batch *batch,
+                           consumer_rejects *rej, char *errstr, size_t n)
 {
     int64_t now = dates_now_us();
     int max_round = 0;
 
+    st->max_round = -1;
     if (reserve(st, batch->count, errstr, n) < 0)
         return -1;
     pg_copybuf_reset(&st->copy);
@@ -209,6 +212,18 @@ int incident_stage_batch(incident_stage *st, PGconn *pg, const consumer_batch *b
     }
     if (st->copy.failed) {
         snprintf(errstr, n, "out of memory");
+        return -1;
+    }
+    return st->max_round = max_round;
+}
+
+int incident_stage_copy(incident_stage *st, PGconn *pg, char *errstr, size_t n)
+{
+    int max_round = st->max_round;
+
+    st->max_round = -1;
+    if (max_round < 0) {
+        snprintf(errstr, n, "incident batch staged without being prepared");
         return -1;
     }
     if (max_round && pg_stage(pg, create_staging, copy_staging, &st->copy, errstr, n) < 0)

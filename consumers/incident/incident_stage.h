@@ -2,7 +2,7 @@
  * decoded (wire format, writer schema), re-validated with the producers' record rules (a
  * producer is not trusted), given its local date (region_local_date) and a round
  * (common/rounds.h: a worker's events keep their order), and copied into the session's
- * staging table stg_incident. Rejects: "decode" and "validation". One per consumer thread. */
+ * staging table stg_incident. Rejects: "decode" and "validation". One per batch slot. */
 #ifndef INCIDENT_STAGE_H
 #define INCIDENT_STAGE_H
 
@@ -28,11 +28,15 @@ typedef struct incident_stage incident_stage;
 incident_stage *incident_stage_new(char *errstr, size_t errstr_size);
 void incident_stage_destroy(incident_stage *st);
 
-/* Decode, validate and stage the batch in the open transaction (creating the session's
- * staging tables stg_incident and stg_incident_decision on first use). Returns the highest
- * round (0: nothing staged), or -1 + errstr. */
-int incident_stage_batch(incident_stage *st, PGconn *pg, const consumer_batch *batch,
-                         consumer_rejects *rej, char *errstr, size_t errstr_size);
+/* Decode, validate and format the batch's COPY rows, without the database. Returns the
+ * highest round (0: nothing to stage), or -1 + errstr. */
+int incident_stage_prepare(incident_stage *st, const consumer_batch *batch,
+                           consumer_rejects *rej, char *errstr, size_t errstr_size);
+
+/* COPY the prepared rows into the session's staging table in the open transaction
+ * (creating stg_incident and stg_incident_decision on first use). Returns the highest
+ * round, or -1 + errstr (also when nothing was prepared since the last copy). */
+int incident_stage_copy(incident_stage *st, PGconn *pg, char *errstr, size_t errstr_size);
 
 /* The pending events of the last batch, by batch index; owned by st, valid until the next
  * incident_stage_batch. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "benefits.h"
 #include "benefits_db.h"
 #include "config.h"
 #include "consumer_service.h"
@@ -55,31 +56,25 @@ static void ctx_destroy(void *ctx)
 }
 
 /* Make the benefit_table rows match the file before the first batch is decided. */
-static int sync_benefits(const config *cfg, void *ctx, char *errstr, size_t n)
+static int sync_benefits(const config *cfg, char *fields, size_t size, char *errstr, size_t n)
 {
-    PGconn *pg = pg_connect_config(cfg, "incident-consumer", errstr, n);
-    int rc;
+    char buf[PATH_MAX + 64];
+    const char *path = benefits_path(cfg, buf, sizeof buf);
+    benefit_table *t;
+    PGconn *pg = NULL;
+    int rc = -1;
 
-    if (!pg)
-        return -1;
-    rc = benefits_db_sync(pg, incident_apply_benefits(ctx), errstr, n);
-    PQfinish(pg);
+    snprintf(fields, size, "benefits=\"%s\"", path);
+    if (!(t = benefits_load(path, errstr, n)) ||
+        !(pg = pg_connect_config(cfg, "incident-consumer", errstr, n)))
+        goto out;
+    if ((rc = benefits_db_sync(pg, t, errstr, n)) == 0)
+        snprintf(fields, size, "benefits=\"%s\" benefit_rows=%zu", path, benefits_row_count(t));
+out:
+    if (pg)
+        PQfinish(pg);
+    benefits_destroy(t);
     return rc;
-}
-
-static void start_fields(const config *cfg, char *buf, size_t size)
-{
-    char path[PATH_MAX + 64];
-
-    snprintf(buf, size, "benefits=\"%s\"", benefits_path(cfg, path, sizeof path));
-}
-
-static void started_fields(const config *cfg, const void *ctx, char *buf, size_t size)
-{
-    char path[PATH_MAX + 64];
-
-    snprintf(buf, size, "benefits=\"%s\" benefit_rows=%zu", benefits_path(cfg, path, sizeof path),
-             benefits_row_count(incident_apply_benefits(ctx)));
 }
 
 int main(int argc, char **argv)
@@ -93,9 +88,8 @@ int main(int argc, char **argv)
         .ctx_new = ctx_new,
         .ctx_destroy = ctx_destroy,
         .start = sync_benefits,
+        .prepare = incident_apply_prepare,
         .apply = incident_apply_batch,
-        .start_fields = start_fields,
-        .started_fields = started_fields,
     };
 
     return consumer_service_main(argc, argv, &def);

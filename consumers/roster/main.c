@@ -29,6 +29,7 @@ int main(int argc, char **argv)
                     CONSUMER_SERVICE_OPTIONS, options, 0, 0},
         .ctx_new = ctx_new,
         .ctx_destroy = ctx_destroy,
+        .prepare = roster_apply_prepare,
         .apply = roster_apply_batch,
     };
 

@@ -18,6 +18,7 @@ struct roster_apply {
     roster_change *recs;   /* decoded records, by batch index */
     int *round;            /* 0 = rejected before staging, else 1.. */
     int cap;
+    int max_round;           /* of the prepared batch; -1 when not prepared */
     rounds *rounds;
     pg_copybuf copy;
 };
@@ -157,15 +158,18 @@ roster_apply *roster_apply_new(char *errstr, size_t n)
         snprintf(errstr, n, "out of memory");
         return NULL;
     }
-    if (!(ra->codec = codec_new(errstr, n)) || !(ra->rounds = rounds_new())) {
-        if (!ra->rounds)
-            snprintf(errstr, n, "out of memory");
-        codec_destroy(ra->codec);
-        free(ra);
-        return NULL;
-    }
+    ra->max_round = -1;
     pg_copybuf_init(&ra->copy);
+    if (!(ra->codec = codec_new(errstr, n)))
+        goto fail;
+    if (!(ra->rounds = rounds_new())) {
+        snprintf(errstr, n, "out of memory");
+        goto fail;
+    }
     return ra;
+fail:
+    roster_apply_destroy(ra);
+    return NULL;
 }
 
 void roster_apply_destroy(roster_apply *ra)
@@ -305,15 +309,27 @@ static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_
     return max_round;
 }
 
-int roster_apply_batch(void *opaque, PGconn *pg, const consumer_batch *batch,
+int roster_apply_prepare(void *ctx, const consumer_batch *batch, consumer_rejects *rej,
+                         char *errstr, size_t n)
+{
+    roster_apply *ra = ctx;
+
+    ra->max_round = decode_batch(ra, batch, rej, errstr, n);
+    return ra->max_round < 0 ? -1 : 0;
+}
+
+int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
                        consumer_rejects *rej, char *errstr, size_t n)
 {
-    roster_apply *ra = opaque;
+    roster_apply *ra = ctx;
     PGresult *res;
-    int max_round;
+    int max_round = ra->max_round;
 
-    if ((max_round = decode_batch(ra, batch, rej, errstr, n)) < 0)
+    ra->max_round = -1;
+    if (max_round < 0) {
+        snprintf(errstr, n, "roster batch applied without being prepared");
         return -1;
+    }
     if (max_round == 0)
         return 0;
     if (pg_stage(pg, create_staging, copy_staging, &ra->copy, errstr, n) < 0)

@@ -17,8 +17,13 @@ typedef struct roster_apply roster_apply;
 roster_apply *roster_apply_new(char *errstr, size_t errstr_size);
 void roster_apply_destroy(roster_apply *ra);
 
-/* A consumer_apply_fn; opaque is the roster_apply. */
-int roster_apply_batch(void *opaque, PGconn *pg, const consumer_batch *batch,
+/* The consumer_handler's prepare: decode and re-validate (rejects "decode" and
+ * "validation"), assign rounds and format the COPY rows. No database. */
+int roster_apply_prepare(void *ctx, const consumer_batch *batch, consumer_rejects *rej,
+                         char *errstr, size_t errstr_size);
+/* The consumer_handler's apply, after roster_apply_prepare on the same batch: COPY, the
+ * rules (rejects "rule") and the changes, round by round. */
+int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
                        consumer_rejects *rej, char *errstr, size_t errstr_size);
 
 #endif
