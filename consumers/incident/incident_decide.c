@@ -28,7 +28,7 @@ static const char load_round[] =
     " w.deceased_on - DATE '1970-01-01', c.program, c.valid_from - DATE '1970-01-01',"
     " c.valid_to - DATE '1970-01-01', c.status, c.monthly_wage"
     " FROM stg_incident s"
-    " LEFT JOIN applied_events a ON a.event_id = s.event_id"
+    " LEFT JOIN applied_events a ON a.event_id = s.event_id AND a.outcome <> 'REPLAYING'"
     " LEFT JOIN incidents i ON i.nik = s.nik AND i.type = s.type AND i.local_date = s.local_date"
     " LEFT JOIN workers w ON w.nik = s.nik AND a.event_id IS NULL AND i.incident_id IS NULL"
     " LEFT JOIN coverages c ON c.nik = w.nik"

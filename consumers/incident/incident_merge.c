@@ -76,7 +76,10 @@ static const char *const merge_round[] = {
     " SELECT s.event_id, $2, s.partition, s.kafka_offset,"
     "  CASE WHEN d.state = 'REJECT' THEN 'REJECTED' ELSE 'APPLIED' END"
     FROM_ROUND("'NEW', 'LINK', 'REJECT'")
-    " ON CONFLICT (event_id) DO NOTHING",
+    " ON CONFLICT (event_id) DO UPDATE SET topic = EXCLUDED.topic,"
+    "  partition = EXCLUDED.partition, kafka_offset = EXCLUDED.kafka_offset,"
+    "  outcome = EXCLUDED.outcome, applied_at = now()"
+    " WHERE applied_events.outcome = 'REPLAYING'",
 };
 
 int incident_merge_round(PGconn *pg, int r, const char *topic, char *errstr, size_t n)

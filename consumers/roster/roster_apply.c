@@ -41,9 +41,10 @@ static const char copy_staging[] =
 /* The merge of one round. $1 = round, $2 = topic. Order matters: duplicates first, then
  * the rules (each rejection names the rule), then the changes, then the record of events. */
 static const char *const merge_round[] = {
-    /* An event already decided (applied or rejected) is a re-delivery: nothing to do. */
+    /* An event already decided (applied or rejected) is a re-delivery: nothing to do. One
+     * that covadm is replaying (REPLAYING) is decided again (deploy/sql/007). */
     "UPDATE stg_roster s SET reject = 'DUP' FROM applied_events a"
-    " WHERE s.round = $1 AND a.event_id = s.event_id",
+    " WHERE s.round = $1 AND a.event_id = s.event_id AND a.outcome <> 'REPLAYING'",
 
     /* MATERIALIZED: each rule is evaluated once per event, not again in the filter. */
     "WITH x AS MATERIALIZED ("
@@ -148,7 +149,10 @@ static const char *const merge_round[] = {
     " SELECT event_id, $2, partition, kafka_offset,"
     "  CASE WHEN reject IS NULL THEN 'APPLIED' ELSE 'REJECTED' END"
     " FROM stg_roster WHERE round = $1 AND (reject IS NULL OR reject <> 'DUP')"
-    " ON CONFLICT (event_id) DO NOTHING",
+    " ON CONFLICT (event_id) DO UPDATE SET topic = EXCLUDED.topic,"
+    "  partition = EXCLUDED.partition, kafka_offset = EXCLUDED.kafka_offset,"
+    "  outcome = EXCLUDED.outcome, applied_at = now()"
+    " WHERE applied_events.outcome = 'REPLAYING'",
 };
 
 roster_apply *roster_apply_new(char *errstr, size_t n)

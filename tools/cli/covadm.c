@@ -17,12 +17,22 @@
 #include "program.h"
 #include "pg.h"
 #include "region.h"
+#include "replay.h"
 #include "roster.h"
 #include "rowsrc.h"
 
 static const config_option options[] = {
     {"regency", CONFIG_STR, NULL, NULL, "summary: only this regency (e.g. 73.13)"},
     {"limit", CONFIG_INT, "50", NULL, "dead-letters: how many to list"},
+    {"topic", CONFIG_STR, NULL, NULL, "dead-letters replay: of this source topic"},
+    {"partition", CONFIG_INT, "-1", NULL, "dead-letters replay: of this partition"},
+    {"from-offset", CONFIG_INT, "-1", NULL, "dead-letters replay: offsets from this one"},
+    {"to-offset", CONFIG_INT, "-1", NULL, "dead-letters replay: offsets up to this one"},
+    {"class", CONFIG_STR, NULL, NULL,
+     "dead-letters: of this error class (decode, validation, rule, db, auth)"},
+    {"id", CONFIG_STR, NULL, NULL, "dead-letters replay: these dead_letter_ids (1,2,3)"},
+    {"max", CONFIG_INT, "100000", NULL, "dead-letters replay: at most this many"},
+    {"again", CONFIG_BOOL, "false", NULL, "dead-letters replay: also those replayed before"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -310,14 +320,40 @@ static int cmd_summary(PGconn *pg, const config *cfg, char **args)
 
 static int cmd_dead_letters(PGconn *pg, const config *cfg, char **args)
 {
-    const char *p[1] = {config_get(cfg, "limit")};
+    const char *cls = config_get(cfg, "class");
+    const char *p[2] = {config_get(cfg, "limit"), cls ? cls : ""};
 
     (void)args;
     return report(pg,
-                  "SELECT topic, partition, kafka_offset AS offset, nik_masked AS nik,"
-                  " error_class, error_message FROM dead_letters"
+                  "SELECT dead_letter_id AS id, topic, partition, kafka_offset AS offset,"
+                  " nik_masked AS nik, error_class,"
+                  " coalesce(sqlstate, '') AS sqlstate, error_message,"
+                  " CASE WHEN replayed_at IS NULL THEN '' ELSE"
+                  "  to_char(replayed_at, 'YYYY-MM-DD HH24:MI') END AS replayed"
+                  " FROM dead_letters WHERE ($2 = '' OR error_class = $2)"
                   " ORDER BY recorded_at, topic, partition, kafka_offset LIMIT $1",
-                  1, p);
+                  2, p);
+}
+
+static int cmd_replay(PGconn *pg, const config *cfg, char **args)
+{
+    replay_filter f = {config_get(cfg, "topic"), (int)config_int(cfg, "partition"),
+                       config_int(cfg, "from-offset"), config_int(cfg, "to-offset"),
+                       config_get(cfg, "class"), config_get(cfg, "id"),
+                       (long)config_int(cfg, "max"), config_bool(cfg, "again")};
+    replay_counts counts;
+    char errstr[1024];
+    int rc;
+
+    (void)args;
+    rc = replay_dead_letters(cfg, pg, &f, &counts, errstr, sizeof errstr);
+    printf("dead letters: %ld selected, %ld replayed, %ld without their bytes (not replayable)\n",
+           counts.selected, counts.replayed, counts.no_bytes);
+    if (rc < 0) {
+        fprintf(stderr, "covadm: %s\n", errstr);
+        return strstr(errstr, "choose the dead letters") ? 2 : 1;
+    }
+    return 0;
 }
 
 static int cmd_offsets(PGconn *pg, const config *cfg, char **args)
@@ -342,6 +378,7 @@ static const struct command {
     {"regions", "load", 3, cmd_load},
     {"summary", NULL, 1, cmd_summary},
     {"dead-letters", NULL, 1, cmd_dead_letters},
+    {"dead-letters", "replay", 2, cmd_replay},
     {"offsets", NULL, 1, cmd_offsets},
 };
 
@@ -352,10 +389,14 @@ static const program_def program = {
     "  data-centers load FILE.csv   load data centers and their provinces\n"
     "  regions load FILE.csv        load region names (region_code,name)\n"
     "  summary                      coverage per kecamatan and role\n"
-    "  dead-letters                 rejected events with the rule they broke\n"
+    "  dead-letters [--class C]     rejected events with the rule they broke\n"
+    "  dead-letters replay [--topic T] [--partition P] [--from-offset A] [--to-offset B]\n"
+    "               [--class C] [--id 1,2] [--again]\n"
+    "                               publish chosen dead letters again to their topic, after\n"
+    "                               a fix; the consumer decides each once more, never twice\n"
     "  offsets                      consumers' positions stored in PostgreSQL\n\n"
     "options:\n",
-    PROGRAM_OPT_PG,
+    PROGRAM_OPT_PG | PROGRAM_OPT_KAFKA,
     options,
     1,
     -1,
