@@ -45,6 +45,7 @@ struct consumer {
     rd_kafka_message_t *pending;    /* a message waiting for its worker's slot */
     int paused;
     char kafka_down[128];           /* a cluster-wide Kafka error since the last message */
+    int64_t kafka_down_ms;          /* when it began; 0 while Kafka answers */
 };
 
 /* ---- rejects ---- */
@@ -473,7 +474,7 @@ void consumer_get_stats(consumer *c, consumer_stats *out)
 
 static void update_lag(consumer *c)
 {
-    int64_t lag = 0;
+    int64_t lag = c->nassigned ? 0 : -1;
 
     for (int p = 0; p < c->npart && lag >= 0; p++) {
         int64_t lo, hi, e;
@@ -622,14 +623,18 @@ static void on_kafka_error(consumer *c, const rd_kafka_message_t *m)
     } else if (m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
                m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
         snprintf(c->kafka_down, sizeof c->kafka_down, "kafka: %s", rd_kafka_err2str(m->err));
+        if (!c->kafka_down_ms)
+            c->kafka_down_ms = consumer_mono_ms();
     }
 }
 
 /* One polled event. */
 static void on_message(consumer *c, rd_kafka_message_t *m)
 {
-    if (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+    if (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         c->kafka_down[0] = '\0';
+        c->kafka_down_ms = 0;
+    }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (m->partition < c->npart)
             c->eof[m->partition] = 1;
@@ -685,17 +690,27 @@ static int rewind_requested(consumer *c)
     return r;
 }
 
-/* With exit.when.drained: nothing assigned for cluster.wait.s is an error. */
-static int cluster_gone(consumer *c, int64_t started_ms)
+/* With exit.when.drained: nothing assigned, or Kafka unreachable, for cluster.wait.s is an
+ * error (a service without it waits for the cluster as long as it takes). */
+static int cluster_gone(consumer *c, int64_t unassigned_ms)
 {
-    if (!c->exit_when_drained || c->nassigned)
+    int64_t now = consumer_mono_ms();
+
+    if (!c->exit_when_drained)
         return 0;
-    if (consumer_mono_ms() - started_ms < c->cluster_wait_ms)
-        return 0;
-    snprintf(c->fatal_msg, sizeof c->fatal_msg,
-             "no partition of '%s' assigned within %" PRId64 " s: is the Kafka cluster reachable"
-             " and the topic there?", c->sh.topic, c->cluster_wait_ms / 1000);
-    return 1;
+    if (!c->nassigned && now - unassigned_ms >= c->cluster_wait_ms) {
+        snprintf(c->fatal_msg, sizeof c->fatal_msg,
+                 "no partition of '%s' assigned within %" PRId64 " s: is the Kafka cluster"
+                 " reachable and the topic there?", c->sh.topic, c->cluster_wait_ms / 1000);
+        return 1;
+    }
+    if (c->kafka_down_ms && now - c->kafka_down_ms >= c->cluster_wait_ms) {
+        snprintf(c->fatal_msg, sizeof c->fatal_msg,
+                 "Kafka unreachable for %" PRId64 " s (%s); giving up before the end of '%s'",
+                 c->cluster_wait_ms / 1000, c->kafka_down, c->sh.topic);
+        return 1;
+    }
+    return 0;
 }
 
 static void finish_open(consumer *c)
