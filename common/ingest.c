@@ -224,6 +224,10 @@ static int setup(ingest *in)
         fprintf(stderr, "%s: --source is longer than 32 characters\n", prog);
         return 2;
     }
+    if (in->ops->configure && in->ops->configure(in->cfg, errstr, sizeof errstr) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, errstr);
+        return 2;
+    }
     progress_opt = config_get(in->cfg, "progress");
     in->show_progress = strcmp(progress_opt, "always") == 0 || (strcmp(progress_opt, "auto") == 0 && isatty(2));
     in->ignore_unknown = config_bool(in->cfg, "ignore-unknown-columns");
@@ -290,6 +294,11 @@ int ingest_finish(ingest *in)
         publisher_flush(in->pub, 10000);
         pc = publisher_counts_get(in->pub);
         undelivered = pc.sent - pc.delivered - pc.failed;
+        if (pc.sent && !pc.delivered && pc.failed)
+            fprintf(stderr, "%s: no record was acknowledged within delivery.timeout.ms=%s ms:"
+                            " is Kafka reachable at %s?\n",
+                    in->ops->program.name, config_get(in->cfg, "delivery.timeout.ms"),
+                    config_get(in->cfg, "bootstrap"));
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (in->show_progress)

@@ -47,6 +47,9 @@ typedef struct ingest_ops {
      * *value). 0 or -1 with errstr. */
     int (*encode)(codec *cd, void *rec, const void **value, size_t *len, char *errstr,
                   size_t errstr_size);
+    /* Optional: adjust the parsed configuration before the publisher is made (e.g. a
+     * shorter delivery timeout for one report taken by phone). 0 or -1 + errstr. */
+    int (*configure)(config *cfg, char *errstr, size_t errstr_size);
 } ingest_ops;
 
 typedef struct ingest ingest;

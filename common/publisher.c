@@ -39,9 +39,16 @@ static rd_kafka_conf_t *make_conf(const config *cfg, publisher *p, char *errstr,
         "queue.buffering.max.messages", "500000", "queue.buffering.max.kbytes", "262144",
         "message.timeout.ms", "120000", NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, NULL, errstr, n);
+    const char *timeout = config_get(cfg, "delivery.timeout.ms");
 
     if (!conf)
         return NULL;
+    /* The program's delivery timeout, unless -X message.timeout.ms says otherwise. */
+    if (timeout && !config_get(cfg, "kafka.message.timeout.ms") &&
+        rd_kafka_conf_set(conf, "message.timeout.ms", timeout, errstr, n) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     return conf;

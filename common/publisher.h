@@ -17,8 +17,9 @@ typedef struct publisher_counts {
     long failed;     /* reported as failed by a delivery report */
 } publisher_counts;
 
-/* A producer for topic with cfg's "bootstrap" (bootstrap.servers, when set) and kafka.*
- * entries (cfg is only read during this call). NULL with errstr filled on a bad property
+/* A producer for topic with cfg's "bootstrap" (bootstrap.servers, when set), its
+ * "delivery.timeout.ms" (message.timeout.ms, unless kafka.message.timeout.ms is set) and
+ * kafka.* entries (cfg is only read during this call). NULL with errstr filled on a bad property
  * or when librdkafka cannot start. Free with publisher_destroy. */
 publisher *publisher_new(const config *cfg, const char *topic, char *errstr, size_t errstr_size);
 

@@ -54,6 +54,20 @@ static int encode(codec *cd, void *rec, const void **value, size_t *len, char *e
     return codec_encode_incident(cd, rec, 0, value, len, errstr, errstr_size);
 }
 
+/* One report taken by phone must fail fast when Kafka cannot be reached: the officer is
+ * told at once, not after minutes. */
+#define ONE_DELIVERY_TIMEOUT_MS 15000
+
+static int configure(config *cfg, char *errstr, size_t errstr_size)
+{
+    char ms[24];
+
+    if (!config_bool(cfg, "one") || config_int(cfg, "delivery.timeout.ms") <= ONE_DELIVERY_TIMEOUT_MS)
+        return 0;
+    snprintf(ms, sizeof ms, "%d", ONE_DELIVERY_TIMEOUT_MS);
+    return config_set(cfg, "delivery.timeout.ms", ms, errstr, errstr_size);
+}
+
 static const ingest_ops ops = {
     {"incident-producer",
      "usage: incident-producer --source DC [options] [FILE...]\n"
@@ -70,6 +84,7 @@ static const ingest_ops ops = {
     parse,
     check,
     encode,
+    configure,
 };
 
 /* --one: the flags as one row of named cells, parsed like a file row. */

@@ -44,6 +44,7 @@ static const ingest_ops ops = {
     parse,
     check,
     encode,
+    NULL,
 };
 
 int main(int argc, char **argv)
