@@ -427,6 +427,7 @@ consumer *consumer_new(const config *cfg, const char *group, const char *topic,
         return NULL;
     }
     pthread_mutex_init(&c->sh.lock, NULL);
+    pthread_mutex_init(&c->sh.hook_lock, NULL);
     pthread_cond_init(&c->sh.changed, NULL);
     c->sh.handler = *handler;
     c->sh.stats.lag = -1;
@@ -454,6 +455,14 @@ consumer *consumer_new(const config *cfg, const char *group, const char *topic,
 fail:
     consumer_destroy(c);
     return NULL;
+}
+
+void consumer_on_batch(consumer *c, consumer_batch_fn fn, void *opaque)
+{
+    pthread_mutex_lock(&c->sh.hook_lock);
+    c->sh.on_batch = fn;
+    c->sh.on_batch_opaque = opaque;
+    pthread_mutex_unlock(&c->sh.hook_lock);
 }
 
 void consumer_stop(consumer *c)
@@ -554,7 +563,9 @@ static int at_end(const consumer *c)
     return 1;
 }
 
-/* At the end, and everything taken is applied. */
+static int rewind_requested(consumer *c);
+
+/* At the end, and everything taken is applied (and no fence asks to read some again). */
 static int all_drained(consumer *c)
 {
     if (!at_end(c) || c->pending)
@@ -562,7 +573,8 @@ static int all_drained(consumer *c)
     for (int w = 0; w < c->nworkers; w++)
         if (consumer_worker_filled(c->workers[w]) || !consumer_worker_idle(c->workers[w]))
             return 0;
-    return 1;
+    /* Last: a worker sets the flag before it becomes idle. */
+    return !rewind_requested(c);
 }
 
 /* Ready: partitions assigned, Kafka answering, no worker retrying. */
@@ -636,8 +648,15 @@ static void on_message(consumer *c, rd_kafka_message_t *m)
         c->kafka_down_ms = 0;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        if (m->partition < c->npart)
-            c->eof[m->partition] = 1;
+        /* At the end only when everything before the end was taken or applied: an end
+         * reported before a seek back (a rewind) does not count. */
+        if (m->partition < c->npart) {
+            int64_t done = expected_of(c, m->partition);
+            if (c->taken[m->partition] > done)
+                done = c->taken[m->partition];
+            if (m->offset <= done)
+                c->eof[m->partition] = 1;
+        }
         rd_kafka_message_destroy(m);
     } else if (m->err) {
         on_kafka_error(c, m);
@@ -802,6 +821,7 @@ void consumer_destroy(consumer *c)
     free(c->sh.group);
     free(c->sh.topic);
     pthread_mutex_destroy(&c->sh.lock);
+    pthread_mutex_destroy(&c->sh.hook_lock);
     pthread_cond_destroy(&c->sh.changed);
     free(c);
 }

@@ -109,11 +109,17 @@ typedef struct consumer_stats {
     char not_ready_reason[160];
 } consumer_stats;
 
+/* Called after each committed batch with a copy of the counters: from a worker thread,
+ * one call at a time. */
+typedef void (*consumer_batch_fn)(void *opaque, const consumer_stats *stats);
+
 /* Create a consumer of topic for group. It reads the options of the groups
  * PROGRAM_OPT_KAFKA, _PG and _CONSUMER (common/program.h) and kafka.* from cfg, and takes
  * nothing from cfg after return. handler is copied. NULL + errstr on failure. */
 consumer *consumer_new(const config *cfg, const char *group, const char *topic,
                        const consumer_handler *handler, char *errstr, size_t errstr_size);
+/* Set the after-batch callback (before consumer_run). */
+void consumer_on_batch(consumer *c, consumer_batch_fn fn, void *opaque);
 /* Run until consumer_stop() (the open batches are finished), drained (exit.when.drained)
  * or a fatal error. Returns 0 or -1 + errstr. */
 int consumer_run(consumer *c, char *errstr, size_t errstr_size);

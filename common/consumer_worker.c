@@ -241,6 +241,15 @@ static void committed(consumer_worker *w, const consumer_batch *b, int nrej, int
         sh->retrying--;
     w->in_retry = 0;
     pthread_mutex_unlock(&sh->lock);
+    if (sh->on_batch) {
+        consumer_stats st;
+        pthread_mutex_lock(&sh->hook_lock);
+        pthread_mutex_lock(&sh->lock);
+        st = sh->stats;
+        pthread_mutex_unlock(&sh->lock);
+        sh->on_batch(sh->on_batch_opaque, &st);
+        pthread_mutex_unlock(&sh->hook_lock);
+    }
     if (l->cnt && (err = rd_kafka_commit(sh->rk, l, 1)))
         log_warn("kafka commit failed", "topic=%s error=\"%s\"", sh->topic, rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(l);
@@ -254,6 +263,7 @@ static txn_result finish(consumer_worker *w, const consumer_batch *b, int *trunc
         snprintf(errstr, n, "out of memory recording rejections");
         return TXN_TRANSIENT;
     }
+    pg_clear_last_sqlstate();
     if (dead_letter_record(w->dlq, w->pg, b, w->rej.items, w->rej.count, errstr, n) < 0)
         return classify(w);
     if (dead_letter_produce(w->dlq, b, w->rej.items, w->rej.count, truncated, errstr, n) < 0)
@@ -303,6 +313,7 @@ static txn_result attempt(consumer_worker *w, consumer_slot *s, int lo, int hi, 
         return classify(w);
     if ((r = fence_and_store(w, errstr, n)) != TXN_OK)
         goto rollback;
+    pg_clear_last_sqlstate(); /* a failure of apply's own is not the data's fault */
     if (sh->handler.apply(s->ctx, w->pg, &b, &w->rej, errstr, n) < 0) {
         r = classify(w);
         goto rollback;

@@ -44,6 +44,9 @@ typedef struct consumer_shared {
     int64_t not_ready_since_us;     /* 0 when ready */
     int retrying;                   /* workers retrying a transient failure */
     char retry_reason[160];         /* the last one's error */
+    consumer_batch_fn on_batch;     /* after each COMMIT, under hook_lock */
+    void *on_batch_opaque;
+    pthread_mutex_t hook_lock;
     int64_t backoff_max_ms;
 } consumer_shared;
 

@@ -29,6 +29,11 @@ const char *pg_last_sqlstate(void)
     return last_sqlstate;
 }
 
+void pg_clear_last_sqlstate(void)
+{
+    last_sqlstate[0] = '\0';
+}
+
 pg_error_kind pg_error_classify(const PGconn *pg, const char *sqlstate)
 {
     if (!pg || PQstatus(pg) != CONNECTION_OK)

@@ -33,6 +33,10 @@ typedef enum {
  * connection). Valid until the thread's next failure. */
 const char *pg_last_sqlstate(void);
 
+/* Forget the calling thread's last SQLSTATE (before a step whose failure may not be a
+ * pg_* call's). */
+void pg_clear_last_sqlstate(void);
+
 /* Classify a failure on pg with sqlstate (pg_last_sqlstate()): transient whenever the
  * connection is not OK, else pg_sqlstate_kind. */
 pg_error_kind pg_error_classify(const PGconn *pg, const char *sqlstate);

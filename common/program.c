@@ -104,26 +104,31 @@ int program_stopping(void)
     return stopping;
 }
 
-/* The rows of def: shared ones of its groups (log.level always), then its own. */
-static config *new_config(const program_def *def)
+config *program_config_new(unsigned groups, const config_option *own)
 {
     const config_option **rows;
-    unsigned groups = def->shared | PROGRAM_OPT_LOG;
-    size_t n = 0, own = 0;
+    size_t n = 0, nown = 0;
     config *cfg;
 
-    while (def->options && def->options[own].key)
-        own++;
-    if (!(rows = calloc(SHARED_ROWS + own + 1, sizeof *rows)))
+    groups |= PROGRAM_OPT_LOG;
+    while (own && own[nown].key)
+        nown++;
+    if (!(rows = calloc(SHARED_ROWS + nown + 1, sizeof *rows)))
         return NULL;
     for (size_t i = 0; i < SHARED_ROWS; i++)
         if (shared_rows[i].groups & groups)
             rows[n++] = &shared_rows[i].option;
-    for (size_t i = 0; i < own; i++)
-        rows[n++] = &def->options[i];
+    for (size_t i = 0; i < nown; i++)
+        rows[n++] = &own[i];
     cfg = config_new_rows(rows, n);
     free(rows);
     return cfg;
+}
+
+/* The rows of def: shared ones of its groups, then its own. */
+static config *new_config(const program_def *def)
+{
+    return program_config_new(def->shared, def->options);
 }
 
 void program_usage(const program_def *def, FILE *out)

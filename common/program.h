@@ -43,6 +43,11 @@ typedef struct program_def {
 config *program_start(const program_def *def, int argc, char **argv, int *nargs,
                       int *exit_code);
 
+/* A config with the shared rows of groups (log.level always) and then own (may be NULL),
+ * with their defaults, as program_start makes it; for tests and embedders. NULL when out
+ * of memory. */
+config *program_config_new(unsigned groups, const config_option *own);
+
 /* Print def's usage text and options (with their defaults and variables) to out. */
 void program_usage(const program_def *def, FILE *out);
 
