@@ -83,6 +83,19 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs criterion) -o $@
 
+# Tests of a common/ module that need a real PostgreSQL: tests/integration/<m>/test_<m>.c
+# builds into $(BUILD)/tests/test_<m> with the programs; a tests/integration/test_*.sh
+# runs it on the integration stack (`make unit` does not).
+ITEST_SRC   := $(wildcard tests/integration/*/test_*.c)
+ITEST_PROGS := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(ITEST_SRC)))
+define itest_rule
+$(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/$(1:.c=.o) $(LIBCOMMON)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) $$(shell pkg-config --libs criterion) -o $$@
+endef
+$(foreach f,$(ITEST_SRC),$(eval $(call itest_rule,$(f))))
+all: $(ITEST_PROGS)
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \
 	  echo "== $$t"; (cd tests/unit && ../../$$t --jobs 1 --short-filename) || exit 1; done
