@@ -23,7 +23,7 @@
  *
  * Output (stdout): one line per metric,
  *   latency pg: n=200 p50_ms=85.2 p99_ms=410.7 max_ms=530.1
- * and "probes=N completed=N timeouts=N failed=N program_stopping()=N not_run=N" (the last two after
+ * and "probes=N completed=N timeouts=N failed=N interrupted=N not_run=N" (the last two after
  * SIGINT/SIGTERM, which stops sending and reports at once). Percentiles are nearest-rank over the
  * sorted samples. --csv FILE writes one row per probe. Exit status: 0 every probe completed,
  * 1 a probe timed out or failed (or a run-time error), 2 usage. */
@@ -845,7 +845,7 @@ int main(int argc, char **argv)
     print_metric(&run, "produce_ack", 0);
     print_metric(&run, "pg", 1);
     print_metric(&run, "claims_topic", 2);
-    printf("probes=%zu completed=%zu timeouts=%zu failed=%zu program_stopping()=%zu not_run=%zu\n", run.n,
+    printf("probes=%zu completed=%zu timeouts=%zu failed=%zu interrupted=%zu not_run=%zu\n", run.n,
            done, timeouts, failed, in_flight, unsent);
     fflush(stdout);
     rc = done == run.n ? 0 : 1;
