@@ -648,15 +648,9 @@ static void on_message(consumer *c, rd_kafka_message_t *m)
         c->kafka_down_ms = 0;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        /* At the end only when everything before the end was taken or applied: an end
-         * reported before a seek back (a rewind) does not count. */
-        if (m->partition < c->npart) {
-            int64_t done = expected_of(c, m->partition);
-            if (c->taken[m->partition] > done)
-                done = c->taken[m->partition];
-            if (m->offset <= done)
-                c->eof[m->partition] = 1;
-        }
+        /* (A seek clears it; librdkafka drops what was fetched before a seek.) */
+        if (m->partition < c->npart)
+            c->eof[m->partition] = 1;
         rd_kafka_message_destroy(m);
     } else if (m->err) {
         on_kafka_error(c, m);
