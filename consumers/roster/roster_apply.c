@@ -15,7 +15,11 @@
 
 struct roster_apply {
     codec *codec;
-    roster_change *recs;   /* decoded records, by batch index */
+    roster_change rec;     /* the decoding buffer */
+    struct roster_ids {    /* what a rejection names, by batch index (also the rounds' keys) */
+        char event_id[37];
+        char nik[17];
+    } *ids;
     int *round;            /* 0 = rejected before staging, else 1.. */
     int cap;
     int max_round;           /* of the prepared batch; -1 when not prepared */
@@ -181,7 +185,7 @@ void roster_apply_destroy(roster_apply *ra)
     if (!ra)
         return;
     codec_destroy(ra->codec);
-    free(ra->recs);
+    free(ra->ids);
     free(ra->round);
     rounds_destroy(ra->rounds);
     pg_copybuf_release(&ra->copy);
@@ -191,13 +195,13 @@ void roster_apply_destroy(roster_apply *ra)
 static int reserve(roster_apply *ra, int count, char *errstr, size_t n)
 {
     if (count > ra->cap) {
-        roster_change *recs = realloc(ra->recs, (size_t)count * sizeof *recs);
-        if (recs)
-            ra->recs = recs;
+        struct roster_ids *ids = realloc(ra->ids, (size_t)count * sizeof *ids);
+        if (ids)
+            ra->ids = ids;
         int *round = realloc(ra->round, (size_t)count * sizeof *round);
         if (round)
             ra->round = round;
-        if (!recs || !round) {
+        if (!ids || !round) {
             snprintf(errstr, n, "out of memory");
             return -1;
         }
@@ -282,7 +286,7 @@ static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_
     pg_copybuf_reset(&ra->copy);
     for (int i = 0; i < batch->count; i++) {
         const consumer_msg *m = &batch->msgs[i];
-        roster_change *rc = &ra->recs[i];
+        roster_change *rc = &ra->rec;
         validate_report report;
         char msg[512];
 
@@ -305,7 +309,9 @@ static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_
             consumer_reject(rej, i, "validation", rc->event_id, rc->nik, "%s", msg);
             continue;
         }
-        ra->round[i] = rounds_assign(ra->rounds, rc->nik);
+        memcpy(ra->ids[i].event_id, rc->event_id, sizeof ra->ids[i].event_id);
+        memcpy(ra->ids[i].nik, rc->nik, sizeof ra->ids[i].nik);
+        ra->round[i] = rounds_assign(ra->rounds, ra->ids[i].nik);
         if (ra->round[i] > max_round)
             max_round = ra->round[i];
         stage_record(&ra->copy, i, ra->round[i], m, rc);
@@ -353,7 +359,7 @@ int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
         return -1;
     for (int r = 0; r < PQntuples(res); r++) {
         int idx = atoi(PQgetvalue(res, r, 0));
-        consumer_reject(rej, idx, "rule", ra->recs[idx].event_id, ra->recs[idx].nik, "%s",
+        consumer_reject(rej, idx, "rule", ra->ids[idx].event_id, ra->ids[idx].nik, "%s",
                         PQgetvalue(res, r, 1));
     }
     PQclear(res);
