@@ -59,10 +59,55 @@ void consumer_rejects_reset(consumer_rejects *r)
     r->oom = 0;
 }
 
+/* Room for n more bytes in s->bytes. */
+static int slot_reserve(consumer_slot *s, size_t n)
+{
+    size_t size = s->size ? s->size : 65536;
+    char *grown;
+
+    if (s->used + n <= s->size)
+        return 0;
+    while (size < s->used + n)
+        size *= 2;
+    if (!(grown = realloc(s->bytes, size)))
+        return -1;
+    s->bytes = grown;
+    s->size = size;
+    return 0;
+}
+
+int consumer_slot_add(consumer_slot *s, const rd_kafka_message_t *m)
+{
+    struct consumer_slot_ref *ref = &s->refs[s->count];
+
+    if (slot_reserve(s, m->key_len + m->len) < 0)
+        return -1;
+    s->msgs[s->count] = (consumer_msg){m->partition, m->offset, NULL, m->key_len, NULL, m->len,
+                                       rd_kafka_message_timestamp(m, NULL)};
+    *ref = (struct consumer_slot_ref){s->used, m->key != NULL, m->payload != NULL};
+    if (m->key)
+        memcpy(s->bytes + s->used, m->key, m->key_len);
+    if (m->payload)
+        memcpy(s->bytes + s->used + m->key_len, m->payload, m->len);
+    s->used += m->key_len + m->len;
+    s->count++;
+    s->prepared = 0;
+    return 0;
+}
+
+void consumer_slot_seal(consumer_slot *s)
+{
+    for (int i = 0; i < s->count; i++) {
+        consumer_msg *m = &s->msgs[i];
+        const struct consumer_slot_ref *ref = &s->refs[i];
+        m->key = ref->has_key ? s->bytes + ref->off : NULL;
+        m->value = ref->has_value ? s->bytes + ref->off + m->key_len : NULL;
+    }
+}
+
 void consumer_slot_clear(consumer_slot *s)
 {
-    for (int i = 0; i < s->count; i++)
-        rd_kafka_message_destroy(s->held[i]);
+    s->used = 0;
     s->count = 0;
     s->prepared = 0;
     consumer_rejects_reset(&s->rej);
@@ -562,9 +607,9 @@ consumer_worker *consumer_worker_new(const config *cfg, consumer_shared *sh, int
     for (int i = 0; i < 2; i++) {
         consumer_slot *s = &w->slots[i];
         s->cap = cap;
-        s->held = calloc((size_t)cap, sizeof *s->held);
         s->msgs = calloc((size_t)cap, sizeof *s->msgs);
-        if (!s->held || !s->msgs) {
+        s->refs = calloc((size_t)cap, sizeof *s->refs);
+        if (!s->msgs || !s->refs) {
             snprintf(errstr, n, "out of memory");
             goto fail;
         }
@@ -598,11 +643,11 @@ void consumer_worker_destroy(consumer_worker *w)
     }
     for (int i = 0; i < 2; i++) {
         consumer_slot *s = &w->slots[i];
-        if (s->held)
-            consumer_slot_clear(s);
+        consumer_slot_clear(s);
         if (s->ctx)
             w->sh->handler.ctx_destroy(s->ctx);
-        free(s->held);
+        free(s->bytes);
+        free(s->refs);
         free(s->msgs);
         free(s->rej.items);
     }

@@ -54,7 +54,14 @@ typedef enum { SLOT_FREE, SLOT_FILLING, SLOT_READY, SLOT_APPLYING } consumer_slo
 
 typedef struct consumer_slot {
     consumer_slot_state state;
-    rd_kafka_message_t **held;      /* the messages, destroyed when the slot is freed */
+    /* The messages' keys and values, copied (so librdkafka frees its fetch buffers at once);
+     * msgs[i].key and .value point into bytes once consumer_slot_seal ran. */
+    char *bytes;
+    size_t used, size;
+    struct consumer_slot_ref {
+        size_t off;                 /* of the key; the value follows it */
+        unsigned char has_key, has_value;
+    } *refs;
     consumer_msg *msgs;
     int count, cap;
     int64_t deadline_ms;            /* monotonic: hand it off by then */
@@ -88,7 +95,11 @@ void consumer_worker_abort(consumer_worker *w, int abort);
 /* Wait until idle or timeout_ms passed; 1 when idle. */
 int consumer_worker_wait_idle(consumer_worker *w, int timeout_ms);
 
-/* Empty a slot: destroy its messages, back to FREE. */
+/* Copy message m into FILLING slot s. 0, or -1 when out of memory. */
+int consumer_slot_add(consumer_slot *s, const rd_kafka_message_t *m);
+/* Turn the offsets of s's messages into pointers (before prepare and apply). */
+void consumer_slot_seal(consumer_slot *s);
+/* Empty a slot, back to FREE. */
 void consumer_slot_clear(consumer_slot *s);
 
 /* Reset a rejects list (keeps its storage). */

@@ -42,7 +42,7 @@ static const struct shared_row {
      {"delivery.timeout.ms", CONFIG_INT, "30000", NULL,
       "a record Kafka has not acknowledged by then fails (and the exit status is 1)"}},
     {PROGRAM_OPT_CONSUMER,
-     {"batch.max.messages", CONFIG_INT, "20000", NULL, "largest batch per transaction"}},
+     {"batch.max.messages", CONFIG_INT, "10000", NULL, "largest batch per transaction"}},
     {PROGRAM_OPT_CONSUMER,
      {"batch.max.ms", CONFIG_INT, "200", NULL, "longest wait to fill a batch"}},
     {PROGRAM_OPT_CONSUMER,
