@@ -13,6 +13,21 @@
 #   deploy/local/stack.sh env      print the env file (eval "$(deploy/local/stack.sh env)")
 #   deploy/local/stack.sh psql ... psql on the stack's database as the `coverage` role
 #
+# Kafka nodes one by one, for fault tests (N is a node id, 1..the cluster size):
+#   deploy/local/stack.sh kafka-pid N    print node N's pid (exit 1 when it is not running)
+#   deploy/local/stack.sh kafka-kill N   kill -9 node N and wait until it is gone
+#   deploy/local/stack.sh kafka-start N  start a stopped node N again on its data; returns
+#                                        once it is a registered broker again
+#   deploy/local/stack.sh leader TOPIC PARTITION
+#                                  the partition leader's node id (-1 and exit 1: none)
+#   deploy/local/stack.sh isr TOPIC PARTITION
+#                                  the in-sync replicas' node ids, sorted, comma-separated
+#   deploy/local/stack.sh describe [TOPIC]
+#                                  "topic partition leader replicas isr" per partition
+#   deploy/local/stack.sh brokers  the node ids of the registered (unfenced) brokers
+# These read the metadata of a running node; after a kill -9 it names the dead node
+# until the controllers fence it (broker.session.timeout.ms, 9 s).
+#
 # Environment (defaults): VAR_DIR (<repo>/var), KAFKA_PORT (19092),
 # KAFKA_CONTROLLER_PORT (19093), PGPORT (15432), BUILD (build), KAFKA_BROKERS (1: how
 # many nodes `up` starts, like --brokers; the other commands use the size of the last
@@ -55,7 +70,7 @@ BROKERS=1 REPLICATION=1 MIN_ISR=1
 N_ID='' N_PORT='' N_CPORT='' N_NAME='' N_LABEL='' N_DIR='' N_DATA='' N_PROPS=''
 N_PIDFILE='' N_LOG='' N_OUT=''
 N_JVM=()
-# What this run started, stopped again when `up` fails.
+# What this run started, stopped again when `up` or `kafka-start` fails.
 STARTED_NODES=() STARTED_PG=0
 
 # Connections made here name host, port, user and database explicitly; an env file
@@ -245,6 +260,13 @@ node_vars_recorded() {
     return 0
 }
 
+# A node id argument of a per-node command.
+check_node() {
+    if ! [[ $1 =~ ^[1-9]$ ]] || (($1 > BROKERS)); then
+        die "no kafka node '$1': the stack in $VAR_DIR has node ids 1..$BROKERS"
+    fi
+}
+
 # node_pid N: print node N's pid when it runs (leaves the N_* variables alone).
 node_pid() { (node_vars "$1" && live_pid "$N_PIDFILE" "kafka.Kafka $N_PROPS"); }
 
@@ -262,6 +284,18 @@ kafka_bootstrap() {
     for ((n = 1; n <= BROKERS; n++)); do
         b+="${b:+,}127.0.0.1:$((KAFKA_PORT + (n - 1) * KAFKA_PORT_STEP))"
     done
+    echo "$b"
+}
+
+# The listeners of the nodes that run now; fails when none does.
+live_bootstrap() {
+    local n b=
+    for ((n = 1; n <= BROKERS; n++)); do
+        node_pid "$n" >/dev/null || continue
+        node_vars_recorded "$n"
+        b+="${b:+,}127.0.0.1:$N_PORT"
+    done
+    [[ -n $b ]] || die "no kafka node runs in $VAR_DIR"
     echo "$b"
 }
 
@@ -449,6 +483,22 @@ kafka_wait_ready() {
     node_tail
     die "$N_LABEL did not list brokers $want within ${KAFKA_READY_TIMEOUT}s" \
         "(it lists: $(broker_ids "127.0.0.1:$N_PORT")); logs in $LOG_DIR"
+}
+
+# Wait until node N runs and its own metadata lists it as a broker (after kafka-start).
+node_wait_ready() {
+    local deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
+    node_vars_recorded "$1"
+    while ((SECONDS < deadline)); do
+        if ! node_pid "$1" >/dev/null; then
+            node_tail
+            die "$N_LABEL exited during start-up (logs in $LOG_DIR)"
+        fi
+        [[ " $(broker_ids "127.0.0.1:$N_PORT") " == *" $1 "* ]] && return 0
+        sleep 0.5
+    done
+    node_tail
+    die "$N_LABEL did not register as a broker within ${KAFKA_READY_TIMEOUT}s"
 }
 
 kafka_topics() {
@@ -761,8 +811,8 @@ write_env() {
 
 # --- commands ------------------------------------------------------------------------
 
-# When `up` fails (or is interrupted), stop what it started, so a failed start leaves
-# nothing running.
+# When `up` or `kafka-start` fails (or is interrupted), stop what it started, so a failed
+# start leaves nothing running.
 stop_started_on_failure() {
     local rc=$? n files=()
     trap - EXIT
@@ -857,6 +907,86 @@ cmd_psql() {
     exec psql "$@"
 }
 
+cmd_kafka_pid() {
+    check_node "$1"
+    node_pid "$1" || exit 1
+}
+
+cmd_kafka_kill() {
+    local pid i
+    check_node "$1"
+    node_vars "$1"
+    pid=$(node_pid "$1") || die "$N_LABEL is not running"
+    say "killing $N_LABEL (pid $pid) with SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        alive "$pid" || break
+        sleep 0.1
+    done
+    ! alive "$pid" || die "$N_LABEL (pid $pid) survived SIGKILL"
+    rm -f "$N_PIDFILE"
+}
+
+cmd_kafka_start() {
+    local pid
+    check_node "$1"
+    lock_stack
+    ensure_kafka_jars
+    on_failure_stop_started
+    node_vars_recorded "$1"
+    [[ -f $N_PROPS && -f $N_DATA/meta.properties ]] ||
+        die "$N_LABEL has no configuration or storage in $N_DIR; run '$0 up' first"
+    if pid=$(node_pid "$1"); then
+        say "$N_LABEL already running (pid $pid)"
+    else
+        check_ports_free
+        node_start "$1"
+    fi
+    node_wait_ready "$1"
+}
+
+# partition_line TOPIC PARTITION: the kafka_partitions line of one partition.
+partition_line() {
+    local line bootstrap
+    [[ $2 =~ ^[0-9]+$ ]] || die "partition must be a number, not '$2'"
+    bootstrap=$(live_bootstrap) || exit 1
+    line=$(kafka_partitions "$bootstrap" "$1" | awk -v p="$2" '$2 == p')
+    [[ -n $line ]] || die "no partition $2 of topic $1 in the cluster's metadata"
+    echo "$line"
+}
+
+cmd_leader() {
+    local line _t _p leader _rest
+    line=$(partition_line "$1" "$2") || exit 1
+    read -r _t _p leader _rest <<<"$line"
+    echo "$leader"
+    [[ $leader != -1 ]]
+}
+
+cmd_isr() {
+    local line _t _p _l _r isr
+    line=$(partition_line "$1" "$2") || exit 1
+    read -r _t _p _l _r isr <<<"$line"
+    [[ $isr == - ]] && isr=
+    echo "$isr"
+}
+
+cmd_describe() {
+    local out bootstrap
+    bootstrap=$(live_bootstrap) || exit 1
+    out=$(kafka_partitions "$bootstrap" "${1:-}")
+    [[ -n $out ]] || die "no metadata${1:+ for topic $1}"
+    echo "$out"
+}
+
+cmd_brokers() {
+    local ids bootstrap
+    bootstrap=$(live_bootstrap) || exit 1
+    ids=$(broker_ids "$bootstrap")
+    [[ -n $ids ]] || die "no kafka node answered"
+    echo "$ids"
+}
+
 cmd=${1:-}
 (($#)) && shift
 if [[ $cmd == up ]]; then
@@ -879,5 +1009,12 @@ down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
 psql) cmd_psql "$@" ;;
+kafka-pid) (($# == 1)) || usage; cmd_kafka_pid "$1" ;;
+kafka-kill) (($# == 1)) || usage; cmd_kafka_kill "$1" ;;
+kafka-start) (($# == 1)) || usage; cmd_kafka_start "$1" ;;
+leader) (($# == 2)) || usage; cmd_leader "$1" "$2" ;;
+isr) (($# == 2)) || usage; cmd_isr "$1" "$2" ;;
+describe) (($# <= 1)) || usage; cmd_describe "${1:-}" ;;
+brokers) (($# == 0)) || usage; cmd_brokers ;;
 *) usage ;;
 esac
