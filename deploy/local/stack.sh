@@ -25,8 +25,13 @@
 #   deploy/local/stack.sh describe [TOPIC]
 #                                  "topic partition leader replicas isr" per partition
 #   deploy/local/stack.sh brokers  the node ids of the registered (unfenced) brokers
-# These read the metadata of a running node; after a kill -9 it names the dead node
-# until the controllers fence it (broker.session.timeout.ms, 9 s).
+#   deploy/local/stack.sh controller
+#                                  the node id of the active controller (the KRaft quorum
+#                                  leader; -1 and exit 1 during an election)
+# These read the metadata of every running node and answer when they agree (exit 3 while
+# a change is still spreading). After a kill -9 the dead node stays leader and broker until
+# the controllers fence it, when its session times out (broker.session.timeout.ms, 9 s);
+# when it was also the active controller, the election of another comes first.
 #
 # Environment (defaults): VAR_DIR (<repo>/var), KAFKA_PORT (19092),
 # KAFKA_CONTROLLER_PORT (19093), PGPORT (15432), BUILD (build), KAFKA_BROKERS (1: how
@@ -284,18 +289,6 @@ kafka_bootstrap() {
     for ((n = 1; n <= BROKERS; n++)); do
         b+="${b:+,}127.0.0.1:$((KAFKA_PORT + (n - 1) * KAFKA_PORT_STEP))"
     done
-    echo "$b"
-}
-
-# The listeners of the nodes that run now; fails when none does.
-live_bootstrap() {
-    local n b=
-    for ((n = 1; n <= BROKERS; n++)); do
-        node_pid "$n" >/dev/null || continue
-        node_vars_recorded "$n"
-        b+="${b:+,}127.0.0.1:$N_PORT"
-    done
-    [[ -n $b ]] || die "no kafka node runs in $VAR_DIR"
     echo "$b"
 }
 
@@ -945,19 +938,49 @@ cmd_kafka_start() {
     node_wait_ready "$1"
 }
 
-# partition_line TOPIC PARTITION: the kafka_partitions line of one partition.
+# agreed FUNCTION ARGS...: run `FUNCTION 127.0.0.1:<port> ARGS...` against each running
+# node and print the answer when all nodes that answer agree. After a change (a node
+# killed, a new leader) the nodes apply the new metadata a moment apart, so one node can
+# still tell the old state; while they disagree, print each answer on stderr and exit 3.
+agreed() {
+    local fn=$1 n out first='' have=0 differ=0 answers='' running=0
+    shift
+    for ((n = 1; n <= BROKERS; n++)); do
+        node_pid "$n" >/dev/null || continue
+        running=1
+        node_vars_recorded "$n"
+        out=$("$fn" "127.0.0.1:$N_PORT" "$@")
+        [[ -n $out ]] || continue
+        answers+="node $n: ${out//$'\n'/$'\n'        }"$'\n'
+        if ((have == 0)); then
+            first=$out have=1
+        elif [[ $out != "$first" ]]; then
+            differ=1
+        fi
+    done
+    ((running)) || die "no kafka node runs in $VAR_DIR"
+    ((have)) || return 1
+    if ((differ)); then
+        say "the running nodes' metadata disagree (a change is still spreading):"
+        printf '%s' "$answers" >&2
+        exit 3
+    fi
+    echo "$first"
+}
+
+# partition_of BOOTSTRAP TOPIC PARTITION: the kafka_partitions line of one partition.
+partition_of() { kafka_partitions "$1" "$2" | awk -v p="$3" '$2 == p'; }
+
+# partition_line TOPIC PARTITION: the running nodes' agreed line of one partition.
 partition_line() {
-    local line bootstrap
     [[ $2 =~ ^[0-9]+$ ]] || die "partition must be a number, not '$2'"
-    bootstrap=$(live_bootstrap) || exit 1
-    line=$(kafka_partitions "$bootstrap" "$1" | awk -v p="$2" '$2 == p')
-    [[ -n $line ]] || die "no partition $2 of topic $1 in the cluster's metadata"
-    echo "$line"
+    agreed partition_of "$1" "$2" ||
+        die "no running kafka node knows partition $2 of topic $1"
 }
 
 cmd_leader() {
     local line _t _p leader _rest
-    line=$(partition_line "$1" "$2") || exit 1
+    line=$(partition_line "$1" "$2") || exit
     read -r _t _p leader _rest <<<"$line"
     echo "$leader"
     [[ $leader != -1 ]]
@@ -965,26 +988,34 @@ cmd_leader() {
 
 cmd_isr() {
     local line _t _p _l _r isr
-    line=$(partition_line "$1" "$2") || exit 1
+    line=$(partition_line "$1" "$2") || exit
     read -r _t _p _l _r isr <<<"$line"
     [[ $isr == - ]] && isr=
     echo "$isr"
 }
 
 cmd_describe() {
-    local out bootstrap
-    bootstrap=$(live_bootstrap) || exit 1
-    out=$(kafka_partitions "$bootstrap" "${1:-}")
-    [[ -n $out ]] || die "no metadata${1:+ for topic $1}"
-    echo "$out"
+    agreed kafka_partitions "${1:-}" ||
+        die "no running kafka node answered${1:+ about topic $1}"
+}
+
+# quorum_leader BOOTSTRAP: the KRaft quorum leader (the active controller) as the node of
+# the N_* variables last stored it (-1 during an election); BOOTSTRAP is not used.
+quorum_leader() {
+    sed -n 's/.*"leaderId":\(-\{0,1\}[0-9]*\).*/\1/p' \
+        "$N_DATA/__cluster_metadata-0/quorum-state" 2>/dev/null || true
+}
+
+cmd_controller() {
+    local id
+    id=$(agreed quorum_leader) || exit
+    [[ -n $id ]] || die "no running kafka node has a quorum state"
+    echo "$id"
+    [[ $id != -1 ]]
 }
 
 cmd_brokers() {
-    local ids bootstrap
-    bootstrap=$(live_bootstrap) || exit 1
-    ids=$(broker_ids "$bootstrap")
-    [[ -n $ids ]] || die "no kafka node answered"
-    echo "$ids"
+    agreed broker_ids || die "no running kafka node answered"
 }
 
 cmd=${1:-}
@@ -1016,5 +1047,6 @@ leader) (($# == 2)) || usage; cmd_leader "$1" "$2" ;;
 isr) (($# == 2)) || usage; cmd_isr "$1" "$2" ;;
 describe) (($# <= 1)) || usage; cmd_describe "${1:-}" ;;
 brokers) (($# == 0)) || usage; cmd_brokers ;;
+controller) (($# == 0)) || usage; cmd_controller ;;
 *) usage ;;
 esac
