@@ -19,17 +19,24 @@ secs_since() {
     printf '%d.%d' $((d / 1000)) $((d % 1000 / 100))
 }
 
-# leader_of topic partition: the node id of the partition's leader (-1: none).
+# leader_of topic partition: the node id of the partition's leader as all running nodes
+# see it; -1 when there is none, empty while their metadata disagree (just after a change).
 leader_of() { "$STACK" leader "$1" "$2" 2>/dev/null || true; }
 
-# isr_of topic partition: the in-sync replicas' node ids, sorted, comma-separated.
+# controller_of: the node id of the active controller (-1 during an election; empty
+# while the running nodes disagree).
+controller_of() { "$STACK" controller 2>/dev/null || true; }
+
+# isr_of topic partition: the in-sync replicas' node ids, sorted, comma-separated (empty
+# while the running nodes disagree).
 isr_of() { "$STACK" isr "$1" "$2" 2>/dev/null || true; }
 
-# has_leader_other_than topic partition node: the partition has a leader, not that node.
+# has_leader_other_than topic partition node: the running nodes agree that the partition
+# has a leader and that it is not that node; sets LEADER to it (for wait_until).
+LEADER=
 has_leader_other_than() {
-    local l
-    l=$(leader_of "$1" "$2")
-    [[ $l =~ ^[0-9]+$ && $l != "$3" ]]
+    LEADER=$(leader_of "$1" "$2")
+    [[ $LEADER =~ ^[0-9]+$ && $LEADER != "$3" ]]
 }
 
 # isr_is topic partition ids: the partition's ISR is exactly ids (sorted, "1,2,3").
