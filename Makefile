@@ -3,6 +3,7 @@
 #   make test            unit tests + integration tests on a real local Kafka and PostgreSQL
 #   make unit            unit tests only (no services)
 #   make bench           throughput and latency benchmarks (starts the local stack)
+#   make test-faults     fault tests on a 3-node Kafka cluster (kill -9 of leaders)
 #   make demo            the README's end-to-end demo on the local stack
 #   make SANITIZE=address,undefined test
 #   make WERROR=1        warnings are errors (CI sets this)
@@ -38,7 +39,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 SCHEMAS    := $(wildcard schemas/*.avsc)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps unit test integration bench demo clean stack-up stack-down
+.PHONY: all deps unit test integration test-faults bench demo clean stack-up stack-down
 all: $(PRODUCERS) $(CONSUMERS) $(TOOLS)
 
 $(BUILD)/%.o: %.c
@@ -114,6 +115,12 @@ test: deps
 integration: deps
 	$(MAKE) all
 	tests/integration/run.sh
+
+# Its own stack under var/faults: three KRaft nodes, replication factor 3,
+# min.insync.replicas 2; stopped again whether the tests pass or fail.
+test-faults: deps
+	$(MAKE) all
+	tests/faults/run.sh
 
 bench: deps
 	$(MAKE) all

@@ -1,28 +1,57 @@
 #!/usr/bin/env bash
-# stack.sh: the local stack of real parts: one Kafka 3.9 KRaft node (broker and
-# controller) and one PostgreSQL 15 cluster, everything under $VAR_DIR.
+# stack.sh: the local stack of real parts: Kafka 3.9 in KRaft mode (one node, or a cluster
+# of N nodes that are each broker and controller) and one PostgreSQL 15 cluster,
+# everything under $VAR_DIR.
 #
 #   deploy/local/stack.sh deps     install missing Debian packages and the Kafka jars
-#   deploy/local/stack.sh up       deps, start Kafka and PostgreSQL, migrate, create topics,
-#                                  write $VAR_DIR/env (idempotent)
-#   deploy/local/stack.sh down     stop both (safe when nothing runs)
+#   deploy/local/stack.sh up [--brokers N]
+#                                  deps, start Kafka (N nodes, default 1) and PostgreSQL,
+#                                  migrate, create topics, write $VAR_DIR/env (idempotent;
+#                                  starts again any node that stopped)
+#   deploy/local/stack.sh down     stop every Kafka node and PostgreSQL (safe when nothing runs)
 #   deploy/local/stack.sh status   what runs (exit 0 all up, 3 otherwise)
 #   deploy/local/stack.sh env      print the env file (eval "$(deploy/local/stack.sh env)")
 #   deploy/local/stack.sh psql ... psql on the stack's database as the `coverage` role
 #
+# Kafka nodes one by one, for fault tests (N is a node id, 1..the cluster size):
+#   deploy/local/stack.sh kafka-pid N    print node N's pid (exit 1 when it is not running)
+#   deploy/local/stack.sh kafka-kill N   kill -9 node N and wait until it is gone
+#   deploy/local/stack.sh kafka-start N  start a stopped node N again on its data; returns
+#                                        once it is a registered broker again
+#   deploy/local/stack.sh leader TOPIC PARTITION
+#                                  the partition leader's node id (-1 and exit 1: none)
+#   deploy/local/stack.sh isr TOPIC PARTITION
+#                                  the in-sync replicas' node ids, sorted, comma-separated
+#   deploy/local/stack.sh describe [TOPIC]
+#                                  "topic partition leader replicas isr" per partition
+#   deploy/local/stack.sh brokers  the node ids of the registered (unfenced) brokers
+#   deploy/local/stack.sh controller
+#                                  the node id of the active controller (the KRaft quorum
+#                                  leader; -1 and exit 1 during an election)
+# These read the metadata of every running node and answer when they agree (exit 3 while
+# a change is still spreading). After a kill -9 the dead node stays leader and broker until
+# the controllers fence it, when its session times out (broker.session.timeout.ms, 9 s);
+# when it was also the active controller, the election of another comes first.
+#
 # Environment (defaults): VAR_DIR (<repo>/var), KAFKA_PORT (19092),
-# KAFKA_CONTROLLER_PORT (19093), PGPORT (15432), BUILD (build). Two stacks with different
-# VAR_DIR and ports run side by side.
+# KAFKA_CONTROLLER_PORT (19093), PGPORT (15432), BUILD (build), KAFKA_BROKERS (1: how
+# many nodes `up` starts, like --brokers; the other commands use the size of the last
+# `up`), KAFKA_HEAP (512m per node). Two stacks with different VAR_DIR and ports run side
+# by side. Node n of a cluster listens on KAFKA_PORT + 10*(n-1) and
+# KAFKA_CONTROLLER_PORT + 10*(n-1); see the Kafka section below.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VAR_DIR=${VAR_DIR:-$REPO/var}
 KAFKA_PORT=${KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
+KAFKA_PORT_STEP=10
+KAFKA_HEAP=${KAFKA_HEAP:-512m}
 PGPORT=${PGPORT:-15432}
 BUILD=${BUILD:-build}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-60}
+# Seconds to wait for Kafka; by default 60 for one node and 30 more per further node.
+KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-}
 
 DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev
     libcsv-dev libjansson-dev uuid-dev postgresql postgresql-contrib
@@ -32,15 +61,22 @@ mkdir -p "$VAR_DIR"
 VAR_DIR=$(cd "$VAR_DIR" && pwd)
 KAFKA_DIR=$VAR_DIR/kafka
 KAFKA_JARS=$KAFKA_DIR/jars
-KAFKA_DATA=$KAFKA_DIR/data
 LOG_DIR=$VAR_DIR/log
 RUN_DIR=$VAR_DIR/run
-KAFKA_PIDFILE=$RUN_DIR/kafka.pid
+BROKERS_FILE=$KAFKA_DIR/brokers
 ENV_FILE=$VAR_DIR/env
 TOPICS_TSV=$REPO/deploy/topics.tsv
 TOPICS_BIN=$REPO/$BUILD/bin/topics
 # Resolved by pg_paths: $VAR_DIR/pg, or where it points when it is a symlink (see pg_prepare).
 PG_DIR='' PGDATA_DIR='' PG_RUN=''
+# Set by set_brokers: the cluster size, replication factor and min.insync.replicas.
+BROKERS=1 REPLICATION=1 MIN_ISR=1
+# Set by node_vars for one Kafka node (see there).
+N_ID='' N_PORT='' N_CPORT='' N_NAME='' N_LABEL='' N_DIR='' N_DATA='' N_PROPS=''
+N_PIDFILE='' N_LOG='' N_OUT=''
+N_JVM=()
+# What this run started, stopped again when `up` or `kafka-start` fails.
+STARTED_NODES=() STARTED_PG=0
 
 # Connections made here name host, port, user and database explicitly; an env file
 # sourced by the caller must not redirect them.
@@ -114,11 +150,16 @@ ensure_kafka_jars() {
 
 # --- helpers -----------------------------------------------------------------------
 
-# Fill @NAME@ placeholders of template $1 into file $2.
+# Fill @NAME@ placeholders of template $1 into file $2 (the Kafka node's from node_vars).
 render() {
-    sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
-        -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-        -e "s|@KAFKA_DATA@|$KAFKA_DATA|g" \
+    sed -e "s|@NODE_ID@|$N_ID|g" \
+        -e "s|@KAFKA_PORT@|$N_PORT|g" \
+        -e "s|@KAFKA_CONTROLLER_PORT@|$N_CPORT|g" \
+        -e "s|@QUORUM_VOTERS@|$(quorum_voters)|g" \
+        -e "s|@KAFKA_DATA@|$N_DATA|g" \
+        -e "s|@KAFKA_LOG@|$N_LOG|g" \
+        -e "s|@REPLICATION@|$REPLICATION|g" \
+        -e "s|@MIN_ISR@|$MIN_ISR|g" \
         -e "s|@LOG_DIR@|$LOG_DIR|g" \
         -e "s|@PGPORT@|$PGPORT|g" \
         -e "s|@PG_RUN@|$PG_RUN|g" \
@@ -154,68 +195,318 @@ ensure_topics_bin() {
 }
 
 # --- Kafka ---------------------------------------------------------------------------
+#
+# One node (the default) keeps the layout the stack always had: $KAFKA_DIR/server.properties
+# and $KAFKA_DIR/data, run/kafka.pid, log/kafka.log and log/kafka.out, node.id 1 on
+# KAFKA_PORT and KAFKA_CONTROLLER_PORT, replication factor 1.
+#
+# A cluster of N nodes (N > 1) has node n (node.id n, broker and controller, one of N
+# controller.quorum.voters) in $KAFKA_DIR/node<n>/ (server.properties, data/), with
+# run/kafka<n>.pid and log/kafka<n>.{log,out}, listening on KAFKA_PORT + 10*(n-1) and
+# controller port KAFKA_CONTROLLER_PORT + 10*(n-1). All nodes are formatted with one
+# cluster id ($KAFKA_DIR/cluster.id). Replication factor (topics, offsets and transaction
+# state) min(N, 3); min.insync.replicas (and the transaction log's min ISR) one less, at
+# least 1: 3 and 2 for N=3. `up` records N in $KAFKA_DIR/brokers; the other commands use
+# the recorded size.
 
-kafka_pid() { live_pid "$KAFKA_PIDFILE" kafka.Kafka; }
+# set_brokers N: the cluster size and what follows from it.
+set_brokers() {
+    local n p ports=" "
+    [[ $1 =~ ^[1-9]$ ]] || die "the number of kafka nodes must be 1 to 9, not '$1'"
+    BROKERS=$1
+    REPLICATION=$((BROKERS < 3 ? BROKERS : 3))
+    MIN_ISR=$((REPLICATION > 1 ? REPLICATION - 1 : 1))
+    [[ -n $KAFKA_READY_TIMEOUT ]] || KAFKA_READY_TIMEOUT=$((60 + 30 * (BROKERS - 1)))
+    for ((n = 1; n <= BROKERS; n++)); do
+        node_vars "$n"
+        for p in "$N_PORT" "$N_CPORT"; do
+            [[ $ports != *" $p "* ]] ||
+                die "kafka port $p is used twice; keep KAFKA_CONTROLLER_PORT off KAFKA_PORT + 10*k"
+            ports+="$p "
+        done
+    done
+}
 
-KAFKA_JVM=(java -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
-    "-Dlog4j.configuration=file:$KAFKA_DIR/log4j.properties" "-Dkafka.logs.dir=$LOG_DIR"
-    -cp "$KAFKA_JARS/*")
+# The cluster size `up` recorded, else $KAFKA_BROKERS, else 1.
+recorded_brokers() {
+    local n=
+    [[ -s $BROKERS_FILE ]] && n=$(<"$BROKERS_FILE")
+    if [[ $n =~ ^[1-9]$ ]]; then echo "$n"; else echo "${KAFKA_BROKERS:-1}"; fi
+}
+
+# node_vars N: set the N_* variables for node N of the current cluster size.
+node_vars() {
+    local n=$1
+    N_ID=$n
+    N_PORT=$((KAFKA_PORT + (n - 1) * KAFKA_PORT_STEP))
+    N_CPORT=$((KAFKA_CONTROLLER_PORT + (n - 1) * KAFKA_PORT_STEP))
+    if ((BROKERS == 1)); then
+        N_NAME=kafka N_LABEL=kafka N_DIR=$KAFKA_DIR
+    else
+        N_NAME=kafka$n N_LABEL="kafka node $n" N_DIR=$KAFKA_DIR/node$n
+    fi
+    N_DATA=$N_DIR/data N_PROPS=$N_DIR/server.properties N_PIDFILE=$RUN_DIR/$N_NAME.pid
+    N_LOG=$LOG_DIR/$N_NAME.log N_OUT=$LOG_DIR/$N_NAME.out
+    N_JVM=(java "-Xmx$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true
+        "-Dlog4j.configuration=file:$N_DIR/log4j.properties" "-Dkafka.logs.dir=$LOG_DIR"
+        -cp "$KAFKA_JARS/*")
+}
+
+# node_vars_recorded N: node_vars, with the ports of the node's server.properties (those
+# it runs with, whatever KAFKA_PORT says now) once `up` wrote it.
+node_vars_recorded() {
+    local p
+    node_vars "$1"
+    [[ -f $N_PROPS ]] || return 0
+    p=$(sed -n 's|^listeners=.*PLAINTEXT://[^,]*:\([0-9]*\).*|\1|p' "$N_PROPS")
+    [[ -n $p ]] && N_PORT=$p
+    p=$(sed -n 's|^listeners=.*CONTROLLER://[^,]*:\([0-9]*\).*|\1|p' "$N_PROPS")
+    [[ -n $p ]] && N_CPORT=$p
+    return 0
+}
+
+# A node id argument of a per-node command.
+check_node() {
+    if ! [[ $1 =~ ^[1-9]$ ]] || (($1 > BROKERS)); then
+        die "no kafka node '$1': the stack in $VAR_DIR has node ids 1..$BROKERS"
+    fi
+}
+
+# node_pid N: print node N's pid when it runs (leaves the N_* variables alone).
+node_pid() { (node_vars "$1" && live_pid "$N_PIDFILE" "kafka.Kafka $N_PROPS"); }
+
+quorum_voters() {
+    local n v=
+    for ((n = 1; n <= BROKERS; n++)); do
+        v+="${v:+,}$n@127.0.0.1:$((KAFKA_CONTROLLER_PORT + (n - 1) * KAFKA_PORT_STEP))"
+    done
+    echo "$v"
+}
+
+# Every node's listener, comma-separated (the env file's KAFKA_BOOTSTRAP).
+kafka_bootstrap() {
+    local n b=
+    for ((n = 1; n <= BROKERS; n++)); do
+        b+="${b:+,}127.0.0.1:$((KAFKA_PORT + (n - 1) * KAFKA_PORT_STEP))"
+    done
+    echo "$b"
+}
+
+# broker_ids BOOTSTRAP: the node ids of the brokers the answering node's metadata lists
+# (registered and not fenced), sorted, space-separated; nothing when nobody answers.
+broker_ids() {
+    { kcat -L -b "$1" -m 3 2>/dev/null || true; } |
+        awk '/^  broker -?[0-9]+ at / {print $2}' | sort -n | paste -sd' ' -
+}
+
+# kafka_partitions BOOTSTRAP [TOPIC]: one line per partition of the metadata,
+# "topic partition leader replicas isr", the lists sorted and comma-separated ("-" when
+# empty), leader -1 when there is none.
+kafka_partitions() {
+    local args=(-L -b "$1" -m 5)
+    [[ -n ${2:-} ]] && args+=(-t "$2")
+    { kcat "${args[@]}" 2>/dev/null || true; } | awk '
+        function sorted(s, a, n, i, j, t, out) {
+            sub(/, [^0-9].*$/, "", s)
+            gsub(/[^0-9,]/, "", s)
+            n = split(s, a, ",")
+            if (n == 0) return "-"
+            for (i = 2; i <= n; i++) {
+                t = a[i] + 0
+                for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]
+                a[j + 1] = t
+            }
+            out = a[1]
+            for (i = 2; i <= n; i++) out = out "," a[i]
+            return out
+        }
+        /^  topic "/ { t = $2; gsub(/"/, "", t); next }
+        /^    partition [0-9]+, leader -?[0-9]+, replicas: / && t != "" {
+            p = $2; l = $4; gsub(/,/, "", p); gsub(/,/, "", l)
+            r = $0; sub(/.*replicas: /, "", r); sub(/, isrs: .*/, "", r)
+            i = $0; sub(/.*isrs: /, "", i)
+            print t, p, l, sorted(r), sorted(i)
+        }'
+}
+
+# Show the end of node N_*'s logs.
+node_tail() { tail -n 40 "$N_OUT" "$N_LOG" >&2 2>/dev/null || true; }
+
+# Compare two server.properties files, comments and blank lines aside.
+same_settings() {
+    cmp -s <(grep -Ev '^[[:space:]]*(#|$)' "$1") <(grep -Ev '^[[:space:]]*(#|$)' "$2")
+}
+
+# Refuse to start when a node of another cluster size runs on this VAR_DIR.
+check_layout() {
+    local f mine=" " n
+    if ((BROKERS == 1)); then
+        mine+="$RUN_DIR/kafka.pid "
+    else
+        for ((n = 1; n <= BROKERS; n++)); do mine+="$RUN_DIR/kafka$n.pid "; done
+    fi
+    for f in "$RUN_DIR"/kafka.pid "$RUN_DIR"/kafka[0-9]*.pid; do
+        [[ -f $f && $mine != *" $f "* ]] || continue
+        live_pid "$f" "kafka.Kafka $KAFKA_DIR/" >/dev/null || continue
+        die "kafka runs here with $(recorded_brokers) node(s) ($(basename "$f")), not $BROKERS;" \
+            "run '$0 down' first, or 'up --brokers $(recorded_brokers)'"
+    done
+}
+
+# Format the storage of the given nodes that have none, all with the one cluster id.
+kafka_format() {
+    local n cid='' have pids=() nodes=() i bad=''
+    [[ -s $KAFKA_DIR/cluster.id ]] && cid=$(<"$KAFKA_DIR/cluster.id")
+    for ((n = 1; n <= BROKERS; n++)); do
+        node_vars "$n"
+        [[ -f $N_DATA/meta.properties ]] || continue
+        have=$(sed -n 's/^cluster\.id=//p' "$N_DATA/meta.properties")
+        if [[ -z $cid ]]; then
+            cid=$have
+            echo "$cid" >"$KAFKA_DIR/cluster.id"
+        fi
+        [[ $have == "$cid" ]] || die "$N_LABEL's storage $N_DATA belongs to cluster $have," \
+            "not $cid ($KAFKA_DIR/cluster.id); run '$0 down' and remove both"
+    done
+    for n in "$@"; do
+        node_vars "$n"
+        [[ -f $N_DATA/meta.properties ]] && continue
+        if [[ -z $cid ]]; then
+            "${N_JVM[@]}" kafka.tools.StorageTool random-uuid >"$KAFKA_DIR/cluster.id"
+            cid=$(<"$KAFKA_DIR/cluster.id")
+        fi
+        mkdir -p "$N_DATA"
+        say "formatting $N_LABEL storage (cluster $cid)"
+        # In parallel: each format is a JVM start of a few seconds.
+        "${N_JVM[@]}" kafka.tools.StorageTool format -t "$cid" -c "$N_PROPS" \
+            >>"$LOG_DIR/$N_NAME-format.log" 2>&1 &
+        pids+=($!) nodes+=("$n")
+    done
+    for i in "${!pids[@]}"; do
+        wait "${pids[i]}" && continue
+        node_vars "${nodes[i]}"
+        tail -n 20 "$LOG_DIR/$N_NAME-format.log" >&2
+        bad+=" ${nodes[i]}"
+    done
+    [[ -z $bad ]] || die "kafka storage format failed (node$bad)"
+}
+
+# Start node N (configured and formatted) in the background.
+node_start() {
+    node_vars_recorded "$1"
+    say "starting $N_LABEL on 127.0.0.1:$N_PORT"
+    # setsid: the broker outlives this script and a Ctrl-C in its terminal.
+    nohup setsid "${N_JVM[@]}" kafka.Kafka "$N_PROPS" >>"$N_OUT" 2>&1 </dev/null 9>&- &
+    echo $! >"$N_PIDFILE"
+    STARTED_NODES+=("$1")
+}
+
+check_ports_free() {
+    local p
+    for p in "$N_PORT" "$N_CPORT"; do
+        port_open "$p" && die "port $p ($N_LABEL) is taken by another process"
+    done
+    return 0
+}
 
 kafka_up() {
-    local pid cid p
-    mkdir -p "$KAFKA_DATA" "$LOG_DIR" "$RUN_DIR"
-    render "$REPO/deploy/local/server.properties.in" "$KAFKA_DIR/server.properties.new"
-    render "$REPO/deploy/local/log4j.properties.in" "$KAFKA_DIR/log4j.properties"
-    if pid=$(kafka_pid); then
-        cmp -s "$KAFKA_DIR/server.properties.new" "$KAFKA_DIR/server.properties" ||
-            die "kafka (pid $pid) runs with other settings; run '$0 down' first"
-        rm -f "$KAFKA_DIR/server.properties.new"
-        say "kafka already running (pid $pid)"
-    else
-        mv "$KAFKA_DIR/server.properties.new" "$KAFKA_DIR/server.properties"
-        for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-            port_open "$p" && die "port $p is taken by another process"
-        done
-        if [[ ! -f $KAFKA_DATA/meta.properties ]]; then
-            [[ -s $KAFKA_DIR/cluster.id ]] ||
-                "${KAFKA_JVM[@]}" kafka.tools.StorageTool random-uuid >"$KAFKA_DIR/cluster.id"
-            cid=$(<"$KAFKA_DIR/cluster.id")
-            say "formatting kafka storage (cluster $cid)"
-            "${KAFKA_JVM[@]}" kafka.tools.StorageTool format -t "$cid" \
-                -c "$KAFKA_DIR/server.properties" >>"$LOG_DIR/kafka-format.log" 2>&1 || {
-                tail -n 20 "$LOG_DIR/kafka-format.log" >&2
-                die "kafka storage format failed"
-            }
+    local pid n todo=()
+    mkdir -p "$LOG_DIR" "$RUN_DIR"
+    echo "$BROKERS" >"$BROKERS_FILE"
+    for ((n = 1; n <= BROKERS; n++)); do
+        node_vars "$n"
+        mkdir -p "$N_DATA"
+        render "$REPO/deploy/local/server.properties.in" "$N_PROPS.new"
+        if ((BROKERS > 1)); then
+            render "$REPO/deploy/local/cluster.properties.in" "$N_PROPS.cluster"
+            cat "$N_PROPS.cluster" >>"$N_PROPS.new"
+            rm -f "$N_PROPS.cluster"
         fi
-        say "starting kafka on 127.0.0.1:$KAFKA_PORT"
-        # setsid: the broker outlives this script and a Ctrl-C in its terminal.
-        nohup setsid "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" \
-            >>"$LOG_DIR/kafka.out" 2>&1 </dev/null 9>&- &
-        echo $! >"$KAFKA_PIDFILE"
+        render "$REPO/deploy/local/log4j.properties.in" "$N_DIR/log4j.properties"
+        if pid=$(node_pid "$n"); then
+            same_settings "$N_PROPS.new" "$N_PROPS" ||
+                die "$N_LABEL (pid $pid) runs with other settings; run '$0 down' first"
+            rm -f "$N_PROPS.new"
+            say "$N_LABEL already running (pid $pid)"
+        else
+            mv "$N_PROPS.new" "$N_PROPS"
+            check_ports_free
+            todo+=("$n")
+        fi
+    done
+    if ((${#todo[@]})); then
+        kafka_format "${todo[@]}"
+        for n in "${todo[@]}"; do node_start "$n"; done
     fi
     kafka_wait_ready
 }
 
+# Wait until every node runs and answers; with more than one, until every node's metadata
+# lists all of them as brokers.
 kafka_wait_ready() {
-    local deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
+    local deadline=$((SECONDS + KAFKA_READY_TIMEOUT)) n ready want
+    want=$(seq -s' ' 1 "$BROKERS")
     while ((SECONDS < deadline)); do
-        if ! kafka_pid >/dev/null; then
-            tail -n 40 "$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log" >&2 2>/dev/null || true
-            die "kafka exited during start-up (logs in $LOG_DIR)"
+        for ((n = 1; n <= BROKERS; n++)); do
+            node_pid "$n" >/dev/null && continue
+            node_vars "$n"
+            node_tail
+            die "$N_LABEL exited during start-up (logs in $LOG_DIR)"
+        done
+        if ((BROKERS == 1)); then
+            "$TOPICS_BIN" --bootstrap "127.0.0.1:$KAFKA_PORT" --timeout.ms 2000 wait 2>/dev/null &&
+                return 0
+        else
+            ready=1
+            for ((n = 1; n <= BROKERS; n++)); do
+                node_vars "$n"
+                [[ $(broker_ids "127.0.0.1:$N_PORT") == "$want" ]] || {
+                    ready=0
+                    break
+                }
+            done
+            ((ready)) && return 0
         fi
-        "$TOPICS_BIN" --bootstrap "127.0.0.1:$KAFKA_PORT" --timeout.ms 2000 wait 2>/dev/null && return 0
         sleep 0.5
     done
-    tail -n 40 "$LOG_DIR/kafka.log" >&2 2>/dev/null || true
-    die "kafka did not answer on 127.0.0.1:$KAFKA_PORT within ${KAFKA_READY_TIMEOUT}s"
+    if ((BROKERS == 1)); then
+        tail -n 40 "$LOG_DIR/kafka.log" >&2 2>/dev/null || true
+        die "kafka did not answer on 127.0.0.1:$KAFKA_PORT within ${KAFKA_READY_TIMEOUT}s"
+    fi
+    node_tail
+    die "$N_LABEL did not list brokers $want within ${KAFKA_READY_TIMEOUT}s" \
+        "(it lists: $(broker_ids "127.0.0.1:$N_PORT")); logs in $LOG_DIR"
+}
+
+# Wait until node N runs and its own metadata lists it as a broker (after kafka-start).
+node_wait_ready() {
+    local deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
+    node_vars_recorded "$1"
+    while ((SECONDS < deadline)); do
+        if ! node_pid "$1" >/dev/null; then
+            node_tail
+            die "$N_LABEL exited during start-up (logs in $LOG_DIR)"
+        fi
+        [[ " $(broker_ids "127.0.0.1:$N_PORT") " == *" $1 "* ]] && return 0
+        sleep 0.5
+    done
+    node_tail
+    die "$N_LABEL did not register as a broker within ${KAFKA_READY_TIMEOUT}s"
 }
 
 kafka_topics() {
-    local bootstrap=127.0.0.1:$KAFKA_PORT listing name parts _ have
-    "$TOPICS_BIN" --bootstrap "$bootstrap" --timeout.ms 30000 create "$TOPICS_TSV" 2>>"$LOG_DIR/topics.log" || {
+    local bootstrap listing name parts _ have
+    bootstrap=$(kafka_bootstrap)
+    "$TOPICS_BIN" --bootstrap "$bootstrap" --timeout.ms 30000 --replication "$REPLICATION" \
+        create "$TOPICS_TSV" 2>>"$LOG_DIR/topics.log" || {
         tail -n 20 "$LOG_DIR/topics.log" >&2
         die "creating topics from deploy/topics.tsv failed"
     }
+    if ((BROKERS > 1)); then
+        # Each broker learns of new topics from the metadata log a moment later.
+        kafka_wait_isr
+        kafka_offsets_topic
+    fi
     # An existing topic keeps its partition count; say so when the file wants another.
     listing=$("$TOPICS_BIN" --bootstrap "$bootstrap" list 2>>"$LOG_DIR/topics.log") ||
         die "listing topics failed"
@@ -227,26 +518,126 @@ kafka_topics() {
     done <"$TOPICS_TSV"
 }
 
-kafka_down() {
+# Consumer groups need __consumer_offsets, which Kafka creates (replication factor
+# $REPLICATION) on the first coordinator lookup; that fails while a node is down, so do
+# it now that all run: one consumer that joins a group, reads nothing and commits nothing.
+kafka_offsets_topic() {
+    local topic
+    [[ -n $(kafka_partitions "$(kafka_bootstrap)" __consumer_offsets) ]] ||
+        {
+            say "creating __consumer_offsets (one consumer-group lookup)"
+            topic=$(awk -F'\t' '$1 !~ /^#/ && NF {print $1; exit}' "$TOPICS_TSV")
+            timeout 60 kcat -b "$(kafka_bootstrap)" -G stack.warmup -e -q \
+                -X enable.auto.commit=false -X auto.offset.reset=latest "$topic" \
+                >/dev/null 2>>"$LOG_DIR/topics.log" </dev/null || true
+        }
+    kafka_wait_isr __consumer_offsets
+}
+
+# kafka_wait_isr [TOPIC...]: wait until every node's metadata has every partition of the
+# topics of deploy/topics.tsv (and of the TOPICs) with a leader and all its replicas in
+# sync; warn when such a topic has another replication factor than the cluster's.
+kafka_wait_isr() {
+    local deadline=$((SECONDS + KAFKA_READY_TIMEOUT)) names n listing bad
+    names=" $* $(awk -F'\t' '$1 !~ /^#/ && NF {printf "%s ", $1}' "$TOPICS_TSV")"
+    while :; do
+        bad=
+        for ((n = 1; n <= BROKERS; n++)); do
+            node_vars "$n"
+            listing=$(kafka_partitions "127.0.0.1:$N_PORT")
+            bad=$(awk -v names="$names" -v node="$n" '
+                index(names, " " $1 " ") { seen[$1] = 1 }
+                index(names, " " $1 " ") && ($3 == -1 || $4 != $5) {
+                    print "node " node ": " $0 " (no leader or ISR not full)" }
+                END {
+                    k = split(names, want, " ")
+                    for (i = 1; i <= k; i++)
+                        if (!(want[i] in seen)) print "node " node ": no topic " want[i]
+                }' <<<"$listing")
+            [[ -z $bad ]] || break
+        done
+        [[ -z $bad ]] && break
+        if ((SECONDS >= deadline)); then
+            printf '%s\n' "$bad" | head -n 20 >&2
+            die "topics without a leader or a full ISR after ${KAFKA_READY_TIMEOUT}s"
+        fi
+        sleep 0.5
+    done
+    awk -v names="$names" -v rf="$REPLICATION" 'index(names, " " $1 " ") &&
+        split($4, r, ",") != rf {print $1}' <<<"$listing" | sort -u |
+        while read -r name; do
+            say "warning: topic $name does not have replication factor $REPLICATION"
+        done
+}
+
+any_alive() {
+    local pid
+    for pid in "$@"; do alive "$pid" && return 0; done
+    return 1
+}
+
+# stop_pids PID...: SIGTERM the Kafka nodes, all at once (a cluster's nodes shut down
+# together), and SIGKILL any that still runs after KAFKA_STOP_TIMEOUT (30s).
+stop_pids() {
     local pid i
-    if pid=$(kafka_pid); then
-        say "stopping kafka (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 200; i++)); do
+    (($#)) || return 0
+    for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for ((i = 0; i < ${KAFKA_STOP_TIMEOUT:-30} * 10; i++)); do
+        any_alive "$@" || break
+        sleep 0.1
+    done
+    for pid in "$@"; do
+        alive "$pid" || continue
+        say "kafka (pid $pid) ignored SIGTERM for ${KAFKA_STOP_TIMEOUT:-30}s; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do
             alive "$pid" || break
             sleep 0.1
         done
-        if alive "$pid"; then
-            say "kafka ignored SIGTERM for 20s; killing it"
-            kill -KILL "$pid" 2>/dev/null || true
-            for ((i = 0; i < 100; i++)); do
-                alive "$pid" || break
-                sleep 0.1
-            done
-            ! alive "$pid" || die "kafka (pid $pid) survived SIGKILL"
-        fi
+        ! alive "$pid" || die "kafka (pid $pid) survived SIGKILL"
+    done
+}
+
+# stop_kafka PIDFILE...: stop the nodes of the pid files and remove the files.
+stop_kafka() {
+    local f pid pids=() label
+    for f in "$@"; do
+        pid=$(live_pid "$f" "kafka.Kafka $KAFKA_DIR/") || continue
+        label=$(basename "$f" .pid)
+        [[ $label == kafka ]] || label="kafka node ${label#kafka}"
+        say "stopping $label (pid $pid)"
+        pids+=("$pid")
+    done
+    stop_pids "${pids[@]}"
+    rm -f "$@"
+}
+
+# Kafka nodes of this $VAR_DIR that no pid file names (one whose start was interrupted
+# before it wrote the file), found by their command line.
+stray_kafka_pids() {
+    local f pid cmdline
+    { grep -laF -- "$KAFKA_DIR/" /proc/[0-9]*/cmdline 2>/dev/null || true; } |
+        while read -r f; do
+            pid=${f#/proc/}
+            pid=${pid%/cmdline}
+            cmdline=$(tr '\0' ' ' <"$f" 2>/dev/null) || continue
+            if [[ $cmdline == *" kafka.Kafka $KAFKA_DIR/"* ]] && alive "$pid"; then echo "$pid"; fi
+        done
+}
+
+# Stop every Kafka node of $VAR_DIR, whatever the cluster size.
+kafka_down() {
+    local files=() f strays
+    for f in "$RUN_DIR"/kafka.pid "$RUN_DIR"/kafka[0-9]*.pid; do
+        [[ -f $f ]] && files+=("$f")
+    done
+    ((${#files[@]} == 0)) || stop_kafka "${files[@]}"
+    strays=$(stray_kafka_pids | paste -sd' ' -)
+    if [[ -n $strays ]]; then
+        say "stopping kafka without a pid file (pid $strays)"
+        # shellcheck disable=SC2086 # a list of pids
+        stop_pids $strays
     fi
-    rm -f "$KAFKA_PIDFILE"
 }
 
 # --- PostgreSQL ----------------------------------------------------------------------
@@ -326,6 +717,7 @@ pg_up() {
         rm -f "$PG_DIR/stack.conf.new"
         port_open "$PGPORT" && die "port $PGPORT is taken by another process"
         say "starting postgresql on 127.0.0.1:$PGPORT"
+        STARTED_PG=1
         as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PG_DIR/postgres.log" -w -t 60 start \
             >/dev/null || {
             tail -n 20 "$PG_DIR/postgres.log" >&2
@@ -402,7 +794,7 @@ write_env() {
     local conn="host=$PG_RUN port=$PGPORT dbname=coverage user=coverage"
     {
         echo "# written by deploy/local/stack.sh up; source it to reach the local stack"
-        echo "export KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
+        echo "export KAFKA_BOOTSTRAP=$(kafka_bootstrap)"
         echo "export PGHOST=$(shq "$PG_RUN") PGPORT=$PGPORT PGDATABASE=coverage PGUSER=coverage"
         echo "export COVERAGE_PG=$(shq "$conn")"
         echo "export VAR_DIR=$(shq "$VAR_DIR")"
@@ -411,6 +803,31 @@ write_env() {
 }
 
 # --- commands ------------------------------------------------------------------------
+
+# When `up` or `kafka-start` fails (or is interrupted), stop what it started, so a failed
+# start leaves nothing running.
+stop_started_on_failure() {
+    local rc=$? n files=()
+    trap - EXIT
+    if ((rc != 0)); then
+        for n in "${STARTED_NODES[@]}"; do
+            node_vars "$n"
+            files+=("$N_PIDFILE")
+        done
+        if ((${#files[@]} || STARTED_PG)); then
+            say "start-up failed; stopping what this run started"
+        fi
+        ((${#files[@]} == 0)) || stop_kafka "${files[@]}" || true
+        ((STARTED_PG == 0)) || pg_down || true
+    fi
+    exit "$rc"
+}
+
+on_failure_stop_started() {
+    trap stop_started_on_failure EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
 
 cmd_deps() {
     lock_stack
@@ -423,11 +840,19 @@ cmd_up() {
     ensure_packages
     ensure_kafka_jars
     ensure_topics_bin
+    mkdir -p "$RUN_DIR"
+    check_layout
+    on_failure_stop_started
     pg_up
     kafka_up
     kafka_topics
     write_env
-    say "up: kafka 127.0.0.1:$KAFKA_PORT, postgresql 127.0.0.1:$PGPORT ($PG_RUN); env in $ENV_FILE"
+    if ((BROKERS == 1)); then
+        say "up: kafka 127.0.0.1:$KAFKA_PORT, postgresql 127.0.0.1:$PGPORT ($PG_RUN); env in $ENV_FILE"
+    else
+        say "up: kafka $BROKERS nodes $(kafka_bootstrap) (replication $REPLICATION," \
+            "min.insync.replicas $MIN_ISR), postgresql 127.0.0.1:$PGPORT ($PG_RUN); env in $ENV_FILE"
+    fi
 }
 
 cmd_down() {
@@ -438,14 +863,19 @@ cmd_down() {
 }
 
 cmd_status() {
-    local pid rc=0
+    local pid rc=0 n
     pg_paths
-    if pid=$(kafka_pid); then
-        echo "kafka: running pid $pid ($(grep -m1 '^listeners=' "$KAFKA_DIR/server.properties" | cut -d= -f2-))"
-    else
-        echo "kafka: stopped"
-        rc=3
-    fi
+    ((BROKERS == 1)) ||
+        echo "kafka: $BROKERS nodes (replication $REPLICATION, min.insync.replicas $MIN_ISR)"
+    for ((n = 1; n <= BROKERS; n++)); do
+        node_vars "$n"
+        if pid=$(node_pid "$n"); then
+            echo "$N_LABEL: running pid $pid ($(grep -m1 '^listeners=' "$N_PROPS" | cut -d= -f2-))"
+        else
+            echo "$N_LABEL: stopped"
+            rc=3
+        fi
+    done
     if pg_running; then
         pid=$(head -n1 "$PGDATA_DIR/postmaster.pid")
         echo "postgresql: running pid $pid (port $(sed -n 4p "$PGDATA_DIR/postmaster.pid"), socket $PG_RUN)"
@@ -470,12 +900,153 @@ cmd_psql() {
     exec psql "$@"
 }
 
-case ${1:-} in
+cmd_kafka_pid() {
+    check_node "$1"
+    node_pid "$1" || exit 1
+}
+
+cmd_kafka_kill() {
+    local pid i
+    check_node "$1"
+    node_vars "$1"
+    pid=$(node_pid "$1") || die "$N_LABEL is not running"
+    say "killing $N_LABEL (pid $pid) with SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        alive "$pid" || break
+        sleep 0.1
+    done
+    ! alive "$pid" || die "$N_LABEL (pid $pid) survived SIGKILL"
+    rm -f "$N_PIDFILE"
+}
+
+cmd_kafka_start() {
+    local pid
+    check_node "$1"
+    lock_stack
+    ensure_kafka_jars
+    on_failure_stop_started
+    node_vars_recorded "$1"
+    [[ -f $N_PROPS && -f $N_DATA/meta.properties ]] ||
+        die "$N_LABEL has no configuration or storage in $N_DIR; run '$0 up' first"
+    if pid=$(node_pid "$1"); then
+        say "$N_LABEL already running (pid $pid)"
+    else
+        check_ports_free
+        node_start "$1"
+    fi
+    node_wait_ready "$1"
+}
+
+# agreed FUNCTION ARGS...: run `FUNCTION 127.0.0.1:<port> ARGS...` against each running
+# node and print the answer when all nodes that answer agree. After a change (a node
+# killed, a new leader) the nodes apply the new metadata a moment apart, so one node can
+# still tell the old state; while they disagree, print each answer on stderr and exit 3.
+agreed() {
+    local fn=$1 n out first='' have=0 differ=0 answers='' running=0
+    shift
+    for ((n = 1; n <= BROKERS; n++)); do
+        node_pid "$n" >/dev/null || continue
+        running=1
+        node_vars_recorded "$n"
+        out=$("$fn" "127.0.0.1:$N_PORT" "$@")
+        [[ -n $out ]] || continue
+        answers+="node $n: ${out//$'\n'/$'\n'        }"$'\n'
+        if ((have == 0)); then
+            first=$out have=1
+        elif [[ $out != "$first" ]]; then
+            differ=1
+        fi
+    done
+    ((running)) || die "no kafka node runs in $VAR_DIR"
+    ((have)) || return 1
+    if ((differ)); then
+        say "the running nodes' metadata disagree (a change is still spreading):"
+        printf '%s' "$answers" >&2
+        exit 3
+    fi
+    echo "$first"
+}
+
+# partition_of BOOTSTRAP TOPIC PARTITION: the kafka_partitions line of one partition.
+partition_of() { kafka_partitions "$1" "$2" | awk -v p="$3" '$2 == p'; }
+
+# partition_line TOPIC PARTITION: the running nodes' agreed line of one partition.
+partition_line() {
+    [[ $2 =~ ^[0-9]+$ ]] || die "partition must be a number, not '$2'"
+    agreed partition_of "$1" "$2" ||
+        die "no running kafka node knows partition $2 of topic $1"
+}
+
+cmd_leader() {
+    local line _t _p leader _rest
+    line=$(partition_line "$1" "$2") || exit
+    read -r _t _p leader _rest <<<"$line"
+    echo "$leader"
+    [[ $leader != -1 ]]
+}
+
+cmd_isr() {
+    local line _t _p _l _r isr
+    line=$(partition_line "$1" "$2") || exit
+    read -r _t _p _l _r isr <<<"$line"
+    [[ $isr == - ]] && isr=
+    echo "$isr"
+}
+
+cmd_describe() {
+    agreed kafka_partitions "${1:-}" ||
+        die "no running kafka node answered${1:+ about topic $1}"
+}
+
+# quorum_leader BOOTSTRAP: the KRaft quorum leader (the active controller) as the node of
+# the N_* variables last stored it (-1 during an election); BOOTSTRAP is not used.
+quorum_leader() {
+    sed -n 's/.*"leaderId":\(-\{0,1\}[0-9]*\).*/\1/p' \
+        "$N_DATA/__cluster_metadata-0/quorum-state" 2>/dev/null || true
+}
+
+cmd_controller() {
+    local id
+    id=$(agreed quorum_leader) || exit
+    [[ -n $id ]] || die "no running kafka node has a quorum state"
+    echo "$id"
+    [[ $id != -1 ]]
+}
+
+cmd_brokers() {
+    agreed broker_ids || die "no running kafka node answered"
+}
+
+cmd=${1:-}
+(($#)) && shift
+if [[ $cmd == up ]]; then
+    size=${KAFKA_BROKERS:-1}
+    while (($#)); do
+        case $1 in
+        --brokers) (($# >= 2)) || usage; size=$2 && shift 2 ;;
+        --brokers=*) size=${1#--brokers=} && shift ;;
+        *) usage ;;
+        esac
+    done
+    set_brokers "$size"
+else
+    set_brokers "$(recorded_brokers)"
+fi
+case $cmd in
 deps) cmd_deps ;;
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
-psql) shift && cmd_psql "$@" ;;
+psql) cmd_psql "$@" ;;
+kafka-pid) (($# == 1)) || usage; cmd_kafka_pid "$1" ;;
+kafka-kill) (($# == 1)) || usage; cmd_kafka_kill "$1" ;;
+kafka-start) (($# == 1)) || usage; cmd_kafka_start "$1" ;;
+leader) (($# == 2)) || usage; cmd_leader "$1" "$2" ;;
+isr) (($# == 2)) || usage; cmd_isr "$1" "$2" ;;
+describe) (($# <= 1)) || usage; cmd_describe "${1:-}" ;;
+brokers) (($# == 0)) || usage; cmd_brokers ;;
+controller) (($# == 0)) || usage; cmd_controller ;;
 *) usage ;;
 esac

@@ -21,6 +21,8 @@ export BUILD=${BUILD:-build}
 export VAR_DIR=${ITEST_VAR_DIR:-$REPO/var/test}
 export KAFKA_PORT=${ITEST_KAFKA_PORT:-29092}
 export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1)) PGPORT=${ITEST_PGPORT:-25432}
+# One Kafka node, whatever the caller's shell exports (the tests expect run/kafka.pid).
+export KAFKA_BROKERS=1
 STACK=$REPO/deploy/local/stack.sh
 LOGS=$VAR_DIR/logs
 PIDS_DIR=$VAR_DIR/pids
