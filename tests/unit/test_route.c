@@ -284,25 +284,30 @@ Test(benefits, deployed_table_versions_by_local_date)
     const benefit_version *v;
     int32_t day;
 
-    dates_parse("2019-12-01", &day);
+    dates_parse("2015-06-30", &day);
     cr_assert_null(benefits_at(t, day), "a version in force before the first one");
     v = benefits_at(t, day + 1);
     cr_assert_not_null(v, "no version on its first day");
-    cr_assert_str_eq(benefits_version_name(v), "PP82-2019", "first version %s",
+    cr_assert_str_eq(benefits_version_name(v), "PP44-2015", "first version %s",
                      benefits_version_name(v));
     cr_assert_eq(benefits_version_from(v), day + 1, "first version's date %d",
                  benefits_version_from(v));
-    dates_parse("2023-09-11", &day);
+    dates_parse("2019-12-01", &day);
+    cr_assert_str_eq(benefits_version_name(benefits_at(t, day)), "PP44-2015",
+                     "version on 2019-12-01");
+    cr_assert_str_eq(benefits_version_name(benefits_at(t, day + 1)), "PP82-2019",
+                     "version on 2019-12-02");
+    dates_parse("2023-10-05", &day);
     cr_assert_str_eq(benefits_version_name(benefits_at(t, day)), "PP82-2019",
-                     "version on 2023-09-11");
+                     "version on 2023-10-05");
     cr_assert_str_eq(benefits_version_name(benefits_at(t, day + 1)), "PP49-2023",
-                     "version on 2023-09-12");
+                     "version on 2023-10-06");
     cr_assert_str_eq(benefits_version_name(benefits_at(t, day + 5000)), "PP49-2023",
                      "the latest version stays in force");
     benefits_destroy(t);
 }
 
-Test(benefits, deployed_jkm_totals_42_million_in_every_version)
+Test(benefits, deployed_jkm_totals_by_version)
 {
     benefit_table *t = deployed_table();
 
@@ -311,7 +316,9 @@ Test(benefits, deployed_jkm_totals_42_million_in_every_version)
         long long total = benefits_get(v, BENEFIT_JKM_LUMP_SUM) +
                           benefits_get(v, BENEFIT_JKM_PERIODIC) +
                           benefits_get(v, BENEFIT_JKM_FUNERAL);
-        cr_assert_eq(total, 42000000, "version %s: JKM total %lld", benefits_version_name(v),
+        long long want = strcmp(benefits_version_name(v), "PP44-2015") == 0 ? 24000000
+                                                                             : 42000000;
+        cr_assert_eq(total, want, "version %s: JKM total %lld", benefits_version_name(v),
                      total);
     }
     benefits_destroy(t);
@@ -322,10 +329,10 @@ Test(benefits, rows_iterate_in_file_order)
     benefit_table *t = deployed_table();
     const benefit_row *r = benefits_row_at(t, 0);
 
-    cr_assert_eq(benefits_row_count(t), 2 * NKEYS, "row count %zu", benefits_row_count(t));
-    cr_assert_str_eq(r->version, "PP82-2019", "first row version %s", r->version);
+    cr_assert_eq(benefits_row_count(t), 3 * NKEYS, "row count %zu", benefits_row_count(t));
+    cr_assert_str_eq(r->version, "PP44-2015", "first row version %s", r->version);
     cr_assert_str_eq(r->key, BENEFIT_JKM_LUMP_SUM, "first row key %s", r->key);
-    cr_assert_eq(r->value, 20000000, "first row value %lld", r->value);
+    cr_assert_eq(r->value, 16200000, "first row value %lld", r->value);
     cr_assert_null(benefits_row_at(t, benefits_row_count(t)), "a row past the end");
     for (size_t i = 0; i < benefits_row_count(t); i++) {
         r = benefits_row_at(t, i);
