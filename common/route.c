@@ -327,17 +327,41 @@ static void decision_init(route_decision *out)
     out->initial_status = CLAIM_STATUS_NONE;
 }
 
+/* The lapse date of JKK rights from an accident on day: jkk_claim_lapse_years of the
+ * version in force that day, extended by a later version that came into force before that
+ * date (a longer period applies to rights not yet lapsed; a shorter one never shortens
+ * them). *years is the period that gives the date. 0, or -1 + errstr. */
+static int lapse_date(const benefit_table *t, const benefit_version *v, int32_t day,
+                      int32_t *limit, long long *years, char *errstr, size_t errstr_size)
+{
+    const benefit_version *later;
+    long long y;
+
+    if (need(v, BENEFIT_JKK_LAPSE_YEARS, years, errstr, errstr_size) < 0)
+        return -1;
+    *limit = add_years(day, *years);
+    while ((later = benefits_at(t, *limit)) != v) {
+        if (need(later, BENEFIT_JKK_LAPSE_YEARS, &y, errstr, errstr_size) < 0)
+            return -1;
+        v = later;
+        if (add_years(day, y) > *limit) {
+            *limit = add_years(day, y);
+            *years = y;
+        }
+    }
+    return 0;
+}
+
 /* The JKK part of rule 6: 1 when reported after the lapse date (sets the reason). */
-static int jkk_lapsed(const benefit_version *v, int32_t reported_day, route_decision *out,
-                      char *errstr, size_t errstr_size)
+static int jkk_lapsed(const benefit_table *t, const benefit_version *v, int32_t reported_day,
+                      route_decision *out, char *errstr, size_t errstr_size)
 {
     long long years;
     int32_t limit;
     char d1[16], d2[16];
 
-    if (need(v, BENEFIT_JKK_LAPSE_YEARS, &years, errstr, errstr_size) < 0)
+    if (lapse_date(t, v, out->local_date, &limit, &years, errstr, errstr_size) < 0)
         return -1;
-    limit = add_years(out->local_date, years);
     if (reported_day <= limit)
         return 0;
     out->outcome = ROUTE_REJECTED;
@@ -375,15 +399,15 @@ static int resolve_day(const route_incident *in, const benefit_table *t, route_d
 
 /* Rule 5 onwards for a work-related incident with JKK in force (row jkk). */
 static int jkk_claim(const route_incident *in, const route_coverage *jkk,
-                     const benefit_version *v, int32_t reported_day, route_decision *out,
-                     char *errstr, size_t errstr_size)
+                     const benefit_table *t, const benefit_version *v, int32_t reported_day,
+                     route_decision *out, char *errstr, size_t errstr_size)
 {
     int rc, traffic = in->cause == CAUSE_TRAFFIC;
     long long wage = 0;
 
     if (wage_of(jkk, &wage, errstr, errstr_size) < 0)
         return -1;
-    if ((rc = jkk_lapsed(v, reported_day, out, errstr, errstr_size)) != 0)
+    if ((rc = jkk_lapsed(t, v, reported_day, out, errstr, errstr_size)) != 0)
         return rc < 0 ? -1 : 0;
     out->monthly_wage = wage;
     if (in->type == INCIDENT_DEATH) {
@@ -400,9 +424,9 @@ static int jkk_claim(const route_incident *in, const route_coverage *jkk,
 
 /* Rules 2 to 7 once the day is resolved. */
 static int apply_rules(const route_incident *in, const route_worker *w,
-                       const route_coverage *cov, int ncov, const benefit_version *v,
-                       int32_t reported_day, route_decision *out, char *errstr,
-                       size_t errstr_size)
+                       const route_coverage *cov, int ncov, const benefit_table *t,
+                       const benefit_version *v, int32_t reported_day, route_decision *out,
+                       char *errstr, size_t errstr_size)
 {
     char d1[16], d2[16];
     const route_coverage *jkk = NULL;
@@ -426,7 +450,7 @@ static int apply_rules(const route_incident *in, const route_worker *w,
         return 0;
     }
     if (!off_duty && (jkk = find_in_force(cov, ncov, PROG_JKK, out->local_date)))
-        return jkk_claim(in, jkk, v, reported_day, out, errstr, errstr_size);
+        return jkk_claim(in, jkk, t, v, reported_day, out, errstr, errstr_size);
     if (in->type == INCIDENT_ACCIDENT) {
         out->outcome = ROUTE_NOT_COVERED;
         explain_not_covered(cov, ncov, PROG_JKK, out);
@@ -454,7 +478,7 @@ int route_incident_decide(const route_incident *in, const route_worker *w,
     decision_init(out);
     if (check_input(in, cov, ncov, errstr, errstr_size) < 0 ||
         resolve_day(in, t, out, &v, &reported_day, errstr, errstr_size) < 0 ||
-        apply_rules(in, w, cov, ncov, v, reported_day, out, errstr, errstr_size) < 0)
+        apply_rules(in, w, cov, ncov, t, v, reported_day, out, errstr, errstr_size) < 0)
         return -1;
     out->closes_coverage = in->type == INCIDENT_DEATH && w->enrolled &&
                            out->why != ROUTE_WHY_WORKER_DECEASED;

@@ -20,7 +20,11 @@
  *     valid_from <= d <= valid_to (a TERMINATED row's valid_to is its termination date).
  *  6. A JKK claim reported (local date) more than jkk_claim_lapse_years after the local
  *     date of the accident is REJECTED ("jkk_lapsed"); the anniversary itself is in time
- *     (29 February runs to 1 March). A lapsed work-related death does not fall back to JKM.
+ *     (29 February runs to 1 March). The years are those of the version in force on the
+ *     accident's date, extended by a later version in force before the rights lapsed
+ *     (PP 82/2019 took the period from 2 to 5 years for rights not yet lapsed); a shorter
+ *     later period never shortens them. A lapsed work-related death does not fall back to
+ *     JKM.
  *  7. Otherwise a claim:
  *     - accident MINOR/MODERATE: JKK_MEDICAL, amount -1 (as medically needed);
  *     - SERIOUS: JKK_TEMPORARY, amount = the first month's benefit,
