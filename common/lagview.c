@@ -36,11 +36,20 @@ static void local_time(int64_t t_ms, const lagview_opts *o, char *out, size_t si
                  off / 60, off % 60);
 }
 
+/* A status not judged yet (see lagview.h): shown as "-", null in JSON, no sample. */
+#define PENDING (-1)
+
 static const char *status_name(int status)
 {
     const char *n = lagwin_status_name(status);
 
-    return n ? n : "?";
+    return n ? n : "-";
+}
+
+/* status as the view shows it: PENDING before the second round, but NOTFOUND. */
+static int shown(const lagmon_snapshot *s, int status)
+{
+    return s->rounds < 2 && status != LAGWIN_NOTFOUND ? PENDING : status;
 }
 
 /* "12.3" seconds, or "-" when unknown. */
@@ -58,6 +67,12 @@ static void offset_text(int64_t v, char *out, size_t size)
         snprintf(out, size, "-");
     else
         snprintf(out, size, "%" PRId64, v);
+}
+
+/* A group's total lag, -1 when none of its partitions has one (NOTFOUND, no offsets). */
+static int64_t group_lag(const lagmon_group *g)
+{
+    return g->g.max_lag_index < 0 ? -1 : g->g.total_lag;
 }
 
 /* --- table -------------------------------------------------------------------------- */
@@ -83,17 +98,18 @@ static void table_groups(const lagmon_snapshot *s, int gw, strbuf *out)
                   "WORST", "STATE", "MEMBERS", "LAG", "LAG_S", "OFFSETS");
     for (size_t i = 0; i < s->ngroups; i++) {
         const lagmon_group *g = &s->groups[i];
-        char members[16], secs[32];
+        char members[16], secs[32], lag[24];
 
         if (g->members < 0)
             snprintf(members, sizeof members, "-");
         else
             snprintf(members, sizeof members, "%d", g->members);
         seconds_text(g->g.max_lag_seconds, secs, sizeof secs);
-        strbuf_printf(out, "%-*s  %-8s  %-6s  %-12s  %7s  %12" PRId64 "  %9s  %s\n", gw,
-                      g->group, status_name(g->status),
-                      g->status == LAGWIN_NOTFOUND ? "-" : status_name(g->g.worst),
-                      *g->state ? g->state : "-", members, g->g.total_lag, secs,
+        offset_text(group_lag(g), lag, sizeof lag);
+        strbuf_printf(out, "%-*s  %-8s  %-6s  %-12s  %7s  %12s  %9s  %s\n", gw,
+                      g->group, status_name(shown(s, g->status)),
+                      g->status == LAGWIN_NOTFOUND ? "-" : status_name(shown(s, g->g.worst)),
+                      *g->state ? g->state : "-", members, lag, secs,
                       g->in_pg ? "postgresql" : g->nparts ? "kafka" : "-");
     }
 }
@@ -118,7 +134,7 @@ static void table_parts(const lagmon_snapshot *s, int gw, int tw, strbuf *out)
             strbuf_printf(out, "%-*s  %-*s  %4d  %12s  %12s  %11s%s  %12s  %10s  %9s  %-6s  "
                           "%d/%d%s\n", gw, g->group, tw, p->topic, (int)p->partition, off,
                           kafka, pg, p->offsets_disagree ? "!" : " ", hwm, lag, secs,
-                          status_name(p->r.status), p->r.ncommits, s->window.intervals,
+                          status_name(shown(s, p->r.status)), p->r.ncommits, s->window.intervals,
                           p->fresh ? "" : " (not read)");
         }
     }
@@ -159,6 +175,8 @@ int lagview_table(const lagmon_snapshot *s, const lagview_opts *o, strbuf *out)
     strbuf_puts(out, "\n");
     table_parts(s, gw, tw, out);
     table_warnings(s, out);
+    if (s->rounds < 2)
+        strbuf_puts(out, "(statuses need two samples or more: --samples, --watch)\n");
     return out->failed ? -1 : 0;
 }
 
@@ -174,12 +192,18 @@ static json_t *seconds_json(double v)
     return isnan(v) ? json_null() : json_real(v);
 }
 
+static json_t *status_json(const lagmon_snapshot *s, int status)
+{
+    status = shown(s, status);
+    return status == PENDING ? json_null() : json_string(status_name(status));
+}
+
 static json_t *part_json(const lagmon_snapshot *s, const lagmon_part *p)
 {
-    return json_pack("{s:s, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:i, s:i}, s:b, "
+    return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:i, s:i}, s:b, "
                      "s:b}",
                      "topic", p->topic, "partition", (int)p->partition, "status",
-                     status_name(p->r.status), "offset", offset_json(p->r.offset),
+                     status_json(s, p->r.status), "offset", offset_json(p->r.offset),
                      "kafka_offset", offset_json(p->kafka_offset), "pg_offset",
                      offset_json(p->pg_offset), "high_watermark",
                      offset_json(p->r.high_watermark), "lag", offset_json(p->r.lag),
@@ -199,12 +223,12 @@ static json_t *group_json(const lagmon_snapshot *s, const lagmon_group *g)
             json_decref(parts);
             return NULL;
         }
-    j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:I, s:o, s:i, s:o}", "group", g->group,
-                  "status", status_name(g->status), "worst",
-                  g->status == LAGWIN_NOTFOUND ? "NOTFOUND" : status_name(g->g.worst),
+    j = json_pack("{s:s, s:o, s:o, s:s, s:o, s:b, s:b, s:o, s:o, s:i, s:o}", "group", g->group,
+                  "status", status_json(s, g->status), "worst",
+                  status_json(s, g->status == LAGWIN_NOTFOUND ? LAGWIN_NOTFOUND : g->g.worst),
                   "state", g->state, "members",
                   g->members < 0 ? json_null() : json_integer(g->members), "in_kafka",
-                  g->in_kafka, "in_postgresql", g->in_pg, "lag", (json_int_t)g->g.total_lag,
+                  g->in_kafka, "in_postgresql", g->in_pg, "lag", offset_json(group_lag(g)),
                   "lag_seconds", seconds_json(g->g.max_lag_seconds), "offsets_disagree",
                   g->disagree, "partitions", parts);
     return j;
@@ -310,7 +334,7 @@ static int part_value(int f, const lagmon_part *pt, double *v)
     case F_OFFSET: *v = (double)pt->r.offset; return pt->r.offset >= 0 ? 0 : -1;
     case F_LAG: *v = (double)pt->r.lag; return pt->r.lag >= 0 ? 0 : -1;
     case F_LAG_SECONDS: *v = pt->r.lag_seconds; return isnan(*v) ? -1 : 0;
-    case F_STATUS: *v = pt->r.status; return 0;
+    case F_STATUS: *v = pt->r.status; return 0; /* part_family: not while pending */
     case F_KAFKA_OFFSET: *v = (double)pt->kafka_offset; return pt->kafka_offset >= 0 ? 0 : -1;
     case F_PG_OFFSET: *v = (double)pt->pg_offset; return pt->pg_offset >= 0 ? 0 : -1;
     case F_DISAGREE: *v = pt->offsets_disagree; return pt->pg_offset >= 0 ? 0 : -1;
@@ -321,7 +345,7 @@ static int part_value(int f, const lagmon_part *pt, double *v)
 static void part_family(const lagmon_snapshot *s, promtext *p, int f)
 {
     promtext_family(p, families[f].name, families[f].type, families[f].help);
-    for (size_t i = 0; i < s->ngroups; i++)
+    for (size_t i = 0; i < s->ngroups && !(f == F_STATUS && s->rounds < 2); i++)
         for (size_t j = 0; j < s->groups[i].nparts; j++) {
             double v;
             if (part_value(f, &s->groups[i].parts[j], &v) == 0)
@@ -350,7 +374,8 @@ static void group_families(const lagmon_snapshot *s, promtext *p)
     promtext_family(p, families[F_GROUP_STATUS].name, PROMTEXT_GAUGE,
                     families[F_GROUP_STATUS].help);
     for (size_t i = 0; i < s->ngroups; i++)
-        group_sample(p, &s->groups[i], s->groups[i].status);
+        if (shown(s, s->groups[i].status) != PENDING)
+            group_sample(p, &s->groups[i], s->groups[i].status);
 }
 
 /* kafka_consumergroup_lag_sum: per group and topic (parts are sorted by topic). */
@@ -464,13 +489,13 @@ static const char page_style[] =
     ".st{display:inline-block;min-width:64px;padding:2px 6px;border-radius:4px;color:#fff;"
     "font-weight:bold;text-align:center}.st-OK{background:#2e7d32}"
     ".st-WARN{background:#ef8f00}.st-ERR,.st-STOP,.st-STALL,.st-REWIND{background:#c62828}"
-    ".st-NOTFOUND{background:#757575}.charts{display:flex;flex-wrap:wrap;gap:16px}"
+    ".st-NOTFOUND,.st-PENDING{background:#757575}.charts{display:flex;flex-wrap:wrap;gap:16px}"
     ".warn{color:#8a1c1c;font-weight:bold}";
 
 static void put_status(strbuf *b, int status)
 {
-    strbuf_printf(b, "<span class=\"st st-%s\">%s</span>", status_name(status),
-                  status_name(status));
+    strbuf_printf(b, "<span class=\"st st-%s\">%s</span>",
+                  status == PENDING ? "PENDING" : status_name(status), status_name(status));
 }
 
 static void page_groups(const lagmon_snapshot *s, strbuf *b)
@@ -480,24 +505,25 @@ static void page_groups(const lagmon_snapshot *s, strbuf *b)
                    "Lag (events)</th><th class=\"n\">Lag (s)</th><th>Offsets from</th></tr>\n");
     for (size_t i = 0; i < s->ngroups; i++) {
         const lagmon_group *g = &s->groups[i];
-        char secs[32];
+        char secs[32], lag[24];
 
         seconds_text(g->g.max_lag_seconds, secs, sizeof secs);
         strbuf_puts(b, "<tr><td>");
         put_html(b, g->group);
         strbuf_puts(b, "</td><td>");
-        put_status(b, g->status);
+        put_status(b, shown(s, g->status));
         strbuf_puts(b, "</td><td>");
         if (g->status != LAGWIN_NOTFOUND && g->nparts)
-            put_status(b, g->g.worst);
+            put_status(b, shown(s, g->g.worst));
         strbuf_puts(b, "</td><td>");
         put_html(b, *g->state ? g->state : "-");
         if (g->members >= 0)
             strbuf_printf(b, "</td><td class=\"n\">%d", g->members);
         else
             strbuf_puts(b, "</td><td class=\"n\">-");
-        strbuf_printf(b, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%s</td><td>%s",
-                      g->g.total_lag, secs,
+        offset_text(group_lag(g), lag, sizeof lag);
+        strbuf_printf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s",
+                      lag, secs,
                       g->in_pg ? "PostgreSQL" : g->nparts ? "Kafka" : "-");
         if (g->disagree)
             strbuf_printf(b, " <span class=\"warn\">(%d disagree with Kafka)</span>",
@@ -561,7 +587,7 @@ static void page_parts(const lagmon_snapshot *s, strbuf *b)
             strbuf_puts(b, "</td><td>");
             put_html(b, p->topic);
             strbuf_printf(b, "</td><td class=\"n\">%d</td><td>", (int)p->partition);
-            put_status(b, p->r.status);
+            put_status(b, shown(s, p->r.status));
             strbuf_printf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                           "<td class=\"n%s\">%s%s</td><td class=\"n\">%s</td><td class=\"n\">"
                           "%s</td><td class=\"n\">%s</td><td class=\"n\">%d/%d</td></tr>\n",
@@ -593,6 +619,8 @@ int lagview_page(const lagmon_snapshot *s, const lagview_opts *o, strbuf *out, c
     } else {
         strbuf_puts(out, "<p class=\"meta\">No round read yet.</p>\n");
     }
+    if (s->rounds < 2)
+        strbuf_puts(out, "<p class=\"meta\">Statuses show from the second sample on.</p>\n");
     if (*s->last_error) {
         strbuf_puts(out, "<p class=\"error\">The latest poll failed: ");
         put_html(out, s->last_error);
@@ -661,6 +689,10 @@ static void log_part(const lagmon_group *was, const lagmon_group *g, const lagmo
 
 void lagview_log_changes(const lagmon_snapshot *prev, const lagmon_snapshot *cur)
 {
+    if (cur->rounds < 2)
+        return;
+    if (prev && prev->rounds < 2)
+        prev = NULL;
     for (size_t i = 0; i < cur->ngroups; i++) {
         const lagmon_group *g = &cur->groups[i];
         const lagmon_group *was = prev ? lagmon_snapshot_group(prev, g->group) : NULL;

@@ -12,6 +12,9 @@
  *    (inline SVG from common/svgchart.h: sum of lags, largest lag in seconds) and the
  *    partitions; it refreshes itself with a meta tag, no script;
  *  - log lines of what changed from one snapshot to the next.
+ * Statuses are shown from a snapshot's second round on (before it: "-" in the table and on
+ * the page, null in JSON, no status samples, no log line), but NOTFOUND: one sample cannot
+ * tell a trend, a single commit would read as STALL.
  * Each function but lagview_log_changes is pure (no clock, no I/O) and any thread may call
  * it on a snapshot it holds. */
 #ifndef LAGVIEW_H

@@ -286,3 +286,37 @@ Test(lagview, empty_snapshot_renders_everywhere)
     lagmon_snapshot_release(s);
     lagmon_destroy(m);
 }
+
+Test(lagview, group_asked_for_but_absent_is_notfound_without_lag)
+{
+    static const char *const want[] = {"ghost"};
+    lagmon_params p = {.window = lagwin_params_default(), .groups = want, .ngroups = 1};
+    char err[256] = "";
+    lagmon *m = lagmon_new(&p, err, sizeof err);
+    const lagmon_snapshot *s;
+    lagmon_round r;
+    strbuf b;
+    char *t;
+
+    cr_assert_not_null(m, "lagmon_new: %s", err);
+    for (int i = 0; i < 2; i++) {
+        lagmon_round_init(&r, T0 + i * SEC);
+        cr_assert_eq(lagmon_update(m, &r, err, sizeof err), 0, "update: %s", err);
+    }
+    s = lagmon_snapshot_get(m);
+    strbuf_init(&b);
+    lagview_table(s, &opts, &b);
+    cr_assert_not_null(strstr(b.data, "ghost  NOTFOUND  -       -                   -"
+                                      "             -"), "table line:\n%s", b.data);
+    strbuf_reset(&b);
+    lagview_json(s, &b);
+    cr_assert_not_null(strstr(b.data, "\"status\":\"NOTFOUND\",\"worst\":\"NOTFOUND\""),
+                       "JSON status: %s", b.data);
+    cr_assert_not_null(strstr(b.data, "\"lag\":null"), "JSON lag null: %s", b.data);
+    t = metrics_text(s);
+    has_line(t, "kafka_consumergroup_group_status{consumergroup=\"ghost\"} 0");
+    free(t);
+    strbuf_release(&b);
+    lagmon_snapshot_release(s);
+    lagmon_destroy(m);
+}
