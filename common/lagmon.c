@@ -486,11 +486,13 @@ static int evaluate(lagmon *m, int64_t now_ms)
     size_t cap = 0;
     int rc = 0;
 
-    qsort(m->groups, m->ngroups, sizeof *m->groups, by_group);
+    if (m->ngroups)
+        qsort(m->groups, m->ngroups, sizeof *m->groups, by_group);
     for (size_t i = 0; i < m->ngroups && rc == 0; i++) {
         gstate *g = m->groups[i];
 
-        qsort(g->parts, g->nparts, sizeof *g->parts, by_part);
+        if (g->nparts)
+            qsort(g->parts, g->nparts, sizeof *g->parts, by_part);
         if (g->nparts > cap) {
             lagwin_result *n = realloc(res, g->nparts * sizeof *res);
             if (!n) {
