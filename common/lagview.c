@@ -259,7 +259,8 @@ int lagview_json(const lagmon_snapshot *s, strbuf *out)
                   (json_int_t)s->polls, "poll_failures", (json_int_t)s->poll_failures,
                   "last_error", s->last_error, "groups", groups);
     groups = NULL; /* owned by j, or freed by json_pack on failure */
-    if (!j || !(text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+    if (!j || !(text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                         JSON_REAL_PRECISION(12))))
         goto out;
     strbuf_puts(out, text);
     strbuf_puts(out, "\n");
