@@ -48,7 +48,7 @@ Test(program, shared_rows_by_group, .fini = cleanup)
     cr_assert_not_null(cfg, "start failed with %d", rc);
     cr_assert_str_eq(config_get(cfg, "bootstrap"), "127.0.0.1:19092", "kafka group");
     cr_assert_not_null(config_get(cfg, "pg"), "pg group");
-    cr_assert_eq(config_int(cfg, "batch.max.messages"), 20000, "consumer group");
+    cr_assert_eq(config_int(cfg, "batch.max.messages"), 10000, "consumer group");
     cr_assert_str_eq(config_get(cfg, "log.level"), "info", "every program has log.level");
     cr_assert_str_eq(config_get(cfg, "topic"), "roster.changes", "the program's own row");
     cr_assert_null(config_get(cfg, "batch.size"), "no relay row in a consumer");
