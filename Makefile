@@ -9,7 +9,7 @@
 #   make WERROR=1        warnings are errors (CI sets this)
 
 CC      ?= cc
-PKGS    := rdkafka avro-c libpq jansson uuid libcrypto
+PKGS    := rdkafka avro-c libpq jansson uuid libcrypto libmicrohttpd
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wvla -Wwrite-strings -Wshadow

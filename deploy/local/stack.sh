@@ -53,9 +53,9 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 # Seconds to wait for Kafka; by default 60 for one node and 30 more per further node.
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-}
 
-DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev
+DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev libmicrohttpd-dev
     libcsv-dev libjansson-dev uuid-dev postgresql postgresql-contrib
-    openjdk-17-jre-headless maven kafkacat libssl-dev python3 time)
+    openjdk-17-jre-headless maven kafkacat libssl-dev python3 time prometheus)
 
 mkdir -p "$VAR_DIR"
 VAR_DIR=$(cd "$VAR_DIR" && pwd)
@@ -131,6 +131,10 @@ ensure_packages() {
     if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null; then
         pg_lsclusters -h 2>/dev/null | awk '$4 == "online" {print $1, $2}' |
             while read -r ver name; do pg_ctlcluster "$ver" "$name" stop || true; done
+    fi
+    # Likewise Debian's prometheus service (port 9090): `up --monitoring` runs its own.
+    if [[ " ${missing[*]} " == *" prometheus "* && -x /etc/init.d/prometheus ]]; then
+        /etc/init.d/prometheus stop >/dev/null 2>&1 || true
     fi
 }
 
