@@ -20,6 +20,8 @@
 #                                  stop them (SIGTERM: they finish their open batches)
 #   deploy/local/stack.sh pg-stop  stop PostgreSQL alone (fault tests: services see it gone)
 #   deploy/local/stack.sh pg-start start it again (as `up` does: bootstrap, migrations)
+#   deploy/local/stack.sh monitoring-down
+#                                  stop Prometheus alone
 #   deploy/local/stack.sh monitoring-config
 #                                  print the Prometheus configuration `up --monitoring` uses
 #   deploy/local/stack.sh env      print the env file (eval "$(deploy/local/stack.sh env)")
@@ -1221,5 +1223,6 @@ pg-start) (($# == 0)) || usage; lock_stack; pg_up ;;
 services-up) (($# == 0)) || usage; lock_stack; services_up ;;
 services-down) (($# == 0)) || usage; lock_stack soft; services_down ;;
 monitoring-config) (($# == 0)) || usage; prometheus_config ;;
+monitoring-down) (($# == 0)) || usage; lock_stack soft; prometheus_down ;;
 *) usage ;;
 esac
