@@ -1,7 +1,8 @@
 # Build, test and benchmark the coverage pipeline.
 #   make                 build every program into build/bin
 #   make test            unit tests + integration tests on a real local Kafka and PostgreSQL
-#   make unit            unit tests only (no services)
+#   make unit            unit tests only (no services), and the static checks of
+#                        deploy/monitoring (promtool: rules, their tests, the dashboard)
 #   make bench           throughput and latency benchmarks (starts the local stack)
 #   make test-faults     fault tests on a 3-node Kafka cluster (kill -9 of leaders)
 #   make demo            the README's end-to-end demo on the local stack
@@ -100,6 +101,7 @@ all: $(ITEST_PROGS)
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \
 	  echo "== $$t"; (cd tests/unit && ../../$$t --jobs 1 --short-filename) || exit 1; done
+	@echo "== tests/monitoring/run.sh"; tests/monitoring/run.sh
 
 # Starts Kafka and PostgreSQL under var/, runs the integration suite, and stops the
 # stack again whether the tests pass or fail.

@@ -81,6 +81,35 @@ void consumer_reject(consumer_rejects *rej, int idx, const char *error_class, co
     utf8_sanitize(it->event_id);
 }
 
+/* The index of source in rej's table, added when new; the last one when it is full. */
+static int intern_source(consumer_rejects *rej, const char *source)
+{
+    for (int i = rej->nsources - 1; i >= 0; i--)
+        if (strcmp(rej->sources[i], source) == 0)
+            return i;
+    if (rej->nsources == CONSUMER_SOURCES_MAX - 1)
+        snprintf(rej->sources[rej->nsources++], CONSUMER_SOURCE_LEN, "other");
+    if (rej->nsources == CONSUMER_SOURCES_MAX)
+        return CONSUMER_SOURCES_MAX - 1;
+    snprintf(rej->sources[rej->nsources], CONSUMER_SOURCE_LEN, "%s", source);
+    return rej->nsources++;
+}
+
+void consumer_applied(consumer_rejects *rej, int idx, const char *source, int64_t event_time_us)
+{
+    (void)idx;
+    if (rej->napplied == rej->applied_cap) {
+        int cap = rej->applied_cap ? rej->applied_cap * 2 : 256;
+        consumer_applied_event *grown = realloc(rej->applied, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return; /* only metrics lose it */
+        rej->applied = grown;
+        rej->applied_cap = cap;
+    }
+    rej->applied[rej->napplied++] = (consumer_applied_event){
+        rej->sources[intern_source(rej, source && *source ? source : "unknown")], event_time_us};
+}
+
 /* ---- partitions and stored offsets ---- */
 
 static int ensure_partitions(consumer *c, int32_t max_partition)
@@ -464,6 +493,14 @@ void consumer_on_batch(consumer *c, consumer_batch_fn fn, void *opaque)
     pthread_mutex_lock(&c->sh.hook_lock);
     c->sh.on_batch = fn;
     c->sh.on_batch_opaque = opaque;
+    pthread_mutex_unlock(&c->sh.hook_lock);
+}
+
+void consumer_on_commit(consumer *c, consumer_commit_fn fn, void *opaque)
+{
+    pthread_mutex_lock(&c->sh.hook_lock);
+    c->sh.on_commit = fn;
+    c->sh.on_commit_opaque = opaque;
     pthread_mutex_unlock(&c->sh.hook_lock);
 }
 

@@ -70,8 +70,11 @@ void consumer_reject(consumer_rejects *rej, int idx, const char *error_class,
                      const char *event_id, const char *nik, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* Record that batch message idx was applied with this event time and source (for the
- * freshness the service measures; optional). */
+/* Record that batch message idx was applied, with the data center that published it
+ * (source, copied) and its event time (microseconds since the epoch): after COMMIT it reaches
+ * the after-commit hook (consumer_on_commit) as one applied event, for the freshness of
+ * the data (event time to applied). Call it from apply for each record applied (not for a
+ * rejected one or a re-delivery); optional. A transaction that fails forgets its calls. */
 void consumer_applied(consumer_rejects *rej, int idx, const char *source, int64_t event_time_us);
 
 /* The service's part. Each context belongs to one batch slot: the consumer makes two per
@@ -113,6 +116,26 @@ typedef struct consumer_stats {
  * one call at a time. */
 typedef void (*consumer_batch_fn)(void *opaque, const consumer_stats *stats);
 
+/* One applied event (consumer_applied). */
+typedef struct consumer_applied_event {
+    const char *source;         /* the publishing data center */
+    int64_t event_time_us;
+} consumer_applied_event;
+
+/* What one committed transaction did; valid during the hook call only. */
+typedef struct consumer_commit {
+    int messages;               /* records it stored the offsets of */
+    int rejected;               /* of those, dead-lettered */
+    int64_t batch_us;           /* the attempt's wall time: prepare when redone, BEGIN..COMMIT */
+    int64_t txn_us;             /* BEGIN..COMMIT */
+    int64_t committed_us;       /* wall clock after COMMIT, microseconds since the epoch */
+    const consumer_applied_event *applied; /* the service's consumer_applied calls, in order */
+    int napplied;
+} consumer_commit;
+
+/* Called after each COMMIT with what it did: from a worker thread, one call at a time. */
+typedef void (*consumer_commit_fn)(void *opaque, const consumer_commit *commit);
+
 /* Create a consumer of topic for group. It reads the options of the groups
  * PROGRAM_OPT_KAFKA, _PG and _CONSUMER (common/program.h) and kafka.* from cfg, and takes
  * nothing from cfg after return. handler is copied. NULL + errstr on failure. */
@@ -120,6 +143,8 @@ consumer *consumer_new(const config *cfg, const char *group, const char *topic,
                        const consumer_handler *handler, char *errstr, size_t errstr_size);
 /* Set the after-batch callback (before consumer_run). */
 void consumer_on_batch(consumer *c, consumer_batch_fn fn, void *opaque);
+/* Set the after-commit callback (before consumer_run), e.g. for histograms. */
+void consumer_on_commit(consumer *c, consumer_commit_fn fn, void *opaque);
 /* Run until consumer_stop() (the open batches are finished), drained (exit.when.drained)
  * or a fatal error. Returns 0 or -1 + errstr. */
 int consumer_run(consumer *c, char *errstr, size_t errstr_size);

@@ -1,7 +1,9 @@
 /* consumer_service: the main of a consumer service (roster-consumer, incident-consumer).
  * Starts the program (common/program.h: options, logging, signals), runs its start-up
  * work, builds a consumer (common/consumer.h) of its topic with the service's handler,
- * finishes the open batches on SIGINT/SIGTERM, and logs the start and the end. A service's
+ * serves its metrics and health when metrics.port is set (metrics_http.h,
+ * consumer_metrics.h; ready while the consumer is and PostgreSQL answers), finishes the
+ * open batches on SIGINT/SIGTERM, and logs the start and the end. A service's
  * main.c is only its option table and a consumer_service_def. */
 #ifndef CONSUMER_SERVICE_H
 #define CONSUMER_SERVICE_H
@@ -35,7 +37,8 @@ typedef struct consumer_service_def {
 } consumer_service_def;
 
 /* The shared option groups of a consumer service. */
-#define CONSUMER_SERVICE_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER)
+#define CONSUMER_SERVICE_OPTIONS \
+    (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER | PROGRAM_OPT_METRICS)
 
 /* Run the service with the program's arguments; returns main's exit status: 0 after --help
  * or a clean stop, 1 when it could not start or stopped on an error, 2 for bad usage.

@@ -57,6 +57,18 @@ void consumer_rejects_reset(consumer_rejects *r)
 {
     r->count = 0;
     r->oom = 0;
+    r->napplied = 0;
+    r->nsources = 0;
+}
+
+void consumer_rejects_release(consumer_rejects *r)
+{
+    free(r->items);
+    free(r->applied);
+    r->items = NULL;
+    r->applied = NULL;
+    r->cap = r->applied_cap = 0;
+    consumer_rejects_reset(r);
 }
 
 /* Room for n more bytes in s->bytes. */
@@ -295,6 +307,14 @@ static void committed(consumer_worker *w, const consumer_batch *b, int nrej, int
         sh->on_batch(sh->on_batch_opaque, &st);
         pthread_mutex_unlock(&sh->hook_lock);
     }
+    if (sh->on_commit) {
+        int64_t now = dates_now_us();
+        consumer_commit done = {b->count, nrej, now - started_us, txn_us, now,
+                                w->rej.applied, w->rej.napplied};
+        pthread_mutex_lock(&sh->hook_lock);
+        sh->on_commit(sh->on_commit_opaque, &done);
+        pthread_mutex_unlock(&sh->hook_lock);
+    }
     if (l->cnt && (err = rd_kafka_commit(sh->rk, l, 1)))
         log_warn("kafka commit failed", "topic=%s error=\"%s\"", sh->topic, rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(l);
@@ -328,6 +348,8 @@ static void take_rejects(consumer_worker *w, const consumer_rejects *src)
             memcpy(w->rej.items[w->rej.count - 1].nik_masked, src->items[i].nik_masked,
                    sizeof src->items[i].nik_masked);
     }
+    for (int i = 0; i < src->napplied; i++)
+        consumer_applied(&w->rej, 0, src->applied[i].source, src->applied[i].event_time_us);
 }
 
 /* One attempt at messages [lo, hi) of slot s in one transaction. */
@@ -649,12 +671,12 @@ void consumer_worker_destroy(consumer_worker *w)
         free(s->bytes);
         free(s->refs);
         free(s->msgs);
-        free(s->rej.items);
+        consumer_rejects_release(&s->rej);
     }
     dead_letter_sink_destroy(w->dlq);
     if (w->pg)
         PQfinish(w->pg);
-    free(w->rej.items);
+    consumer_rejects_release(&w->rej);
     free(w->next);
     free(w->conninfo);
     free(w->pg_options);

@@ -23,10 +23,19 @@
 /* A partition whose stored offset could not be read: the fence refuses it until read. */
 #define CONSUMER_OFFSET_UNKNOWN INT64_C(-2)
 
+/* The sources of a rejects list's applied events, interned; past the limit "other". */
+#define CONSUMER_SOURCES_MAX 64
+#define CONSUMER_SOURCE_LEN 48
+
 struct consumer_rejects {
     dead_letter *items;
     int count, cap;
     int oom;
+    /* consumer_applied: events whose source points into sources. */
+    consumer_applied_event *applied;
+    int napplied, applied_cap;
+    char sources[CONSUMER_SOURCES_MAX][CONSUMER_SOURCE_LEN];
+    int nsources;
 };
 
 /* What the poll thread and the workers share; lock guards expected, stats and rewind. */
@@ -46,6 +55,8 @@ typedef struct consumer_shared {
     char retry_reason[160];         /* the last one's error */
     consumer_batch_fn on_batch;     /* after each COMMIT, under hook_lock */
     void *on_batch_opaque;
+    consumer_commit_fn on_commit;   /* likewise */
+    void *on_commit_opaque;
     pthread_mutex_t hook_lock;
     int64_t backoff_max_ms;
 } consumer_shared;
@@ -104,6 +115,8 @@ void consumer_slot_clear(consumer_slot *s);
 
 /* Reset a rejects list (keeps its storage). */
 void consumer_rejects_reset(consumer_rejects *r);
+/* Free a rejects list's storage. */
+void consumer_rejects_release(consumer_rejects *r);
 
 /* Monotonic milliseconds. */
 int64_t consumer_mono_ms(void);

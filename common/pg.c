@@ -98,6 +98,29 @@ PGconn *pg_connect_with(const char *conninfo, const char *application_name,
     return pg;
 }
 
+int pg_reachable(const char *conninfo, int timeout_s, char *errstr, size_t n)
+{
+    char timeout[16];
+    const char *keys[] = {"dbname", "connect_timeout", NULL};
+    const char *vals[] = {conninfo ? conninfo : "", timeout, NULL};
+
+    snprintf(timeout, sizeof timeout, "%d", timeout_s > 0 ? timeout_s : 1);
+    switch (PQpingParams(keys, vals, 1)) {
+    case PQPING_OK:
+        return 0;
+    case PQPING_REJECT:
+        snprintf(errstr, n, "postgresql: the server refuses connections (starting up, "
+                            "shutting down or in recovery)");
+        return -1;
+    case PQPING_NO_RESPONSE:
+        snprintf(errstr, n, "postgresql: no answer from the server");
+        return -1;
+    default:
+        snprintf(errstr, n, "postgresql: invalid connection parameters");
+        return -1;
+    }
+}
+
 int pg_exec(PGconn *pg, const char *sql, char *errstr, size_t n)
 {
     PGresult *res = PQexec(pg, sql);

@@ -22,6 +22,11 @@ PGconn *pg_connect_with(const char *conninfo, const char *application_name,
 PGconn *pg_connect_config(const config *cfg, const char *application_name, char *errstr,
                           size_t errstr_size);
 
+/* Whether the server of conninfo (as pg_connect takes it) accepts connections, waiting at
+ * most timeout_s seconds (PQpingParams: no query, no authentication). 0, or -1 + errstr
+ * saying why not. Any thread. */
+int pg_reachable(const char *conninfo, int timeout_s, char *errstr, size_t errstr_size);
+
 /* What a failure of a pg_* call says about what to do. */
 typedef enum {
     PG_ERROR_DATA,      /* SQLSTATE class 22, 23 or 54: a value PostgreSQL refuses */

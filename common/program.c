@@ -71,6 +71,12 @@ static const struct shared_row {
      {"exit.when.drained", CONFIG_BOOL, "false", NULL,
       "stop once nothing is left to do (every partition at its end, or no unpublished "
       "outbox row)"}},
+    {PROGRAM_OPT_METRICS,
+     {"metrics.port", CONFIG_INT, "0", NULL,
+      "serve /metrics, /healthz and /readyz on this TCP port (0: off)"}},
+    {PROGRAM_OPT_METRICS,
+     {"metrics.host", CONFIG_STR, "127.0.0.1", NULL,
+      "address the metrics port listens on (0.0.0.0: every interface)"}},
     {PROGRAM_OPT_LOG, {"log.level", CONFIG_STR, "info", NULL, "debug, info, warn or error"}},
 };
 

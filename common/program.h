@@ -23,6 +23,8 @@ enum {
                                     * exit.when.drained */
     PROGRAM_OPT_PRODUCER = 1 << 5, /* source, format, dry-run, ignore-unknown-columns,
                                     * max-errors, progress */
+    PROGRAM_OPT_METRICS = 1 << 6,  /* metrics.port (0: off), metrics.host: the service's
+                                    * /metrics, /healthz and /readyz (metrics_http.h) */
 };
 
 /* Static description of a program; not copied, must outlive the program's run. */

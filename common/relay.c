@@ -2,16 +2,30 @@
 #include "relay.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
 #include <time.h>
 
+#include "histogram.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "pg.h"
 #include "publisher.h"
+
+/* What the metrics endpoint reads; the loop writes it under the relay's lock. */
+typedef struct relay_metrics {
+    long long backlog;        /* -1 until read */
+    double oldest_s;
+    int lock_held, ready;
+    char not_ready[200];
+    uint64_t batches, rows, messages, failures;
+    histogram batch;
+} relay_metrics;
 
 struct relay {
     const config *cfg;
@@ -23,7 +37,49 @@ struct relay {
     char *ids;            /* "{1,2,...}" of the batch being published */
     size_t ids_len, ids_cap;
     volatile sig_atomic_t stopping;
+    pthread_mutex_t lock; /* guards m */
+    relay_metrics m;
+    long long backlog_read_ms; /* monotonic, when the loop last read the backlog */
 };
+
+static void set_ready(relay *r, int lock_held, const char *not_ready)
+{
+    pthread_mutex_lock(&r->lock);
+    r->m.lock_held = lock_held;
+    r->m.ready = !not_ready;
+    snprintf(r->m.not_ready, sizeof r->m.not_ready, "%.*s", (int)sizeof r->m.not_ready - 1,
+             not_ready ? not_ready : "");
+    pthread_mutex_unlock(&r->lock);
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Read the outbox backlog for the metrics, at most every RELAY_BACKLOG_EVERY_MS. A failure
+ * is left to the loop's next statement to report. */
+static void read_backlog(relay *r)
+{
+    char errstr[256];
+    PGresult *res;
+
+    if (!r->def->backlog_sql || mono_ms() - r->backlog_read_ms < RELAY_BACKLOG_EVERY_MS)
+        return;
+    r->backlog_read_ms = mono_ms();
+    if (!(res = pg_query(r->pg, r->def->backlog_sql, 0, NULL, errstr, sizeof errstr))) {
+        log_debug("outbox backlog not read", "error=\"%s\"", errstr);
+        return;
+    }
+    pthread_mutex_lock(&r->lock);
+    r->m.backlog = atoll(PQgetvalue(res, 0, 0));
+    r->m.oldest_s = strtod(PQgetvalue(res, 0, 1), NULL);
+    pthread_mutex_unlock(&r->lock);
+    PQclear(res);
+}
 
 relay *relay_new(const config *cfg, const relay_def *def, char *errstr, size_t n)
 {
@@ -35,6 +91,11 @@ relay *relay_new(const config *cfg, const relay_def *def, char *errstr, size_t n
     }
     r->cfg = cfg;
     r->def = def;
+    pthread_mutex_init(&r->lock, NULL);
+    r->m.backlog = -1;
+    histogram_init(&r->m.batch, histogram_duration_bounds, histogram_duration_nbounds);
+    snprintf(r->m.not_ready, sizeof r->m.not_ready, "starting");
+    r->backlog_read_ms = -RELAY_BACKLOG_EVERY_MS;
     if (!(r->pg = pg_connect_config(cfg, def->program.name, errstr, n)) ||
         !(r->codec = codec_new(errstr, n)) ||
         !(r->pub = publisher_new(cfg, config_get(cfg, "topic"), errstr, n))) {
@@ -59,6 +120,7 @@ void relay_destroy(relay *r)
     if (r->pg)
         PQfinish(r->pg);
     free(r->ids);
+    pthread_mutex_destroy(&r->lock);
     free(r);
 }
 
@@ -171,6 +233,12 @@ static int relay_batch(relay *r, char *errstr, size_t n)
     if (!(res = pg_query(r->pg, d->mark_sql, 1, u, errstr, n)))
         return -1;
     r->published += taken;
+    pthread_mutex_lock(&r->lock);
+    r->m.batches++;
+    r->m.rows += (uint64_t)taken;
+    r->m.messages += (uint64_t)sent;
+    histogram_observe(&r->m.batch, (double)elapsed_ms(&start) / 1000.0);
+    pthread_mutex_unlock(&r->lock);
     if (d->log_skipped)
         log_info("batch published",
                  "topic=%s %s=%d skipped=%d rows=%d marked=%s ms=%lld total=%lld",
@@ -244,8 +312,13 @@ static int take_lock(relay *r, char *errstr, size_t n)
                 log_info("relay lock taken", "lock=%s", key);
             return 1;
         }
-        if (!waiting++)
+        if (!waiting++) {
             log_info("another relay publishes; standing by", "lock=%s", key);
+            snprintf(sql, sizeof sql, "standby: another relay holds lock %s", key);
+            set_ready(r, 0, sql);
+            snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%s)", key);
+        }
+        read_backlog(r);
         if (wait_for_work(r->pg, config_int(r->cfg, "poll.interval.ms"), errstr, n) < 0)
             return -1;
     }
@@ -266,11 +339,22 @@ int relay_run(relay *r)
             goto fail;
         return 0;
     }
+    set_ready(r, 1, NULL);
     while (!r->stopping) {
-        int done = relay_batch(r, errstr, sizeof errstr);
+        int done;
+        read_backlog(r);
+        done = relay_batch(r, errstr, sizeof errstr);
         if (done == -1)
             goto fail;
+        if (done >= 0)
+            set_ready(r, 1, NULL);
         if (done == -2) {
+            char why[200];
+            snprintf(why, sizeof why, "kafka: %.180s", errstr);
+            set_ready(r, 1, why);
+            pthread_mutex_lock(&r->lock);
+            r->m.failures++;
+            pthread_mutex_unlock(&r->lock);
             /* A new producer: the old one may be in a fatal idempotence state. */
             log_warn("batch not delivered; retrying with a new producer", "error=\"%s\"", errstr);
             publisher_destroy(r->pub);
@@ -292,8 +376,60 @@ int relay_run(relay *r)
     log_info("stopped", "total=%lld", r->published);
     return 0;
 fail:
+    set_ready(r, 0, errstr);
     log_error("relay failed", "error=\"%s\" total=%lld", errstr, r->published);
     return -1;
+}
+
+/* ---- metrics ---- */
+
+static int render_metrics(void *opaque, promtext *p)
+{
+    relay *r = opaque;
+    const promtext_label l[1] = {{"outbox", r->def->channel}};
+    char err[8];
+
+    pthread_mutex_lock(&r->lock);
+    if (r->m.backlog >= 0) {
+        promtext_family(p, "relay_outbox_backlog_rows", PROMTEXT_GAUGE,
+                        "Outbox rows not yet published (read every few seconds).");
+        promtext_sample(p, l, 1, (double)r->m.backlog);
+        promtext_family(p, "relay_outbox_oldest_age_seconds", PROMTEXT_GAUGE,
+                        "Age of the oldest unpublished outbox row, 0 when none.");
+        promtext_sample(p, l, 1, r->m.oldest_s);
+    }
+    promtext_family(p, "relay_lock_held", PROMTEXT_GAUGE,
+                    "1 when this relay holds the lock and publishes, 0 as a standby.");
+    promtext_sample(p, l, 1, r->m.lock_held);
+    promtext_family(p, "relay_batches_total", PROMTEXT_COUNTER,
+                    "Batches published and marked.");
+    promtext_sample(p, l, 1, (double)r->m.batches);
+    promtext_family(p, "relay_published_rows_total", PROMTEXT_COUNTER,
+                    "Outbox rows marked published.");
+    promtext_sample(p, l, 1, (double)r->m.rows);
+    promtext_family(p, "relay_messages_sent_total", PROMTEXT_COUNTER,
+                    "Messages Kafka acknowledged.");
+    promtext_sample(p, l, 1, (double)r->m.messages);
+    promtext_family(p, "relay_delivery_failures_total", PROMTEXT_COUNTER,
+                    "Batches Kafka did not acknowledge in time (retried).");
+    promtext_sample(p, l, 1, (double)r->m.failures);
+    promtext_family(p, "relay_batch_duration_seconds", PROMTEXT_HISTOGRAM,
+                    "Wall time of a published batch: read, produce, acknowledged, marked.");
+    histogram_write(&r->m.batch, p, l, 1);
+    pthread_mutex_unlock(&r->lock);
+    return promtext_finish(p, NULL, err, sizeof err) ? 0 : -1;
+}
+
+static int relay_ready(void *opaque, char *reason, size_t size)
+{
+    relay *r = opaque;
+    int ready;
+
+    pthread_mutex_lock(&r->lock);
+    ready = r->m.ready;
+    snprintf(reason, size, "%s", r->m.not_ready);
+    pthread_mutex_unlock(&r->lock);
+    return ready;
 }
 
 static void stop_relay(void *r)
@@ -305,6 +441,8 @@ int relay_main(int argc, char **argv, const relay_def *def)
 {
     char errstr[1024];
     relay *r = NULL;
+    metrics_http *http = NULL;
+    metrics_http_handler mh = {render_metrics, relay_ready, NULL};
     int rc, nargs;
     config *cfg = program_start(&def->program, argc, argv, &nargs, &rc);
 
@@ -317,14 +455,19 @@ int relay_main(int argc, char **argv, const relay_def *def)
         goto out;
     }
     rc = 1;
-    if (!(r = relay_new(cfg, def, errstr, sizeof errstr))) {
+    mh.opaque = r = relay_new(cfg, def, errstr, sizeof errstr);
+    if (!r || metrics_http_start_config(cfg, &mh, &http, errstr, sizeof errstr) < 0) {
         log_error("unable to start", "error=\"%s\"", errstr);
         goto out;
     }
+    if (http)
+        log_info("serving metrics", "metrics=%s:%d", config_get(cfg, "metrics.host"),
+                 metrics_http_port(http));
     program_on_stop(stop_relay, r);
     rc = relay_run(r) < 0 ? 1 : 0;
     program_on_stop(NULL, NULL);
 out:
+    metrics_http_stop(http);
     relay_destroy(r);
     config_destroy(cfg);
     return rc;

@@ -7,7 +7,15 @@
  * rows published in one UPDATE (autocommit). A batch Kafka did not acknowledge is retried
  * with a new producer; a crash before the UPDATE republishes the batch (at least once).
  * A relay program takes the option groups RELAY_OPTIONS and its own rows "topic" and
- * "source" (the id written into every message). */
+ * "source" (the id written into every message).
+ *
+ * With metrics.port set, relay_main serves /metrics, /healthz and /readyz (metrics_http.h)
+ * with the families, labelled outbox (the channel's name): relay_outbox_backlog_rows and
+ * relay_outbox_oldest_age_seconds (read every RELAY_BACKLOG_EVERY_MS, also by a standby),
+ * relay_lock_held, relay_batches_total, relay_published_rows_total,
+ * relay_messages_sent_total, relay_delivery_failures_total and the histogram
+ * relay_batch_duration_seconds. Ready: it holds the lock and its last batch was
+ * acknowledged by Kafka (a standby is not ready; a relay that lost PostgreSQL exits). */
 #ifndef RELAY_H
 #define RELAY_H
 
@@ -19,7 +27,7 @@
 #include "program.h"
 
 /* The shared option groups of a relay program (common/program.h). */
-#define RELAY_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_RELAY)
+#define RELAY_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_RELAY | PROGRAM_OPT_METRICS)
 
 /* One message to produce, filled by a relay_def's encode_row. */
 typedef struct relay_msg {
@@ -40,6 +48,9 @@ typedef struct relay_def {
     int ids_column;
     /* The UPDATE marking rows published: $1 is a bigint[] of outbox ids. */
     const char *mark_sql;
+    /* The backlog: one row, the number of unpublished outbox rows and the age in seconds
+     * of the oldest (0 when none). */
+    const char *backlog_sql;
     const char *unit;        /* what a message is in log lines: "events", "states" */
     int log_skipped;         /* log skipped= and rows= on "batch published" */
     /* After a batch that marked rows but was not full, read the next batch at once
@@ -53,6 +64,9 @@ typedef struct relay_def {
 } relay_def;
 
 typedef struct relay relay;
+
+/* How often the loop reads the outbox backlog for the metrics. */
+#define RELAY_BACKLOG_EVERY_MS 5000
 
 /* Connect to PostgreSQL ("pg", def->program.name as application name), create the codec and
  * the producer for "topic". cfg and def are borrowed and must outlive the relay. NULL +

@@ -8,7 +8,7 @@ root=$PWD
 
 deploy/local/stack.sh deps
 make -s all
-deploy/local/stack.sh up
+deploy/local/stack.sh up --monitoring
 # shellcheck disable=SC1091
 . "${VAR_DIR:-$root/var}/env"
 bin=$root/build/bin
@@ -77,10 +77,22 @@ echo "== claims opened (BPJS officers: build/bin/claims list / show / determine 
 "$bin/claims" list
 echo "== claim events published to the claims topic: $(kcat -C -b "$KAFKA_BOOTSTRAP" -t claims -e -q -f '%k\n' | grep -c .)"
 
+echo "== the services keep running, each with its metrics port"
+deploy/local/stack.sh services-up
+sleep 3
+deploy/local/stack.sh status || true
+
 cat <<MSG
 
 The stack keeps running. Connect with:
   . $VAR_DIR/env && psql                   # PostgreSQL (database coverage)
   kcat -b \$KAFKA_BOOTSTRAP -L              # Kafka topics
+Where to look (README.md, "Metrics, health and alerts"):
+  $PROMETHEUS_URL/alerts                    # Prometheus: alerts (and /graph for queries)
+  curl http://127.0.0.1:$METRICS_PORT_ROSTER_CONSUMER/metrics   # roster-consumer (also /healthz, /readyz)
+  curl http://127.0.0.1:$METRICS_PORT_INCIDENT_CONSUMER/metrics   # incident-consumer
+  curl http://127.0.0.1:$METRICS_PORT_CLAIMS_RELAY/metrics   # claims-relay
+  curl http://127.0.0.1:$METRICS_PORT_COVERAGE_RELAY/metrics   # coverage-relay
+  deploy/monitoring/dashboard.json         # the Grafana dashboard to import
 Stop it with: deploy/local/stack.sh down
 MSG

@@ -194,6 +194,7 @@ int incident_decide_round(incident_decide *d, PGconn *pg, int r, const incident_
             continue;
         if (is_true(res, row, L_KNOWN)) {
             stage_state(&d->copy, seq, r, "LINK");
+            consumer_applied(rej, seq, p->source, p->event_time_us);
             continue;
         }
         if (load_event(d, res, row, end, &w, &ncov, errstr, n) < 0)
@@ -203,6 +204,7 @@ int incident_decide_round(incident_decide *d, PGconn *pg, int r, const incident_
             stage_state(&d->copy, seq, r, "REJECT");
         } else {
             stage_decision(&d->copy, seq, r, &dec);
+            consumer_applied(rej, seq, p->source, p->event_time_us);
         }
     }
     if (d->copy.failed) {

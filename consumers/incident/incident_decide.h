@@ -4,7 +4,7 @@
  * decisions are copied into stg_incident_decision with a state: NEW (opens an incident, and
  * a claim when the outcome says so), LINK (a report of a known incident) or REJECT (route
  * could not decide; the event is rejected with error class "rule"). Re-deliveries get no
- * row. Every value written is taken from route_decision; nothing is re-derived here. */
+ * row. NEW and LINK events are reported applied (consumer_applied: source, event time). Every value written is taken from route_decision; nothing is re-derived here. */
 #ifndef INCIDENT_DECIDE_H
 #define INCIDENT_DECIDE_H
 

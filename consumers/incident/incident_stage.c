@@ -185,6 +185,8 @@ static int take(incident_stage *st, const consumer_msg *m, int i, int64_t now,
     route_incident_from_record(inc, &p->in);
     memcpy(p->event_id, inc->event_id, sizeof p->event_id);
     memcpy(p->nik, inc->nik, sizeof p->nik);
+    memcpy(p->source, inc->source, sizeof p->source);
+    p->event_time_us = inc->event_time_us;
     return 0;
 }
 

@@ -17,6 +17,8 @@
 typedef struct incident_pending {
     char event_id[37];
     char nik[17];
+    char source[33];         /* the publishing data center, and */
+    int64_t event_time_us;   /* when it published (consumer_applied) */
     route_incident in;       /* routing input (route_incident_from_record) */
     int round;               /* 0: rejected before staging */
     int32_t local_date;      /* the de-duplication day: NIK, type and local date */

@@ -19,8 +19,10 @@ struct roster_apply {
     struct roster_ids {    /* what a rejection names, by batch index (also the rounds' keys) */
         char event_id[37];
         char nik[17];
+        char source[33];   /* and what consumer_applied takes */
+        int64_t event_time_us;
     } *ids;
-    int *round;            /* 0 = rejected before staging, else 1.. */
+    int *round;            /* 0 = rejected before staging (or, after apply, there), else 1.. */
     int cap;
     int max_round;           /* of the prepared batch; -1 when not prepared */
     rounds *rounds;
@@ -311,6 +313,8 @@ static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_
         }
         memcpy(ra->ids[i].event_id, rc->event_id, sizeof ra->ids[i].event_id);
         memcpy(ra->ids[i].nik, rc->nik, sizeof ra->ids[i].nik);
+        memcpy(ra->ids[i].source, rc->source, sizeof ra->ids[i].source);
+        ra->ids[i].event_time_us = rc->event_time_us;
         ra->round[i] = rounds_assign(ra->rounds, ra->ids[i].nik);
         if (ra->round[i] > max_round)
             max_round = ra->round[i];
@@ -352,16 +356,19 @@ int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
                          errstr, n) < 0)
             return -1;
     }
-    if (!(res = pg_query(pg,
-                         "SELECT seq, reject FROM stg_roster"
-                         " WHERE reject IS NOT NULL AND reject <> 'DUP' ORDER BY seq",
-                         0, NULL, errstr, n)))
+    if (!(res = pg_query(pg, "SELECT seq, reject FROM stg_roster WHERE reject IS NOT NULL"
+                             " ORDER BY seq", 0, NULL, errstr, n)))
         return -1;
     for (int r = 0; r < PQntuples(res); r++) {
         int idx = atoi(PQgetvalue(res, r, 0));
-        consumer_reject(rej, idx, "rule", ra->ids[idx].event_id, ra->ids[idx].nik, "%s",
-                        PQgetvalue(res, r, 1));
+        ra->round[idx] = 0; /* not applied now */
+        if (strcmp(PQgetvalue(res, r, 1), "DUP") != 0)
+            consumer_reject(rej, idx, "rule", ra->ids[idx].event_id, ra->ids[idx].nik, "%s",
+                            PQgetvalue(res, r, 1));
     }
     PQclear(res);
+    for (int i = 0; i < batch->count; i++)
+        if (ra->round[i] > 0)
+            consumer_applied(rej, i, ra->ids[i].source, ra->ids[i].event_time_us);
     return 0;
 }

@@ -22,7 +22,8 @@ void roster_apply_destroy(roster_apply *ra);
 int roster_apply_prepare(void *ctx, const consumer_batch *batch, consumer_rejects *rej,
                          char *errstr, size_t errstr_size);
 /* The consumer_handler's apply, after roster_apply_prepare on the same batch: COPY, the
- * rules (rejects "rule") and the changes, round by round. */
+ * rules (rejects "rule") and the changes, round by round; each event applied (neither
+ * rejected nor a re-delivery) is reported with consumer_applied. */
 int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
                        consumer_rejects *rej, char *errstr, size_t errstr_size);
 

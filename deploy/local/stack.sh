@@ -4,12 +4,26 @@
 # everything under $VAR_DIR.
 #
 #   deploy/local/stack.sh deps     install missing Debian packages and the Kafka jars
-#   deploy/local/stack.sh up [--brokers N]
+#   deploy/local/stack.sh up [--brokers N] [--monitoring]
 #                                  deps, start Kafka (N nodes, default 1) and PostgreSQL,
 #                                  migrate, create topics, write $VAR_DIR/env (idempotent;
-#                                  starts again any node that stopped)
-#   deploy/local/stack.sh down     stop every Kafka node and PostgreSQL (safe when nothing runs)
+#                                  starts again any node that stopped); --monitoring also
+#                                  starts Prometheus (see Monitoring below)
+#   deploy/local/stack.sh down     stop the services, Prometheus, every Kafka node and
+#                                  PostgreSQL (safe when nothing runs)
 #   deploy/local/stack.sh status   what runs (exit 0 all up, 3 otherwise)
+#   deploy/local/stack.sh services-up
+#                                  start the services in the background, each with its
+#                                  metrics port: roster-consumer, incident-consumer,
+#                                  claims-relay, coverage-relay, and lag-monitor when built
+#   deploy/local/stack.sh services-down
+#                                  stop them (SIGTERM: they finish their open batches)
+#   deploy/local/stack.sh pg-stop  stop PostgreSQL alone (fault tests: services see it gone)
+#   deploy/local/stack.sh pg-start start it again (as `up` does: bootstrap, migrations)
+#   deploy/local/stack.sh monitoring-down
+#                                  stop Prometheus alone
+#   deploy/local/stack.sh monitoring-config
+#                                  print the Prometheus configuration `up --monitoring` uses
 #   deploy/local/stack.sh env      print the env file (eval "$(deploy/local/stack.sh env)")
 #   deploy/local/stack.sh psql ... psql on the stack's database as the `coverage` role
 #
@@ -33,6 +47,16 @@
 # the controllers fence it, when its session times out (broker.session.timeout.ms, 9 s);
 # when it was also the active controller, the election of another comes first.
 #
+# Monitoring: Debian's /usr/bin/prometheus on 127.0.0.1:PROMETHEUS_PORT (KAFKA_PORT - 2:
+# 19090), configuration $VAR_DIR/monitoring/prometheus.yml (from
+# deploy/monitoring/prometheus.yml.in), rules deploy/monitoring/alerts.yml (or
+# PROMETHEUS_RULES), storage $VAR_DIR/monitoring/data, log $VAR_DIR/log/prometheus.log,
+# scraping every PROMETHEUS_SCRAPE_INTERVAL (5s). It scrapes the services' metrics ports,
+# METRICS_PORT_BASE (KAFKA_PORT + 108: 19200) plus: lag-monitor +0 (19200),
+# roster-consumer +1 (19201), incident-consumer +2 (19202), claims-relay +3 (19203),
+# coverage-relay +4 (19204); the env file exports them as METRICS_PORT_<SERVICE> and
+# PROMETHEUS_URL.
+#
 # Environment (defaults): VAR_DIR (<repo>/var), KAFKA_PORT (19092),
 # KAFKA_CONTROLLER_PORT (19093), PGPORT (15432), BUILD (build), KAFKA_BROKERS (1: how
 # many nodes `up` starts, like --brokers; the other commands use the size of the last
@@ -50,13 +74,17 @@ KAFKA_HEAP=${KAFKA_HEAP:-512m}
 PGPORT=${PGPORT:-15432}
 BUILD=${BUILD:-build}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PROMETHEUS_PORT=${PROMETHEUS_PORT:-$((KAFKA_PORT - 2))}
+PROMETHEUS_SCRAPE_INTERVAL=${PROMETHEUS_SCRAPE_INTERVAL:-5s}
+METRICS_PORT_BASE=${METRICS_PORT_BASE:-$((KAFKA_PORT + 108))}
+# The services with a metrics port, in port order from METRICS_PORT_BASE.
+SERVICES=(lag-monitor roster-consumer incident-consumer claims-relay coverage-relay)
 # Seconds to wait for Kafka; by default 60 for one node and 30 more per further node.
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-}
 
-DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev
+DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev libmicrohttpd-dev
     libcsv-dev libjansson-dev uuid-dev postgresql postgresql-contrib
-    openjdk-17-jre-headless maven kafkacat libssl-dev python3 time libmicrohttpd-dev
-    chromium prometheus)
+    openjdk-17-jre-headless maven kafkacat libssl-dev python3 time chromium prometheus curl)
 
 mkdir -p "$VAR_DIR"
 VAR_DIR=$(cd "$VAR_DIR" && pwd)
@@ -66,6 +94,7 @@ LOG_DIR=$VAR_DIR/log
 RUN_DIR=$VAR_DIR/run
 BROKERS_FILE=$KAFKA_DIR/brokers
 ENV_FILE=$VAR_DIR/env
+MON_DIR=$VAR_DIR/monitoring
 TOPICS_TSV=$REPO/deploy/topics.tsv
 TOPICS_BIN=$REPO/$BUILD/bin/topics
 # Resolved by pg_paths: $VAR_DIR/pg, or where it points when it is a symlink (see pg_prepare).
@@ -132,6 +161,10 @@ ensure_packages() {
     if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null; then
         pg_lsclusters -h 2>/dev/null | awk '$4 == "online" {print $1, $2}' |
             while read -r ver name; do pg_ctlcluster "$ver" "$name" stop || true; done
+    fi
+    # Likewise Debian's prometheus service (port 9090): `up --monitoring` runs its own.
+    if [[ " ${missing[*]} " == *" prometheus "* && -x /etc/init.d/prometheus ]]; then
+        /etc/init.d/prometheus stop >/dev/null 2>&1 || true
     fi
 }
 
@@ -786,19 +819,140 @@ pg_down() {
     fi
 }
 
+# --- monitoring and services ---------------------------------------------------------
+
+# service_port NAME: the metrics port of a service (SERVICES order from METRICS_PORT_BASE).
+service_port() {
+    local i
+    for i in "${!SERVICES[@]}"; do
+        [[ ${SERVICES[i]} == "$1" ]] && echo $((METRICS_PORT_BASE + i)) && return 0
+    done
+    die "no service named '$1'"
+}
+
+prometheus_config() {
+    local rules=${PROMETHEUS_RULES:-$REPO/deploy/monitoring/alerts.yml} interval timeout
+    interval=$PROMETHEUS_SCRAPE_INTERVAL
+    # A scrape must end before the next one starts.
+    timeout=$interval
+    sed -e "s|@SCRAPE_INTERVAL@|$interval|g" \
+        -e "s|@SCRAPE_TIMEOUT@|$timeout|g" \
+        -e "s|@STACK_NAME@|$(basename "$VAR_DIR")|g" \
+        -e "s|@RULES@|$rules|g" \
+        -e "s|@PROMETHEUS_PORT@|$PROMETHEUS_PORT|g" \
+        -e "s|@LAG_MONITOR_PORT@|$(service_port lag-monitor)|g" \
+        -e "s|@ROSTER_CONSUMER_PORT@|$(service_port roster-consumer)|g" \
+        -e "s|@INCIDENT_CONSUMER_PORT@|$(service_port incident-consumer)|g" \
+        -e "s|@CLAIMS_RELAY_PORT@|$(service_port claims-relay)|g" \
+        -e "s|@COVERAGE_RELAY_PORT@|$(service_port coverage-relay)|g" \
+        "$REPO/deploy/monitoring/prometheus.yml.in"
+}
+
+prometheus_up() {
+    local pid i
+    mkdir -p "$MON_DIR/data" "$LOG_DIR" "$RUN_DIR"
+    prometheus_config >"$MON_DIR/prometheus.yml.new"
+    if pid=$(live_pid "$RUN_DIR/prometheus.pid" "$MON_DIR/prometheus.yml"); then
+        if cmp -s "$MON_DIR/prometheus.yml.new" "$MON_DIR/prometheus.yml"; then
+            rm -f "$MON_DIR/prometheus.yml.new"
+            say "prometheus already running (pid $pid) on 127.0.0.1:$PROMETHEUS_PORT"
+            return 0
+        fi
+        say "prometheus (pid $pid) runs with another configuration; restarting it"
+        prometheus_down
+    fi
+    mv "$MON_DIR/prometheus.yml.new" "$MON_DIR/prometheus.yml"
+    port_open "$PROMETHEUS_PORT" && die "port $PROMETHEUS_PORT (prometheus) is taken by another process"
+    say "starting prometheus on 127.0.0.1:$PROMETHEUS_PORT"
+    nohup setsid /usr/bin/prometheus --config.file="$MON_DIR/prometheus.yml" \
+        --storage.tsdb.path="$MON_DIR/data" --storage.tsdb.retention.time=2d \
+        --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-lifecycle \
+        >>"$LOG_DIR/prometheus.log" 2>&1 </dev/null 9>&- &
+    echo $! >"$RUN_DIR/prometheus.pid"
+    for ((i = 0; i < 300; i++)); do
+        curl -fsS "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1 && return 0
+        live_pid "$RUN_DIR/prometheus.pid" prometheus >/dev/null || break
+        sleep 0.1
+    done
+    tail -n 20 "$LOG_DIR/prometheus.log" >&2
+    die "prometheus did not become ready (log $LOG_DIR/prometheus.log)"
+}
+
+# stop_pidfile FILE MATCH LABEL: stop the process of a pid file (TERM, KILL after 15 s).
+stop_pidfile() {
+    local pid i
+    if pid=$(live_pid "$1" "$2"); then
+        say "stopping $3 (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 150; i++)); do
+            alive "$pid" || break
+            sleep 0.1
+        done
+        alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    fi
+    rm -f "$1"
+}
+
+prometheus_down() { stop_pidfile "$RUN_DIR/prometheus.pid" "$MON_DIR/prometheus.yml" prometheus; }
+
+# The command line of service NAME, with its metrics port (lag-monitor: --serve).
+service_command() {
+    local bin=$REPO/$BUILD/bin/$1 port
+    port=$(service_port "$1")
+    [[ -x $bin ]] || return 1
+    if [[ $1 == lag-monitor ]]; then
+        echo "$bin --serve 127.0.0.1:$port --interval.s 5"
+    else
+        echo "$bin --metrics.port $port"
+    fi
+}
+
+services_up() {
+    local name cmd pid
+    [[ -f $ENV_FILE ]] || die "no $ENV_FILE; run '$0 up' first"
+    mkdir -p "$LOG_DIR" "$RUN_DIR"
+    for name in "${SERVICES[@]}"; do
+        if ! cmd=$(service_command "$name"); then
+            say "$name is not built ($BUILD/bin/$name); not started"
+            continue
+        fi
+        if pid=$(live_pid "$RUN_DIR/$name.pid" "$BUILD/bin/$name"); then
+            say "$name already running (pid $pid)"
+            continue
+        fi
+        say "starting $name (metrics on 127.0.0.1:$(service_port "$name"))"
+        # shellcheck disable=SC2086 # cmd is words
+        (cd "$REPO" && set -a && . "$ENV_FILE" && set +a &&
+            exec nohup setsid $cmd >>"$LOG_DIR/$name.log" 2>&1 </dev/null 9>&-) &
+        echo $! >"$RUN_DIR/$name.pid"
+    done
+}
+
+services_down() {
+    local name
+    for name in "${SERVICES[@]}"; do
+        stop_pidfile "$RUN_DIR/$name.pid" "$BUILD/bin/$name" "$name"
+    done
+}
+
 # --- env file ------------------------------------------------------------------------
 
 # Single-quote $1 for the shell.
 shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
 write_env() {
-    local conn="host=$PG_RUN port=$PGPORT dbname=coverage user=coverage"
+    local conn="host=$PG_RUN port=$PGPORT dbname=coverage user=coverage" name var
     {
         echo "# written by deploy/local/stack.sh up; source it to reach the local stack"
         echo "export KAFKA_BOOTSTRAP=$(kafka_bootstrap)"
         echo "export PGHOST=$(shq "$PG_RUN") PGPORT=$PGPORT PGDATABASE=coverage PGUSER=coverage"
         echo "export COVERAGE_PG=$(shq "$conn")"
         echo "export VAR_DIR=$(shq "$VAR_DIR")"
+        for name in "${SERVICES[@]}"; do
+            var=${name^^}
+            echo "export METRICS_PORT_${var//-/_}=$(service_port "$name")"
+        done
+        echo "export PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT"
     } >"$ENV_FILE.tmp"
     mv "$ENV_FILE.tmp" "$ENV_FILE"
 }
@@ -848,16 +1002,22 @@ cmd_up() {
     kafka_up
     kafka_topics
     write_env
+    ((MONITORING == 0)) || prometheus_up
     if ((BROKERS == 1)); then
         say "up: kafka 127.0.0.1:$KAFKA_PORT, postgresql 127.0.0.1:$PGPORT ($PG_RUN); env in $ENV_FILE"
     else
         say "up: kafka $BROKERS nodes $(kafka_bootstrap) (replication $REPLICATION," \
             "min.insync.replicas $MIN_ISR), postgresql 127.0.0.1:$PGPORT ($PG_RUN); env in $ENV_FILE"
     fi
+    ((MONITORING == 0)) ||
+        say "monitoring: prometheus http://127.0.0.1:$PROMETHEUS_PORT (alerts: /alerts), scraping" \
+            "the services' metrics ports $METRICS_PORT_BASE-$((METRICS_PORT_BASE + ${#SERVICES[@]} - 1))"
 }
 
 cmd_down() {
     lock_stack soft
+    services_down
+    prometheus_down
     kafka_down
     pg_down
     rm -f "$ENV_FILE"
@@ -884,6 +1044,13 @@ cmd_status() {
         echo "postgresql: stopped"
         rc=3
     fi
+    if pid=$(live_pid "$RUN_DIR/prometheus.pid" "$MON_DIR/prometheus.yml"); then
+        echo "prometheus: running pid $pid (http://127.0.0.1:$PROMETHEUS_PORT)"
+    fi
+    for n in "${SERVICES[@]}"; do
+        pid=$(live_pid "$RUN_DIR/$n.pid" "$BUILD/bin/$n") &&
+            echo "$n: running pid $pid (metrics http://127.0.0.1:$(service_port "$n")/metrics)"
+    done
     [[ -f $ENV_FILE ]] && echo "env: $ENV_FILE"
     return "$rc"
 }
@@ -1021,12 +1188,14 @@ cmd_brokers() {
 
 cmd=${1:-}
 (($#)) && shift
+MONITORING=0
 if [[ $cmd == up ]]; then
     size=${KAFKA_BROKERS:-1}
     while (($#)); do
         case $1 in
         --brokers) (($# >= 2)) || usage; size=$2 && shift 2 ;;
         --brokers=*) size=${1#--brokers=} && shift ;;
+        --monitoring) MONITORING=1 && shift ;;
         *) usage ;;
         esac
     done
@@ -1049,5 +1218,11 @@ isr) (($# == 2)) || usage; cmd_isr "$1" "$2" ;;
 describe) (($# <= 1)) || usage; cmd_describe "${1:-}" ;;
 brokers) (($# == 0)) || usage; cmd_brokers ;;
 controller) (($# == 0)) || usage; cmd_controller ;;
+pg-stop) (($# == 0)) || usage; lock_stack; pg_down ;;
+pg-start) (($# == 0)) || usage; lock_stack; pg_up ;;
+services-up) (($# == 0)) || usage; lock_stack; services_up ;;
+services-down) (($# == 0)) || usage; lock_stack soft; services_down ;;
+monitoring-config) (($# == 0)) || usage; prometheus_config ;;
+monitoring-down) (($# == 0)) || usage; lock_stack soft; prometheus_down ;;
 *) usage ;;
 esac

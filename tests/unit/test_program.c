@@ -39,6 +39,16 @@ static void cleanup(void)
     unsetenv("KAFKA_BOOTSTRAP");
 }
 
+Test(program, metrics_group_is_off_by_default)
+{
+    config *cfg = program_config_new(PROGRAM_OPT_METRICS, NULL);
+
+    cr_assert_not_null(cfg, "config");
+    cr_assert_eq(config_int(cfg, "metrics.port"), 0, "metrics.port 0: off");
+    cr_assert_str_eq(config_get(cfg, "metrics.host"), "127.0.0.1", "loopback");
+    config_destroy(cfg);
+}
+
 Test(program, shared_rows_by_group, .fini = cleanup)
 {
     char *argv[4];
@@ -53,6 +63,7 @@ Test(program, shared_rows_by_group, .fini = cleanup)
     cr_assert_str_eq(config_get(cfg, "topic"), "roster.changes", "the program's own row");
     cr_assert_null(config_get(cfg, "batch.size"), "no relay row in a consumer");
     cr_assert_null(config_get(cfg, "source"), "no producer row in a consumer");
+    cr_assert_null(config_get(cfg, "metrics.port"), "metrics rows only with their group");
     config_destroy(cfg);
 
     cfg = start(&cli_like, 1, (const char *const[]){"list"}, &nargs, &rc, argv);

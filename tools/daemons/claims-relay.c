@@ -139,6 +139,10 @@ static const relay_def claims_relay = {
     .ids_column = B_OUTBOX_ID,
     .mark_sql = "UPDATE claim_outbox SET published_at = now()"
                 " WHERE outbox_id = ANY ($1::bigint[]) AND published_at IS NULL",
+    .backlog_sql = "SELECT count(*), coalesce(extract(epoch FROM now() - ("
+                   "SELECT t.at FROM claim_outbox o JOIN claim_transitions t USING (transition_id)"
+                   " WHERE o.published_at IS NULL ORDER BY o.outbox_id LIMIT 1)), 0)"
+                   " FROM claim_outbox WHERE published_at IS NULL",
     .unit = "events",
     .encode_row = encode_row,
 };

@@ -163,6 +163,9 @@ static const relay_def coverage_relay = {
     .ids_column = B_IDS,
     .mark_sql = "UPDATE coverage_outbox SET published_at = now()"
                 " WHERE outbox_id = ANY ($1::bigint[]) AND published_at IS NULL",
+    .backlog_sql = "SELECT count(*), coalesce(extract(epoch FROM now() - ("
+                   "SELECT created_at FROM coverage_outbox WHERE published_at IS NULL"
+                   " ORDER BY outbox_id LIMIT 1)), 0) FROM coverage_outbox WHERE published_at IS NULL",
     .unit = "states",
     .log_skipped = 1,
     .drain_eagerly = 1,
