@@ -1,23 +1,19 @@
-/* metrics_http: /metrics, /healthz and /readyz of a service, over libmicrohttpd. */
+/* metrics_http: /metrics, /healthz and /readyz of a service, over httpd. */
 #include "metrics_http.h"
 
-#include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
-#include <microhttpd.h>
 
 #include "errstr.h"
+#include "httpd.h"
 #include "log.h"
 
 struct metrics_http {
-    struct MHD_Daemon *daemon;
+    httpd *server;
     metrics_http_handler h;
     promtext *text;            /* reused by every scrape (the server's thread only) */
-    int port;
 };
 
 /* ---- the process families (/proc/self) ---- */
@@ -105,140 +101,51 @@ int metrics_http_render(const metrics_http_handler *h, promtext *p, char *errstr
     return promtext_finish(p, NULL, errstr, n) ? 0 : -1;
 }
 
-/* ---- HTTP ---- */
+/* ---- the paths (httpd.h) ---- */
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
-                             const char *body, size_t len)
+static int serve_metrics(void *opaque, const char *path, httpd_reply *reply)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result rc;
-
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    rc = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return rc;
-}
-
-static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
-                                  const char *text)
-{
-    return reply(conn, status, "text/plain; charset=utf-8", text, strlen(text));
-}
-
-static enum MHD_Result serve_metrics(metrics_http *m, struct MHD_Connection *conn)
-{
-    char errstr[512], body[600];
+    metrics_http *m = opaque;
+    char errstr[512];
     const char *text;
     size_t len;
 
+    (void)path;
     if (metrics_http_render(&m->h, m->text, errstr, sizeof errstr) < 0) {
         log_warn("metrics not rendered", "error=\"%s\"", errstr);
-        snprintf(body, sizeof body, "metrics not rendered: %s\n", errstr);
-        return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, body);
+        reply->status = 500;
+        return strbuf_printf(&reply->body, "metrics not rendered: %s\n", errstr) < 0 ? -1 : 0;
     }
     text = promtext_finish(m->text, &len, errstr, sizeof errstr);
-    return reply(conn, MHD_HTTP_OK, PROMTEXT_CONTENT_TYPE, text, len);
+    reply->content_type = PROMTEXT_CONTENT_TYPE;
+    return strbuf_append(&reply->body, text, len);
 }
 
-static enum MHD_Result serve_ready(metrics_http *m, struct MHD_Connection *conn)
+static int serve_health(void *opaque, const char *path, httpd_reply *reply)
 {
-    char reason[256], body[300];
+    (void)opaque;
+    (void)path;
+    return strbuf_puts(&reply->body, "ok\n");
+}
 
+static int serve_ready(void *opaque, const char *path, httpd_reply *reply)
+{
+    metrics_http *m = opaque;
+    char reason[256];
+
+    (void)path;
     if (is_ready(&m->h, reason, sizeof reason))
-        return reply_text(conn, MHD_HTTP_OK, "ready\n");
-    snprintf(body, sizeof body, "not ready: %s\n", reason[0] ? reason : "(no reason given)");
-    return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, body);
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
-{
-    metrics_http *m = cls;
-
-    (void)version;
-    (void)upload_data;
-    (void)upload_data_size;
-    (void)con_cls;
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-    if (strcmp(url, "/metrics") == 0)
-        return serve_metrics(m, conn);
-    if (strcmp(url, "/healthz") == 0)
-        return reply_text(conn, MHD_HTTP_OK, "ok\n");
-    if (strcmp(url, "/readyz") == 0)
-        return serve_ready(m, conn);
-    return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics, /healthz, /readyz\n");
-}
-
-static void on_mhd_error(void *cls, const char *fmt, va_list ap)
-{
-    char msg[512];
-    size_t len;
-
-    (void)cls;
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    len = strlen(msg);
-    while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
-        msg[--len] = '\0';
-    log_warn("metrics endpoint error", "error=\"%s\"", msg);
-}
-
-/* A listening socket on host:port; *family its address family. -1 + errstr. */
-static int listen_on(const char *host, int port, int *family, char *errstr, size_t n)
-{
-    struct addrinfo hints, *ai = NULL;
-    char ports[16];
-    int fd = -1, one = 1, rc;
-
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    snprintf(ports, sizeof ports, "%d", port);
-    if ((rc = getaddrinfo(host, ports, &hints, &ai)) != 0) {
-        errstr_fail(errstr, n, "metrics.host '%s' is not a numeric address: %s", host,
-                    gai_strerror(rc));
-        return -1;
-    }
-    if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 32) < 0) {
-        errstr_fail(errstr, n, "unable to listen on %s port %d: %s", host, port,
-                    strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        fd = -1;
-    } else {
-        *family = ai->ai_family;
-    }
-    freeaddrinfo(ai);
-    return fd;
-}
-
-static int bound_port(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-        return -1;
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        return strbuf_puts(&reply->body, "ready\n");
+    reply->status = 503;
+    return strbuf_printf(&reply->body, "not ready: %s\n",
+                         reason[0] ? reason : "(no reason given)");
 }
 
 metrics_http *metrics_http_start(const char *host, int port, const metrics_http_handler *h,
                                  char *errstr, size_t n)
 {
     metrics_http *m = calloc(1, sizeof *m);
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-    int fd, family = AF_INET;
+    char addr[128];
 
     if (!m) {
         errstr_fail(errstr, n, "out of memory");
@@ -249,23 +156,17 @@ metrics_http *metrics_http_start(const char *host, int port, const metrics_http_
         errstr_fail(errstr, n, "metrics.port %d is not a TCP port", port);
         goto fail;
     }
-    if (!(m->text = promtext_new(errstr, n)) ||
-        (fd = listen_on(host && *host ? host : "127.0.0.1", port, &family, errstr, n)) < 0)
-        goto fail;
-    m->port = bound_port(fd);
-    if (family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    /* MHD takes the socket (and closes it when it stops). */
-    m->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, m,
-                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-                                 MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                                 MHD_OPTION_END);
-    if (!m->daemon) {
-        close(fd);
-        errstr_fail(errstr, n, "unable to start the metrics endpoint on port %d", m->port);
-        goto fail;
+    host = host && *host ? host : "127.0.0.1";
+    snprintf(addr, sizeof addr, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    {
+        const httpd_route routes[] = {
+            {"/metrics", serve_metrics, m},
+            {"/healthz", serve_health, m},
+            {"/readyz", serve_ready, m},
+        };
+        if (!(m->text = promtext_new(errstr, n)) ||
+            !(m->server = httpd_start(addr, routes, sizeof routes / sizeof routes[0], errstr, n)))
+            goto fail;
     }
     return m;
 fail:
@@ -291,15 +192,14 @@ int metrics_http_start_config(const config *cfg, const metrics_http_handler *h,
 
 int metrics_http_port(const metrics_http *m)
 {
-    return m->port;
+    return httpd_port(m->server);
 }
 
 void metrics_http_stop(metrics_http *m)
 {
     if (!m)
         return;
-    if (m->daemon)
-        MHD_stop_daemon(m->daemon);
+    httpd_stop(m->server);
     promtext_destroy(m->text);
     free(m);
 }

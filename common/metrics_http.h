@@ -1,12 +1,12 @@
-/* metrics_http: a service's monitoring endpoint, served by libmicrohttpd on a thread of its
- * own, one request at a time:
+/* metrics_http: a service's monitoring endpoint, served by httpd (a thread of its own, one
+ * request at a time):
  *  - GET /metrics: the Prometheus text format 0.0.4 (promtext.h): the service's families
  *    (its render callback), then service_ready (1 or 0, from its ready callback) and the
  *    process families process_start_time_seconds, process_cpu_seconds_total,
  *    process_resident_memory_bytes (as the Prometheus clients name them);
  *  - GET /healthz: 200 "ok" while the process serves (alive);
  *  - GET /readyz: 200 "ready", or 503 "not ready: REASON" when the ready callback says so;
- *  - another path: 404; a method other than GET or HEAD: 405.
+ *  - another path: 404; a method other than GET or HEAD: 405 (httpd.h).
  * The callbacks run on the endpoint's thread, never two at once; they read the service's
  * state under the service's own locks. A program starts it with metrics_http_start_config
  * (options metrics.port and metrics.host, group PROGRAM_OPT_METRICS of program.h). */
