@@ -31,6 +31,9 @@ assert_eq "GET /healthz" 200 "$(status_of "$url/healthz")"
 assert_eq "GET /readyz" ready "$(curl -fsS "$url/readyz")"
 assert_eq "GET /nothing" 404 "$(status_of "$url/nothing")"
 
+# Other tests share the topic and the group: start counting once what they left is taken.
+caught_up() { [[ $(int "$(metric "consumer_lag_events{$L}")") == 0 ]]; }
+wait_until 120 caught_up || fail "roster-consumer did not catch up with the topic"
 consumed0=$(int "$(metric "consumer_events_consumed_total{$L}")")
 applied0=$(int "$(metric "consumer_events_applied_total{$L}")")
 rule0=$(int "$(metric "consumer_events_dead_lettered_total{$L,error_class=\"rule\"}")")
