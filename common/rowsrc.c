@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define MAX_RECORD (1024 * 1024)
 #define NUM_SIZE 32
 #define NO_VALUE SIZE_MAX
@@ -71,47 +73,6 @@ int rowsrc_error(char *errstr, size_t size, const char *file, long line, int col
     vsnprintf(errstr + n, size - (size_t)n, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-/* Well-formed UTF-8 without NUL bytes, overlong forms, surrogates or values past U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c >= 0x01 && c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF)
-            need = 1;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else
-            return 0;
-        if (len - i - 1 < need)
-            return 0;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (size_t k = 2; k <= need; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-        i += need + 1;
-    }
-    return 1;
 }
 
 static int is_blank(const char *s, size_t len)
@@ -189,7 +150,7 @@ static void csv_on_field(void *s, size_t len, void *data)
         rs->bare_cr = 1;
     if (!rs->keep_all && col > rs->nheader)
         return;
-    if (!utf8_valid(s, len)) {
+    if (!utf8_valid_len(s, len)) {
         csv_mark(rs, col, "invalid UTF-8 or NUL byte");
         len = 0;
     }

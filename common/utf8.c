@@ -1,9 +1,10 @@
 /* utf8: well-formed UTF-8 sequences. */
 #include "utf8.h"
 
-size_t utf8_seq(const char *s)
+/* The length of the well-formed sequence at u, which has avail readable bytes (avail >= 1),
+ * or 0. */
+static size_t seq(const unsigned char *u, size_t avail)
 {
-    const unsigned char *u = (const unsigned char *)s;
     unsigned min, cp;
     size_t n;
 
@@ -17,6 +18,8 @@ size_t utf8_seq(const char *s)
         n = 4, min = 0x10000, cp = u[0] & 0x07;
     else
         return 0;
+    if (n > avail)
+        return 0;
     for (size_t i = 1; i < n; i++) {
         if ((u[i] & 0xc0) != 0x80)
             return 0;
@@ -25,6 +28,26 @@ size_t utf8_seq(const char *s)
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return n;
+}
+
+size_t utf8_seq(const char *s)
+{
+    /* A NUL ends the string and is no continuation byte, so no read passes it. */
+    return seq((const unsigned char *)s, 4);
+}
+
+int utf8_valid_len(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n = u[i] ? seq(u + i, len - i) : 0;
+        if (!n)
+            return 0;
+        i += n;
+    }
+    return 1;
 }
 
 int utf8_valid(const char *s)

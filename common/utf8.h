@@ -1,6 +1,7 @@
 /* utf8: checking UTF-8 text (well-formed: no overlong forms, no surrogates, nothing past
  * U+10FFFF) for the modules that write it into formats that require it (promtext,
- * svgchart). Pure; any thread may call. */
+ * svgchart), read it (rowsrc) or check records before they reach PostgreSQL (validate,
+ * incident). Pure; any thread may call. */
 #ifndef UTF8_H
 #define UTF8_H
 
@@ -12,5 +13,9 @@ size_t utf8_seq(const char *s);
 
 /* 1 when the NUL-terminated s is well-formed UTF-8 throughout, else 0. */
 int utf8_valid(const char *s);
+
+/* 1 when the len bytes at s are well-formed UTF-8 without a NUL byte (text PostgreSQL
+ * accepts), else 0. Reads no byte past s + len. */
+int utf8_valid_len(const char *s, size_t len);
 
 #endif

@@ -35,3 +35,28 @@ Test(utf8, sequences_and_forbidden_forms)
         cr_assert_eq(utf8_valid(cases[i].s), cases[i].valid, "case %zu: utf8_valid", i);
     }
 }
+
+Test(utf8, valid_len_stops_at_len_and_refuses_nul)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+        int valid;
+    } cases[] = {
+        {"", 0, 1},
+        {"abc", 3, 1},
+        {"a\0b", 3, 0},                     /* a NUL inside the length */
+        {"\xc3\xa4", 2, 1},
+        {"\xc3\xa4", 1, 0},                 /* sequence cut by the length */
+        {"\xe2\x82\xac!", 3, 1},
+        {"\xe2\x82\xac", 2, 0},
+        {"\xf0\x9f\x98\x80", 3, 0},
+        {"ok\xff", 2, 1},                   /* the bad byte lies past the length */
+        {"ok\xff", 3, 0},
+        {"\xed\xa0\x80", 3, 0},             /* surrogate */
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(utf8_valid_len(cases[i].s, cases[i].len), cases[i].valid, "case %zu: utf8_valid_len",
+                     i);
+}
