@@ -11,6 +11,7 @@
 #include "dates.h"
 #include "incident.h"
 #include "support/datafile.h"
+#include "support/settings.h"
 
 #define CASES_FILE "data/incident_cases.txt"
 #define MAX_CASES 100
@@ -292,23 +293,6 @@ static size_t load_cases(incident_case *out, size_t max)
     return datafile_load(CASES_FILE, 6, out, sizeof *out, max, fill_case);
 }
 
-/* Copy v into dst (size bytes), turning each "\xHH" into that byte (for invalid UTF-8). */
-static void unescape(char *dst, size_t size, const char *v)
-{
-    size_t n = 0;
-
-    while (*v && n + 1 < size) {
-        unsigned byte;
-        if (v[0] == '\\' && v[1] == 'x' && sscanf(v + 2, "%2x", &byte) == 1) {
-            dst[n++] = (char)byte;
-            v += 4;
-        } else {
-            dst[n++] = *v++;
-        }
-    }
-    dst[n] = '\0';
-}
-
 /* A timestamp, "none", or "#N" for raw microseconds. */
 static int64_t timestamp(const char *s)
 {
@@ -339,11 +323,10 @@ static int named(const char *v, int (*parse)(const char *))
         return;                                                                                    \
     }
 
-static void set_field(incident *inc, const char *k, const char *raw)
+static void set_field(void *rec, const char *k, const char *v)
 {
-    char v[256];
+    incident *inc = rec;
 
-    unescape(v, sizeof v, raw);
     TEXT("event_id", event_id, 0)
     TEXT("source", source, 0)
     TEXT("report_id", report_id, IF_REPORT_ID)
@@ -372,25 +355,6 @@ static void set_field(incident *inc, const char *k, const char *raw)
         cr_assert_fail("unknown key '%s' in " CASES_FILE, k);
 }
 #undef TEXT
-
-/* Apply "key=value|..." to inc; "-" alone changes nothing. */
-static void apply_settings(incident *inc, const char *settings)
-{
-    char buf[256], *item, *next;
-
-    if (strcmp(settings, "-") == 0)
-        return;
-    snprintf(buf, sizeof buf, "%s", settings);
-    for (item = buf; item; item = next) {
-        next = strchr(item, '|');
-        if (next)
-            *next++ = '\0';
-        char *eq = strchr(item, '=');
-        cr_assert_not_null(eq, "setting '%s' lacks '=' in " CASES_FILE, item);
-        *eq = '\0';
-        set_field(inc, item, eq + 1);
-    }
-}
 
 static const validate_issue *find_rule(const validate_report *r, const char *field, const char *rule,
                                        int warning)
@@ -425,7 +389,7 @@ ParameterizedTest(incident_case *c, incident, rule_case)
     } else {
         cr_assert_str_eq(c->base, "DEATH", "line %d: unknown base '%s'", c->line, c->base);
     }
-    apply_settings(&inc, c->settings);
+    cr_assert_eq(settings_apply(c->settings, &inc, set_field), 0, "line %d: bad settings", c->line);
     incident_validate(&inc, now_us(), &r);
     for (int i = 0; i < r.count && used < sizeof got; i++) {
         used += (size_t)snprintf(got + used, sizeof got - used, "[%s %s: %s] ", r.items[i].warning ? "W" : "E",

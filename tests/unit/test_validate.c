@@ -12,6 +12,7 @@
 #include "roster.h"
 #include "validate.h"
 #include "support/datafile.h"
+#include "support/settings.h"
 
 #define CASES_FILE "data/validate_cases.txt"
 #define MAX_CASES 200
@@ -53,23 +54,6 @@ static int64_t timestamp(const char *s)
         return strtoll(s + 1, NULL, 10);
     cr_assert_eq(dates_parse_timestamp(s, &us), 0, "bad timestamp '%s' in " CASES_FILE, s);
     return us;
-}
-
-/* Copy v into dst (size bytes), turning each "\xHH" into that byte (for invalid UTF-8). */
-static void unescape(char *dst, size_t size, const char *v)
-{
-    size_t n = 0;
-
-    while (*v && n + 1 < size) {
-        unsigned byte;
-        if (v[0] == '\\' && v[1] == 'x' && sscanf(v + 2, "%2x", &byte) == 1) {
-            dst[n++] = (char)byte;
-            v += 4;
-        } else {
-            dst[n++] = *v++;
-        }
-    }
-    dst[n] = '\0';
 }
 
 /* The envelope a consumer sees on every event (a producer checks before setting it). */
@@ -162,7 +146,7 @@ static void set_field(roster_change *rc, const char *key, const char *raw)
 {
     char v[256];
 
-    unescape(v, sizeof v, raw);
+    settings_unescape(v, sizeof v, raw);
     rc->fields |= key_bit(key);
     if (!strcmp(key, "nik")) SET_TEXT(nik);
     else if (!strcmp(key, "source")) SET_TEXT(source);
