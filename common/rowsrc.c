@@ -313,7 +313,7 @@ static int csv_read_header(rowsrc *rs, char *errstr, size_t size)
         for (int j = 0; j < i; j++)
             if (strcmp(rs->header[j], h) == 0) {
                 rowsrc_error(errstr, size, rs->name, line, i + 1,
-                             "duplicate column '%.64s' (also column %d)", h, j + 1);
+                             "duplicate column '%.*s' (also column %d)", (int)utf8_cut(h, 64), h, j + 1);
                 return -1;
             }
         rs->header[i] = h;
@@ -476,11 +476,11 @@ static int jsonl_next(rowsrc *rs, char *errstr, size_t size)
         case JSON_TRUE:
         case JSON_FALSE:
             rowsrc_error(errstr, size, rs->name, line, rs->columns[i],
-                         "'%.64s' is a boolean: give a string, a number or null", key);
+                         "'%.*s' is a boolean: give a string, a number or null", (int)utf8_cut(key, 64), key);
             return -1;
         default:
             rowsrc_error(errstr, size, rs->name, line, rs->columns[i],
-                         "'%.64s' is an %s: give a string, a number or null", key,
+                         "'%.*s' is an %s: give a string, a number or null", (int)utf8_cut(key, 64), key,
                          json_is_array(val) ? "array" : "object");
             return -1;
         }

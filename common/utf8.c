@@ -1,6 +1,8 @@
 /* utf8: well-formed UTF-8 sequences. */
 #include "utf8.h"
 
+#include <string.h>
+
 /* The length of the well-formed sequence at u, which has avail readable bytes (avail >= 1),
  * or 0. */
 static size_t seq(const unsigned char *u, size_t avail)
@@ -48,6 +50,17 @@ int utf8_valid_len(const char *s, size_t len)
         i += n;
     }
     return 1;
+}
+
+size_t utf8_cut(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+
+    /* Cut before the sequence the byte after the cut continues. */
+    if (n == max)
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    return n;
 }
 
 int utf8_valid(const char *s)

@@ -18,4 +18,9 @@ int utf8_valid(const char *s);
  * accepts), else 0. Reads no byte past s + len. */
 int utf8_valid_len(const char *s, size_t len);
 
+/* The length of the longest prefix of the NUL-terminated s, at most max bytes, that does
+ * not end inside a multi-byte sequence: for quoting a cut text in a message
+ * ("%.*s", (int)utf8_cut(s, 64), s), so the message stays valid UTF-8 when s is. */
+size_t utf8_cut(const char *s, size_t max);
+
 #endif

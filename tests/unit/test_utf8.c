@@ -60,3 +60,26 @@ Test(utf8, valid_len_stops_at_len_and_refuses_nul)
         cr_assert_eq(utf8_valid_len(cases[i].s, cases[i].len), cases[i].valid, "case %zu: utf8_valid_len",
                      i);
 }
+
+Test(utf8, cut_never_splits_a_character)
+{
+    static const struct {
+        const char *s;
+        size_t max, len;
+    } cases[] = {
+        {"abc", 2, 2},
+        {"abc", 5, 3},
+        {"ab\xc3\xa4", 3, 2},                 /* would end inside U+00E4 */
+        {"ab\xc3\xa4", 4, 4},
+        {"a\xe2\x82\xac", 2, 1},
+        {"a\xe2\x82\xac", 3, 1},
+        {"a\xe2\x82\xac", 4, 4},
+        {"\xf0\x9f\x98\x80z", 4, 4},
+        {"\xf0\x9f\x98\x80z", 1, 0},
+        {"", 4, 0},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(utf8_cut(cases[i].s, cases[i].max), cases[i].len, "case %zu: utf8_cut %zu", i,
+                     utf8_cut(cases[i].s, cases[i].max));
+}
