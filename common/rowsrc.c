@@ -437,8 +437,9 @@ static int jsonl_next(rowsrc *rs, char *errstr, size_t size)
     json_decref(rs->json);
     rs->json = json_loadb(p, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
     if (!rs->json) {
+        /* jansson quotes the input near the error, which may be cut inside a character. */
         rowsrc_error(errstr, size, rs->name, line, char_column(p, (size_t)n, (size_t)jerr.position),
-                     "invalid JSON: %s", jerr.text);
+                     "invalid JSON: %s", utf8_scrub(jerr.text));
         return -1;
     }
     if (!json_is_object(rs->json)) {

@@ -63,6 +63,19 @@ size_t utf8_cut(const char *s, size_t max)
     return n;
 }
 
+char *utf8_scrub(char *s)
+{
+    for (char *p = s; *p;) {
+        size_t n = utf8_seq(p);
+        if (!n) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+    return s;
+}
+
 int utf8_valid(const char *s)
 {
     while (*s) {

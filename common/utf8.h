@@ -23,4 +23,9 @@ int utf8_valid_len(const char *s, size_t len);
  * ("%.*s", (int)utf8_cut(s, 64), s), so the message stays valid UTF-8 when s is. */
 size_t utf8_cut(const char *s, size_t max);
 
+/* Make the NUL-terminated s valid UTF-8 in place: every byte that does not start a
+ * well-formed sequence becomes '?'. For text from elsewhere in a message (a library's
+ * error that quotes its input). Returns s. */
+char *utf8_scrub(char *s);
+
 #endif

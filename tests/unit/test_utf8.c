@@ -1,6 +1,8 @@
 /* Unit tests of common/utf8: sequence lengths and the forms UTF-8 forbids. */
 #include <criterion/criterion.h>
 
+#include <stdio.h>
+
 #include "utf8.h"
 
 typedef struct utf8_case {
@@ -82,4 +84,24 @@ Test(utf8, cut_never_splits_a_character)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         cr_assert_eq(utf8_cut(cases[i].s, cases[i].max), cases[i].len, "case %zu: utf8_cut %zu", i,
                      utf8_cut(cases[i].s, cases[i].max));
+}
+
+Test(utf8, scrub_replaces_what_does_not_start_a_sequence)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"ok", "ok"},
+        {"near '\"\\u0\xd0'", "near '\"\\u0?'"},   /* jansson's quote cut inside a character */
+        {"\xc3\xa4\xff\xc3", "\xc3\xa4??"},
+        {"\xed\xa0\x80", "???"},
+        {"\xe2\x82\xac", "\xe2\x82\xac"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%s", cases[i].in);
+        cr_assert_str_eq(utf8_scrub(buf), cases[i].out, "case %zu", i);
+        cr_assert(utf8_valid(buf), "case %zu: not valid after scrub", i);
+    }
 }
