@@ -126,13 +126,12 @@ static void check_times(const incident *inc, int64_t now_us, validate_report *r)
 {
     int64_t latest = now_us + INCIDENT_CLOCK_SKEW_US;
     int has_reported = (inc->fields & IF_REPORTED_AT) && inc->reported_at_us != TIME_NONE;
-
-    int occurred_ok = 0;
+    int occurred_ok = 0;  /* present and within the sane range, so comparable */
 
     if (inc->occurred_at_us == TIME_NONE)
         validate_add(r, 0, "occurred_at", "occurred_at is required");
-    else if (validate_time(r, "occurred_at", inc->occurred_at_us) == 0 &&
-             !(occurred_ok = inc->occurred_at_us <= latest))
+    else if ((occurred_ok = validate_time(r, "occurred_at", inc->occurred_at_us) == 0) &&
+             inc->occurred_at_us > latest)
         validate_add(r, 0, "occurred_at", "occurred_at is in the future");
     if ((inc->fields & IF_REPORTED_AT) && !has_reported)
         validate_add(r, 0, "reported_at", "reported_at is marked present but empty");

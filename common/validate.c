@@ -290,11 +290,13 @@ static const struct {
     size_t off, size;
     int free;
 } texts[] = {
-    {"full_name", RF_FULL_NAME, offsetof(roster_change, full_name), sizeof ((roster_change *)0)->full_name, 1},
-    {"region_code", RF_REGION, offsetof(roster_change, region_code), sizeof ((roster_change *)0)->region_code, 0},
-    {"agreement_id", RF_AGREEMENT, offsetof(roster_change, agreement_id), sizeof ((roster_change *)0)->agreement_id, 1},
-    {"kpj", RF_KPJ, offsetof(roster_change, kpj), sizeof ((roster_change *)0)->kpj, 0},
-    {"phone", RF_PHONE, offsetof(roster_change, phone), sizeof ((roster_change *)0)->phone, 0},
+#define TEXT(member, bit, free) {#member, bit, offsetof(roster_change, member), sizeof ((roster_change *)0)->member, free}
+    TEXT(full_name, RF_FULL_NAME, 1),
+    TEXT(region_code, RF_REGION, 0),
+    TEXT(agreement_id, RF_AGREEMENT, 1),
+    TEXT(kpj, RF_KPJ, 0),
+    TEXT(phone, RF_PHONE, 0),
+#undef TEXT
 };
 
 /* Every text the record carries is terminated UTF-8: the free texts whenever present, and
