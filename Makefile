@@ -127,6 +127,7 @@ clean:
 #                                 (tests/fuzz/corpus/<target>); fails on the first crash,
 #                                 leak, UBSan report or timeout (input in $(FUZZ_BUILD)/crashes)
 #   make fuzz-seeds               rewrite the codec target's seeds from tests/fuzz/codec_seeds.c
+#   make fuzz-clean               remove $(FUZZ_BUILD) (make clean leaves it)
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= $(BUILD)-fuzz
 FUZZ_SECONDS ?= 30
@@ -142,8 +143,11 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/%)
 FUZZ_LIB     := $(FUZZ_BUILD)/libcommon.a
 FUZZ_SUPPORT := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard tests/fuzz/support/*.c))
 
-.PHONY: fuzz-build fuzz fuzz-seeds
+.PHONY: fuzz-build fuzz fuzz-seeds fuzz-clean
 fuzz-build: $(FUZZ_BINS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
 
 # common/ and the support code carry coverage instrumentation (fuzzer-no-link); only the
 # targets link libFuzzer's main.
@@ -181,7 +185,7 @@ fuzz: fuzz-build
 	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- $$dict $(FUZZ_ARGS) \
 	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/$$t.log \
 	    || { tail -n 60 $(FUZZ_BUILD)/$$t.log; echo "fuzz: $$t failed"; exit 1; }; \
-	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE' $(FUZZ_BUILD)/$$t.log || true; \
+	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|DONE ' $(FUZZ_BUILD)/$$t.log || true; \
 	done
 
 $(FUZZ_BUILD)/bin/codec_seeds: tests/fuzz/codec_seeds.c $(FUZZ_LIB)
