@@ -140,3 +140,81 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- fuzzing (tests/fuzz/README.md) ------------------------------------------------------
+#   make fuzz-build               the libFuzzer targets tests/fuzz/fuzz_*.c, built with clang
+#                                 and ASan + UBSan into $(FUZZ_BUILD)/bin, with common/
+#                                 compiled the same way into $(FUZZ_BUILD)/libcommon.a
+#   make fuzz FUZZ_SECONDS=30     run each target that long on its seed corpus
+#                                 (tests/fuzz/corpus/<target>); fails on the first crash,
+#                                 leak, UBSan report or timeout (input in $(FUZZ_BUILD)/crashes)
+#   make fuzz-seeds               rewrite the codec target's seeds from tests/fuzz/codec_seeds.c
+#   make fuzz-clean               remove $(FUZZ_BUILD) (make clean leaves it)
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= $(BUILD)-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_ARGS    ?=
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -Itests/fuzz \
+                -I$(FUZZ_BUILD)/gen $(shell pkg-config --cflags $(PKGS)) $(FUZZ_SAN)
+ifneq ($(WERROR),)
+FUZZ_CFLAGS  += -Werror
+endif
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/%)
+FUZZ_LIB     := $(FUZZ_BUILD)/libcommon.a
+FUZZ_SUPPORT := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard tests/fuzz/support/*.c))
+
+.PHONY: fuzz-build fuzz fuzz-seeds fuzz-clean
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+# common/ and the support code carry coverage instrumentation (fuzzer-no-link); only the
+# targets link libFuzzer's main.
+$(FUZZ_BUILD)/common/%.o: common/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/tests/fuzz/support/%.o: tests/fuzz/support/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/gen/schemas_gen.c: schemas/catalog.tsv $(SCHEMAS) schemas/embed.sh
+	@mkdir -p $(dir $@)
+	sh schemas/embed.sh schemas > $@
+
+$(FUZZ_BUILD)/gen/schemas_gen.o: $(FUZZ_BUILD)/gen/schemas_gen.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/schemas_gen.o
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/bin/%: tests/fuzz/%.c $(FUZZ_SUPPORT) $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter %.c %.o %.a,$^) $(LDLIBS) -o $@
+
+# Each target in turn: new inputs go to $(FUZZ_BUILD)/corpus/<target> (the committed seeds
+# are only read), a crash's input to $(FUZZ_BUILD)/crashes/<target>-*.
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes; \
+	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  $(FUZZ_BUILD)/bin/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- $$dict $(FUZZ_ARGS) \
+	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/$$t.log \
+	    || { tail -n 60 $(FUZZ_BUILD)/$$t.log; echo "fuzz: $$t failed"; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|DONE ' $(FUZZ_BUILD)/$$t.log || true; \
+	done
+
+$(FUZZ_BUILD)/bin/codec_seeds: tests/fuzz/codec_seeds.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c %.o %.a,$^) $(LDLIBS) -o $@
+
+fuzz-seeds: $(FUZZ_BUILD)/bin/codec_seeds
+	$(FUZZ_BUILD)/bin/codec_seeds tests/fuzz/corpus/fuzz_codec_decode
+
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

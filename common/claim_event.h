@@ -8,6 +8,7 @@
 
 /* MONEY_NONE (roster.h) marks an absent amount. */
 #include "roster.h"
+#include "validate.h"
 
 typedef enum { CLAIM_PROGRAM_NONE = -1, CLAIM_PROGRAM_JKK, CLAIM_PROGRAM_JKM, CLAIM_PROGRAM_JHT,
                CLAIM_PROGRAM__COUNT } claim_program;
@@ -62,5 +63,13 @@ int claim_program_parse(const char *s);
 int claim_benefit_parse(const char *s);
 int claim_status_parse(const char *s);
 int claim_event_kind_parse(const char *s);
+
+/* Check ev as a subscriber receives it against what the claims tables hold (deploy/sql) and
+ * fill out (overwritten): event_id a UUID, source an id (validate.h), claim_id, incident_id
+ * and actor present, every text terminated valid UTF-8, nik layout (nik.h), enums in range,
+ * program JKM exactly when benefit JKM, amount_idr not negative, a REJECTED claim with a
+ * reason and a PAID one with a payment_reference, late_report 0 or 1, event_time within
+ * 1900-01-01..2100-12-31. Returns out->errors. */
+int claim_event_validate(const claim_event *ev, validate_report *out);
 
 #endif

@@ -209,9 +209,17 @@ static int put_string(void *rec, const codec_fields_def *f, const char *s, size_
     char *dst = (char *)rec + f->off;
 
     if (f->kind == CODEC_FIELDS_CHAR) {
-        if (n != 1 || !s[0] || !strchr(f->chars, s[0]))
-            return errstr_fail(errstr, errstr_size, "field '%s' value '%.*s' is not one of '%s'", f->name,
-                               (int)(n > 8 ? 8 : n), s, f->chars);
+        if (n != 1 || !s[0] || !strchr(f->chars, s[0])) {
+            /* The value is any bytes; the message may become PostgreSQL text (a dead letter's
+             * error), so it shows them as printable ASCII, '?' for any other byte. */
+            char shown[9];
+            size_t k;
+            for (k = 0; k < n && k < 8; k++)
+                shown[k] = s[k] >= 0x20 && s[k] < 0x7f ? s[k] : '?';
+            shown[k] = '\0';
+            return errstr_fail(errstr, errstr_size, "field '%s' value '%s' is not one of '%s'", f->name,
+                               shown, f->chars);
+        }
         *dst = s[0];
         return 0;
     }

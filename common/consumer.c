@@ -77,8 +77,8 @@ void consumer_reject(consumer_rejects *rej, int idx, const char *error_class, co
     vsnprintf(it->message, sizeof it->message, fmt, ap);
     va_end(ap);
     /* A message may quote what the record carried: keep the row insertable. */
-    utf8_sanitize(it->message);
-    utf8_sanitize(it->event_id);
+    utf8_scrub(it->message);
+    utf8_scrub(it->event_id);
 }
 
 /* The index of source in rej's table, added when new; the last one when it is full. */

@@ -525,7 +525,7 @@ static void apply_slot(consumer_worker *w, consumer_slot *s)
         reuse = 0;
         if (r == TXN_DATA && hi - lo == 1) {
             snprintf(why, sizeof why, "%s", errstr);
-            utf8_sanitize(why);
+            utf8_scrub(why);
             r = dead_letter_one(w, s, lo, why, errstr, sizeof errstr);
             if (r == TXN_OK) {
                 lo++;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "roster.h"
+#include "validate.h"
 
 typedef enum {
     COVERAGE_STATUS_NONE = -1, COVERAGE_ACTIVE, COVERAGE_TERMINATED, COVERAGE_EXPIRED,
@@ -37,5 +38,13 @@ const char *coverage_status_name(coverage_status v);
 
 /* Parse a status name; the value, or -1 when unknown. */
 int coverage_status_parse(const char *s);
+
+/* Check cc as a subscriber receives it against what the coverages table holds (deploy/sql)
+ * and fill out (overwritten): event_id a UUID, source an id (validate.h), nik layout
+ * (nik.h), programs a subset of JKK, JKM, JHT, status, role and institution in range,
+ * valid_from and valid_to within 1900-01-01..2100-12-31 and in order, region_code a plain
+ * kecamatan or desa code (region.h), event_time within 1900-01-01..2100-12-31. Returns
+ * out->errors. */
+int coverage_change_validate(const coverage_change *cc, validate_report *out);
 
 #endif

@@ -5,28 +5,38 @@
 #include <string.h>
 #include <time.h>
 
-int32_t dates_from_civil(int y, int m, int d)
+/* a / b rounded down, for b > 0; no overflow for any a. */
+static int64_t floor_div(int64_t a, int64_t b)
 {
-    y -= m <= 2;
-    const int era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + (int)doe - 719468);
+    int64_t q = a / b;
+
+    return q - (a % b < 0);
+}
+
+int32_t dates_from_civil(int y0, int m, int d)
+{
+    /* 64-bit throughout: the caller's year, month and day are not range-checked. */
+    const int64_t y = (int64_t)y0 - (m <= 2);
+    const int64_t era = floor_div(y, 400);
+    const int64_t yoe = y - era * 400;
+    const int64_t doy = (153 * ((int64_t)m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + doe - 719468);
 }
 
 void dates_to_civil(int32_t z0, int *year, int *month, int *day)
 {
-    int z = z0 + 719468;
-    const int era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = (unsigned)(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int y = (int)yoe + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    *year = y + (m <= 2);
+    /* 64-bit: z0 + 719468 overflows an int for the last days of the int32_t range. */
+    const int64_t z = (int64_t)z0 + 719468;
+    const int64_t era = floor_div(z, 146097);
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t y = yoe + era * 400;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    *year = (int)(y + (m <= 2));
     *month = (int)m;
     *day = (int)d;
 }
@@ -123,9 +133,10 @@ int dates_parse_timestamp(const char *s, int64_t *us)
 
 char *dates_format_timestamp(int64_t us, char *buf, size_t size)
 {
-    int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
-    int64_t frac = us - secs * 1000000;
-    int32_t days = (int32_t)(secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400));
+    /* floor_div, not -((-us + 999999) / 1000000): -INT64_MIN overflows. */
+    int64_t secs = floor_div(us, 1000000);
+    int64_t frac = us % 1000000 + (us % 1000000 < 0 ? 1000000 : 0);
+    int32_t days = (int32_t)floor_div(secs, 86400);  /* |days| < 1.1e8 for any us */
     int64_t rem = secs - (int64_t)days * 86400;
     int y, m, d;
     dates_to_civil(days, &y, &m, &d);
@@ -136,8 +147,8 @@ char *dates_format_timestamp(int64_t us, char *buf, size_t size)
 
 int32_t dates_local_day(int64_t us, int offset_minutes)
 {
-    int64_t secs = (us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000)) + offset_minutes * 60;
-    return (int32_t)(secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400));
+    int64_t secs = floor_div(us, 1000000) + (int64_t)offset_minutes * 60;
+    return (int32_t)floor_div(secs, 86400);
 }
 
 int64_t dates_now_us(void)

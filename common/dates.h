@@ -5,9 +5,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/* Days since 1970-01-01 of a proleptic Gregorian date; no range check. */
+/* Days since 1970-01-01 of a proleptic Gregorian date; no range check (computed in 64
+ * bits, so any arguments are safe; a result beyond int32_t is cut to 32 bits). */
 int32_t dates_from_civil(int year, int month, int day);
-/* Inverse of dates_from_civil. */
+/* Inverse of dates_from_civil, for every int32_t day (years -5877641..5881580). */
 void dates_to_civil(int32_t days, int *year, int *month, int *day);
 /* 1 when year/month/day is a real calendar date. */
 int dates_valid(int year, int month, int day);

@@ -84,13 +84,10 @@ static long text_len(const char *s, size_t size)
     return end ? (long)(end - s) : -1;
 }
 
+/* A text the record carries: terminated, UTF-8 (validate_text) and, when required, not empty. */
 static void check_text(const char *s, size_t size, const char *field, int required, validate_report *r)
 {
-    long n = text_len(s, size);
-
-    if (n < 0)
-        validate_add(r, 0, field, "%s is longer than %zu bytes", field, size - 1);
-    else if (n == 0 && required)
+    if (validate_text(r, field, s, size) == 0 && s[0] == '\0' && required)
         validate_add(r, 0, field, "%s is required", field);
 }
 
@@ -129,31 +126,34 @@ static void check_times(const incident *inc, int64_t now_us, validate_report *r)
 {
     int64_t latest = now_us + INCIDENT_CLOCK_SKEW_US;
     int has_reported = (inc->fields & IF_REPORTED_AT) && inc->reported_at_us != TIME_NONE;
+    int occurred_ok = 0;  /* present and within the sane range, so comparable */
 
     if (inc->occurred_at_us == TIME_NONE)
         validate_add(r, 0, "occurred_at", "occurred_at is required");
-    else if (inc->occurred_at_us > latest)
+    else if ((occurred_ok = validate_time(r, "occurred_at", inc->occurred_at_us) == 0) &&
+             inc->occurred_at_us > latest)
         validate_add(r, 0, "occurred_at", "occurred_at is in the future");
     if ((inc->fields & IF_REPORTED_AT) && !has_reported)
         validate_add(r, 0, "reported_at", "reported_at is marked present but empty");
-    if (!has_reported)
+    /* A consumer stores whatever reported_at holds, present or not. */
+    if (!has_reported && inc->reported_at_us != TIME_NONE)
+        validate_time(r, "reported_at", inc->reported_at_us);
+    if (!has_reported || validate_time(r, "reported_at", inc->reported_at_us) < 0)
         return;
     if (inc->reported_at_us > latest)
         validate_add(r, 0, "reported_at", "reported_at is in the future");
-    if (inc->occurred_at_us != TIME_NONE && inc->occurred_at_us > inc->reported_at_us)
+    if (occurred_ok && inc->occurred_at_us > inc->reported_at_us)
         validate_add(r, 0, "occurred_at", "occurred_at is after reported_at");
 }
 
 static void check_description(const incident *inc, validate_report *r)
 {
-    long n = text_len(inc->description, sizeof inc->description), chars = 0;
+    long n, chars = 0;
 
-    if (!(inc->fields & IF_DESCRIPTION))
+    if (validate_text(r, "description", inc->description, sizeof inc->description) < 0)
         return;
-    if (n < 0) {
-        validate_add(r, 0, "description", "description is not terminated");
-        return;
-    }
+    /* Well-formed UTF-8: every byte that is not a continuation starts one character. */
+    n = (long)strlen(inc->description);
     for (long i = 0; i < n; i++)
         chars += ((unsigned char)inc->description[i] & 0xc0) != 0x80;
     if (chars > INCIDENT_DESCRIPTION_MAX)
@@ -166,8 +166,6 @@ static void check_phone(const incident *inc, validate_report *r)
     const char *p = inc->reporter_phone;
     long n;
 
-    if (!(inc->fields & IF_REPORTER_PHONE))
-        return;
     if (text_len(p, sizeof inc->reporter_phone) < 0)
         goto bad;
     p += *p == '+';
@@ -179,10 +177,17 @@ bad:
     validate_add(r, 0, "reporter_phone", "reporter_phone must be an optional + and 8-15 digits");
 }
 
-int incident_validate(const incident *inc, int64_t now_us, validate_report *out)
+/* Optional texts: checked when present, and when they hold something without their bit (a
+ * consumer might store it all the same). */
+static int carried(const incident *inc, unsigned bit, const char *s)
+{
+    return (inc->fields & bit) || s[0] != '\0';
+}
+
+int incident_validate_row(const incident *inc, int64_t now_us, validate_report *out)
 {
     memset(out, 0, sizeof *out);
-    check_text(inc->source, sizeof inc->source, "source", 1, out);
+    validate_source(out, inc->source, sizeof inc->source);
     check_nik(inc, out);
     check_enum(inc->type, INCIDENT_TYPE__COUNT, "type", 1, out);
     check_times(inc, now_us, out);
@@ -196,12 +201,25 @@ int incident_validate(const incident *inc, int64_t now_us, validate_report *out)
         validate_add(out, 0, "severity", "severity is required for an ACCIDENT");
     if (inc->type == INCIDENT_DEATH && (inc->fields & IF_SEVERITY))
         validate_add(out, 1, "severity", "severity is ignored for a DEATH");
-    check_description(inc, out);
+    if (carried(inc, IF_DESCRIPTION, inc->description))
+        check_description(inc, out);
     check_enum(inc->reporter_institution, REPORTER__COUNT, "reporter_institution", 1, out);
-    if (inc->fields & IF_REPORT_ID)
+    if (carried(inc, IF_REPORT_ID, inc->report_id))
         check_text(inc->report_id, sizeof inc->report_id, "report_id", 1, out);
-    if (inc->fields & IF_REPORTER_NAME)
+    if (carried(inc, IF_REPORTER_NAME, inc->reporter_name))
         check_text(inc->reporter_name, sizeof inc->reporter_name, "reporter_name", 1, out);
-    check_phone(inc, out);
+    if (carried(inc, IF_REPORTER_PHONE, inc->reporter_phone))
+        check_phone(inc, out);
+    return out->errors;
+}
+
+int incident_validate(const incident *inc, int64_t now_us, validate_report *out)
+{
+    incident_validate_row(inc, now_us, out);
+    validate_event_id(out, inc->event_id, sizeof inc->event_id);
+    if (inc->event_time_us == TIME_NONE)
+        validate_add(out, 0, "event_time", "event_time is required");
+    else
+        validate_time(out, "event_time", inc->event_time_us);
     return out->errors;
 }

@@ -84,12 +84,19 @@ int incident_reporter_parse(const char *s);
  * the same id. An absent reported_at stays absent in the hash. */
 void incident_event_id(incident *inc);
 
-/* Check inc against the record rules and fill out (overwritten): required fields present,
- * nik layout (nik.h), region_code a valid plain code (region.h), severity required for
- * ACCIDENT (a warning when given for DEATH), occurred_at and reported_at not later than
- * now_us + INCIDENT_CLOCK_SKEW_US, occurred_at not after reported_at, description at most
- * 2,000 characters of UTF-8, reporter_phone an optional '+' and 8-15 digits. Fields are
- * named as contracts.md's columns. Returns out->errors. */
+/* Check inc against the row rules and fill out (overwritten): the record as a producer has
+ * it before publishing, source set but event_id and event_time not yet. Required fields
+ * present, source a data center id (validate_source), nik layout (nik.h), region_code a
+ * valid plain code (region.h), severity required for ACCIDENT (a warning when given for
+ * DEATH), occurred_at and reported_at within 1900-01-01..2100-12-31 (validate_time) and not
+ * later than now_us + INCIDENT_CLOCK_SKEW_US, occurred_at not after reported_at, every text
+ * terminated valid UTF-8, description at most 2,000 characters, reporter_phone an optional
+ * '+' and 8-15 digits. Fields are named as contracts.md's columns. Returns out->errors. */
+int incident_validate_row(const incident *inc, int64_t now_us, validate_report *out);
+
+/* The full rules of an incident as consumed: the row rules plus event_id a UUID
+ * (validate_event_id) and event_time present and within 1900-01-01..2100-12-31. Returns
+ * out->errors. */
 int incident_validate(const incident *inc, int64_t now_us, validate_report *out);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "dates.h"
 #include "region.h"
+#include "utf8.h"
 
 typedef enum { C_TEXT, C_TIME, C_ENUM, C_REGION } col_kind;
 
@@ -75,8 +76,8 @@ static int parse_cell(const struct column *c, const char *v, incident *inc, cons
         return 0;
     case C_ENUM:
         if ((k = c->parse(v)) < 0)
-            return rowsrc_error(errstr, size, file, line, col, "unknown %s '%.32s': use %s", c->name, v,
-                                c->symbols);
+            return rowsrc_error(errstr, size, file, line, col, "unknown %s '%.*s': use %s", c->name,
+                                (int)utf8_cut(v, 32), v, c->symbols);
         memcpy(field, &k, sizeof k);
         return 0;
     case C_REGION:
@@ -106,8 +107,8 @@ int incident_row_parse(const rowsrc_row *row, const char *file, int ignore_unkno
         if (!c) {
             if (ignore_unknown)
                 continue;
-            return rowsrc_error(errstr, errstr_size, file, row->line, row->columns[i], "unknown column '%.64s'",
-                                row->names[i]);
+            return rowsrc_error(errstr, errstr_size, file, row->line, row->columns[i], "unknown column '%.*s'",
+                                (int)utf8_cut(row->names[i], 64), row->names[i]);
         }
         if (!row->values[i])
             continue;
@@ -128,7 +129,8 @@ int incident_row_check_header(const char *const *names, int n, const char *file,
         if (c)
             seen |= 1ul << (c - columns);
         else if (!ignore_unknown)
-            return rowsrc_error(errstr, errstr_size, file, 1, i + 1, "unknown column '%.64s'", names[i]);
+            return rowsrc_error(errstr, errstr_size, file, 1, i + 1, "unknown column '%.*s'",
+                                (int)utf8_cut(names[i], 64), names[i]);
     }
     for (int i = 0; i < NCOLUMNS; i++)
         if (columns[i].bit == 0 && !(seen & (1ul << i)))

@@ -78,7 +78,9 @@ char *log_mask_nik(const char *nik, char *out, size_t size)
             out[0] = '\0';
         return out;
     }
-    if (nik && strlen(nik) == 16) {
+    /* Digits only: a decoded NIK may hold any bytes, and the masked form goes into
+     * PostgreSQL text (dead_letters.nik_masked) and log lines. */
+    if (nik && strlen(nik) == 16 && strspn(nik, "0123456789") == 16) {
         memcpy(out, nik, 4);
         memset(out + 4, '*', 8);
         memcpy(out + 12, nik + 12, 4);

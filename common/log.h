@@ -23,7 +23,7 @@ void log_write(log_level level, const char *msg, const char *fmt, ...)
 #define log_error(msg, ...) log_write(LOG_ERROR, msg, __VA_ARGS__)
 
 /* Write the masked form of a NIK ("7313********0001") into out (size >= 17).
- * Anything that is not 16 characters is fully masked. Returns out. */
+ * Anything that is not 16 digits is fully masked, so out is always ASCII. Returns out. */
 char *log_mask_nik(const char *nik, char *out, size_t size);
 
 #endif

@@ -139,10 +139,23 @@ static int check_parts(const char *c, size_t len, char *errstr, size_t errstr_si
     return 0;
 }
 
+/* The first 20 bytes of an untrusted code for a message, every byte that is not printable
+ * ASCII shown as '?': the message may end up in PostgreSQL text (a dead letter's error),
+ * which must be valid UTF-8, and a cut multi-byte sequence would not be. */
+static const char *shown(const char *in, char *buf)
+{
+    size_t n = 0;
+
+    for (; in[n] && n < 20; n++)
+        buf[n] = in[n] >= 0x20 && in[n] < 0x7f ? in[n] : '?';
+    buf[n] = '\0';
+    return buf;
+}
+
 int region_normalize(const char *in, char *out, size_t out_size, int *level, char *errstr,
                      size_t errstr_size)
 {
-    char digits[REGION_DESA + 1];
+    char digits[REGION_DESA + 1], q[21];
     size_t len;
 
     if (out && out_size)
@@ -157,11 +170,11 @@ int region_normalize(const char *in, char *out, size_t out_size, int *level, cha
         switch (undot(in, digits)) {
         case UNDOT_NONDIGIT:
             return errstr_fail(errstr, errstr_size,
-                               "region: '%.20s' contains a character that is not a digit", in);
+                               "region: '%s' contains a character that is not a digit", shown(in, q));
         case UNDOT_MIXED:
-            return errstr_fail(errstr, errstr_size, "region: '%.20s' mixes dotted and plain forms", in);
+            return errstr_fail(errstr, errstr_size, "region: '%s' mixes dotted and plain forms", shown(in, q));
         case UNDOT_GROUPING:
-            return errstr_fail(errstr, errstr_size, "region: '%.20s' is not grouped as PP.KK.CC.NNNN", in);
+            return errstr_fail(errstr, errstr_size, "region: '%s' is not grouped as PP.KK.CC.NNNN", shown(in, q));
         default:
             break;
         }
@@ -169,7 +182,7 @@ int region_normalize(const char *in, char *out, size_t out_size, int *level, cha
     } else {
         if (!all_digits(in, len))
             return errstr_fail(errstr, errstr_size,
-                               "region: '%.20s' contains a character that is not a digit", in);
+                               "region: '%s' contains a character that is not a digit", shown(in, q));
         if (!is_level(len))
             return errstr_fail(errstr, errstr_size,
                                "region: %zu digits is not a level (2, 4, 6 or 10)", len);

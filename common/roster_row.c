@@ -8,6 +8,7 @@
 
 #include "dates.h"
 #include "region.h"
+#include "utf8.h"
 
 typedef enum {
     K_CHANGE, K_NIK, K_TEXT, K_DATE, K_GENDER, K_INSTITUTION, K_ROLE, K_REGION, K_TPS, K_WAGE, K_PROGRAMS
@@ -83,7 +84,8 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
     switch (c->kind) {
     case K_CHANGE:
         if ((k = roster_change_parse(v)) < 0)
-            return rowsrc_error(errstr, size, file, line, col, "unknown change '%.32s': use ENROLL, UPDATE or TERMINATE", v);
+            return rowsrc_error(errstr, size, file, line, col, "unknown change '%.*s': use ENROLL, UPDATE or TERMINATE",
+                                (int)utf8_cut(v, 32), v);
         rc->change = (roster_change_kind)k;
         return 0;
     case K_NIK:
@@ -110,12 +112,13 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
         return 0;
     case K_INSTITUTION:
         if ((k = roster_institution_parse(v)) < 0)
-            return rowsrc_error(errstr, size, file, line, col, "unknown institution '%.32s': use KPU or BAWASLU", v);
+            return rowsrc_error(errstr, size, file, line, col, "unknown institution '%.*s': use KPU or BAWASLU",
+                                (int)utf8_cut(v, 32), v);
         rc->institution = (roster_institution)k;
         return 0;
     case K_ROLE:
         if ((k = roster_role_parse(v)) < 0)
-            return rowsrc_error(errstr, size, file, line, col, "unknown role '%.32s'", v);
+            return rowsrc_error(errstr, size, file, line, col, "unknown role '%.*s'", (int)utf8_cut(v, 32), v);
         rc->role = (roster_role)k;
         return 0;
     case K_REGION: {
@@ -167,7 +170,8 @@ int roster_row_parse(const rowsrc_row *row, const char *file, int ignore_unknown
         if (!c) {
             if (ignore_unknown)
                 continue;
-            return rowsrc_error(errstr, errstr_size, file, row->line, col, "unknown column '%.64s'", row->names[i]);
+            return rowsrc_error(errstr, errstr_size, file, row->line, col, "unknown column '%.*s'",
+                                (int)utf8_cut(row->names[i], 64), row->names[i]);
         }
         if (c->kind == K_CHANGE || c->kind == K_NIK) {
             if (!v)
@@ -197,7 +201,8 @@ int roster_row_check_header(const char *const *names, int n, const char *file, i
         if (!c) {
             if (ignore_unknown)
                 continue;
-            return rowsrc_error(errstr, errstr_size, file, 1, i + 1, "unknown column '%.64s'", names[i]);
+            return rowsrc_error(errstr, errstr_size, file, 1, i + 1, "unknown column '%.*s'",
+                                (int)utf8_cut(names[i], 64), names[i]);
         }
         have_change |= c->kind == K_CHANGE;
         have_nik |= c->kind == K_NIK;

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define MAX_RECORD (1024 * 1024)
 #define NUM_SIZE 32
 #define NO_VALUE SIZE_MAX
@@ -71,47 +73,6 @@ int rowsrc_error(char *errstr, size_t size, const char *file, long line, int col
     vsnprintf(errstr + n, size - (size_t)n, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-/* Well-formed UTF-8 without NUL bytes, overlong forms, surrogates or values past U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c >= 0x01 && c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF)
-            need = 1;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else
-            return 0;
-        if (len - i - 1 < need)
-            return 0;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (size_t k = 2; k <= need; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-        i += need + 1;
-    }
-    return 1;
 }
 
 static int is_blank(const char *s, size_t len)
@@ -189,7 +150,7 @@ static void csv_on_field(void *s, size_t len, void *data)
         rs->bare_cr = 1;
     if (!rs->keep_all && col > rs->nheader)
         return;
-    if (!utf8_valid(s, len)) {
+    if (!utf8_valid_len(s, len)) {
         csv_mark(rs, col, "invalid UTF-8 or NUL byte");
         len = 0;
     }
@@ -352,7 +313,7 @@ static int csv_read_header(rowsrc *rs, char *errstr, size_t size)
         for (int j = 0; j < i; j++)
             if (strcmp(rs->header[j], h) == 0) {
                 rowsrc_error(errstr, size, rs->name, line, i + 1,
-                             "duplicate column '%.64s' (also column %d)", h, j + 1);
+                             "duplicate column '%.*s' (also column %d)", (int)utf8_cut(h, 64), h, j + 1);
                 return -1;
             }
         rs->header[i] = h;
@@ -476,8 +437,9 @@ static int jsonl_next(rowsrc *rs, char *errstr, size_t size)
     json_decref(rs->json);
     rs->json = json_loadb(p, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
     if (!rs->json) {
+        /* jansson quotes the input near the error, which may be cut inside a character. */
         rowsrc_error(errstr, size, rs->name, line, char_column(p, (size_t)n, (size_t)jerr.position),
-                     "invalid JSON: %s", jerr.text);
+                     "invalid JSON: %s", utf8_scrub(jerr.text));
         return -1;
     }
     if (!json_is_object(rs->json)) {
@@ -515,11 +477,11 @@ static int jsonl_next(rowsrc *rs, char *errstr, size_t size)
         case JSON_TRUE:
         case JSON_FALSE:
             rowsrc_error(errstr, size, rs->name, line, rs->columns[i],
-                         "'%.64s' is a boolean: give a string, a number or null", key);
+                         "'%.*s' is a boolean: give a string, a number or null", (int)utf8_cut(key, 64), key);
             return -1;
         default:
             rowsrc_error(errstr, size, rs->name, line, rs->columns[i],
-                         "'%.64s' is an %s: give a string, a number or null", key,
+                         "'%.*s' is an %s: give a string, a number or null", (int)utf8_cut(key, 64), key,
                          json_is_array(val) ? "array" : "object");
             return -1;
         }

@@ -1,9 +1,12 @@
 /* utf8: well-formed UTF-8 sequences. */
 #include "utf8.h"
 
-size_t utf8_seq(const char *s)
+#include <string.h>
+
+/* The length of the well-formed sequence at u, which has avail readable bytes (avail >= 1),
+ * or 0. */
+static size_t seq(const unsigned char *u, size_t avail)
 {
-    const unsigned char *u = (const unsigned char *)s;
     unsigned min, cp;
     size_t n;
 
@@ -17,6 +20,8 @@ size_t utf8_seq(const char *s)
         n = 4, min = 0x10000, cp = u[0] & 0x07;
     else
         return 0;
+    if (n > avail)
+        return 0;
     for (size_t i = 1; i < n; i++) {
         if ((u[i] & 0xc0) != 0x80)
             return 0;
@@ -25,6 +30,50 @@ size_t utf8_seq(const char *s)
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return n;
+}
+
+size_t utf8_seq(const char *s)
+{
+    /* A NUL ends the string and is no continuation byte, so no read passes it. */
+    return seq((const unsigned char *)s, 4);
+}
+
+int utf8_valid_len(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n = u[i] ? seq(u + i, len - i) : 0;
+        if (!n)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+size_t utf8_cut(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+
+    /* Cut before the sequence the byte after the cut continues. */
+    if (n == max)
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    return n;
+}
+
+char *utf8_scrub(char *s)
+{
+    for (char *p = s; *p;) {
+        size_t n = utf8_seq(p);
+        if (!n) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+    return s;
 }
 
 int utf8_valid(const char *s)
@@ -36,20 +85,4 @@ int utf8_valid(const char *s)
         s += n;
     }
     return 1;
-}
-
-size_t utf8_sanitize(char *s)
-{
-    size_t replaced = 0;
-
-    while (*s) {
-        size_t n = utf8_seq(s);
-        if (n == 0) {
-            *s++ = '?';
-            replaced++;
-        } else {
-            s += n;
-        }
-    }
-    return replaced;
 }

@@ -1,13 +1,15 @@
-/* validate: the row rules of a roster change. */
+/* validate: the rules of a roster change and the checks every record's rules share. */
 #include "validate.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dates.h"
 #include "nik.h"
 #include "region.h"
+#include "utf8.h"
 
 #define WAGE_MAX 100000000
 #define TPS_MAX 999
@@ -48,9 +50,101 @@ void validate_add(validate_report *r, int warning, const char *field, const char
     it->warning = warning;
 }
 
+/* ---- the shared checks ---- */
+
+int validate_text(validate_report *r, const char *field, const char *s, size_t size)
+{
+    const char *end = memchr(s, '\0', size);
+
+    if (!end) {
+        validate_add(r, 0, field, "%s is longer than %zu bytes", field, size - 1);
+        return -1;
+    }
+    if (!utf8_valid_len(s, (size_t)(end - s))) {
+        validate_add(r, 0, field, "%s is not valid UTF-8", field);
+        return -1;
+    }
+    return 0;
+}
+
+int validate_day(validate_report *r, const char *field, int32_t day)
+{
+    char b[24];
+
+    if (day >= VALIDATE_DAY_MIN && day <= VALIDATE_DAY_MAX)
+        return 0;
+    validate_add(r, 0, field, "%s %s is not within 1900-01-01..2100-12-31", field,
+                 dates_format(day, b, sizeof b));
+    return -1;
+}
+
+int validate_time(validate_report *r, const char *field, int64_t us)
+{
+    char b[48];
+
+    if (us >= VALIDATE_TIME_MIN_US && us <= VALIDATE_TIME_MAX_US)
+        return 0;
+    validate_add(r, 0, field, "%s %s is not within 1900-01-01..2100-12-31", field,
+                 dates_format_timestamp(us, b, sizeof b));
+    return -1;
+}
+
+int validate_is_uuid(const char *s)
+{
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return 0;
+        } else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+                     (s[i] >= 'A' && s[i] <= 'F'))) {
+            return 0;
+        }
+    }
+    return s[36] == '\0';
+}
+
+int validate_event_id(validate_report *r, const char *event_id, size_t size)
+{
+    if (size > 0 && event_id[0] == '\0') {
+        validate_add(r, 0, "event_id", "event_id is required");
+        return -1;
+    }
+    /* Only a terminated text of 36 bytes can be a UUID; memchr keeps the reads inside. */
+    if (size < 37 || !memchr(event_id, '\0', size) || !validate_is_uuid(event_id)) {
+        validate_add(r, 0, "event_id", "event_id must be a UUID of 8-4-4-4-12 hex digits");
+        return -1;
+    }
+    return 0;
+}
+
+int validate_source(validate_report *r, const char *source, size_t size)
+{
+    size_t n = strnlen(source, size);
+
+    if (n == 0) {
+        validate_add(r, 0, "source", "source is required");
+        return -1;
+    }
+    if (n == size || n > VALIDATE_SOURCE_MAX ||
+        strspn(source, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n) {
+        validate_add(r, 0, "source", "source must be a data center id: 1-%d letters, digits, '.', '_' or '-'",
+                     VALIDATE_SOURCE_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- roster changes ---- */
+
 static int has(const roster_change *rc, unsigned bit)
 {
     return (rc->fields & bit) != 0;
+}
+
+/* 1 when day is a date within the sane range (so comparisons with it mean something). */
+static int day_ok(int32_t day)
+{
+    return day >= VALIDATE_DAY_MIN && day <= VALIDATE_DAY_MAX;
 }
 
 /* 1 when the fixed-size field holds a terminated string. */
@@ -118,15 +212,12 @@ static int check_nik(const roster_change *rc, nik_info *info, validate_report *r
     return 0;
 }
 
+/* full_name, already known to be terminated UTF-8 (check_texts). */
 static void check_full_name(const roster_change *rc, validate_report *r)
 {
     const unsigned char *p = (const unsigned char *)rc->full_name;
     int blank = 1;
 
-    if (!terminated(rc->full_name, sizeof rc->full_name)) {
-        validate_add(r, 0, "full_name", "full_name is longer than 100 characters");
-        return;
-    }
     for (; *p; p++) {
         if (*p < 0x20 || *p == 0x7f) {
             validate_add(r, 0, "full_name", "full_name contains a control character");
@@ -145,7 +236,7 @@ static void check_birth_date(const roster_change *rc, int32_t today, validate_re
 
     if (rc->birth_date == DATE_NONE)
         validate_add(r, 0, "birth_date", "birth_date is empty");
-    else if (rc->birth_date > today)
+    else if (day_ok(rc->birth_date) && rc->birth_date > today)
         validate_add(r, 0, "birth_date", "birth_date %s is in the future (today is %s)",
                      dates_format(rc->birth_date, b, sizeof b), dates_format(today, t, sizeof t));
 }
@@ -191,10 +282,70 @@ static void check_date_present(int32_t v, const char *field, validate_report *r)
         validate_add(r, 0, field, "%s is empty", field);
 }
 
-/* The fields both ENROLL and UPDATE may carry, each checked when present. */
-static void check_common(const roster_change *rc, int32_t today, validate_report *r)
+/* Text fields of a roster change besides nik and source: free text (UTF-8 checked here)
+ * or digits (checked by their own rules). */
+static const struct {
+    const char *name;
+    unsigned bit;
+    size_t off, size;
+    int free;
+} texts[] = {
+#define TEXT(member, bit, free) {#member, bit, offsetof(roster_change, member), sizeof ((roster_change *)0)->member, free}
+    TEXT(full_name, RF_FULL_NAME, 1),
+    TEXT(region_code, RF_REGION, 0),
+    TEXT(agreement_id, RF_AGREEMENT, 1),
+    TEXT(kpj, RF_KPJ, 0),
+    TEXT(phone, RF_PHONE, 0),
+#undef TEXT
+};
+
+/* Every text the record carries is terminated UTF-8: the free texts whenever present, and
+ * any text that holds something without its bit (a consumer stores it all the same).
+ * Returns the RF_* bits of the texts found broken, for the later rules to skip. */
+static unsigned check_texts(const roster_change *rc, validate_report *r)
 {
-    if (has(rc, RF_FULL_NAME))
+    unsigned bad = 0;
+
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *s = (const char *)rc + texts[i].off;
+        int present = has(rc, texts[i].bit);
+
+        if ((present && texts[i].free) || (!present && s[0] != '\0'))
+            if (validate_text(r, texts[i].name, s, texts[i].size) < 0)
+                bad |= texts[i].bit;
+    }
+    return bad;
+}
+
+/* Dates of a roster change with their RF_* bit. */
+static const struct {
+    const char *name;
+    unsigned bit;
+    size_t off;
+} date_fields[] = {
+    {"birth_date", RF_BIRTH_DATE, offsetof(roster_change, birth_date)},
+    {"term_start", RF_TERM_START, offsetof(roster_change, term_start)},
+    {"term_end", RF_TERM_END, offsetof(roster_change, term_end)},
+    {"effective_date", RF_EFFECTIVE, offsetof(roster_change, effective_date)},
+};
+
+/* Every date the record holds is within the sane range, present or not (a consumer stores
+ * what is there). */
+static void check_dates(const roster_change *rc, validate_report *r)
+{
+    for (size_t i = 0; i < sizeof date_fields / sizeof date_fields[0]; i++) {
+        int32_t v;
+        memcpy(&v, (const char *)rc + date_fields[i].off, sizeof v);
+        if (v != DATE_NONE)
+            validate_day(r, date_fields[i].name, v);
+    }
+}
+
+/* The fields both ENROLL and UPDATE may carry, each checked when present; bad holds the
+ * RF_* bits of texts check_texts refused. */
+static void check_common(const roster_change *rc, int32_t today, unsigned bad, validate_report *r)
+{
+    if (has(rc, RF_FULL_NAME) && !(bad & RF_FULL_NAME))
         check_full_name(rc, r);
     if (has(rc, RF_BIRTH_DATE))
         check_birth_date(rc, today, r);
@@ -263,7 +414,7 @@ static void check_role(const roster_change *rc, validate_report *r)
     }
 }
 
-static void check_enroll(const roster_change *rc, int32_t today, validate_report *r)
+static void check_enroll(const roster_change *rc, int32_t today, unsigned bad, validate_report *r)
 {
     unsigned missing = ENROLL_REQUIRED & ~rc->fields;
     char a[16], b[16];
@@ -272,7 +423,7 @@ static void check_enroll(const roster_change *rc, int32_t today, validate_report
         if (missing & (1u << i))
             validate_add(r, 0, field_names[i], "%s is required for ENROLL", field_names[i]);
 
-    check_common(rc, today, r);
+    check_common(rc, today, bad, r);
     if (has(rc, RF_ROLE))
         check_role(rc, r);
     else if (has(rc, RF_INSTITUTION) && !roster_institution_name(rc->institution))
@@ -281,18 +432,18 @@ static void check_enroll(const roster_change *rc, int32_t today, validate_report
         check_region(rc, r);
     if (has(rc, RF_TERM_START))
         check_date_present(rc->term_start, "term_start", r);
-    if (has(rc, RF_AGREEMENT) &&
-        (!terminated(rc->agreement_id, sizeof rc->agreement_id) || rc->agreement_id[0] == '\0'))
+    if (has(rc, RF_AGREEMENT) && !(bad & RF_AGREEMENT) && rc->agreement_id[0] == '\0')
         validate_add(r, 0, "agreement_id", "agreement_id must have 1-40 characters");
     if (has(rc, RF_PROGRAMS) && (rc->programs & ~(unsigned)(PROG_JKK | PROG_JKM | PROG_JHT)))
         validate_add(r, 0, "programs", "programs must be a subset of JKK;JKM;JHT");
 
-    if (rc->term_start != DATE_NONE && has(rc, RF_TERM_START)) {
-        if (has(rc, RF_TERM_END) && rc->term_end != DATE_NONE && rc->term_start > rc->term_end)
+    /* Comparisons only between dates within the sane range (the others are errors already). */
+    if (day_ok(rc->term_start) && has(rc, RF_TERM_START)) {
+        if (has(rc, RF_TERM_END) && day_ok(rc->term_end) && rc->term_start > rc->term_end)
             validate_add(r, 0, "term_end", "term_end %s is before term_start %s",
                          dates_format(rc->term_end, a, sizeof a),
                          dates_format(rc->term_start, b, sizeof b));
-        if (has(rc, RF_BIRTH_DATE) && rc->birth_date != DATE_NONE && rc->birth_date >= rc->term_start)
+        if (has(rc, RF_BIRTH_DATE) && day_ok(rc->birth_date) && rc->birth_date >= rc->term_start)
             validate_add(r, 0, "birth_date", "birth_date %s is not before term_start %s",
                          dates_format(rc->birth_date, a, sizeof a),
                          dates_format(rc->term_start, b, sizeof b));
@@ -302,7 +453,7 @@ static void check_enroll(const roster_change *rc, int32_t today, validate_report
     }
 }
 
-static void check_update(const roster_change *rc, int32_t today, validate_report *r)
+static void check_update(const roster_change *rc, int32_t today, unsigned bad, validate_report *r)
 {
     unsigned forbidden = rc->fields & UPDATE_FORBIDDEN;
 
@@ -313,7 +464,7 @@ static void check_update(const roster_change *rc, int32_t today, validate_report
     if (!(rc->fields & UPDATE_CHANGEABLE))
         validate_add(r, 0, "change", "an UPDATE must change at least one of full_name, birth_date, gender, "
                             "kpj, phone, monthly_wage, term_end");
-    check_common(rc, today, r);
+    check_common(rc, today, bad, r);
 }
 
 static void check_terminate(const roster_change *rc, validate_report *r)
@@ -342,22 +493,24 @@ static void check_nik_birth(const roster_change *rc, const nik_info *info, valid
                  gender ? gender : '-');
 }
 
-int validate_roster_change(const roster_change *rc, int32_t today, validate_report *out)
+int validate_roster_row(const roster_change *rc, int32_t today, validate_report *out)
 {
     nik_info info;
+    unsigned bad;
     int nik_ok;
 
     memset(out, 0, sizeof *out);
     nik_ok = check_nik(rc, &info, out) == 0;
-    if (!terminated(rc->source, sizeof rc->source) || rc->source[0] == '\0')
-        validate_add(out, 0, "source", "source is required");
+    validate_source(out, rc->source, sizeof rc->source);
+    bad = check_texts(rc, out);
+    check_dates(rc, out);
 
     switch (rc->change) {
     case CHANGE_ENROLL:
-        check_enroll(rc, today, out);
+        check_enroll(rc, today, bad, out);
         break;
     case CHANGE_UPDATE:
-        check_update(rc, today, out);
+        check_update(rc, today, bad, out);
         break;
     case CHANGE_TERMINATE:
         check_terminate(rc, out);
@@ -375,5 +528,13 @@ int validate_roster_change(const roster_change *rc, int32_t today, validate_repo
     }
     if (nik_ok && rc->change != CHANGE_TERMINATE)
         check_nik_birth(rc, &info, out);
+    return out->errors;
+}
+
+int validate_roster_change(const roster_change *rc, int32_t today, validate_report *out)
+{
+    validate_roster_row(rc, today, out);
+    validate_event_id(out, rc->event_id, sizeof rc->event_id);
+    validate_time(out, "event_time", rc->event_time_us);
     return out->errors;
 }

@@ -45,7 +45,7 @@ static int parse(const rowsrc_row *row, const char *file, int ignore_unknown, vo
 
 static int check(const void *rec, int64_t now_us, validate_report *out)
 {
-    return incident_validate(rec, now_us, out);
+    return incident_validate_row(rec, now_us, out);
 }
 
 static int encode(codec *cd, void *rec, const void **value, size_t *len, char *errstr, size_t errstr_size)

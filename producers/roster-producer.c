@@ -22,7 +22,7 @@ static int parse(const rowsrc_row *row, const char *file, int ignore_unknown, vo
 
 static int check(const void *rec, int64_t now_us, validate_report *out)
 {
-    return validate_roster_change(rec, dates_local_day(now_us, 0), out);
+    return validate_roster_row(rec, dates_local_day(now_us, 0), out);
 }
 
 static int encode(codec *cd, void *rec, const void **value, size_t *len, char *errstr, size_t errstr_size)

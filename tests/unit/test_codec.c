@@ -21,6 +21,7 @@
 #include "roster.h"
 #include "rowsrc.h"
 #include "support/avro_ref.h"
+#include "utf8.h"
 
 #define MAX_RECORDS 32
 #define REORDERED_ID 9001
@@ -468,6 +469,27 @@ Test(codec, decode_rejects_unknown_and_foreign_ids)
     cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), -1,
                  "incident schema id accepted as roster");
     cr_assert_not_null(strstr(err, "incidents-value"), "message: %s", err);
+    free(msg);
+    codec_destroy(c);
+}
+
+/* Found by fuzz_codec_decode: the message echoed the raw bytes of a gender, so it could
+ * hold invalid UTF-8, which the consumer then failed to store in dead_letters. */
+Test(codec, decode_error_shows_untrusted_bytes_as_ascii)
+{
+    codec *c = codec_new(err, sizeof err);
+    roster_change rc, got;
+    size_t len;
+    unsigned char *msg;
+
+    cr_assert_not_null(c, "codec_new: %s", err);
+    load_records();
+    rc = records[0];
+    rc.gender = (char)0xc2;
+    msg = encode_copy(c, &rc, 0, &len);
+    cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), -1, "gender 0xc2 accepted");
+    cr_assert(utf8_valid(err), "message is not UTF-8");
+    cr_assert_str_eq(err, "field 'gender' value '?' is not one of 'LP'", "message: %s", err);
     free(msg);
     codec_destroy(c);
 }

@@ -1,11 +1,20 @@
-/* Tests for common/incident: enum names, the content-derived event id, the record rules. */
+/* Tests for common/incident: enum names, the content-derived event id, the record rules
+ * (also driven by data/incident_cases.txt: a valid base report edited by key=value
+ * settings). */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dates.h"
 #include "incident.h"
+#include "support/datafile.h"
+#include "support/settings.h"
+
+#define CASES_FILE "data/incident_cases.txt"
+#define MAX_CASES 100
 
 /* 2024-03-01T00:00:00Z, the "now" of every rule test. */
 static int64_t now_us(void)
@@ -22,6 +31,8 @@ static incident sample(void)
     incident inc;
 
     incident_init(&inc);
+    strcpy(inc.event_id, "8e2b41c7-5d90-5a3e-b10f-6c27d48319a5");
+    inc.event_time_us = now_us();
     strcpy(inc.source, "dc-sulsel");
     strcpy(inc.nik, "7313014101900001");
     inc.type = INCIDENT_DEATH;
@@ -142,13 +153,15 @@ Test(incident, every_required_field_is_reported)
     incident inc;
     validate_report r;
     const char *required[] = {"source", "nik", "type", "occurred_at", "region_code", "circumstance",
-                              "reporter_institution"};
+                              "reporter_institution", "event_id", "event_time"};
+    int nrow = (int)(sizeof required / sizeof required[0]) - 2;
 
     incident_init(&inc);
-    cr_assert_eq(incident_validate(&inc, now_us(), &r), (int)(sizeof required / sizeof required[0]),
-                 "errors %d", r.errors);
+    cr_assert_eq(incident_validate(&inc, now_us(), &r), nrow + 2, "errors %d", r.errors);
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         cr_assert_not_null(find_issue(&r, required[i], 0), "no issue on '%s'", required[i]);
+    cr_assert_eq(incident_validate_row(&inc, now_us(), &r), nrow, "row rules: errors %d", r.errors);
+    cr_assert_null(find_issue(&r, "event_id", 0), "row rules checked event_id");
 }
 
 Test(incident, accident_needs_severity_and_death_warns_on_it)
@@ -242,4 +255,170 @@ Test(incident, field_syntax_rules)
     inc.cause = (incident_cause)CAUSE__COUNT;
     cr_assert_eq(incident_validate(&inc, now_us(), &r), 1, "out-of-range cause accepted");
     cr_assert_not_null(find_issue(&r, "cause", 0), "issue not on cause");
+}
+
+/* ---- data-driven rule cases ---- */
+
+typedef struct incident_case {
+    int line;
+    char name[64];
+    char base[16];
+    char settings[256];
+    char expect[8];  /* OK, ERR or WARN */
+    char field[24];
+    char rule[120];
+} incident_case;
+
+static int fill_case(const datafile_line *l, void *out)
+{
+    incident_case *c = out;
+
+    if (l->nfields < 4)
+        return 0;
+    memset(c, 0, sizeof *c);
+    c->line = l->line;
+    snprintf(c->name, sizeof c->name, "%s", l->field[0]);
+    snprintf(c->base, sizeof c->base, "%s", l->field[1]);
+    snprintf(c->settings, sizeof c->settings, "%s", l->field[2]);
+    snprintf(c->expect, sizeof c->expect, "%s", l->field[3]);
+    if (l->nfields == 6) {
+        snprintf(c->field, sizeof c->field, "%s", l->field[4]);
+        snprintf(c->rule, sizeof c->rule, "%s", l->field[5]);
+    }
+    return 1;
+}
+
+static size_t load_cases(incident_case *out, size_t max)
+{
+    return datafile_load(CASES_FILE, 6, out, sizeof *out, max, fill_case);
+}
+
+/* A timestamp, "none", or "#N" for raw microseconds. */
+static int64_t timestamp(const char *s)
+{
+    int64_t us;
+
+    if (strcmp(s, "none") == 0)
+        return TIME_NONE;
+    if (s[0] == '#')
+        return strtoll(s + 1, NULL, 10);
+    cr_assert_eq(dates_parse_timestamp(s, &us), 0, "bad timestamp '%s' in " CASES_FILE, s);
+    return us;
+}
+
+/* An enum from its name, or "#N" for a raw number. */
+static int named(const char *v, int (*parse)(const char *))
+{
+    if (v[0] == '#')
+        return atoi(v + 1);
+    int x = parse(v);
+    cr_assert_neq(x, -1, "unknown name '%s' in " CASES_FILE, v);
+    return x;
+}
+
+#define TEXT(key, member, bit)                                                                     \
+    if (strcmp(k, key) == 0) {                                                                     \
+        snprintf(inc->member, sizeof inc->member, "%.*s", (int)sizeof inc->member - 1, v);         \
+        inc->fields |= bit;                                                                        \
+        return;                                                                                    \
+    }
+
+static void set_field(void *rec, const char *k, const char *v)
+{
+    incident *inc = rec;
+
+    TEXT("event_id", event_id, 0)
+    TEXT("source", source, 0)
+    TEXT("report_id", report_id, IF_REPORT_ID)
+    TEXT("nik", nik, 0)
+    TEXT("region_code", region_code, 0)
+    TEXT("description", description, IF_DESCRIPTION)
+    TEXT("reporter_name", reporter_name, IF_REPORTER_NAME)
+    TEXT("reporter_phone", reporter_phone, IF_REPORTER_PHONE)
+    if (strcmp(k, "event_time") == 0)
+        inc->event_time_us = timestamp(v);
+    else if (strcmp(k, "occurred_at") == 0)
+        inc->occurred_at_us = timestamp(v);
+    else if (strcmp(k, "reported_at") == 0)
+        inc->reported_at_us = timestamp(v), inc->fields |= IF_REPORTED_AT;
+    else if (strcmp(k, "type") == 0)
+        inc->type = (incident_type)named(v, incident_type_parse);
+    else if (strcmp(k, "circumstance") == 0)
+        inc->circumstance = (incident_circumstance)named(v, incident_circumstance_parse);
+    else if (strcmp(k, "cause") == 0)
+        inc->cause = (incident_cause)named(v, incident_cause_parse), inc->fields |= IF_CAUSE;
+    else if (strcmp(k, "severity") == 0)
+        inc->severity = (incident_severity)named(v, incident_severity_parse), inc->fields |= IF_SEVERITY;
+    else if (strcmp(k, "reporter_institution") == 0)
+        inc->reporter_institution = (incident_reporter)named(v, incident_reporter_parse);
+    else
+        cr_assert_fail("unknown key '%s' in " CASES_FILE, k);
+}
+#undef TEXT
+
+static const validate_issue *find_rule(const validate_report *r, const char *field, const char *rule,
+                                       int warning)
+{
+    for (int i = 0; i < r->count; i++)
+        if (r->items[i].warning == warning && strcmp(r->items[i].field, field) == 0 &&
+            strstr(r->items[i].rule, rule))
+            return &r->items[i];
+    return NULL;
+}
+
+ParameterizedTestParameters(incident, rule_case)
+{
+    static incident_case tmp[MAX_CASES];
+    size_t n = load_cases(tmp, MAX_CASES);
+
+    return datafile_params(tmp, n, sizeof *tmp);
+}
+
+ParameterizedTest(incident_case *c, incident, rule_case)
+{
+    incident inc = sample();
+    validate_report r, row;
+    char got[2048] = "";
+    size_t used = 0;
+    int envelope = 0;
+
+    if (strcmp(c->base, "ACCIDENT") == 0) {
+        inc.type = INCIDENT_ACCIDENT;
+        inc.severity = SEVERITY_MINOR;
+        inc.fields |= IF_SEVERITY;
+    } else {
+        cr_assert_str_eq(c->base, "DEATH", "line %d: unknown base '%s'", c->line, c->base);
+    }
+    cr_assert_eq(settings_apply(c->settings, &inc, set_field), 0, "line %d: bad settings", c->line);
+    incident_validate(&inc, now_us(), &r);
+    for (int i = 0; i < r.count && used < sizeof got; i++) {
+        used += (size_t)snprintf(got + used, sizeof got - used, "[%s %s: %s] ", r.items[i].warning ? "W" : "E",
+                                 r.items[i].field, r.items[i].rule);
+        envelope += !r.items[i].warning &&
+                    (!strcmp(r.items[i].field, "event_id") || !strcmp(r.items[i].field, "event_time"));
+    }
+    cr_assert_eq(incident_validate_row(&inc, now_us(), &row), r.errors - envelope,
+                 "line %d %s: the row rules differ from the full rules by more than the envelope: %s", c->line,
+                 c->name, got);
+    if (strcmp(c->expect, "OK") == 0) {
+        cr_assert_eq(r.errors + r.warnings, 0, "line %d %s: expected a clean report, got %s", c->line, c->name,
+                     got);
+    } else {
+        int warning = strcmp(c->expect, "WARN") == 0;
+        cr_assert(warning || strcmp(c->expect, "ERR") == 0, "line %d: unknown expectation", c->line);
+        if (warning)
+            cr_assert_eq(r.errors, 0, "line %d %s: a warning case has errors: %s", c->line, c->name, got);
+        else
+            cr_assert_gt(r.errors, 0, "line %d %s: expected an error, got %s", c->line, c->name, got);
+        cr_assert_not_null(find_rule(&r, c->field, c->rule, warning), "line %d %s: no issue on %s with '%s'; got %s",
+                           c->line, c->name, c->field, c->rule, got);
+    }
+}
+
+Test(incident, case_file_loads)
+{
+    static incident_case tmp[MAX_CASES];
+    size_t n = load_cases(tmp, MAX_CASES);
+
+    cr_assert_geq(n, 20, "%s holds %zu cases, expected at least 20", CASES_FILE, n);
 }

@@ -38,7 +38,7 @@ Test(incident_row, ok_file_maps_every_column)
         validate_report r;
         cr_assert_eq(incident_row_parse(row, "ok", 0, &inc, err, sizeof err), 0, "row %ld: %s", row->line, err);
         strcpy(inc.source, "dc");
-        cr_assert_eq(incident_validate(&inc, dates_now_us(), &r), 0, "row %ld: %s: %s", row->line,
+        cr_assert_eq(incident_validate_row(&inc, dates_now_us(), &r), 0, "row %ld: %s: %s", row->line,
                      r.items[0].field, r.items[0].rule);
         cr_assert_str_eq(inc.nik, rowsrc_get(row, "nik"), "row %ld nik", row->line);
         cr_assert_str_eq(incident_type_name(inc.type), rowsrc_get(row, "type"), "row %ld type", row->line);
@@ -87,7 +87,7 @@ Test(incident_row, bad_file_refuses_each_row_on_its_field)
             found = 1;
         } else {
             strcpy(inc.source, "dc");
-            cr_assert_gt(incident_validate(&inc, now, &r), 0, "row %ld accepted", row->line);
+            cr_assert_gt(incident_validate_row(&inc, now, &r), 0, "row %ld accepted", row->line);
             for (int i = 0; i < r.count; i++)
                 found |= !r.items[i].warning && strcmp(r.items[i].field, expect) == 0;
         }

@@ -50,4 +50,8 @@ Test(log, mask_nik_helper)
                      "masked form");
     cr_assert_str_eq(log_mask_nik("123", out, sizeof out), "****************",
                      "a malformed NIK is fully masked");
+    /* A decoded NIK of 16 arbitrary bytes: its ends must not reach dead_letters.nik_masked
+     * (PostgreSQL text) as invalid UTF-8. */
+    cr_assert_str_eq(log_mask_nik("\xff\xfe" "731301150190" "\xc3\xa4", out, sizeof out), "****************",
+                     "a 16-byte NIK that is not digits is fully masked");
 }

@@ -6,6 +6,7 @@
 #include "dates.h"
 #include "roster_row.h"
 #include "rowsrc.h"
+#include "utf8.h"
 
 static FILE *in;
 static rowsrc *rs;
@@ -206,4 +207,18 @@ Test(roster_row, field_names)
     cr_assert_str_eq(roster_row_field_name(RF_EFFECTIVE), "effective_date", "RF_EFFECTIVE");
     cr_assert_null(roster_row_field_name(0), "0 is no field");
     cr_assert_null(roster_row_field_name(RF_TPS | RF_KPJ), "two bits are no field");
+}
+
+/* Found by fuzz_rowsrc_csv: the quoted name was cut at 64 bytes inside a UTF-8 character,
+ * so the message was no longer UTF-8. */
+Test(roster_row, unknown_column_quote_is_cut_between_characters)
+{
+    /* 62 ASCII bytes, then U+FEFF (3 bytes) across the 64-byte cut. */
+    const char *names[] = {"change", "nik",
+                           "birth_dateephone_longer_than_20_bytesgender_gender_must_be_LL_\xef\xbb\xbfor_P"};
+
+    cr_assert_eq(roster_row_check_header(names, 3, "r.csv", 0, err, sizeof err), -1, "unknown column accepted");
+    cr_assert(utf8_valid(err), "message is not UTF-8: %s", err);
+    cr_assert_str_eq(err, "r.csv:1:3: unknown column 'birth_dateephone_longer_than_20_bytesgender_gender_must_be_LL_'",
+                     "message: %s", err);
 }

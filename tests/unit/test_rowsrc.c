@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rowsrc.h"
+#include "utf8.h"
 
 static FILE *in;
 static rowsrc *rs;
@@ -272,6 +273,18 @@ Test(rowsrc_jsonl, bad_lines_then_continue)
     next_err("data/rows_bad.jsonl:6:", "invalid JSON");
     next_err("data/rows_bad.jsonl:7:", "invalid JSON");
     const rowsrc_row *row = next_ok(8);
+    expect_value(row, "ok", "yes");
+    next_end();
+}
+
+/* Found by fuzz_rowsrc_jsonl: jansson quotes the input near an error and cut it inside
+ * a character, so the message was not UTF-8. */
+Test(rowsrc_jsonl, error_quote_stays_utf8)
+{
+    cr_assert_not_null(open_src("data/rows_bad_escape.jsonl", ROWSRC_JSONL), "open: %s", err);
+    next_err("data/rows_bad_escape.jsonl:1:", "invalid JSON: invalid escape near '\"\\u0?'");
+    cr_assert(utf8_valid(err), "message is not UTF-8");
+    const rowsrc_row *row = next_ok(2);
     expect_value(row, "ok", "yes");
     next_end();
 }

@@ -1,6 +1,7 @@
-/* Unit tests of common/validate: the roster row rules, driven by data/validate_cases.txt
- * (a valid base record per change kind, edited by key=value settings), plus report limits
- * and untrusted (unterminated) records. */
+/* Unit tests of common/validate: the roster rules, driven by data/validate_cases.txt
+ * (a valid base record per change kind, edited by key=value settings), the row rules
+ * producers run (the same less event_id and event_time), the shared checks, plus report
+ * limits and untrusted (unterminated) records. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "roster.h"
 #include "validate.h"
 #include "support/datafile.h"
+#include "support/settings.h"
 
 #define CASES_FILE "data/validate_cases.txt"
 #define MAX_CASES 200
@@ -30,20 +32,42 @@ static int32_t today(void)
     return dates_from_civil(2024, 6, 1);
 }
 
+/* A date "YYYY-MM-DD", "none", or "#N" for a raw day number (to forge bad records). */
 static int32_t date(const char *s)
 {
     int32_t d;
 
     if (strcmp(s, "none") == 0)
         return DATE_NONE;
+    if (s[0] == '#')
+        return (int32_t)strtol(s + 1, NULL, 10);
     cr_assert_eq(dates_parse(s, &d), 0, "bad date '%s' in " CASES_FILE, s);
     return d;
+}
+
+/* A timestamp with offset, or "#N" for raw microseconds. */
+static int64_t timestamp(const char *s)
+{
+    int64_t us;
+
+    if (s[0] == '#')
+        return strtoll(s + 1, NULL, 10);
+    cr_assert_eq(dates_parse_timestamp(s, &us), 0, "bad timestamp '%s' in " CASES_FILE, s);
+    return us;
+}
+
+/* The envelope a consumer sees on every event (a producer checks before setting it). */
+static void set_envelope(roster_change *rc)
+{
+    snprintf(rc->event_id, sizeof rc->event_id, "6f1c2a3e-8d4b-4c1a-9e2f-0a1b2c3d4e5f");
+    rc->event_time_us = timestamp("2024-06-01T08:00:00+08:00");
 }
 
 /* A valid KPPS enrolment of a woman born 1990-08-05 (NIK 45-08-90) in Wajo. */
 static void base_enroll(roster_change *rc)
 {
     roster_change_init(rc);
+    set_envelope(rc);
     rc->change = CHANGE_ENROLL;
     snprintf(rc->source, sizeof rc->source, "dc-73");
     snprintf(rc->nik, sizeof rc->nik, "7313014508900001");
@@ -69,6 +93,7 @@ static void base_record(const char *base, roster_change *rc)
         return;
     }
     roster_change_init(rc);
+    set_envelope(rc);
     snprintf(rc->source, sizeof rc->source, "dc-73");
     snprintf(rc->nik, sizeof rc->nik, "7313014508900001");
     rc->effective_date = dates_from_civil(2024, 2, 1);
@@ -102,7 +127,7 @@ static const struct {
     {"tps", RF_TPS}, {"term_start", RF_TERM_START}, {"term_end", RF_TERM_END},
     {"monthly_wage", RF_WAGE}, {"programs", RF_PROGRAMS}, {"agreement_id", RF_AGREEMENT},
     {"kpj", RF_KPJ}, {"effective_date", RF_EFFECTIVE}, {"phone", RF_PHONE},
-    {"nik", 0}, {"source", 0}, {"change", 0},
+    {"nik", 0}, {"source", 0}, {"change", 0}, {"event_id", 0}, {"event_time", 0},
 };
 
 static unsigned key_bit(const char *key)
@@ -114,28 +139,37 @@ static unsigned key_bit(const char *key)
     return 0;
 }
 
-static void set_field(roster_change *rc, const char *key, const char *v)
+/* Copy the unescaped value into a text member, cut to its buffer. */
+#define SET_TEXT(member) snprintf(rc->member, sizeof rc->member, "%.*s", (int)sizeof rc->member - 1, v)
+
+static void set_field(roster_change *rc, const char *key, const char *raw)
 {
+    char v[256];
+
+    settings_unescape(v, sizeof v, raw);
     rc->fields |= key_bit(key);
-    if (!strcmp(key, "nik")) snprintf(rc->nik, sizeof rc->nik, "%s", v);
-    else if (!strcmp(key, "source")) snprintf(rc->source, sizeof rc->source, "%s", v);
+    if (!strcmp(key, "nik")) SET_TEXT(nik);
+    else if (!strcmp(key, "source")) SET_TEXT(source);
+    else if (!strcmp(key, "event_id")) SET_TEXT(event_id);
+    else if (!strcmp(key, "event_time")) rc->event_time_us = timestamp(v);
     else if (!strcmp(key, "change")) rc->change = (roster_change_kind)named(v, roster_change_parse);
-    else if (!strcmp(key, "full_name")) snprintf(rc->full_name, sizeof rc->full_name, "%s", v);
+    else if (!strcmp(key, "full_name")) SET_TEXT(full_name);
     else if (!strcmp(key, "birth_date")) rc->birth_date = date(v);
     else if (!strcmp(key, "gender")) rc->gender = v[0];
     else if (!strcmp(key, "institution")) rc->institution = (roster_institution)named(v, roster_institution_parse);
     else if (!strcmp(key, "role")) rc->role = (roster_role)named(v, roster_role_parse);
-    else if (!strcmp(key, "region_code")) snprintf(rc->region_code, sizeof rc->region_code, "%s", v);
+    else if (!strcmp(key, "region_code")) SET_TEXT(region_code);
     else if (!strcmp(key, "tps")) rc->tps = atoi(v);
     else if (!strcmp(key, "term_start")) rc->term_start = date(v);
     else if (!strcmp(key, "term_end")) rc->term_end = date(v);
     else if (!strcmp(key, "monthly_wage")) rc->monthly_wage = strtoll(v, NULL, 10);
     else if (!strcmp(key, "programs")) rc->programs = (unsigned)named(v, roster_programs_parse);
-    else if (!strcmp(key, "agreement_id")) snprintf(rc->agreement_id, sizeof rc->agreement_id, "%s", v);
-    else if (!strcmp(key, "kpj")) snprintf(rc->kpj, sizeof rc->kpj, "%s", v);
+    else if (!strcmp(key, "agreement_id")) SET_TEXT(agreement_id);
+    else if (!strcmp(key, "kpj")) SET_TEXT(kpj);
     else if (!strcmp(key, "effective_date")) rc->effective_date = date(v);
-    else if (!strcmp(key, "phone")) snprintf(rc->phone, sizeof rc->phone, "%s", v);
+    else if (!strcmp(key, "phone")) SET_TEXT(phone);
 }
+#undef SET_TEXT
 
 /* Apply "key=value|-key|..." to rc; "-" alone changes nothing. */
 static void apply_settings(roster_change *rc, const char *settings)
@@ -214,10 +248,21 @@ ParameterizedTestParameters(validate, row_case)
     return datafile_params(tmp, n, sizeof *tmp);
 }
 
+/* Errors of r on the envelope fields (which only the full rules check). */
+static int envelope_errors(const validate_report *r)
+{
+    int n = 0;
+
+    for (int i = 0; i < r->count; i++)
+        n += !r->items[i].warning &&
+             (strcmp(r->items[i].field, "event_id") == 0 || strcmp(r->items[i].field, "event_time") == 0);
+    return n;
+}
+
 ParameterizedTest(validate_case *c, validate, row_case)
 {
     roster_change rc;
-    validate_report r;
+    validate_report r, row;
     char got[2048];
 
     base_record(c->base, &rc);
@@ -227,6 +272,10 @@ ParameterizedTest(validate_case *c, validate, row_case)
 
     cr_assert_eq(errors, r.errors, "line %d %s: returned %d but report says %d", c->line, c->name, errors,
                  r.errors);
+    cr_assert_eq(validate_roster_row(&rc, today(), &row), r.errors - envelope_errors(&r),
+                 "line %d %s: the row rules differ from the full rules by more than the envelope: %s", c->line,
+                 c->name, got);
+    cr_assert_eq(row.warnings, r.warnings, "line %d %s: the row rules warn differently", c->line, c->name);
     if (strcmp(c->expect, "OK") == 0) {
         cr_assert_eq(r.errors + r.warnings, 0, "line %d %s: expected a clean row, got %s", c->line, c->name,
                      got);
@@ -316,4 +365,62 @@ Test(validate, birth_today_is_not_future)
     rc.fields = RF_EFFECTIVE | RF_BIRTH_DATE;
     validate_roster_change(&rc, today(), &r);
     cr_assert_null(find_issue(&r, "birth_date", "future", 0), "birth_date equal to today called future");
+}
+
+Test(validate, row_rules_leave_the_envelope_to_the_producer)
+{
+    roster_change rc;
+    validate_report r;
+
+    base_enroll(&rc);
+    rc.event_id[0] = '\0';
+    rc.event_time_us = 0;
+    cr_assert_eq(validate_roster_row(&rc, today(), &r), 0, "row rules checked the envelope: %s: %s",
+                 r.items[0].field, r.items[0].rule);
+    cr_assert_eq(validate_roster_change(&rc, today(), &r), 1, "full rules: %d errors", r.errors);
+    cr_assert_not_null(find_issue(&r, "event_id", "event_id is required", 0), "no event_id error");
+}
+
+Test(validate, sane_range_ends_are_the_first_and_last_day)
+{
+    int32_t first, last;
+
+    cr_assert_eq(dates_parse("1900-01-01", &first), 0, "parse");
+    cr_assert_eq(dates_parse("2100-12-31", &last), 0, "parse");
+    cr_assert_eq(VALIDATE_DAY_MIN, first, "VALIDATE_DAY_MIN %d is not 1900-01-01 (%d)", VALIDATE_DAY_MIN, first);
+    cr_assert_eq(VALIDATE_DAY_MAX, last, "VALIDATE_DAY_MAX %d is not 2100-12-31 (%d)", VALIDATE_DAY_MAX, last);
+    cr_assert_eq(VALIDATE_TIME_MIN_US, timestamp("1900-01-01T00:00:00Z"), "VALIDATE_TIME_MIN_US");
+    cr_assert_eq(VALIDATE_TIME_MAX_US, timestamp("2100-12-31T23:59:59.999999Z"), "VALIDATE_TIME_MAX_US");
+}
+
+Test(validate, uuid_shape)
+{
+    static const struct {
+        const char *s;
+        int ok;
+    } cases[] = {
+        {"6f1c2a3e-8d4b-4c1a-9e2f-0a1b2c3d4e5f", 1},
+        {"6F1C2A3E-8D4B-4C1A-9E2F-0A1B2C3D4E5F", 1},
+        {"00000000-0000-0000-0000-000000000000", 1},
+        {"6f1c2a3e-8d4b-4c1a-9e2f-0a1b2c3d4e5", 0},
+        {"6f1c2a3e-8d4b-4c1a-9e2f-0a1b2c3d4e5f0", 0},
+        {"6f1c2a3e8d4b-4c1a-9e2f-0a1b2c3d4e5f-", 0},
+        {"{6f1c2a3e-8d4b-4c1a-9e2f-0a1b2c3d4e5}", 0},
+        {"6g1c2a3e-8d4b-4c1a-9e2f-0a1b2c3d4e5f", 0},
+        {"", 0},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(validate_is_uuid(cases[i].s), cases[i].ok, "'%s'", cases[i].s);
+}
+
+Test(validate, unterminated_envelope_is_an_error_not_an_overread)
+{
+    roster_change rc;
+    validate_report r;
+
+    base_enroll(&rc);
+    memset(rc.event_id, 'a', sizeof rc.event_id);
+    validate_roster_change(&rc, today(), &r);
+    cr_assert_not_null(find_issue(&r, "event_id", "UUID", 0), "unterminated event_id not reported");
 }
