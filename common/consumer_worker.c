@@ -566,6 +566,16 @@ static void apply_slot(consumer_worker *w, consumer_slot *s)
 
 /* ---- the thread ---- */
 
+static int rewind_pending(consumer_shared *sh)
+{
+    int r;
+
+    pthread_mutex_lock(&sh->lock);
+    r = sh->rewind;
+    pthread_mutex_unlock(&sh->lock);
+    return r;
+}
+
 static void *run(void *arg)
 {
     consumer_worker *w = arg;
@@ -584,7 +594,10 @@ static void *run(void *arg)
         s->state = SLOT_APPLYING;
         pthread_mutex_unlock(&w->mu);
 
-        apply_slot(w, s);
+        /* After a fence, what was fetched before the rewind is not applied: the poll
+         * thread reads it again from the stored offsets. */
+        if (!rewind_pending(w->sh))
+            apply_slot(w, s);
         set_retrying(w, 0, NULL);
 
         pthread_mutex_lock(&w->mu);
