@@ -15,7 +15,7 @@ W2=7313012002859302 # off-duty accident
 W3=7313013003889303 # accident just after the end of the term (local time)
 W4=7313011004929304 # serious accident reported late
 W5=7313011212959305 # never enrolled
-W6=7313012512809306 # accident before any benefit-table version: undecidable
+W6=7313012512809306 # accident before any benefit-table version (PP 44/2015 starts 2015-07-01): undecidable
 MINE="'$W1','$W2','$W3','$W4','$W5','$W6'"
 
 cd "$TEST_TMP"
@@ -47,7 +47,7 @@ KPU-003,$W3,ACCIDENT,2024-02-29T16:30:00Z,2024-03-01T09:00:00+08:00,73.13.01.100
 KPU-004,$W4,ACCIDENT,2024-02-14T10:00:00+08:00,2024-02-17T10:00:01+08:00,73.13.01.1001,COMMUTING,TRAFFIC,SERIOUS,Hit by a truck on the way to the TPS,KPU,Sekretariat PPS Ritope,
 KPU-005,$W5,ACCIDENT,2024-02-14T11:00:00+08:00,2024-02-14T12:00:00+08:00,73.13.01.1001,ON_DUTY,FALL,MINOR,Not on any roster,KPU,Sekretariat PPS Ritope,
 KPU-006,$W1,ACCIDENT,2024-02-20T11:00:00+08:00,2024-02-20T12:00:00+08:00,73.13.01.1001,ON_DUTY,FALL,MINOR,Reported after the death,KPU,Sekretariat PPS Ritope,
-KPU-007,$W6,ACCIDENT,2018-05-01T11:00:00+08:00,2018-05-01T12:00:00+08:00,73.13.01.1001,ON_DUTY,FALL,MINOR,Before the first benefit table,KPU,Sekretariat PPS Ritope,
+KPU-007,$W6,ACCIDENT,2014-05-01T11:00:00+08:00,2014-05-01T12:00:00+08:00,73.13.01.1001,ON_DUTY,FALL,MINOR,Before the first benefit table,KPU,Sekretariat PPS Ritope,
 EOF
 "$BIN/incident-producer" --source dc-sulsel --progress never incidents.csv 2>incident-producer.log ||
     fail "incident-producer: $(cat incident-producer.log)"
@@ -60,7 +60,7 @@ timeout 120 "$BIN/incident-consumer" --exit.when.drained 2>incident-consumer.log
 # --- the benefit table is in PostgreSQL as in the file
 assert_eq "benefit_table rows" "$(grep -c '^PP' "$REPO/deploy/benefits/benefit_table.tsv")" \
     "$(q "SELECT count(*) FROM benefit_table")"
-assert_eq "benefit_table PP49-2023 jkm_lump_sum" "2023-09-12|20000000" \
+assert_eq "benefit_table PP49-2023 jkm_lump_sum" "2023-10-06|20000000" \
     "$(q "SELECT effective_from, value FROM benefit_table WHERE version = 'PP49-2023' AND key = 'jkm_lump_sum'")"
 
 # --- incidents, one per NIK, type and local date
@@ -137,7 +137,7 @@ assert_eq "other workers' coverage untouched" "6" \
 
 # --- dead letters of the incident consumer
 assert_eq "undecidable incident dead-lettered" \
-    "rule|7313********9306|no benefit table version in force on 2018-05-01" \
+    "rule|7313********9306|no benefit table version in force on 2014-05-01" \
     "$(q "SELECT error_class, nik_masked, error_message FROM dead_letters
           WHERE group_id = 'incident-consumer' AND nik_masked = '7313********9306'")"
 assert_eq "undecidable incident has no incident row" "0" \

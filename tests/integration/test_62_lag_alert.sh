@@ -50,8 +50,11 @@ stop_bg roster || fail "roster-consumer did not stop cleanly"
     --output paced.csv 2>/dev/null
 start_bg roster "$BIN/roster-consumer" --metrics.port "$METRICS_PORT_ROSTER_CONSUMER" \
     --batch.max.messages 2 --apply.workers 1 -X max.partition.fetch.bytes=2048
-start_bg producer bash -c "python3 '$REPO/tests/integration/pace_lines.py' 500 paced.csv |
+# In a process group of its own, so that stopping it stops both ends of the pipe.
+start_bg producer setsid bash -c "python3 '$REPO/tests/integration/pace_lines.py' 500 paced.csv |
     '$BIN/roster-producer' --source dc-sulsel --progress never -"
+producer_group=$BG_PID
+on_exit kill -TERM -- "-$producer_group"
 lag0=$(lag_metric kafka_consumergroup_lag sum)
 seen_warn=0 seen_stop=0 deadline=$((SECONDS + 120))
 while ((SECONDS < deadline)) && ! ((seen_warn)); do
@@ -75,6 +78,7 @@ echo "ok: ConsumerLagHigh firing in Prometheus"
 assert_ge "lag in seconds" 15 "$(lag_metric kafka_consumergroup_group_lag_seconds max)"
 
 # --- started again: lag 0, status OK, the alert resolves
+kill -TERM -- "-$producer_group" 2>/dev/null || true
 stop_bg producer || true
 consumer
 wait_until 180 caught_up || fail "not caught up again: lag $(lag_metric kafka_consumergroup_lag sum)," \
