@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pg.h"
 #include "utf8.h"
+#include "validate.h"
 
 /* A poll thread that waited this long for a worker pauses fetching and keeps polling, so
  * the group does not lose it during a long outage. */
@@ -70,7 +71,9 @@ void consumer_reject(consumer_rejects *rej, int idx, const char *error_class, co
     memset(it, 0, sizeof *it);
     it->idx = idx;
     snprintf(it->error_class, sizeof it->error_class, "%s", error_class);
-    snprintf(it->event_id, sizeof it->event_id, "%s", event_id ? event_id : "");
+    /* An id that is not a UUID cannot go into dead_letters.event_id: the row would be
+     * refused and the record dead-lettered as "db" instead of for what it is. */
+    snprintf(it->event_id, sizeof it->event_id, "%s", event_id && validate_is_uuid(event_id) ? event_id : "");
     if (nik && *nik)
         log_mask_nik(nik, it->nik_masked, sizeof it->nik_masked);
     va_start(ap, fmt);
@@ -78,7 +81,6 @@ void consumer_reject(consumer_rejects *rej, int idx, const char *error_class, co
     va_end(ap);
     /* A message may quote what the record carried: keep the row insertable. */
     utf8_scrub(it->message);
-    utf8_scrub(it->event_id);
 }
 
 /* The index of source in rej's table, added when new; the last one when it is full. */
