@@ -15,6 +15,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "pg.h"
+#include "tpmap.h"
 #include "utf8.h"
 #include "validate.h"
 
@@ -36,11 +37,8 @@ struct consumer {
     int fatal;
     char fatal_msg[512];
 
-    /* Per partition (poll thread): assigned, at the end of the log, the offset after the
-     * last message taken into a slot (-1: none taken since the last seek). */
-    int npart;
-    unsigned char *assigned, *eof;
-    int64_t *taken;
+    /* Per topic partition: sh.tps (tpmap.h); the poll thread's marks are its entries'
+     * assigned, eof and taken. */
     int nassigned;
     int64_t assigned_at_ms;         /* 0 while nothing is assigned */
     rd_kafka_message_t *pending;    /* a message waiting for its worker's slot */
@@ -112,41 +110,12 @@ void consumer_applied(consumer_rejects *rej, int idx, const char *source, int64_
         rej->sources[intern_source(rej, source && *source ? source : "unknown")], event_time_us};
 }
 
-/* ---- partitions and stored offsets ---- */
+/* ---- topic partitions and stored offsets ---- */
 
-static int ensure_partitions(consumer *c, int32_t max_partition)
+/* Every entry of the map, for a loop: for (size_t i = 0; (e = entry(c, i)); i++). */
+static tpmap_entry *entry(const consumer *c, size_t i)
 {
-    int n = max_partition + 1;
-    consumer_shared *sh = &c->sh;
-
-    if (n <= c->npart)
-        return 0;
-    unsigned char *a = realloc(c->assigned, (size_t)n);
-    if (a)
-        c->assigned = a;
-    unsigned char *e = realloc(c->eof, (size_t)n);
-    if (e)
-        c->eof = e;
-    int64_t *t = realloc(c->taken, (size_t)n * sizeof *t);
-    if (t)
-        c->taken = t;
-    pthread_mutex_lock(&sh->lock);
-    int64_t *x = realloc(sh->expected, (size_t)n * sizeof *x);
-    if (x) {
-        sh->expected = x;
-        for (int i = sh->npart; i < n; i++)
-            sh->expected[i] = -1;
-        sh->npart = n;
-    }
-    pthread_mutex_unlock(&sh->lock);
-    if (!a || !e || !x || !t)
-        return -1;
-    for (int i = c->npart; i < n; i++) {
-        c->assigned[i] = c->eof[i] = 0;
-        c->taken[i] = -1;
-    }
-    c->npart = n;
-    return 0;
+    return tpmap_at(c->sh.tps, i);
 }
 
 static int pg_ready(consumer *c, char *errstr, size_t n)
@@ -161,31 +130,30 @@ static int pg_ready(consumer *c, char *errstr, size_t n)
     return c->pg ? 0 : -1;
 }
 
-/* Read the stored offsets of the assigned partitions into expected; on failure they are
- * CONSUMER_OFFSET_UNKNOWN (the fence refuses them until read). 0 or -1 + errstr. */
+/* Read the stored offsets of the group into the entries' expected; on failure every entry
+ * is CONSUMER_OFFSET_UNKNOWN (the fence refuses it until read). 0 or -1 + errstr. */
 static int load_offsets(consumer *c, char *errstr, size_t n)
 {
     consumer_shared *sh = &c->sh;
-    const char *params[2] = {sh->group, sh->topic};
+    const char *params[1] = {sh->group};
     PGresult *res = NULL;
+    tpmap_entry *e;
     int rc = -1;
 
     if (pg_ready(c, errstr, n) == 0)
         res = pg_query(c->pg,
-                       "SELECT partition, next_offset FROM consumer_offsets "
-                       "WHERE group_id = $1 AND topic = $2",
-                       2, params, errstr, n);
-    for (int r = 0; res && r < PQntuples(res); r++)
-        if (ensure_partitions(c, (int32_t)atoi(PQgetvalue(res, r, 0))) < 0) {
-            snprintf(errstr, n, "out of memory");
-            PQclear(res);
-            res = NULL;
-        }
+                       "SELECT topic, partition, next_offset FROM consumer_offsets "
+                       "WHERE group_id = $1",
+                       1, params, errstr, n);
     pthread_mutex_lock(&sh->lock);
-    for (int p = 0; p < sh->npart; p++)
-        sh->expected[p] = res ? -1 : CONSUMER_OFFSET_UNKNOWN;
-    for (int r = 0; res && r < PQntuples(res); r++)
-        sh->expected[atoi(PQgetvalue(res, r, 0))] = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+    for (size_t i = 0; (e = entry(c, i)); i++)
+        e->expected = res ? -1 : CONSUMER_OFFSET_UNKNOWN;
+    for (int r = 0; res && r < PQntuples(res); r++) {
+        /* Only the group's topics this consumer has met: others are another's business. */
+        e = tpmap_find(sh->tps, PQgetvalue(res, r, 0), (int32_t)atoi(PQgetvalue(res, r, 1)));
+        if (e)
+            e->expected = strtoll(PQgetvalue(res, r, 2), NULL, 10);
+    }
     pthread_mutex_unlock(&sh->lock);
     if (res) {
         PQclear(res);
@@ -194,16 +162,28 @@ static int load_offsets(consumer *c, char *errstr, size_t n)
     return rc;
 }
 
-/* Where partition p starts reading: its stored offset, else the beginning (no stored row
- * means nothing of it was applied; an unknown one is fenced and rewound later). */
-static int64_t start_offset(consumer *c, int32_t p)
+/* Where e starts reading: its stored offset, else the beginning (no stored row means
+ * nothing of it was applied; an unknown one is fenced and rewound later). */
+static int64_t start_offset(consumer *c, const tpmap_entry *e)
 {
-    int64_t e;
+    int64_t x;
 
     pthread_mutex_lock(&c->sh.lock);
-    e = c->sh.expected[p];
+    x = e->expected;
     pthread_mutex_unlock(&c->sh.lock);
-    return e >= 0 ? e : RD_KAFKA_OFFSET_BEGINNING;
+    return x >= 0 ? x : RD_KAFKA_OFFSET_BEGINNING;
+}
+
+/* A list of the assigned topic partitions (offsets unset); the caller destroys it. */
+static rd_kafka_topic_partition_list_t *assigned_list(const consumer *c)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    tpmap_entry *e;
+
+    for (size_t i = 0; (e = entry(c, i)); i++)
+        if (e->assigned)
+            rd_kafka_topic_partition_list_add(l, e->topic, e->partition);
+    return l;
 }
 
 /* ---- slots ---- */
@@ -222,8 +202,8 @@ static void drop_unapplied(consumer *c, int abort_workers)
             consumer_slot_clear(s);
         consumer_worker_abort(c->workers[w], abort_workers);
     }
-    for (int p = 0; p < c->npart; p++)
-        c->taken[p] = -1;
+    for (size_t i = 0; entry(c, i); i++)
+        entry(c, i)->taken = -1;
 }
 
 /* Wait (bounded) until no worker has a transaction open, then clear their abort flags. */
@@ -241,13 +221,14 @@ static void drain_workers(consumer *c)
  * that did not happen could skip events for good: that is fatal. */
 static void seek_assigned(consumer *c, int to_taken)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    rd_kafka_topic_partition_list_t *l = assigned_list(c);
     rd_kafka_error_t *err;
+    tpmap_entry *e;
 
-    for (int p = 0; p < c->npart; p++)
-        if (c->assigned[p])
-            rd_kafka_topic_partition_list_add(l, c->sh.topic, p)->offset =
-                to_taken && c->taken[p] >= 0 ? c->taken[p] : start_offset(c, p);
+    for (int i = 0; i < l->cnt; i++) {
+        e = tpmap_find(c->sh.tps, l->elems[i].topic, l->elems[i].partition);
+        l->elems[i].offset = to_taken && e->taken >= 0 ? e->taken : start_offset(c, e);
+    }
     if (l->cnt && (err = rd_kafka_seek_partitions(c->rk, l, 10000))) {
         snprintf(c->fatal_msg, sizeof c->fatal_msg, "seek to the stored offsets failed: %s",
                  rd_kafka_error_string(err));
@@ -256,13 +237,13 @@ static void seek_assigned(consumer *c, int to_taken)
     }
     for (int i = 0; i < l->cnt && !c->fatal; i++)
         if (l->elems[i].err) {
-            snprintf(c->fatal_msg, sizeof c->fatal_msg,
-                     "seek of partition %d failed: %s", l->elems[i].partition,
+            snprintf(c->fatal_msg, sizeof c->fatal_msg, "seek of %s/%d failed: %s",
+                     l->elems[i].topic, l->elems[i].partition,
                      rd_kafka_err2str(l->elems[i].err));
             c->fatal = 1;
         }
-    for (int p = 0; p < c->npart; p++)
-        c->eof[p] = 0;
+    for (size_t i = 0; (e = entry(c, i)); i++)
+        e->eof = 0;
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -289,10 +270,7 @@ static void set_paused(consumer *c, int pause)
 
     if (c->paused == pause)
         return;
-    l = rd_kafka_topic_partition_list_new(8);
-    for (int p = 0; p < c->npart; p++)
-        if (c->assigned[p])
-            rd_kafka_topic_partition_list_add(l, c->sh.topic, p);
+    l = assigned_list(c);
     if (pause) {
         rd_kafka_pause_partitions(c->rk, l);
     } else {
@@ -309,13 +287,14 @@ static void set_paused(consumer *c, int pause)
 static void on_assign(consumer *c, rd_kafka_topic_partition_list_t *parts)
 {
     char errstr[512];
-    int32_t maxp = 0;
     rd_kafka_resp_err_t err;
+    int oom = 0;
 
+    pthread_mutex_lock(&c->sh.lock);
     for (int i = 0; i < parts->cnt; i++)
-        if (parts->elems[i].partition > maxp)
-            maxp = parts->elems[i].partition;
-    if (ensure_partitions(c, maxp) < 0) {
+        oom |= !tpmap_get(c->sh.tps, parts->elems[i].topic, parts->elems[i].partition);
+    pthread_mutex_unlock(&c->sh.lock);
+    if (oom) {
         snprintf(c->fatal_msg, sizeof c->fatal_msg, "out of memory on assignment");
         c->fatal = 1;
         rd_kafka_assign(c->rk, NULL);
@@ -326,12 +305,13 @@ static void on_assign(consumer *c, rd_kafka_topic_partition_list_t *parts)
                  " fenced until they load", "topic=%s error=\"%s\"", c->sh.topic, errstr);
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
-        c->assigned[tp->partition] = 1;
-        c->eof[tp->partition] = 0;
-        c->taken[tp->partition] = -1;
-        tp->offset = start_offset(c, tp->partition);
+        tpmap_entry *e = tpmap_find(c->sh.tps, tp->topic, tp->partition);
+        e->assigned = 1;
+        e->eof = 0;
+        e->taken = -1;
+        tp->offset = start_offset(c, e);
         log_info("partition assigned", "topic=%s partition=%d resume_offset=%" PRId64,
-                 c->sh.topic, tp->partition, tp->offset);
+                 tp->topic, tp->partition, tp->offset);
     }
     c->nassigned = parts->cnt;
     c->assigned_at_ms = consumer_mono_ms();
@@ -348,9 +328,8 @@ static void on_revoke(consumer *c, rd_kafka_topic_partition_list_t *parts)
     /* What is not applied is the next owner's, from PostgreSQL's offsets. */
     drop_unapplied(c, 1);
     drain_workers(c);
-    for (int i = 0; i < parts->cnt; i++)
-        if (parts->elems[i].partition < c->npart)
-            c->assigned[parts->elems[i].partition] = 0;
+    for (size_t i = 0; entry(c, i); i++)
+        entry(c, i)->assigned = 0;
     c->nassigned = 0;
     c->assigned_at_ms = 0;
     c->paused = 0;
@@ -466,7 +445,8 @@ consumer *consumer_new(const config *cfg, const char *group, const char *topic,
     c->sh.stats.lag = -1;
     c->sh.group = strdup(group);
     c->sh.topic = strdup(topic);
-    if (!c->sh.group || !c->sh.topic) {
+    c->sh.tps = tpmap_new();
+    if (!c->sh.group || !c->sh.topic || !c->sh.tps) {
         snprintf(errstr, n, "out of memory");
         goto fail;
     }
@@ -525,20 +505,21 @@ void consumer_get_stats(consumer *c, consumer_stats *out)
 static void update_lag(consumer *c)
 {
     int64_t lag = c->nassigned ? 0 : -1;
+    tpmap_entry *e;
 
-    for (int p = 0; p < c->npart && lag >= 0; p++) {
-        int64_t lo, hi, e;
-        if (!c->assigned[p])
+    for (size_t i = 0; lag >= 0 && (e = entry(c, i)); i++) {
+        int64_t lo, hi, x;
+        if (!e->assigned)
             continue;
-        if (rd_kafka_get_watermark_offsets(c->rk, c->sh.topic, p, &lo, &hi) || hi < 0) {
+        if (rd_kafka_get_watermark_offsets(c->rk, e->topic, e->partition, &lo, &hi) || hi < 0) {
             lag = -1;
             break;
         }
         pthread_mutex_lock(&c->sh.lock);
-        e = c->sh.expected[p];
+        x = e->expected;
         pthread_mutex_unlock(&c->sh.lock);
-        if (hi > (e >= 0 ? e : lo))
-            lag += hi - (e >= 0 ? e : lo);
+        if (hi > (x >= 0 ? x : lo))
+            lag += hi - (x >= 0 ? x : lo);
     }
     pthread_mutex_lock(&c->sh.lock);
     c->sh.stats.lag = lag;
@@ -559,9 +540,14 @@ static void log_progress(consumer *c)
              st.retries, st.bisects, st.lag, st.ready);
 }
 
-static int worker_of(const consumer *c, int32_t p)
+/* The worker of a topic partition: spread by partition, and by topic among topics. */
+static int worker_of(const consumer *c, const tpmap_entry *e)
 {
-    return p % c->nworkers;
+    unsigned h = 0;
+
+    for (const unsigned char *t = (const unsigned char *)e->topic; *t; t++)
+        h = h * 31 + *t;
+    return (int)((h + (unsigned)e->partition) % (unsigned)c->nworkers);
 }
 
 /* Prepare slot s (no database) and hand it to worker w. 0, or -1 when the inbox is taken
@@ -599,8 +585,8 @@ static int at_end(const consumer *c)
 {
     if (!c->nassigned)
         return 0;
-    for (int p = 0; p < c->npart; p++)
-        if (c->assigned[p] && !c->eof[p])
+    for (size_t i = 0; entry(c, i); i++)
+        if (entry(c, i)->assigned && !entry(c, i)->eof)
             return 0;
     return 1;
 }
@@ -638,9 +624,21 @@ static void update_readiness(consumer *c)
 
 /* Take message m into its worker's filling slot. 0, or -1 when both slots are taken (the
  * caller keeps m pending). */
+/* The entry of m's topic partition, NULL when it is not one the consumer met. */
+static tpmap_entry *entry_of(consumer *c, const rd_kafka_message_t *m)
+{
+    tpmap_entry *e;
+
+    pthread_mutex_lock(&c->sh.lock);
+    e = tpmap_find(c->sh.tps, rd_kafka_topic_name(m->rkt), m->partition);
+    pthread_mutex_unlock(&c->sh.lock);
+    return e;
+}
+
 static int take(consumer *c, rd_kafka_message_t *m)
 {
-    int w = worker_of(c, m->partition);
+    tpmap_entry *e = entry_of(c, m);
+    int w = worker_of(c, e);
     consumer_slot *s = consumer_worker_filling(c->workers[w]);
 
     if (s && s->count >= s->cap && hand_off(c, w, s) == 0)
@@ -649,22 +647,22 @@ static int take(consumer *c, rd_kafka_message_t *m)
         return -1;
     if (s->count == 0)
         s->deadline_ms = consumer_mono_ms() + c->max_ms;
-    if (consumer_slot_add(s, m) < 0)
+    if (consumer_slot_add(s, m, e->topic) < 0)
         return -1; /* out of memory: it waits, as for a full slot */
-    c->taken[m->partition] = m->offset + 1;
-    c->eof[m->partition] = 0;
+    e->taken = m->offset + 1;
+    e->eof = 0;
     rd_kafka_message_destroy(m);
     return 0;
 }
 
-static int64_t expected_of(consumer *c, int32_t p)
+static int64_t expected_of(consumer *c, const tpmap_entry *e)
 {
-    int64_t e;
+    int64_t x;
 
     pthread_mutex_lock(&c->sh.lock);
-    e = c->sh.expected[p];
+    x = e->expected;
     pthread_mutex_unlock(&c->sh.lock);
-    return e;
+    return x;
 }
 
 static void on_kafka_error(consumer *c, const rd_kafka_message_t *m)
@@ -684,21 +682,22 @@ static void on_kafka_error(consumer *c, const rd_kafka_message_t *m)
 /* One polled event. */
 static void on_message(consumer *c, rd_kafka_message_t *m)
 {
+    tpmap_entry *e = m->rkt ? entry_of(c, m) : NULL;
+
     if (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         c->kafka_down[0] = '\0';
         c->kafka_down_ms = 0;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         /* (A seek clears it; librdkafka drops what was fetched before a seek.) */
-        if (m->partition < c->npart)
-            c->eof[m->partition] = 1;
+        if (e)
+            e->eof = 1;
         rd_kafka_message_destroy(m);
     } else if (m->err) {
         on_kafka_error(c, m);
         rd_kafka_message_destroy(m);
-    } else if (c->paused || m->partition >= c->npart || !c->assigned[m->partition] ||
-               m->offset < expected_of(c, m->partition) ||
-               (c->taken[m->partition] >= 0 && m->offset < c->taken[m->partition])) {
+    } else if (c->paused || !e || !e->assigned || m->offset < expected_of(c, e) ||
+               (e->taken >= 0 && m->offset < e->taken)) {
         /* Not ours, already applied or taken, or fetched while paused (read again after
          * the seek that resumes). */
         rd_kafka_message_destroy(m);
@@ -849,12 +848,9 @@ void consumer_destroy(consumer *c)
     if (c->pg)
         PQfinish(c->pg);
     free(c->workers);
-    free(c->assigned);
-    free(c->eof);
-    free(c->taken);
     free(c->conninfo);
     free(c->pg_options);
-    free(c->sh.expected);
+    tpmap_destroy(c->sh.tps);
     free(c->sh.group);
     free(c->sh.topic);
     pthread_mutex_destroy(&c->sh.lock);

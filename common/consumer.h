@@ -43,6 +43,7 @@
 typedef struct consumer consumer;
 
 typedef struct consumer_msg {
+    const char *topic;          /* the topic it was read from (one of a pattern's) */
     int32_t partition;
     int64_t offset;
     const void *key;
@@ -52,9 +53,10 @@ typedef struct consumer_msg {
     int64_t timestamp_ms;
 } consumer_msg;
 
-/* A batch in Kafka order per partition. Valid during the prepare and apply calls only. */
+/* A batch in Kafka order per topic partition; its messages may come from several topics
+ * (a subscription by pattern). Valid during the prepare and apply calls only. */
 typedef struct consumer_batch {
-    const char *topic;
+    const char *topic;          /* the subscription: a topic, or a pattern starting with ^ */
     const char *group;
     const consumer_msg *msgs;
     int count;

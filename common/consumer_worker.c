@@ -35,8 +35,11 @@ struct consumer_worker {
     consumer_slot *inbox;           /* READY */
     consumer_slot *cur;             /* APPLYING */
     int abort, quit;
-    int64_t *next;                  /* per partition, for one transaction */
-    int nnext;
+    struct next_offset {            /* per topic partition of one transaction */
+        tpmap_entry *tp;
+        int64_t next;
+    } *next;
+    int nnext, next_cap;
     consumer_rejects rej;           /* of the current attempt */
     char sqlstate[6];               /* of the last data failure */
     int in_retry;                   /* counted in sh->retrying */
@@ -88,13 +91,13 @@ static int slot_reserve(consumer_slot *s, size_t n)
     return 0;
 }
 
-int consumer_slot_add(consumer_slot *s, const rd_kafka_message_t *m)
+int consumer_slot_add(consumer_slot *s, const rd_kafka_message_t *m, const char *topic)
 {
     struct consumer_slot_ref *ref = &s->refs[s->count];
 
     if (slot_reserve(s, m->key_len + m->len) < 0)
         return -1;
-    s->msgs[s->count] = (consumer_msg){m->partition, m->offset, NULL, m->key_len, NULL, m->len,
+    s->msgs[s->count] = (consumer_msg){topic, m->partition, m->offset, NULL, m->key_len, NULL, m->len,
                                        rd_kafka_message_timestamp(m, NULL)};
     *ref = (struct consumer_slot_ref){s->used, m->key != NULL, m->payload != NULL};
     if (m->key)
@@ -159,43 +162,56 @@ static void count_class(consumer_stats *st, const char *cls)
 
 /* ---- one transaction ---- */
 
-static int ensure_next(consumer_worker *w, int npart)
+static int grow_next(consumer_worker *w)
 {
-    int64_t *grown;
+    int cap = w->next_cap ? w->next_cap * 2 : 32;
+    struct next_offset *grown = realloc(w->next, (size_t)cap * sizeof *grown);
 
-    if (npart <= w->nnext)
-        return 0;
-    if (!(grown = realloc(w->next, (size_t)npart * sizeof *grown)))
+    if (!grown)
         return -1;
     w->next = grown;
-    w->nnext = npart;
+    w->next_cap = cap;
     return 0;
 }
 
-/* The next offset of each partition of b into w->next (-1: not in b). */
+/* The next offset of each topic partition of b into w->next. 0, or -1 when out of memory
+ * or a message's topic partition is not in the map (it always is). */
 static int batch_next(consumer_worker *w, const consumer_batch *b)
 {
-    int32_t maxp = 0;
+    consumer_shared *sh = w->sh;
+    int rc = 0;
 
-    for (int i = 0; i < b->count; i++)
-        if (b->msgs[i].partition > maxp)
-            maxp = b->msgs[i].partition;
-    if (ensure_next(w, maxp + 1) < 0)
-        return -1;
-    for (int p = 0; p < w->nnext; p++)
-        w->next[p] = -1;
-    for (int i = 0; i < b->count; i++)
-        if (b->msgs[i].offset + 1 > w->next[b->msgs[i].partition])
-            w->next[b->msgs[i].partition] = b->msgs[i].offset + 1;
-    return 0;
+    w->nnext = 0;
+    pthread_mutex_lock(&sh->lock);
+    for (int i = 0; i < b->count && rc == 0; i++) {
+        const consumer_msg *m = &b->msgs[i];
+        int k = w->nnext - 1;
+        /* Messages of a topic partition come in runs: look back from the last one. */
+        while (k >= 0 && !(w->next[k].tp->partition == m->partition &&
+                           w->next[k].tp->topic == m->topic))
+            k--;
+        if (k < 0) {
+            tpmap_entry *tp = tpmap_find(sh->tps, m->topic, m->partition);
+            if (!tp || (w->nnext == w->next_cap && grow_next(w) < 0)) {
+                rc = -1;
+                break;
+            }
+            k = w->nnext++;
+            w->next[k] = (struct next_offset){tp, -1};
+        }
+        if (m->offset + 1 > w->next[k].next)
+            w->next[k].next = m->offset + 1;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
 }
 
-static int64_t expected_of(consumer_shared *sh, int32_t p)
+static int64_t expected_of(consumer_shared *sh, const tpmap_entry *tp)
 {
     int64_t e;
 
     pthread_mutex_lock(&sh->lock);
-    e = p < sh->npart ? sh->expected[p] : -1;
+    e = tp->expected;
     pthread_mutex_unlock(&sh->lock);
     return e;
 }
@@ -206,18 +222,16 @@ static txn_result fence_and_store(consumer_worker *w, char *errstr, size_t n)
 {
     consumer_shared *sh = w->sh;
 
-    for (int p = 0; p < w->nnext; p++) {
+    for (int k = 0; k < w->nnext; k++) {
+        const tpmap_entry *tp = w->next[k].tp;
         char ps[16], nexts[24], exps[24];
-        const char *params[5] = {sh->group, sh->topic, ps, nexts, exps};
+        const char *params[5] = {sh->group, tp->topic, ps, nexts, exps};
+        int64_t expected = expected_of(sh, tp);
         PGresult *res;
-        int64_t expected;
         int ok;
 
-        if (w->next[p] < 0)
-            continue;
-        expected = expected_of(sh, p);
-        snprintf(ps, sizeof ps, "%d", p);
-        snprintf(nexts, sizeof nexts, "%" PRId64, w->next[p]);
+        snprintf(ps, sizeof ps, "%d", tp->partition);
+        snprintf(nexts, sizeof nexts, "%" PRId64, w->next[k].next);
         snprintf(exps, sizeof exps, "%" PRId64, expected);
         res = pg_query(w->pg,
                        "INSERT INTO consumer_offsets AS o (group_id, topic, partition, next_offset) "
@@ -231,7 +245,8 @@ static txn_result fence_and_store(consumer_worker *w, char *errstr, size_t n)
         ok = PQntuples(res) == 1;
         PQclear(res);
         if (!ok) {
-            snprintf(errstr, n, "partition %d: stored offset is no longer %" PRId64, p, expected);
+            snprintf(errstr, n, "%s/%d: stored offset is no longer %" PRId64, tp->topic,
+                     tp->partition, expected);
             return TXN_FENCED;
         }
     }
@@ -280,11 +295,11 @@ static void committed(consumer_worker *w, const consumer_batch *b, int nrej, int
     rd_kafka_resp_err_t err;
 
     pthread_mutex_lock(&sh->lock);
-    for (int p = 0; p < w->nnext && p < sh->npart; p++)
-        if (w->next[p] >= 0) {
-            sh->expected[p] = w->next[p];
-            rd_kafka_topic_partition_list_add(l, sh->topic, p)->offset = w->next[p];
-        }
+    for (int k = 0; k < w->nnext; k++) {
+        w->next[k].tp->expected = w->next[k].next;
+        rd_kafka_topic_partition_list_add(l, w->next[k].tp->topic, w->next[k].tp->partition)
+            ->offset = w->next[k].next;
+    }
     sh->stats.batches++;
     sh->stats.messages += (uint64_t)b->count;
     sh->stats.applied += (uint64_t)(b->count - nrej);

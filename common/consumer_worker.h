@@ -19,6 +19,7 @@
 #include "config.h"
 #include "consumer.h"
 #include "dead_letter.h"
+#include "tpmap.h"
 
 /* A partition whose stored offset could not be read: the fence refuses it until read. */
 #define CONSUMER_OFFSET_UNKNOWN INT64_C(-2)
@@ -38,15 +39,15 @@ struct consumer_rejects {
     int nsources;
 };
 
-/* What the poll thread and the workers share; lock guards expected, stats and rewind. */
+/* What the poll thread and the workers share; lock guards tps (the map, and its entries'
+ * expected offsets), stats and rewind. */
 typedef struct consumer_shared {
     char *topic, *group;
     consumer_handler handler;
     rd_kafka_t *rk;                 /* the Kafka consumer, for commits (thread-safe) */
     pthread_mutex_t lock;
     pthread_cond_t changed;         /* a worker finished a slot */
-    int npart;                      /* size of expected */
-    int64_t *expected;              /* next offset stored in PostgreSQL, -1 none */
+    tpmap *tps;                     /* per topic partition; entries' expected under lock */
     int rewind;                     /* a worker was fenced: rewind to stored offsets */
     volatile sig_atomic_t stop;     /* finish the open batches and leave */
     consumer_stats stats;
@@ -106,8 +107,9 @@ void consumer_worker_abort(consumer_worker *w, int abort);
 /* Wait until idle or timeout_ms passed; 1 when idle. */
 int consumer_worker_wait_idle(consumer_worker *w, int timeout_ms);
 
-/* Copy message m into FILLING slot s. 0, or -1 when out of memory. */
-int consumer_slot_add(consumer_slot *s, const rd_kafka_message_t *m);
+/* Copy message m of topic (an interned name, tpmap.h) into FILLING slot s. 0, or -1 when
+ * out of memory. */
+int consumer_slot_add(consumer_slot *s, const rd_kafka_message_t *m, const char *topic);
 /* Turn the offsets of s's messages into pointers (before prepare and apply). */
 void consumer_slot_seal(consumer_slot *s);
 /* Empty a slot, back to FREE. */

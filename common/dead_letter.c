@@ -100,7 +100,7 @@ int dead_letter_record(const dead_letter_sink *s, PGconn *pg, const consumer_bat
         const dead_letter *it = &items[i];
         const consumer_msg *m = &b->msgs[it->idx];
         char ps[16], os[24];
-        const char *params[11] = {s->group, s->topic, ps, os,
+        const char *params[11] = {s->group, m->topic ? m->topic : s->topic, ps, os,
                                   it->event_id[0] ? it->event_id : NULL,
                                   it->nik_masked[0] ? it->nik_masked : NULL,
                                   it->error_class, it->message,
@@ -128,13 +128,15 @@ static rd_kafka_resp_err_t queue(dead_letter_sink *s, const consumer_msg *m,
                                  delivery **slot)
 {
     delivery *d = *slot;
-    char ps[16], os[24], size[24];
+    char ps[16], os[24], size[24], dlq[300];
+    const char *topic = m->topic ? m->topic : s->topic;
     rd_kafka_headers_t *h = rd_kafka_headers_new(12);
     rd_kafka_resp_err_t err;
 
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
     snprintf(ps, sizeof ps, "%d", m->partition);
     snprintf(os, sizeof os, "%" PRId64, m->offset);
-    rd_kafka_header_add(h, "dlq.topic", -1, s->topic, -1);
+    rd_kafka_header_add(h, "dlq.topic", -1, topic, -1);
     rd_kafka_header_add(h, "dlq.partition", -1, ps, -1);
     rd_kafka_header_add(h, "dlq.offset", -1, os, -1);
     rd_kafka_header_add(h, "dlq.error.class", -1, it->error_class, -1);
@@ -156,7 +158,7 @@ static rd_kafka_resp_err_t queue(dead_letter_sink *s, const consumer_msg *m,
             return RD_KAFKA_RESP_ERR__QUEUE_FULL;
         }
     }
-    err = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(s->dlq_topic),
+    err = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(dlq),
                             RD_KAFKA_V_KEY(m->key, m->key_len),
                             RD_KAFKA_V_VALUE((void *)m->value, len),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),

@@ -1,6 +1,6 @@
 /* dead_letter: where a rejected record goes. A row in dead_letters, with the record's key
  * and value bytes (so covadm can replay it) and, for error class "db", the SQLSTATE; and a
- * copy on <topic>.dlq: the record's bytes unchanged, with the headers contracts.md names
+ * copy on <topic>.dlq (the topic the record was read from): the record's bytes unchanged, with the headers contracts.md names
  * (dlq.topic, dlq.partition, dlq.offset, dlq.error.class, dlq.error.message, dlq.group,
  * dlq.time, plus dlq.sqlstate). A record the DLQ cannot take whole (too large for the
  * producer or the topic) goes there cut to dlq.truncate.bytes, marked by the headers

@@ -65,11 +65,12 @@ int incident_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
     int max_round = incident_stage_copy(ia->stage, pg, errstr, n);
     const incident_pending *pend = incident_stage_pending(ia->stage);
 
+    (void)batch; /* prepared already: the staged rows carry what the rounds need */
     if (max_round < 0)
         return -1;
     for (int r = 1; r <= max_round; r++)
         if (incident_decide_round(ia->decide, pg, r, pend, ia->table, rej, errstr, n) < 0 ||
-            incident_merge_round(pg, r, batch->topic, errstr, n) < 0)
+            incident_merge_round(pg, r, errstr, n) < 0)
             return -1;
     return 0;
 }

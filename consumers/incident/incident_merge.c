@@ -5,7 +5,7 @@
 
 #include "pg.h"
 
-/* The merge of one round. $1 = round, $2 = topic. States: NEW opens an incident (and a
+/* The merge of one round. $1 = round. States: NEW opens an incident (and a
  * claim when the outcome says so), LINK adds a report to a known incident, REJECT is an
  * event route could not decide (dead-lettered). Re-deliveries have no decision row. */
 #define FROM_ROUND(states)                                                                         \
@@ -73,7 +73,7 @@ static const char *const merge_round[] = {
     FROM_ROUND("'NEW'") " AND d.death ORDER BY s.seq",
 
     "INSERT INTO applied_events (event_id, topic, partition, kafka_offset, outcome)"
-    " SELECT s.event_id, $2, s.partition, s.kafka_offset,"
+    " SELECT s.event_id, s.topic, s.partition, s.kafka_offset,"
     "  CASE WHEN d.state = 'REJECT' THEN 'REJECTED' ELSE 'APPLIED' END"
     FROM_ROUND("'NEW', 'LINK', 'REJECT'")
     " ON CONFLICT (event_id) DO UPDATE SET topic = EXCLUDED.topic,"
@@ -82,12 +82,12 @@ static const char *const merge_round[] = {
     " WHERE applied_events.outcome = 'REPLAYING'",
 };
 
-int incident_merge_round(PGconn *pg, int r, const char *topic, char *errstr, size_t n)
+int incident_merge_round(PGconn *pg, int r, char *errstr, size_t n)
 {
     char round[16];
-    const char *params[2] = {round, topic};
+    const char *params[1] = {round};
 
     snprintf(round, sizeof round, "%d", r);
-    return pg_exec_each(pg, merge_round, sizeof merge_round / sizeof *merge_round, 2, params,
+    return pg_exec_each(pg, merge_round, sizeof merge_round / sizeof *merge_round, 1, params,
                         errstr, n);
 }

@@ -13,8 +13,8 @@
 /* Who opens a claim, in claim_transitions.actor. */
 #define INCIDENT_MERGE_ACTOR "incident-consumer"
 
-/* Merge round r of events read from topic, in the open transaction. 0, or -1 + errstr. */
-int incident_merge_round(PGconn *pg, int r, const char *topic, char *errstr,
-                         size_t errstr_size);
+/* Merge round r (each event recorded under the topic it was read from), in the open
+ * transaction. 0, or -1 + errstr. */
+int incident_merge_round(PGconn *pg, int r, char *errstr, size_t errstr_size);
 
 #endif

@@ -30,7 +30,8 @@ static const char create_staging[] =
     " occurred_at timestamptz NOT NULL, reported_at timestamptz NOT NULL,"
     " region_code text NOT NULL, circumstance text NOT NULL, cause text, severity text,"
     " description text, reporter_institution text NOT NULL, reporter_name text,"
-    " reporter_phone text, local_date date NOT NULL, utc_offset_minutes int NOT NULL)"
+    " reporter_phone text, local_date date NOT NULL, utc_offset_minutes int NOT NULL,"
+    " topic text NOT NULL)"
     " ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS stg_incident_decision ("
     " seq int PRIMARY KEY, round int NOT NULL, state text NOT NULL, outcome text,"
@@ -42,7 +43,7 @@ static const char create_staging[] =
 static const char copy_staging[] =
     "COPY stg_incident (seq, round, partition, kafka_offset, event_id, source, report_id, nik,"
     " type, occurred_at, reported_at, region_code, circumstance, cause, severity, description,"
-    " reporter_institution, reporter_name, reporter_phone, local_date, utc_offset_minutes)"
+    " reporter_institution, reporter_name, reporter_phone, local_date, utc_offset_minutes, topic)"
     " FROM STDIN";
 
 incident_stage *incident_stage_new(char *errstr, size_t n)
@@ -141,6 +142,7 @@ static void stage_event(pg_copybuf *b, int idx, const consumer_msg *m, const inc
     copy_opt(b, inc->reporter_phone, inc->fields & IF_REPORTER_PHONE);
     copy_date(b, p->local_date);
     pg_copybuf_int(b, offset_minutes, 0);
+    pg_copybuf_str(b, m->topic, 0);
     pg_copybuf_end_row(b);
 }
 

@@ -37,14 +37,15 @@ static const char create_staging[] =
     " full_name text, birth_date date, gender char(1), institution text, role text,"
     " region_code text, tps smallint, term_start date, term_end date, effective_date date,"
     " monthly_wage bigint, programs text[], agreement_id text, kpj char(11), phone text,"
-    " reject text) ON COMMIT DELETE ROWS";
+    " reject text, topic text NOT NULL) ON COMMIT DELETE ROWS";
 
 static const char copy_staging[] =
     "COPY stg_roster (seq, round, partition, kafka_offset, event_id, source, event_time, change,"
     " nik, full_name, birth_date, gender, institution, role, region_code, tps, term_start,"
-    " term_end, effective_date, monthly_wage, programs, agreement_id, kpj, phone) FROM STDIN";
+    " term_end, effective_date, monthly_wage, programs, agreement_id, kpj, phone, topic)"
+    " FROM STDIN";
 
-/* The merge of one round. $1 = round, $2 = topic. Order matters: duplicates first, then
+/* The merge of one round. $1 = round. Order matters: duplicates first, then
  * the rules (each rejection names the rule), then the changes, then the record of events. */
 static const char *const merge_round[] = {
     /* An event already decided (applied or rejected) is a re-delivery: nothing to do. One
@@ -152,7 +153,7 @@ static const char *const merge_round[] = {
     " SELECT nik, event_id FROM stg_roster WHERE round = $1 AND reject IS NULL ORDER BY seq",
 
     "INSERT INTO applied_events (event_id, topic, partition, kafka_offset, outcome)"
-    " SELECT event_id, $2, partition, kafka_offset,"
+    " SELECT event_id, topic, partition, kafka_offset,"
     "  CASE WHEN reject IS NULL THEN 'APPLIED' ELSE 'REJECTED' END"
     " FROM stg_roster WHERE round = $1 AND (reject IS NULL OR reject <> 'DUP')"
     " ON CONFLICT (event_id) DO UPDATE SET topic = EXCLUDED.topic,"
@@ -273,6 +274,7 @@ static void stage_record(pg_copybuf *b, int idx, int round, const consumer_msg *
     copy_opt(b, rc->agreement_id);
     copy_opt(b, rc->kpj);
     copy_opt(b, rc->phone);
+    pg_copybuf_str(b, m->topic, 0);
     pg_copybuf_end_row(b);
 }
 
