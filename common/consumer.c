@@ -403,7 +403,9 @@ static int subscribe(consumer *c, const config *cfg, char *errstr, size_t n)
         /* Memory: what librdkafka fetches ahead is most of a consumer's RSS; these keep it
          * near 45 MB with a full backlog at the same drain rate (tests/bench). */
         "queued.max.messages.kbytes", "1024", "fetch.max.bytes", "1048576",
-        "max.partition.fetch.bytes", "262144", NULL};
+        "max.partition.fetch.bytes", "262144",
+        /* A new data center's topic joins a pattern subscription within 30 s. */
+        "topic.metadata.refresh.interval.ms", "30000", NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, c->sh.group, errstr, n);
     rd_kafka_topic_partition_list_t *sub;
     rd_kafka_resp_err_t err;

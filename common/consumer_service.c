@@ -6,6 +6,7 @@
 
 #include "consumer_metrics.h"
 #include "log.h"
+#include "source_topic.h"
 #include "metrics_http.h"
 #include "pg.h"
 
@@ -73,6 +74,16 @@ static int service_ready(void *opaque, char *reason, size_t size)
     return !sw->pg_error[0];
 }
 
+/* What the service subscribes to: a pattern as given (starting with ^), else the topic
+ * and every data center's own "<topic>.<source>" (source_topic.h). */
+static void subscription(const char *topic, char *out, size_t size)
+{
+    if (topic[0] == '^')
+        snprintf(out, size, "%s", topic);
+    else
+        source_topic_pattern(topic, out, size);
+}
+
 static void stop_consumer(void *c)
 {
     consumer_stop(c);
@@ -91,7 +102,7 @@ static void log_stopped(consumer *c)
 
 int consumer_service_main(int argc, char **argv, const consumer_service_def *def)
 {
-    char errstr[1024], fields[2048] = "", where[96] = "";
+    char errstr[1024], fields[2048] = "", where[96] = "", pattern[256];
     consumer *c = NULL;
     consumer_metrics *cm = NULL;
     metrics_http *http = NULL;
@@ -105,9 +116,9 @@ int consumer_service_main(int argc, char **argv, const consumer_service_def *def
     if (!cfg)
         return rc;
     rc = 1;
+    subscription(config_get(cfg, "topic"), pattern, sizeof pattern);
     if ((def->start && def->start(cfg, fields, sizeof fields, errstr, sizeof errstr) < 0) ||
-        !(c = consumer_new(cfg, config_get(cfg, "group"), config_get(cfg, "topic"), &h,
-                           errstr, sizeof errstr)) ||
+        !(c = consumer_new(cfg, config_get(cfg, "group"), pattern, &h, errstr, sizeof errstr)) ||
         !(cm = consumer_metrics_new(config_get(cfg, "topic"), config_get(cfg, "group"), errstr,
                                     sizeof errstr))) {
         log_error("unable to start", "%s%serror=\"%s\"", fields, *fields ? " " : "", errstr);

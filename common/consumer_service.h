@@ -19,7 +19,9 @@
  * its threads (consumer.h), and ctx_destroy at the end. */
 typedef struct consumer_service_def {
     /* Name, usage text, option rows: the program takes CONSUMER_SERVICE_OPTIONS and its own
-     * rows include the string options "topic" and "group". No positional arguments. */
+     * rows include the string options "topic" and "group". The service reads "topic" and
+     * every data center's "<topic>.<source>" (source_topic.h), or the pattern "topic" is
+     * when it starts with ^. No positional arguments. */
     program_def program;
     /* A context for one batch slot; NULL + errstr on failure. */
     void *(*ctx_new)(const config *cfg, char *errstr, size_t errstr_size);

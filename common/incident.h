@@ -16,6 +16,8 @@
 #define INCIDENT_DESCRIPTION_MAX 2000
 /* Clock skew tolerated when checking that a time is not in the future. */
 #define INCIDENT_CLOCK_SKEW_US (5 * 60 * INT64_C(1000000))
+/* The topic of incidents; "incidents.<source>" is a data center's own (source_topic.h). */
+#define INCIDENT_TOPIC "incidents"
 
 /* Every enum uses -1 for "absent" so a record read from a file can say what it lacks. */
 typedef enum { INCIDENT_TYPE_NONE = -1, INCIDENT_ACCIDENT, INCIDENT_DEATH, INCIDENT_TYPE__COUNT } incident_type;

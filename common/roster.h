@@ -11,6 +11,10 @@
 /* Money in whole rupiah; MONEY_NONE marks an absent amount. */
 #define MONEY_NONE INT64_MIN
 
+/* The topic of roster changes; "roster.changes.<source>" is a data center's own
+ * (source_topic.h). */
+#define ROSTER_TOPIC "roster.changes"
+
 typedef enum { CHANGE_ENROLL, CHANGE_UPDATE, CHANGE_TERMINATE, CHANGE__COUNT } roster_change_kind;
 typedef enum { INST_NONE = -1, INST_KPU, INST_BAWASLU, INST__COUNT } roster_institution;
 typedef enum {

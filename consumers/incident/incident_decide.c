@@ -26,7 +26,9 @@ static const char copy_decisions[] =
 static const char load_round[] =
     "SELECT s.seq, a.event_id IS NOT NULL, i.incident_id IS NOT NULL, w.nik IS NOT NULL,"
     " w.deceased_on - DATE '1970-01-01', c.program, c.valid_from - DATE '1970-01-01',"
-    " c.valid_to - DATE '1970-01-01', c.status, c.monthly_wage"
+    " c.valid_to - DATE '1970-01-01', c.status, c.monthly_wage,"
+    " EXISTS (SELECT 1 FROM data_center_provinces d WHERE d.source = s.source"
+    "  AND d.province = left(s.region_code, 2)::smallint)"
     " FROM stg_incident s"
     " LEFT JOIN applied_events a ON a.event_id = s.event_id AND a.outcome <> 'REPLAYING'"
     " LEFT JOIN incidents i ON i.nik = s.nik AND i.type = s.type AND i.local_date = s.local_date"
@@ -34,7 +36,10 @@ static const char load_round[] =
     " LEFT JOIN coverages c ON c.nik = w.nik"
     " WHERE s.round = $1 ORDER BY s.seq, c.coverage_id";
 
-enum { L_SEQ, L_DUP, L_KNOWN, L_ENROLLED, L_DECEASED, L_PROGRAM, L_FROM, L_TO, L_STATUS, L_WAGE };
+enum {
+    L_SEQ, L_DUP, L_KNOWN, L_ENROLLED, L_DECEASED, L_PROGRAM, L_FROM, L_TO, L_STATUS, L_WAGE,
+    L_AUTHORISED
+};
 
 /* Columns of a decision row after seq, round and state. */
 enum { DECISION_COLUMNS = 12 };
@@ -192,6 +197,15 @@ int incident_decide_round(incident_decide *d, PGconn *pg, int r, const incident_
             ;
         if (is_true(res, row, L_DUP))
             continue;
+        /* The source (authenticated by its topic when producers authenticate) must serve
+         * the province where it happened. */
+        if (!is_true(res, row, L_AUTHORISED)) {
+            consumer_reject(rej, seq, "auth", p->event_id, p->nik,
+                            "source_not_authorised: data center %s does not serve province %.2s",
+                            p->source, p->in.region_code);
+            stage_state(&d->copy, seq, r, "REJECT");
+            continue;
+        }
         if (is_true(res, row, L_KNOWN)) {
             stage_state(&d->copy, seq, r, "LINK");
             consumer_applied(rej, seq, p->source, p->event_time_us);

@@ -11,6 +11,7 @@
 #include "pg.h"
 #include "region.h"
 #include "rounds.h"
+#include "source_topic.h"
 
 struct incident_stage {
     codec *codec;
@@ -177,6 +178,10 @@ static int take(incident_stage *st, const consumer_msg *m, int i, int64_t now,
     if (incident_validate(inc, now, &report) > 0) {
         report_text(&report, msg, sizeof msg);
         consumer_reject(rej, i, "validation", inc->event_id, inc->nik, "%s", msg);
+        return -1;
+    }
+    if (source_topic_check(m->topic, INCIDENT_TOPIC, inc->source, msg, sizeof msg) < 0) {
+        consumer_reject(rej, i, "auth", inc->event_id, inc->nik, "%s", msg);
         return -1;
     }
     if (region_local_date(inc->region_code, inc->occurred_at_us, &p->local_date,

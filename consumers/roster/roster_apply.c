@@ -11,6 +11,7 @@
 #include "pg.h"
 #include "roster.h"
 #include "rounds.h"
+#include "source_topic.h"
 #include "validate.h"
 
 struct roster_apply {
@@ -278,6 +279,23 @@ static void stage_record(pg_copybuf *b, int idx, int round, const consumer_msg *
     pg_copybuf_end_row(b);
 }
 
+/* The rules' reason codes (before ':') that are not class "rule": the source the topic
+ * authenticates is not authorised for the worker's province. */
+static const struct {
+    const char *code, *error_class;
+} reject_classes[] = {{"source_not_authorised", "auth"}};
+
+static const char *class_of(const char *reason)
+{
+    size_t len = strcspn(reason, ":");
+
+    for (size_t i = 0; i < sizeof reject_classes / sizeof reject_classes[0]; i++)
+        if (strlen(reject_classes[i].code) == len &&
+            strncmp(reason, reject_classes[i].code, len) == 0)
+            return reject_classes[i].error_class;
+    return "rule";
+}
+
 /* Decode and re-validate; stage the good ones. Returns the highest round, or -1. */
 static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_rejects *rej,
                         char *errstr, size_t n)
@@ -311,6 +329,10 @@ static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_
                                          report.items[k].rule);
             }
             consumer_reject(rej, i, "validation", rc->event_id, rc->nik, "%s", msg);
+            continue;
+        }
+        if (source_topic_check(m->topic, ROSTER_TOPIC, rc->source, msg, sizeof msg) < 0) {
+            consumer_reject(rej, i, "auth", rc->event_id, rc->nik, "%s", msg);
             continue;
         }
         memcpy(ra->ids[i].event_id, rc->event_id, sizeof ra->ids[i].event_id);
@@ -365,8 +387,8 @@ int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
         int idx = atoi(PQgetvalue(res, r, 0));
         ra->round[idx] = 0; /* not applied now */
         if (strcmp(PQgetvalue(res, r, 1), "DUP") != 0)
-            consumer_reject(rej, idx, "rule", ra->ids[idx].event_id, ra->ids[idx].nik, "%s",
-                            PQgetvalue(res, r, 1));
+            consumer_reject(rej, idx, class_of(PQgetvalue(res, r, 1)), ra->ids[idx].event_id,
+                            ra->ids[idx].nik, "%s", PQgetvalue(res, r, 1));
     }
     PQclear(res);
     for (int i = 0; i < batch->count; i++)
