@@ -149,7 +149,7 @@ cmd_start() {
         --stats.interval.s 60 "${CONSUMER_ARGS[@]}"
     start_service claims-relay "$DIR/claims-relay.log" "$BIN/claims-relay"
     # A probe sent before the consumer owns its partitions would measure the group join.
-    parts=$("$BIN/topics" -b "$KAFKA_BOOTSTRAP" list | awk -F'\t' '$1 == "incidents" {print $2}')
+    parts=$("$BIN/topics" --bootstrap "$KAFKA_BOOTSTRAP" list | awk -F'\t' '$1 == "incidents" {print $2}')
     parts=${parts:-1}
     for ((i = 0; i < 300; i++)); do
         n=$(grep -c 'partition assigned.*topic=incidents' "$DIR/incident-consumer.log" || true)
