@@ -5,13 +5,17 @@
 #   2. drain that backlog with roster-consumer into PostgreSQL: drain events/s and peak RSS,
 #      while incident latency probes run (incident -> claim in PostgreSQL and on `claims`);
 #   3. ceiling: the same rows loaded straight into the same (emptied) tables with COPY plus a
-#      set-based merge: ceiling events/s, and the ratio drain / ceiling.
+#      set-based merge: ceiling events/s, and the ratio drain / ceiling;
+#   4. plan robustness (tests/bench/plan_collapse.sh, in a scratch database): one batch run
+#      with the plans chosen while the tables were analysed empty, and with the staging
+#      table analysed, each against the same batch on warm statistics.
 # Targets (2 cores): producer >= 200,000 events/s; drain >= 0.5 x ceiling; consumer peak RSS
-# <= 200 MB; incident -> claim p99 < 1 s. Runs on its own stack (var/bench) and stops it.
+# <= 200 MB; incident -> claim p99 < 1 s; a cold or staging-analysed batch <= 5 x warm.
+# Runs on its own stack (var/bench) and stops it.
 # When the server preloads pg_stat_statements (deploy/local/postgresql.conf.in), the drain's
 # statements are listed by share of execution time (all of them in
-# $BENCH_DIR/statements.txt), with the buffers the backends had to write themselves and the
-# checkpoints the drain caused (pg_stat_bgwriter).
+# $BENCH_DIR/statements.txt), with the drain's WAL, the checkpoints it caused and the
+# dirty pages backends had to evict and write themselves (pg_stat_bgwriter).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -128,6 +132,10 @@ ceiling_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
 ceiling_coverages=$(psql -Atqc "SELECT count(*) FROM coverages")
 ceiling_rate=$(rate "$N" "$ceiling_s")
 
+# 4. plans chosen for analysed empty tables: the same batch cold and warm (plan_collapse.sh)
+plan_rc=0
+"$REPO/tests/bench/plan_collapse.sh" >plan_collapse.txt 2>&1 || plan_rc=$?
+
 ok() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { print ((op == ">=" ? v >= t : v <= t) ? "ok" : "MISSED") }'; }
 ratio=$(awk -v d="$drain_rate" -v c="$ceiling_rate" 'BEGIN { printf "%.2f", d / c }')
 echo
@@ -148,6 +156,13 @@ if [ "$pgss" = 1 ]; then
     echo "drain statements by execution time, $(awk -F'|' '{ t += $2 } END { print t }' statements.txt) s" \
         "of the drain's $drain_s s (all in $BENCH_DIR/statements.txt):"
     awk -F'|' 'NR <= 12 { printf "  %5s%% %6ss %7s calls %9s ms/call  %.90s\n", $1, $2, $3, $4, $9 }' statements.txt
+fi
+if [ "$plan_rc" -le 1 ]; then
+    echo "plan collapse, one batch against warm statistics (target: ratios <= 5: $(
+        [ "$plan_rc" = 0 ] && echo ok || echo MISSED)):"
+    grep -E '^(warm|cold)' plan_collapse.txt | sed 's/^/  /'
+else
+    echo "plan collapse: not measured: $(tail -n 3 plan_collapse.txt)"
 fi
 if [ -n "$probe_out" ]; then
     echo "$probe_out" | grep -E '^latency|timeouts' | sed 's/^/incident -> claim, /'
