@@ -49,12 +49,30 @@ static const char copy_staging[] =
 /* The merge of one round. $1 = round. Order matters: duplicates first, then
  * the rules (each rejection names the rule), then the changes, then the record of events. */
 static const char *const merge_round[] = {
-    /* An event already decided (applied or rejected) is a re-delivery: nothing to do. One
-     * that covadm is replaying (REPLAYING) is decided again (deploy/sql/007). */
-    "UPDATE stg_roster s SET reject = 'DUP' FROM applied_events a"
-    " WHERE s.round = $1 AND a.event_id = s.event_id AND a.outcome <> 'REPLAYING'",
+    /* Every statement reads a few rows per staged event, so each lookup of a hot table
+     * must be an index probe driven by the staging rows, whatever the planner believes of
+     * the tables' sizes: they may have been analysed empty, or by autovacuum while a load
+     * was in flight (0 rows in thousands of pages), and the staging table may have
+     * statistics or none. So no lookup is a join the planner could turn around: a worker,
+     * agreement or decided event is found in a subquery per staged event (LATERAL or
+     * EXISTS, OFFSET 0 keeps it one), and the rows an UPDATE changes are matched by
+     * `nik = ANY (ARRAY[s.nik])`, which can drive an index probe but not a merge or hash
+     * join. Left to the estimates, a "0-row" workers or coverages was scanned once per
+     * staged event while it filled up: minutes for one batch. Sequential scans are off for
+     * the rest of the transaction (the staging table still gets one: it has no other
+     * path), and JIT too: the disabled scans' costs would have it compile every statement,
+     * which takes longer than running it. */
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)",
 
-    /* MATERIALIZED: each rule is evaluated once per event, not again in the filter. */
+    /* An event already decided (applied or rejected) is a re-delivery: nothing to do. One
+     * that covadm is replaying (REPLAYING) is decided again (deploy/sql/008_replay). */
+    "UPDATE stg_roster s SET reject = 'DUP' WHERE s.round = $1 AND EXISTS ("
+    " SELECT FROM applied_events a WHERE a.event_id = s.event_id"
+    "  AND a.outcome <> 'REPLAYING' OFFSET 0)",
+
+    /* MATERIALIZED: each rule is evaluated once per event, not again in the filter. A NIK
+     * with no worker row has no coverage (deploy/sql/009), so only a known NIK's enrolment
+     * looks for an overlapping term: most of a first load's NIKs are new. */
     "WITH x AS MATERIALIZED ("
     " SELECT s.seq, CASE"
     "  WHEN s.change <> 'ENROLL' AND w.nik IS NULL THEN"
@@ -82,8 +100,8 @@ static const char *const merge_round[] = {
     "  WHEN s.change = 'ENROLL' AND NOT (s.programs <@ a.programs) THEN"
     "   'program_not_in_agreement: agreement ' || a.agreement_id || ' covers '"
     "   || array_to_string(a.programs, ';')"
-    "  WHEN s.change = 'ENROLL' AND EXISTS (SELECT 1 FROM coverages c WHERE c.nik = s.nik"
-    "    AND c.program = ANY (s.programs) AND c.status <> 'CANCELLED'"
+    "  WHEN s.change = 'ENROLL' AND w.nik IS NOT NULL AND EXISTS (SELECT 1 FROM coverages c"
+    "    WHERE c.nik = s.nik AND c.program = ANY (s.programs) AND c.status <> 'CANCELLED'"
     "    AND c.valid_from <= s.term_end AND c.valid_to >= s.term_start) THEN"
     "   'overlapping_term: the worker already holds an overlapping term of the same program'"
     "  WHEN s.change = 'TERMINATE' AND NOT EXISTS (SELECT 1 FROM coverages c WHERE c.nik = s.nik"
@@ -104,8 +122,12 @@ static const char *const merge_round[] = {
     "     AND o.valid_from <= s.term_end AND o.valid_to >= t.valid_from) THEN"
     "   'overlapping_term: the new term_end overlaps another term of the same program'"
     " END AS reason"
-    " FROM stg_roster s LEFT JOIN workers w ON w.nik = s.nik"
-    " LEFT JOIN agreements a ON a.agreement_id = s.agreement_id"
+    " FROM stg_roster s"
+    " LEFT JOIN LATERAL (SELECT w.nik, w.province, w.deceased_on FROM workers w"
+    "  WHERE w.nik = s.nik OFFSET 0) w ON true"
+    " LEFT JOIN LATERAL (SELECT a.agreement_id, a.institution, a.region_scope, a.period_start,"
+    "  a.period_end, a.programs FROM agreements a"
+    "  WHERE a.agreement_id = s.agreement_id OFFSET 0) a ON true"
     " WHERE s.round = $1 AND s.reject IS NULL)"
     " UPDATE stg_roster s SET reject = x.reason FROM x"
     " WHERE s.seq = x.seq AND x.reason IS NOT NULL",
@@ -132,13 +154,13 @@ static const char *const merge_round[] = {
     " kpj = coalesce(s.kpj, w.kpj), phone = coalesce(s.phone, w.phone),"
     " updated_event = s.event_id, updated_at = now()"
     " FROM stg_roster s WHERE s.round = $1 AND s.reject IS NULL AND s.change = 'UPDATE'"
-    " AND w.nik = s.nik",
+    " AND w.nik = ANY (ARRAY[s.nik])",
 
     "UPDATE coverages c SET monthly_wage = coalesce(s.monthly_wage, c.monthly_wage),"
     " valid_to = coalesce(s.term_end, c.valid_to), last_event = s.event_id, updated_at = now()"
     " FROM stg_roster s WHERE s.round = $1 AND s.reject IS NULL AND s.change = 'UPDATE'"
     " AND (s.monthly_wage IS NOT NULL OR s.term_end IS NOT NULL)"
-    " AND c.nik = s.nik AND c.status = 'ACTIVE'"
+    " AND c.nik = ANY (ARRAY[s.nik]) AND c.status = 'ACTIVE'"
     " AND s.effective_date BETWEEN c.valid_from AND c.valid_to",
 
     "UPDATE coverages c SET"
@@ -147,7 +169,7 @@ static const char *const merge_round[] = {
     "                 ELSE s.effective_date END,"
     " last_event = s.event_id, updated_at = now()"
     " FROM stg_roster s WHERE s.round = $1 AND s.reject IS NULL AND s.change = 'TERMINATE'"
-    " AND c.nik = s.nik AND c.status = 'ACTIVE' AND c.valid_to >= s.effective_date",
+    " AND c.nik = ANY (ARRAY[s.nik]) AND c.status = 'ACTIVE' AND c.valid_to >= s.effective_date",
 
     /* The coverage relay publishes each changed worker's new state (deploy/sql/006). */
     "INSERT INTO coverage_outbox (nik, cause_event)"

@@ -5,9 +5,17 @@
 #   2. drain that backlog with roster-consumer into PostgreSQL: drain events/s and peak RSS,
 #      while incident latency probes run (incident -> claim in PostgreSQL and on `claims`);
 #   3. ceiling: the same rows loaded straight into the same (emptied) tables with COPY plus a
-#      set-based merge: ceiling events/s, and the ratio drain / ceiling.
+#      set-based merge: ceiling events/s, and the ratio drain / ceiling;
+#   4. plan robustness (tests/bench/plan_collapse.sh, in a scratch database): one batch run
+#      with the plans chosen while the tables were analysed empty, and with the staging
+#      table analysed, each against the same batch on warm statistics.
 # Targets (2 cores): producer >= 200,000 events/s; drain >= 0.5 x ceiling; consumer peak RSS
-# <= 200 MB; incident -> claim p99 < 1 s. Runs on its own stack (var/bench) and stops it.
+# <= 200 MB; incident -> claim p99 < 1 s; a cold or staging-analysed batch <= 5 x warm.
+# Runs on its own stack (var/bench) and stops it.
+# When the server preloads pg_stat_statements (deploy/local/postgresql.conf.in), the drain's
+# statements are listed by share of execution time (all of them in
+# $BENCH_DIR/statements.txt), with the drain's WAL, the checkpoints it caused and the
+# dirty pages backends had to evict and write themselves (pg_stat_bgwriter).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -48,6 +56,17 @@ echo "bench: generating $N roster events"
 
 base_applied=$(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic = 'roster.changes'")
 
+# The statistics of the drain only: pg_stat_statements (when preloaded) and the bgwriter's.
+su_q() { psql -U postgres -X -Atq -v ON_ERROR_STOP=1 -c "$1"; }
+pgss=0
+if [ "$(su_q "SELECT current_setting('shared_preload_libraries') ~ 'pg_stat_statements'")" = t ]; then
+    su_q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null && pgss=1
+fi
+bgwriter() {
+    su_q "SELECT checkpoints_timed, checkpoints_req, buffers_checkpoint, buffers_clean,
+                 buffers_backend, pg_current_wal_lsn() FROM pg_stat_bgwriter"
+}
+
 # 1. producer
 "$BIN/roster-producer" --source dc-sulsel --progress never roster.csv 2>producer.log
 producer_rate=$(sed -n 's/^summary: .*rows_per_s=\([0-9]*\).*/\1/p' producer.log)
@@ -57,12 +76,28 @@ producer_rate=$(sed -n 's/^summary: .*rows_per_s=\([0-9]*\).*/\1/p' producer.log
 /usr/bin/time -f '%M' -o consumer.rss "$BIN/roster-consumer" --exit.when.drained \
     --stats.interval.s 5 2>consumer.log &
 consumer=$!
+[ "$pgss" = 1 ] && su_q "SELECT pg_stat_statements_reset()" >/dev/null
+bg0=$(bgwriter)
 probe_out=""
 if [ -x "$REPO/tests/bench/incident_latency.sh" ]; then
     sleep 5
     probe_out=$("$REPO/tests/bench/incident_latency.sh" probe 2>&1 || true)
 fi
 wait "$consumer" || { tail -n 20 consumer.log; exit 1; }
+bg1=$(bgwriter)
+if [ "$pgss" = 1 ]; then
+    # Only the roster consumer's statements (the incident probes run meanwhile).
+    su_q "SELECT round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct,
+                 round(total_exec_time / 1000) AS s, calls,
+                 round((total_exec_time / greatest(calls, 1))::numeric, 1) AS mean_ms, rows,
+                 shared_blks_dirtied AS dirtied, shared_blks_written AS written,
+                 round(wal_bytes / 1048576) AS wal_mb,
+                 regexp_replace(query, '\s+', ' ', 'g') AS query
+          FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+          WHERE r.rolname = 'coverage' AND s.dbid = (SELECT oid FROM pg_database WHERE datname = 'coverage')
+            AND (query ~ 'stg_roster|consumer_offsets|dead_letters' OR query IN ('BEGIN', 'COMMIT'))
+          ORDER BY total_exec_time DESC" >statements.txt
+fi
 drain_s=$(awk -v a="$(ts_of 'partition assigned' consumer.log)" -v b="$(tsl_of 'msg="stopped"' consumer.log)" \
     'BEGIN { printf "%.3f", b - a }')
 applied=$(($(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic = 'roster.changes'") - base_applied))
@@ -97,6 +132,10 @@ ceiling_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
 ceiling_coverages=$(psql -Atqc "SELECT count(*) FROM coverages")
 ceiling_rate=$(rate "$N" "$ceiling_s")
 
+# 4. plans chosen for analysed empty tables: the same batch cold and warm (plan_collapse.sh)
+plan_rc=0
+"$REPO/tests/bench/plan_collapse.sh" >plan_collapse.txt 2>&1 || plan_rc=$?
+
 ok() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { print ((op == ">=" ? v >= t : v <= t) ? "ok" : "MISSED") }'; }
 ratio=$(awk -v d="$drain_rate" -v c="$ceiling_rate" 'BEGIN { printf "%.2f", d / c }')
 echo
@@ -106,6 +145,25 @@ printf '%-34s %12s  %s\n' "drain events/s" "$drain_rate" "($drain_s s, $coverage
 printf '%-34s %12s  %s\n' "ceiling events/s (COPY + merge)" "$ceiling_rate" "($ceiling_s s, $ceiling_coverages coverages)"
 printf '%-34s %12s  %s\n' "ratio drain / ceiling" "$ratio" "target >= 0.5: $(ok "$ratio" 0.5 '>=')"
 printf '%-34s %12s  %s\n' "consumer peak RSS MB" "$rss_mb" "target <= 200: $(ok "$rss_mb" 200 '<=')"
+wal_mb=$(psql -Atqc "SELECT round(pg_wal_lsn_diff('${bg1##*|}', '${bg0##*|}') / 1048576)")
+awk -F'|' -v a="$bg0" -v wal="$wal_mb" 'BEGIN { split(a, b, "|") } {
+    printf "%-34s %12s  (%d timed + %d requested checkpoints)\n", "drain WAL MB", wal,
+        $1 - b[1], $2 - b[2]
+    printf "%-34s %12.0f  (checkpointer %.0f, bgwriter %.0f)\n", "drain MB written by backends",
+        ($5 - b[5]) / 128, ($3 - b[3]) / 128, ($4 - b[4]) / 128
+}' <<<"$bg1"
+if [ "$pgss" = 1 ]; then
+    echo "drain statements by execution time, $(awk -F'|' '{ t += $2 } END { print t }' statements.txt) s" \
+        "of the drain's $drain_s s (all in $BENCH_DIR/statements.txt):"
+    awk -F'|' 'NR <= 12 { printf "  %5s%% %6ss %7s calls %9s ms/call  %.90s\n", $1, $2, $3, $4, $9 }' statements.txt
+fi
+if [ "$plan_rc" -le 1 ]; then
+    echo "plan collapse, one batch against warm statistics (target: ratios <= 5: $(
+        [ "$plan_rc" = 0 ] && echo ok || echo MISSED)):"
+    grep -E '^(warm|cold)' plan_collapse.txt | sed 's/^/  /'
+else
+    echo "plan collapse: not measured: $(tail -n 3 plan_collapse.txt)"
+fi
 if [ -n "$probe_out" ]; then
     echo "$probe_out" | grep -E '^latency|timeouts' | sed 's/^/incident -> claim, /'
 fi
