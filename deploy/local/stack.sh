@@ -13,6 +13,13 @@
 #   deploy/local/stack.sh env      print the env file (eval "$(deploy/local/stack.sh env)")
 #   deploy/local/stack.sh psql ... psql on the stack's database as the `coverage` role
 #
+# PostgreSQL alone, for fault tests (Kafka keeps running):
+#   deploy/local/stack.sh pg-stop [immediate]
+#                                  stop PostgreSQL (a fast shutdown; `immediate`: no
+#                                  checkpoint, every session cut at once, as in a crash)
+#   deploy/local/stack.sh pg-start start it again on its data; returns once it accepts
+#                                  connections (no migration)
+#
 # Kafka nodes one by one, for fault tests (N is a node id, 1..the cluster size):
 #   deploy/local/stack.sh kafka-pid N    print node N's pid (exit 1 when it is not running)
 #   deploy/local/stack.sh kafka-kill N   kill -9 node N and wait until it is gone
@@ -778,11 +785,29 @@ pg_migrate() {
 }
 
 pg_down() {
+    local mode=${1:-fast}
     pg_paths
     if pg_running; then
-        say "stopping postgresql"
-        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null
+        say "stopping postgresql${1:+ ($mode)}"
+        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m "$mode" -w -t 60 stop >/dev/null
     fi
+}
+
+# Start the stack's existing cluster again as it was configured (pg-start).
+pg_start() {
+    pg_paths
+    [[ -f $PGDATA_DIR/PG_VERSION ]] || die "no postgresql cluster in $PGDATA_DIR; run '$0 up' first"
+    if pg_running; then
+        say "postgresql already running on port $PGPORT"
+        return 0
+    fi
+    port_open "$PGPORT" && die "port $PGPORT is taken by another process"
+    say "starting postgresql on 127.0.0.1:$PGPORT"
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PG_DIR/postgres.log" -w -t 60 start \
+        >/dev/null || {
+        tail -n 20 "$PG_DIR/postgres.log" >&2
+        die "postgresql did not start"
+    }
 }
 
 # --- env file ------------------------------------------------------------------------
@@ -898,6 +923,19 @@ cmd_psql() {
     # shellcheck source=/dev/null
     source "$ENV_FILE"
     exec psql "$@"
+}
+
+cmd_pg_stop() {
+    case ${1:-} in
+    '') pg_down ;;
+    immediate) pg_down immediate ;;
+    *) usage ;;
+    esac
+}
+
+cmd_pg_start() {
+    lock_stack
+    pg_start
 }
 
 cmd_kafka_pid() {
@@ -1040,6 +1078,8 @@ down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
 psql) cmd_psql "$@" ;;
+pg-stop) (($# <= 1)) || usage; cmd_pg_stop "${1:-}" ;;
+pg-start) (($# == 0)) || usage; cmd_pg_start ;;
 kafka-pid) (($# == 1)) || usage; cmd_kafka_pid "$1" ;;
 kafka-kill) (($# == 1)) || usage; cmd_kafka_kill "$1" ;;
 kafka-start) (($# == 1)) || usage; cmd_kafka_start "$1" ;;
