@@ -2,6 +2,7 @@
  * rebalances and rewinds. The transactions are consumer_worker.c's. */
 #include "consumer.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +51,20 @@ struct consumer {
 
 /* ---- rejects ---- */
 
+/* 1 when s is a UUID in the 8-4-4-4-12 hex form (one PostgreSQL's uuid type takes). */
+static int is_uuid(const char *s)
+{
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return 0;
+        } else if (!isxdigit((unsigned char)s[i])) {
+            return 0;
+        }
+    }
+    return s[36] == '\0';
+}
+
 void consumer_reject(consumer_rejects *rej, int idx, const char *error_class, const char *event_id,
                      const char *nik, const char *fmt, ...)
 {
@@ -70,7 +85,9 @@ void consumer_reject(consumer_rejects *rej, int idx, const char *error_class, co
     memset(it, 0, sizeof *it);
     it->idx = idx;
     snprintf(it->error_class, sizeof it->error_class, "%s", error_class);
-    snprintf(it->event_id, sizeof it->event_id, "%s", event_id ? event_id : "");
+    /* An id that is not a UUID cannot go into dead_letters.event_id: the row would be
+     * refused and the record dead-lettered as "db" instead of for what it is. */
+    snprintf(it->event_id, sizeof it->event_id, "%s", event_id && is_uuid(event_id) ? event_id : "");
     if (nik && *nik)
         log_mask_nik(nik, it->nik_masked, sizeof it->nik_masked);
     va_start(ap, fmt);
@@ -78,7 +95,6 @@ void consumer_reject(consumer_rejects *rej, int idx, const char *error_class, co
     va_end(ap);
     /* A message may quote what the record carried: keep the row insertable. */
     utf8_sanitize(it->message);
-    utf8_sanitize(it->event_id);
 }
 
 /* ---- partitions and stored offsets ---- */
