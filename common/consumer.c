@@ -770,18 +770,20 @@ int consumer_run(consumer *c, char *errstr, size_t n)
             continue;
         }
         if (c->pending) {
+            /* A worker still holds both slots (e.g. retrying through an outage): readiness
+             * and progress lines below go on meanwhile. */
             wait_for_slot(c, &waiting_since);
             if (c->paused) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 0);
                 if (m)
                     on_message(c, m);
             }
-            continue;
+        } else {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 50);
+            if (m)
+                on_message(c, m);
+            hand_off_due(c, at_end(c));
         }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 50);
-        if (m)
-            on_message(c, m);
-        hand_off_due(c, at_end(c));
         update_readiness(c);
         if (c->nassigned) {
             unassigned_since = 0;
