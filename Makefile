@@ -98,6 +98,18 @@ endef
 $(foreach f,$(ITEST_SRC),$(eval $(call itest_rule,$(f))))
 all: $(ITEST_PROGS)
 
+# Tools of the fault tests (the "other Kafka client" that publishes crafted records):
+# tests/faults/tools/<name>.c builds into $(BUILD)/tests/<name> with the programs.
+FAULT_TOOL_SRC := $(wildcard tests/faults/tools/*.c)
+FAULT_TOOLS    := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(FAULT_TOOL_SRC)))
+define fault_tool_rule
+$(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/$(1:.c=.o) $(LIBCOMMON)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach f,$(FAULT_TOOL_SRC),$(eval $(call fault_tool_rule,$(f))))
+all: $(FAULT_TOOLS)
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \
 	  echo "== $$t"; (cd tests/unit && ../../$$t --jobs 1 --short-filename) || exit 1; done

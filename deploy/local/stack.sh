@@ -18,14 +18,19 @@
 #                                  claims-relay, coverage-relay, and lag-monitor when built
 #   deploy/local/stack.sh services-down
 #                                  stop them (SIGTERM: they finish their open batches)
-#   deploy/local/stack.sh pg-stop  stop PostgreSQL alone (fault tests: services see it gone)
-#   deploy/local/stack.sh pg-start start it again (as `up` does: bootstrap, migrations)
 #   deploy/local/stack.sh monitoring-down
 #                                  stop Prometheus alone
 #   deploy/local/stack.sh monitoring-config
 #                                  print the Prometheus configuration `up --monitoring` uses
 #   deploy/local/stack.sh env      print the env file (eval "$(deploy/local/stack.sh env)")
 #   deploy/local/stack.sh psql ... psql on the stack's database as the `coverage` role
+#
+# PostgreSQL alone, for fault tests (Kafka keeps running):
+#   deploy/local/stack.sh pg-stop [immediate]
+#                                  stop PostgreSQL (a fast shutdown; `immediate`: no
+#                                  checkpoint, every session cut at once, as in a crash)
+#   deploy/local/stack.sh pg-start start it again on its data; returns once it accepts
+#                                  connections (no migration)
 #
 # Kafka nodes one by one, for fault tests (N is a node id, 1..the cluster size):
 #   deploy/local/stack.sh kafka-pid N    print node N's pid (exit 1 when it is not running)
@@ -813,10 +818,11 @@ pg_migrate() {
 }
 
 pg_down() {
+    local mode=${1:-fast}
     pg_paths
     if pg_running; then
-        say "stopping postgresql"
-        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null
+        say "stopping postgresql${1:+ ($mode)}"
+        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m "$mode" -w -t 60 stop >/dev/null
     fi
 }
 
@@ -934,6 +940,23 @@ services_down() {
     for name in "${SERVICES[@]}"; do
         stop_pidfile "$RUN_DIR/$name.pid" "$BUILD/bin/$name" "$name"
     done
+}
+
+# Start the stack's existing cluster again as it was configured (pg-start).
+pg_start() {
+    pg_paths
+    [[ -f $PGDATA_DIR/PG_VERSION ]] || die "no postgresql cluster in $PGDATA_DIR; run '$0 up' first"
+    if pg_running; then
+        say "postgresql already running on port $PGPORT"
+        return 0
+    fi
+    port_open "$PGPORT" && die "port $PGPORT is taken by another process"
+    say "starting postgresql on 127.0.0.1:$PGPORT"
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PG_DIR/postgres.log" -w -t 60 start \
+        >/dev/null || {
+        tail -n 20 "$PG_DIR/postgres.log" >&2
+        die "postgresql did not start"
+    }
 }
 
 # --- env file ------------------------------------------------------------------------
@@ -1067,6 +1090,20 @@ cmd_psql() {
     # shellcheck source=/dev/null
     source "$ENV_FILE"
     exec psql "$@"
+}
+
+cmd_pg_stop() {
+    lock_stack
+    case ${1:-} in
+    '') pg_down ;;
+    immediate) pg_down immediate ;;
+    *) usage ;;
+    esac
+}
+
+cmd_pg_start() {
+    lock_stack
+    pg_start
 }
 
 cmd_kafka_pid() {
@@ -1211,6 +1248,8 @@ down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
 psql) cmd_psql "$@" ;;
+pg-stop) (($# <= 1)) || usage; cmd_pg_stop "${1:-}" ;;
+pg-start) (($# == 0)) || usage; cmd_pg_start ;;
 kafka-pid) (($# == 1)) || usage; cmd_kafka_pid "$1" ;;
 kafka-kill) (($# == 1)) || usage; cmd_kafka_kill "$1" ;;
 kafka-start) (($# == 1)) || usage; cmd_kafka_start "$1" ;;
@@ -1219,8 +1258,6 @@ isr) (($# == 2)) || usage; cmd_isr "$1" "$2" ;;
 describe) (($# <= 1)) || usage; cmd_describe "${1:-}" ;;
 brokers) (($# == 0)) || usage; cmd_brokers ;;
 controller) (($# == 0)) || usage; cmd_controller ;;
-pg-stop) (($# == 0)) || usage; lock_stack; pg_down ;;
-pg-start) (($# == 0)) || usage; lock_stack; pg_up ;;
 services-up) (($# == 0)) || usage; lock_stack; services_up ;;
 services-down) (($# == 0)) || usage; lock_stack soft; services_down ;;
 monitoring-config) (($# == 0)) || usage; prometheus_config ;;

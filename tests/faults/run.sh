@@ -12,7 +12,11 @@
 # Tests kill and restart nodes with deploy/local/stack.sh kafka-kill / kafka-start (see
 # tests/faults/lib.sh). Each test runs as `bash test_x.sh` in its own session with the env
 # file's variables exported; its output goes to var/faults/logs/<test>.log and is shown
-# when it fails. FAULTS_TIMEOUT (600) bounds one test in seconds; FAULTS_VAR_DIR,
+# when it fails. Each case prints a line
+#   matrix: case=<name> events=<n> lost=<n> duplicated=<n> stuck_s=<x> ...
+# (tests/faults/lib.sh finish_case), collected in var/faults/faults-matrix.txt and printed
+# together at the end ("case=<name> FAILED" for a test that ended without one).
+# FAULTS_TIMEOUT (600) bounds one test in seconds; FAULTS_VAR_DIR,
 # FAULTS_KAFKA_PORT (node n: +10*(n-1); controllers +1) and FAULTS_PGPORT move the stack.
 # Data starts empty on every run. Exit 0 when every test passed.
 set -euo pipefail
@@ -109,7 +113,7 @@ if [[ -d $VAR_DIR/kafka ]]; then
 fi
 mkdir -p "$LOGS" "$PIDS_DIR"
 
-start=$SECONDS
+start=$SECONDS suite_start=$SECONDS
 "$STACK" up --brokers 3
 echo "run: 3-node stack up in $((SECONDS - start))s"
 # shellcheck source=/dev/null
@@ -129,6 +133,13 @@ for t in "$REPO"/tests/faults/test_*.sh; do
     kill_test "$current_pid"
     current_pid=
     kill_listed "$PIDS_DIR/$name.pids"
+    if ((rc != 0)); then
+        if grep -q "^matrix: case=${name#test_} " "$VAR_DIR/faults-matrix.txt" 2>/dev/null; then
+            sed -i "s/^matrix: case=${name#test_} .*/& FAILED/" "$VAR_DIR/faults-matrix.txt"
+        else
+            echo "matrix: case=${name#test_} FAILED (exit $rc)" >>"$VAR_DIR/faults-matrix.txt"
+        fi
+    fi
     if ((rc == 0)); then
         passed=$((passed + 1))
         printf 'PASS %s (%ds)\n' "$name" $((SECONDS - start))
@@ -142,10 +153,14 @@ for t in "$REPO"/tests/faults/test_*.sh; do
     fi
 done
 
+if [[ -s $VAR_DIR/faults-matrix.txt ]]; then
+    echo "matrix (events published, lost, applied twice, seconds stuck after the fault):"
+    sed 's/^matrix: /  /' "$VAR_DIR/faults-matrix.txt"
+fi
 ((failed == 0)) || echo "failed: ${failures[*]}"
 ((passed + failed > 0)) || {
     echo "run: no test matched" >&2
     exit 1
 }
-echo "faults: $passed passed, $failed failed"
+echo "faults: $passed passed, $failed failed in $((SECONDS - suite_start))s"
 ((failed == 0))
