@@ -20,7 +20,10 @@ struct ingest {
     const ingest_ops *ops;
     config *cfg;
     codec *cd;
-    publisher *pub;              /* NULL on a dry run */
+    publisher *pub;              /* NULL on a dry run or with --dump */
+    FILE *dump;                  /* --dump FILE, else NULL */
+    const char *dump_path;
+    long dumped;
     char **files;
     int nfiles;
     const char *source;
@@ -98,6 +101,25 @@ static int report_issues(ingest *in, const validate_report *report, const char *
     return report->errors;
 }
 
+/* Write one message to the dump file in kcat -P's format. Returns 0, 1 when a delimiter
+ * occurs in the value (the row cannot be dumped), -1 on a write error (printed). */
+static int dump_write(ingest *in, const char *key, const void *value, size_t len)
+{
+    static const char kd[] = INGEST_DUMP_KEY_DELIM, md[] = INGEST_DUMP_MSG_DELIM;
+
+    if (memmem(value, len, kd, sizeof kd - 1) || memmem(value, len, md, sizeof md - 1))
+        return 1;
+    fputs(key, in->dump);
+    fwrite(kd, 1, sizeof kd - 1, in->dump);
+    fwrite(value, 1, len, in->dump);
+    if (fwrite(md, 1, sizeof md - 1, in->dump) != sizeof md - 1) {
+        fprintf(stderr, "%s: unable to write '%s': %s\n", in->ops->program.name, in->dump_path, strerror(errno));
+        return -1;
+    }
+    in->dumped++;
+    return 0;
+}
+
 int ingest_record(ingest *in, void *rec, const char *where, const rowsrc_row *row)
 {
     validate_report report;
@@ -112,13 +134,21 @@ int ingest_record(ingest *in, void *rec, const char *where, const rowsrc_row *ro
     if (in->ops->check(rec, in->now_us, &report) > 0 || report.warnings)
         if (report_issues(in, &report, where, row) > 0)
             return 1;
-    if (!in->pub)
+    if (!in->pub && !in->dump)
         return 0;
     memcpy((char *)rec + in->ops->event_time_off, &now_us, sizeof now_us);
     if (in->ops->encode(in->cd, rec, &value, &len, errstr, sizeof errstr) < 0) {
         snprintf(msg, sizeof msg, "%s:%ld:0: unable to encode: %s", where, row->line, errstr);
         reject(in, msg);
         return 1;
+    }
+    if (in->dump) {
+        int r = dump_write(in, key, value, len);
+        if (r > 0) {
+            snprintf(msg, sizeof msg, "%s:%ld:0: unable to dump: a delimiter occurs in the value", where, row->line);
+            reject(in, msg);
+        }
+        return r;
     }
     if (publisher_send(in->pub, key, strlen(key), value, len, errstr, sizeof errstr) < 0) {
         fprintf(stderr, "%s:%ld: %s\n", where, row->line, errstr);
@@ -232,8 +262,17 @@ static int setup(ingest *in)
     in->show_progress = strcmp(progress_opt, "always") == 0 || (strcmp(progress_opt, "auto") == 0 && isatty(2));
     in->ignore_unknown = config_bool(in->cfg, "ignore-unknown-columns");
     in->max_errors = (long)config_int(in->cfg, "max-errors");
+    in->dump_path = config_get(in->cfg, "dump");
+    if (in->dump_path && config_bool(in->cfg, "dry-run")) {
+        fprintf(stderr, "%s: --dump encodes every row, --dry-run none: give one of them\n", prog);
+        return 2;
+    }
+    if (in->dump_path && !(in->dump = fopen(in->dump_path, "wb"))) {
+        fprintf(stderr, "%s: unable to open '%s': %s\n", prog, in->dump_path, strerror(errno));
+        return 1;
+    }
     if (!(in->cd = codec_new(errstr, sizeof errstr)) ||
-        (!config_bool(in->cfg, "dry-run") &&
+        (!config_bool(in->cfg, "dry-run") && !in->dump &&
          !(in->pub = publisher_new(in->cfg, config_get(in->cfg, "topic"), errstr, sizeof errstr)))) {
         fprintf(stderr, "%s: %s\n", prog, errstr);
         return 1;
@@ -267,6 +306,8 @@ void ingest_destroy(ingest *in)
     if (!in)
         return;
     publisher_destroy(in->pub);
+    if (in->dump)
+        fclose(in->dump);
     codec_destroy(in->cd);
     config_destroy(in->cfg);
     free(in->rec);
@@ -300,6 +341,14 @@ int ingest_finish(ingest *in)
                     in->ops->program.name, config_get(in->cfg, "delivery.timeout.ms"),
                     config_get(in->cfg, "bootstrap"));
     }
+    if (in->dump) {
+        int bad = ferror(in->dump) | fclose(in->dump);
+        in->dump = NULL;
+        if (bad) {
+            fprintf(stderr, "%s: unable to write '%s'\n", in->ops->program.name, in->dump_path);
+            in->failed = 1;
+        }
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (in->show_progress)
         fputc('\n', stderr);
@@ -307,7 +356,8 @@ int ingest_finish(ingest *in)
     fprintf(stderr,
             "summary: rows=%ld %s=%ld rejected=%ld warnings=%ld delivered=%ld failed=%ld"
             " seconds=%.2f rows_per_s=%.0f\n",
-            in->rows, in->pub ? "sent" : "valid", in->pub ? pc.sent : in->rows - in->rejected, in->rejected,
+            in->rows, in->pub ? "sent" : in->dump_path ? "dumped" : "valid",
+            in->pub ? pc.sent : in->dump_path ? in->dumped : in->rows - in->rejected, in->rejected,
             in->warnings, pc.delivered, pc.failed + (undelivered > 0 ? undelivered : 0), secs,
             secs > 0 ? (double)in->rows / secs : 0.0);
     rc = (in->failed || in->rejected || pc.failed || undelivered > 0 || program_stopping()) ? 1 : 0;

@@ -16,8 +16,21 @@
 #include "rowsrc.h"
 #include "validate.h"
 
-/* The shared option groups of a producer (common/program.h); its own rows add "topic". */
+/* The shared option groups of a producer (common/program.h); its own rows add "topic"
+ * and INGEST_DUMP_OPTION. */
 #define INGEST_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PRODUCER)
+
+/* --dump FILE: encode every valid row as for publishing and write its key and value to
+ * FILE in kcat -P's format instead of publishing (benchmarks replay the same bytes with
+ * kcat). Each message is key, INGEST_DUMP_KEY_DELIM, value, INGEST_DUMP_MSG_DELIM, which
+ * kcat spells -K '\xfe\xfd\xfc|K|' -D '\xfe\xfd\xfc|M|\n'. A delimiter cannot occur in
+ * a NIK or in UTF-8 text; should one occur inside an Avro number the row is refused
+ * ("unable to dump"), so the file always splits right. */
+#define INGEST_DUMP_OPTION \
+    {"dump", CONFIG_STR, NULL, NULL, \
+     "write the encoded keys and values to this file (kcat -P format) instead of publishing"}
+#define INGEST_DUMP_KEY_DELIM "\xfe\xfd\xfc|K|"
+#define INGEST_DUMP_MSG_DELIM "\xfe\xfd\xfc|M|\n"
 
 /* The layout members of ingest_ops for a record type with members source (char[]),
  * event_time_us (int64_t) and nik (the key). */
@@ -55,7 +68,8 @@ typedef struct ingest_ops {
 typedef struct ingest ingest;
 
 /* Start the program (common/program.h) with argc/argv (argv[0] = program), check --source,
- * and make the codec and, unless --dry-run, the publisher. Returns NULL with *exit_code 0
+ * and make the codec and, unless --dry-run or --dump, the publisher (or open the dump
+ * file; --dry-run with --dump is a usage error). Returns NULL with *exit_code 0
  * after --help, 2 for a usage error, 1 when the codec or publisher cannot start (the
  * message is printed). ops must outlive the ingest. */
 ingest *ingest_new(const ingest_ops *ops, int argc, char **argv, int *exit_code);
