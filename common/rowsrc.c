@@ -3,7 +3,9 @@
  * Input is read one physical line at a time and fed to libcsv, so the start line of every
  * record is known exactly, even when quoted fields span lines. A line holds at most one
  * record end: libcsv also ends a record at CR, and a CR outside quotes that is not part of
- * the line's CRLF is rejected. */
+ * the line's CRLF is rejected. A record on one line without a quote or a stray CR (nearly
+ * every line of an export) is split here instead, with libcsv's rules for such a line:
+ * fields end at commas and lose surrounding spaces and tabs. */
 #include "rowsrc.h"
 
 #include <csv.h>
@@ -141,6 +143,24 @@ static void csv_mark(rowsrc *rs, int col, const char *rule)
     }
 }
 
+/* 1 when the len bytes at s are ASCII without a NUL byte (then valid UTF-8 as well). */
+static int ascii_no_nul(const unsigned char *s, size_t len)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if ((w & highs) || ((w - ones) & ~w & highs))
+            return 0;
+    }
+    for (; i < len; i++)
+        if (s[i] == 0 || s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
 static void csv_on_field(void *s, size_t len, void *data)
 {
     rowsrc *rs = data;
@@ -150,7 +170,7 @@ static void csv_on_field(void *s, size_t len, void *data)
         rs->bare_cr = 1;
     if (!rs->keep_all && col > rs->nheader)
         return;
-    if (!utf8_valid_len(s, len)) {
+    if (!ascii_no_nul(s, len) && !utf8_valid_len(s, len)) {
         csv_mark(rs, col, "invalid UTF-8 or NUL byte");
         len = 0;
     }
@@ -205,6 +225,38 @@ static void csv_reset(rowsrc *rs)
     csv_set_opts(&rs->csv, CSV_STRICT | CSV_STRICT_FINI);
 }
 
+/* Split the line p (n bytes, its line end included) as libcsv would when it holds a whole
+ * record without quotes: fields end at commas, and spaces and tabs around them go. Returns
+ * 1 when done (rec_done set), 0 when the line has a quote or a CR other than its CRLF's,
+ * for libcsv to parse. */
+static int csv_split_plain(rowsrc *rs, const char *p, size_t n)
+{
+    size_t m = n;
+
+    if (m && p[m - 1] == '\n') {
+        m--;
+        if (m && p[m - 1] == '\r')
+            m--;
+    }
+    if (memchr(p, '"', m) || memchr(p, '\r', m))
+        return 0;
+    for (const char *f = p, *end = p + m;;) {
+        const char *comma = memchr(f, ',', (size_t)(end - f));
+        const char *e = comma ? comma : end;
+        while (f < e && (*f == ' ' || *f == '\t'))
+            f++;
+        while (e > f && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        csv_on_field((void *)f, (size_t)(e - f), rs);
+        if (!comma)
+            break;
+        f = comma + 1;
+    }
+    rs->rec_fields = rs->nfields;
+    rs->rec_done = 1;
+    return 1;
+}
+
 /* Parse the next CSV record into cells/offs; *line gets its start line.
  * Returns 1 (check bad_col), 0 at end of input, -1 on a record that cannot be parsed. */
 static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
@@ -247,6 +299,11 @@ static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
             csv_reset(rs);
             return -1;
         }
+        /* Only where libcsv holds nothing of a record: a quoted field opened after a CR
+         * can go on past that record's end (pstate 0 is libcsv's ROW_NOT_BEGUN). */
+        if (bytes == (size_t)n && !rs->keep_all && rs->csv.pstate == 0 && rs->csv.entry_pos == 0 &&
+            csv_split_plain(rs, p, (size_t)n))
+            break;
         if (csv_parse(&rs->csv, p, (size_t)n, csv_on_field, csv_on_record, rs) < (size_t)n) {
             if (rs->bare_cr)
                 goto bare_cr;
