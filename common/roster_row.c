@@ -46,8 +46,12 @@ static const struct column columns[] = {
 };
 #define NCOLUMNS ((int)(sizeof columns / sizeof columns[0]))
 
-static const struct column *lookup(const char *name)
+/* The column called name; files mostly have contracts.md's order, so index hint (the
+ * name's position in the row) is tried first. */
+static const struct column *lookup_at(const char *name, int hint)
 {
+    if (hint >= 0 && hint < NCOLUMNS && strcmp(columns[hint].name, name) == 0)
+        return &columns[hint];
     for (int i = 0; i < NCOLUMNS; i++)
         if (columns[i].name[0] == name[0] && strcmp(columns[i].name, name) == 0)
             return &columns[i];
@@ -93,11 +97,13 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
             return rowsrc_error(errstr, size, file, line, col, "nik longer than %zu characters", sizeof rc->nik - 1);
         strcpy(rc->nik, v);
         return 0;
-    case K_TEXT:
-        if (strlen(v) >= c->size)
+    case K_TEXT: {
+        size_t len = strnlen(v, c->size);
+        if (len >= c->size)
             return rowsrc_error(errstr, size, file, line, col, "%s longer than %zu bytes", c->name, c->size - 1);
-        memcpy(base + c->offset, v, strlen(v) + 1);
+        memcpy(base + c->offset, v, len + 1);
         return 0;
+    }
     case K_DATE: {
         int32_t days;
         if (dates_parse(v, &days) != 0)
@@ -163,7 +169,7 @@ int roster_row_parse(const rowsrc_row *row, const char *file, int ignore_unknown
     rc->event_time_us = event_time_us;
 
     for (int i = 0; i < row->ncells; i++) {
-        const struct column *c = lookup(row->names[i]);
+        const struct column *c = lookup_at(row->names[i], i);
         const char *v = row->values[i];
         int col = row->columns[i];
 
@@ -197,7 +203,7 @@ int roster_row_check_header(const char *const *names, int n, const char *file, i
     int have_change = 0, have_nik = 0;
 
     for (int i = 0; i < n; i++) {
-        const struct column *c = lookup(names[i]);
+        const struct column *c = lookup_at(names[i], i);
         if (!c) {
             if (ignore_unknown)
                 continue;
