@@ -632,6 +632,16 @@ int rowsrc_header(const rowsrc *rs, const char ***names)
     return rs->nheader;
 }
 
+size_t rowsrc_cells(const rowsrc *rs, const char **base)
+{
+    if (rs->fmt != ROWSRC_CSV || !rs->cells) {
+        *base = NULL;
+        return 0;
+    }
+    *base = rs->cells;
+    return rs->cells_len;
+}
+
 const char *rowsrc_get(const rowsrc_row *row, const char *name)
 {
     for (int i = 0; i < row->ncells; i++)

@@ -54,6 +54,12 @@ int rowsrc_header(const rowsrc *rs, const char ***names);
 int rowsrc_error(char *errstr, size_t size, const char *file, long line, int column, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* The bytes the values of the last CSV row returned point into: *base and the length,
+ * every value inside it and NUL-terminated there, for copying a row in one piece (values
+ * move by the same offset). Owned by the source, valid as the row is. Returns 0 with
+ * *base NULL for JSONL. */
+size_t rowsrc_cells(const rowsrc *rs, const char **base);
+
 /* Value of the cell called name, or NULL when absent or empty. */
 const char *rowsrc_get(const rowsrc_row *row, const char *name);
 /* 1-based column of the cell called name, or 0 when the row has no such cell. */

@@ -343,3 +343,22 @@ Test(rowsrc_csv, quote_after_bare_cr_goes_on_into_the_next_line, .fini = teardow
     next_err("mem.csv:3:1: ", "unterminated quoted field");
     next_end();
 }
+
+Test(rowsrc_csv, cells_hold_every_value_of_the_row, .fini = teardown)
+{
+    static const char text[] = "a,b,c\nx,,\"y,z\"\n";
+    const char *base;
+    in = fmemopen((void *)text, sizeof text - 1, "rb");
+    rs = rowsrc_new(in, "mem.csv", ROWSRC_CSV, err, sizeof err);
+    cr_assert_not_null(rs, "open: %s", err);
+    const rowsrc_row *row = next_ok(2);
+    size_t len = rowsrc_cells(rs, &base);
+    cr_assert_not_null(base, "a CSV source has cells");
+    for (int i = 0; i < row->ncells; i++) {
+        const char *v = row->values[i];
+        if (!v)
+            continue;
+        cr_assert(v >= base && v + strlen(v) < base + len, "value %d inside the cells", i);
+    }
+    expect_value(row, "c", "y,z");
+}
