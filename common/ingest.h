@@ -3,7 +3,10 @@
  * row errors as "file:line:column: rule" on stderr, a progress line and the summary
  * "summary: rows=... sent=... rejected=... warnings=... delivered=... failed=...".
  * The record type is the caller's, through an ingest_ops table. Called from main's thread
- * only; SIGINT/SIGTERM (program_stopping) stop reading and flushing. */
+ * only; SIGINT/SIGTERM (program_stopping) stop reading and flushing. With --workers, the
+ * rows of a CSV file are parsed, checked and encoded on worker threads (the ops' parse,
+ * check and encode must allow that: each worker has its own record and codec), and
+ * reported and published by main's thread in file order. */
 #ifndef INGEST_H
 #define INGEST_H
 
@@ -17,16 +20,23 @@
 #include "validate.h"
 
 /* The shared option groups of a producer (common/program.h); its own rows add "topic"
- * and INGEST_DUMP_OPTION. */
+ * and INGEST_OPTION_ROWS. */
 #define INGEST_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PRODUCER)
 
-/* --dump FILE: encode every valid row as for publishing and write its key and value to
+/* The option rows every producer adds to its own:
+ * --workers N: threads that parse, check and encode the rows of CSV files while the main
+ * thread reads and publishes them, in file order (0: the main thread does everything;
+ * JSON Lines files always do). Row errors, the summary and the exit status do not
+ * depend on it.
+ * --dump FILE: encode every valid row as for publishing and write its key and value to
  * FILE in kcat -P's format instead of publishing (benchmarks replay the same bytes with
  * kcat). Each message is key, INGEST_DUMP_KEY_DELIM, value, INGEST_DUMP_MSG_DELIM, which
- * kcat spells -K '\xfe\xfd\xfc|K|' -D '\xfe\xfd\xfc|M|\n'. A delimiter cannot occur in
- * a NIK or in UTF-8 text; should one occur inside an Avro number the row is refused
- * ("unable to dump"), so the file always splits right. */
-#define INGEST_DUMP_OPTION \
+ * kcat spells -K '\xfe\xfd\xfc|K|' -D '\xfe\xfd\xfc|M|\n'. Both start with bytes that
+ * cannot occur in a NIK or in UTF-8 text; a row whose value holds them inside an Avro
+ * number is refused ("unable to dump"), so the file always splits right. */
+#define INGEST_OPTION_ROWS \
+    {"workers", CONFIG_INT, "2", NULL, \
+     "threads parsing, checking and encoding CSV rows beside the one publishing (0: none)"}, \
     {"dump", CONFIG_STR, NULL, NULL, \
      "write the encoded keys and values to this file (kcat -P format) instead of publishing"}
 #define INGEST_DUMP_KEY_DELIM "\xfe\xfd\xfc|K|"

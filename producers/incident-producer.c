@@ -19,7 +19,7 @@ static const char *const one_flags[] = {
 
 static const config_option options[] = {
     {"topic", CONFIG_STR, "incidents", NULL, "topic to publish to"},
-    INGEST_DUMP_OPTION,
+    INGEST_OPTION_ROWS,
     {"one", CONFIG_BOOL, "false", NULL, "publish the one incident given by the flags below, no files"},
     {"report-id", CONFIG_STR, NULL, NULL, "--one: the reporter's own reference"},
     {"nik", CONFIG_STR, NULL, NULL, "--one: 16-digit NIK of the worker (required)"},
