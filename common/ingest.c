@@ -62,6 +62,7 @@ typedef struct chunk {
     const char **names;         /* the header (owned by the rowsrc) */
     int *columns;
     int ncells;
+    unsigned long header_id;
     int64_t now_us;             /* the clock when the chunk was read */
     int n;
     long line[CHUNK_ROWS];
@@ -370,7 +371,7 @@ static void work_chunk(void *item, void *ctx)
     chunk *c = item;
     worker *w = ctx;
     int64_t event_time_us = dates_now_us();
-    rowsrc_row row = {0, c->ncells, c->names, c->values, c->columns};
+    rowsrc_row row = {0, c->ncells, c->names, c->values, c->columns, c->header_id};
 
     strbuf_reset(&c->out);
     for (int i = 0; i < c->n; i++) {
@@ -431,6 +432,7 @@ static int fill_chunk(ingest *in, rowsrc *rs, chunk *c)
          * and its values in one block of bytes, copied at once. */
         c->names = row->names;
         c->columns = row->columns;
+        c->header_id = row->header_id;
         const char *base;
         size_t len = rowsrc_cells(rs, &base), at = c->bytes.len;
         if (len)

@@ -58,6 +58,28 @@ static const struct column *lookup_at(const char *name, int hint)
     return NULL;
 }
 
+/* The columns of a row's cells: looked up once per header (rowsrc_row.header_id) on each
+ * thread, else per row. Returns the column of cell i (NULL: unknown). */
+#define MAP_CELLS 64
+static _Thread_local struct {
+    unsigned long header_id;
+    int ncells;
+    const struct column *col[MAP_CELLS];
+} header_map;
+
+static const struct column *cell_column(const rowsrc_row *row, int i)
+{
+    if (!row->header_id || row->ncells > MAP_CELLS)
+        return lookup_at(row->names[i], i);
+    if (header_map.header_id != row->header_id || header_map.ncells != row->ncells) {
+        for (int k = 0; k < row->ncells; k++)
+            header_map.col[k] = lookup_at(row->names[k], k);
+        header_map.header_id = row->header_id;
+        header_map.ncells = row->ncells;
+    }
+    return header_map.col[i];
+}
+
 /* Digits only, at least one, no sign or separator, at most max. */
 static int parse_uint(const char *s, int64_t max, int64_t *out)
 {
@@ -169,7 +191,7 @@ int roster_row_parse(const rowsrc_row *row, const char *file, int ignore_unknown
     rc->event_time_us = event_time_us;
 
     for (int i = 0; i < row->ncells; i++) {
-        const struct column *c = lookup_at(row->names[i], i);
+        const struct column *c = cell_column(row, i);
         const char *v = row->values[i];
         int col = row->columns[i];
 

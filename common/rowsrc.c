@@ -10,6 +10,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -352,6 +353,8 @@ static int csv_read_header(rowsrc *rs, char *errstr, size_t size)
         rowsrc_error(errstr, size, rs->name, line, rs->bad_col, "%s", rs->bad_rule);
         return -1;
     }
+    static atomic_ulong last_header_id;
+    rs->row.header_id = atomic_fetch_add(&last_header_id, 1) + 1;
     rs->nheader = rs->nfields;
     rs->header = calloc((size_t)rs->nheader, sizeof *rs->header);
     rs->header_store = malloc(rs->cells_len + 1);

@@ -21,6 +21,9 @@ typedef struct rowsrc_row {
     const char **names;  /* header names (CSV) or JSON keys */
     const char **values; /* NULL when the cell is empty or absent (empty string, JSON null) */
     int *columns;        /* 1-based column: CSV field index; JSONL: character offset of the key */
+    unsigned long header_id; /* CSV: a number no other source of this process has, so rows with
+                              * the same id have the same names (a row module may keep what
+                              * it looked up per name); 0 for JSONL and rows built elsewhere */
 } rowsrc_row;
 
 /* Open a source on in (not owned, never closed). name is used in messages; "-" is shown

@@ -95,7 +95,7 @@ static void publish_one(ingest *in)
     char names[NFLAGS][32], errstr[1024];
     const char *name_ptrs[NFLAGS], *values[NFLAGS];
     int columns[NFLAGS];
-    rowsrc_row row = {1, 0, name_ptrs, values, columns};
+    rowsrc_row row = {1, 0, name_ptrs, values, columns, 0};
     incident *inc = ingest_record_buffer(in);
 
     for (int i = 0; i < NFLAGS; i++) {

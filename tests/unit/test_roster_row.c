@@ -222,3 +222,31 @@ Test(roster_row, unknown_column_quote_is_cut_between_characters)
     cr_assert_str_eq(err, "r.csv:1:3: unknown column 'birth_dateephone_longer_than_20_bytesgender_gender_must_be_LL_'",
                      "message: %s", err);
 }
+
+/* Rows of two headers in turn on one thread: what was looked up for one header is never
+ * used for the other's rows, nor for rows without a header id. */
+Test(roster_row, columns_follow_each_rows_header)
+{
+    const char *first[] = {"change", "nik", "tps", "seat"};
+    const char *second[] = {"tps", "seat", "nik", "change"};
+    const char *v1[] = {"ENROLL", "7313011107800001", "5", "x"};
+    const char *v2[] = {"7", "y", "7313011107800002", "UPDATE"};
+    int cols[] = {1, 2, 3, 4};
+    rowsrc_row a = {.line = 2, .ncells = 4, .names = first, .values = v1, .columns = cols, .header_id = 901};
+    rowsrc_row b = {.line = 3, .ncells = 4, .names = second, .values = v2, .columns = cols, .header_id = 902};
+    rowsrc_row c = {.line = 4, .ncells = 4, .names = second, .values = v2, .columns = cols};
+    roster_change rc;
+
+    for (int round = 0; round < 2; round++) {
+        cr_assert_eq(roster_row_parse(&a, "r.csv", 1, &rc, err, sizeof err), 0, "first header: %s", err);
+        cr_assert_str_eq(rc.nik, "7313011107800001", "nik of the first header's row");
+        cr_assert_eq(rc.tps, 5, "tps of the first header's row");
+        cr_assert_eq(rc.change, CHANGE_ENROLL, "change of the first header's row");
+        cr_assert_eq(roster_row_parse(&b, "r.csv", 1, &rc, err, sizeof err), 0, "second header: %s", err);
+        cr_assert_str_eq(rc.nik, "7313011107800002", "nik of the second header's row");
+        cr_assert_eq(rc.tps, 7, "tps of the second header's row");
+        cr_assert_eq(rc.change, CHANGE_UPDATE, "change of the second header's row");
+        cr_assert_eq(roster_row_parse(&c, "r.csv", 0, &rc, err, sizeof err), -1, "seat refused without the flag");
+        cr_assert_str_eq(err, "r.csv:4:2: unknown column 'seat'", "unknown column of a row without id");
+    }
+}
