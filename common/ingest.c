@@ -89,6 +89,7 @@ struct ingest {
     char **files;
     int nfiles;
     const char *source;
+    size_t source_len;           /* cut to the record's buffer */
     int ignore_unknown, show_progress, encode;
     long max_errors;
     long rows, rejected, warnings;
@@ -187,7 +188,8 @@ static void work_record(worker *w, void *rec, const char *where, const rowsrc_ro
     char msg[1200];
 
     result_init(r, out);
-    snprintf((char *)rec + in->ops->source_off, in->ops->source_size, "%s", in->source);
+    memcpy((char *)rec + in->ops->source_off, in->source, in->source_len);
+    ((char *)rec)[in->ops->source_off + in->source_len] = '\0';
     if (in->ops->check(rec, now_us, &report) > 0 || report.warnings) {
         add_issues(out, r, &report, where, row);
         if (report.errors > 0)
@@ -592,6 +594,9 @@ static int setup(ingest *in)
         fprintf(stderr, "%s: --source is longer than 32 characters\n", prog);
         return 2;
     }
+    in->source_len = strlen(in->source);
+    if (in->source_len >= in->ops->source_size)
+        in->source_len = in->ops->source_size - 1;
     if (in->ops->configure && in->ops->configure(in->cfg, errstr, sizeof errstr) < 0) {
         fprintf(stderr, "%s: %s\n", prog, errstr);
         return 2;
