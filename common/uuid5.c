@@ -36,9 +36,33 @@ static void put_digits(uuid5 *u, uint64_t v, int negative, char end)
     put(u, tmp + n, sizeof tmp - (size_t)n);
 }
 
+/* Write the decimal digits of v ending at end (exclusive); returns where they start. */
+static char *digits_before(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
 void uuid5_text(uuid5 *u, const char *s, size_t max)
 {
     size_t n = s ? strnlen(s, max) : 0;
+
+    /* Room for the longest length, ':', the text and '|': write in place. */
+    if (u->len + 22 + n <= sizeof u->name) {
+        char tmp[20], *d = digits_before(tmp + sizeof tmp, n);
+        size_t nd = (size_t)(tmp + sizeof tmp - d);
+        char *p = u->name + u->len;
+        memcpy(p, d, nd);
+        p[nd] = ':';
+        if (n)
+            memcpy(p + nd + 1, s, n);
+        p[nd + 1 + n] = '|';
+        u->len += nd + n + 2;
+        return;
+    }
     put_digits(u, n, 0, ':');
     put(u, s ? s : "", n);
     put(u, "|", 1);
