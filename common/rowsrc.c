@@ -4,8 +4,8 @@
  * record is known exactly, even when quoted fields span lines. A line holds at most one
  * record end: libcsv also ends a record at CR, and a CR outside quotes that is not part of
  * the line's CRLF is rejected. A record on one line without a quote or a stray CR (nearly
- * every line of an export) is split here instead, with libcsv's rules for such a line:
- * fields end at commas and lose surrounding spaces and tabs. */
+ * every line of an export) is split here instead, in place, with libcsv's rules for such
+ * a line: fields end at commas and lose surrounding spaces and tabs. */
 #include "rowsrc.h"
 
 #include <csv.h>
@@ -55,6 +55,8 @@ struct rowsrc {
     int rec_fields;         /* fields before the first record end on the line */
     int bare_cr;            /* more data after a CR outside quotes */
     int keep_all;           /* store every field (header), not just the first nheader */
+    char *plain;            /* the line a plain record was cut in (values point there), or NULL */
+    size_t plain_len;
     int bad_col;            /* first field with a problem in this record, 0 if none */
     const char *bad_rule;
 
@@ -226,11 +228,12 @@ static void csv_reset(rowsrc *rs)
     csv_set_opts(&rs->csv, CSV_STRICT | CSV_STRICT_FINI);
 }
 
-/* Split the line p (n bytes, its line end included) as libcsv would when it holds a whole
- * record without quotes: fields end at commas, and spaces and tabs around them go. Returns
- * 1 when done (rec_done set), 0 when the line has a quote or a CR other than its CRLF's,
- * for libcsv to parse. */
-static int csv_split_plain(rowsrc *rs, const char *p, size_t n)
+/* Split the line p (n bytes, its line end included, a NUL after it) as libcsv would when
+ * it holds a whole record without quotes: fields end at commas, and spaces and tabs around
+ * them go. Fields are cut in place (values point into the line) with csv_on_field's
+ * checks. Returns 1 when done (rec_done and plain set), 0 when the line has a quote or a
+ * CR other than its CRLF's, for libcsv to parse. */
+static int csv_split_plain(rowsrc *rs, char *p, size_t n)
 {
     size_t m = n;
 
@@ -241,20 +244,31 @@ static int csv_split_plain(rowsrc *rs, const char *p, size_t n)
     }
     if (memchr(p, '"', m) || memchr(p, '\r', m))
         return 0;
-    for (const char *f = p, *end = p + m;;) {
-        const char *comma = memchr(f, ',', (size_t)(end - f));
-        const char *e = comma ? comma : end;
+    for (char *f = p, *end = p + m;;) {
+        char *comma = memchr(f, ',', (size_t)(end - f));
+        char *e = comma ? comma : end;
+        int col = ++rs->nfields;
         while (f < e && (*f == ' ' || *f == '\t'))
             f++;
         while (e > f && (e[-1] == ' ' || e[-1] == '\t'))
             e--;
-        csv_on_field((void *)f, (size_t)(e - f), rs);
+        *e = '\0';
+        if (col <= rs->nheader) {
+            size_t len = (size_t)(e - f);
+            if (len && !ascii_no_nul((const unsigned char *)f, len) && !utf8_valid_len(f, len)) {
+                csv_mark(rs, col, "invalid UTF-8 or NUL byte");
+                len = 0;
+            }
+            rs->values[col - 1] = len ? f : NULL;
+        }
         if (!comma)
             break;
         f = comma + 1;
     }
     rs->rec_fields = rs->nfields;
     rs->rec_done = 1;
+    rs->plain = p;
+    rs->plain_len = n + 1;
     return 1;
 }
 
@@ -271,6 +285,7 @@ static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
     rs->bare_cr = 0;
     rs->bad_col = 0;
     rs->bad_rule = NULL;
+    rs->plain = NULL;
     while (!rs->rec_done) {
         const char *p = NULL;
         ssize_t n = read_line(rs, &p, errstr, size);
@@ -303,7 +318,7 @@ static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
         /* Only where libcsv holds nothing of a record: a quoted field opened after a CR
          * can go on past that record's end (pstate 0 is libcsv's ROW_NOT_BEGUN). */
         if (bytes == (size_t)n && !rs->keep_all && rs->csv.pstate == 0 && rs->csv.entry_pos == 0 &&
-            csv_split_plain(rs, p, (size_t)n))
+            csv_split_plain(rs, (char *)p, (size_t)n))
             break;
         if (csv_parse(&rs->csv, p, (size_t)n, csv_on_field, csv_on_record, rs) < (size_t)n) {
             if (rs->bare_cr)
@@ -403,7 +418,7 @@ static int csv_next(rowsrc *rs, char *errstr, size_t size)
         rowsrc_error(errstr, size, rs->name, line, rs->bad_col, "%s", rs->bad_rule);
         return -1;
     }
-    for (int i = 0; i < rs->nheader; i++)
+    for (int i = 0; i < rs->nheader && !rs->plain; i++)
         rs->values[i] = rs->offs[i] == NO_VALUE ? NULL : rs->cells + rs->offs[i];
     rs->row.line = line;
     rs->row.ncells = rs->nheader;
@@ -637,6 +652,10 @@ int rowsrc_header(const rowsrc *rs, const char ***names)
 
 size_t rowsrc_cells(const rowsrc *rs, const char **base)
 {
+    if (rs->fmt == ROWSRC_CSV && rs->plain) {
+        *base = rs->plain;
+        return rs->plain_len;
+    }
     if (rs->fmt != ROWSRC_CSV || !rs->cells) {
         *base = NULL;
         return 0;
