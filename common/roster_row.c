@@ -99,14 +99,56 @@ static int parse_uint(const char *s, int64_t max, int64_t *out)
     return 0;
 }
 
+/* The last value each column (by table index) parsed well on this thread, with what it
+ * gave: the next row of an export mostly has the same dates, region and programs, and
+ * parsing is a pure function of the text, so an equal text gives the same result. */
+#define MEMO_TEXT 24
+static _Thread_local struct memo {
+    char text[MEMO_TEXT];   /* "" when nothing is kept */
+    union {
+        int32_t days;
+        char region[11];
+        unsigned programs;
+    } u;
+} memo[sizeof columns / sizeof columns[0]];
+
+/* The memo of column c when it holds v, else NULL. */
+static const struct memo *memo_hit(const struct column *c, const char *v)
+{
+    const struct memo *m = &memo[c - columns];
+    return m->text[0] && strcmp(m->text, v) == 0 ? m : NULL;
+}
+
+/* The memo of column c to fill for v, or NULL when v is too long to keep. */
+static struct memo *memo_keep(const struct column *c, const char *v)
+{
+    struct memo *m = &memo[c - columns];
+    size_t len = strnlen(v, MEMO_TEXT);
+    if (len >= MEMO_TEXT)
+        return NULL;
+    memcpy(m->text, v, len + 1);
+    return m;
+}
+
 /* Parse one non-empty cell of column c into rc. Returns 0 or -1 with errstr. */
 static int parse_cell(const struct column *c, const char *v, roster_change *rc, const char *file, long line,
                       int col, char *errstr, size_t size)
 {
     char *base = (char *)rc;
+    const struct memo *hit = c->kind == K_DATE || c->kind == K_REGION || c->kind == K_PROGRAMS ? memo_hit(c, v) : NULL;
+    struct memo *keep;
     int64_t n;
     int k;
 
+    if (hit) {
+        if (c->kind == K_DATE)
+            memcpy(base + c->offset, &hit->u.days, sizeof hit->u.days);
+        else if (c->kind == K_REGION)
+            memcpy(rc->region_code, hit->u.region, sizeof rc->region_code);
+        else
+            rc->programs = hit->u.programs;
+        return 0;
+    }
     switch (c->kind) {
     case K_CHANGE:
         if ((k = roster_change_parse(v)) < 0)
@@ -131,6 +173,8 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
         if (dates_parse(v, &days) != 0)
             return rowsrc_error(errstr, size, file, line, col, "%s is not a calendar date YYYY-MM-DD", c->name);
         memcpy(base + c->offset, &days, sizeof days);
+        if ((keep = memo_keep(c, v)))
+            keep->u.days = days;
         return 0;
     }
     case K_GENDER:
@@ -153,6 +197,8 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
         char why[128] = "";
         if (region_normalize(v, rc->region_code, sizeof rc->region_code, NULL, why, sizeof why) != 0)
             return rowsrc_error(errstr, size, file, line, col, "%s", why);
+        if ((keep = memo_keep(c, v)))
+            memcpy(keep->u.region, rc->region_code, sizeof keep->u.region);
         return 0;
     }
     case K_TPS:
@@ -171,6 +217,8 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
             return rowsrc_error(errstr, size, file, line, col,
                                 "programs must be a ';'-separated subset of JKK, JKM, JHT without repeats");
         rc->programs = (unsigned)k;
+        if ((keep = memo_keep(c, v)))
+            keep->u.programs = rc->programs;
         return 0;
     }
     return rowsrc_error(errstr, size, file, line, col, "internal error: column kind");
