@@ -70,7 +70,33 @@ void uuid5_text(uuid5 *u, const char *s, size_t max)
 
 void uuid5_num(uuid5 *u, int64_t v)
 {
-    put_digits(u, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0, '|');
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    /* Room for a sign, 20 digits and '|': write in place. */
+    if (u->len + 22 <= sizeof u->name) {
+        char tmp[22], *d = digits_before(tmp + sizeof tmp - 1, a);
+        tmp[sizeof tmp - 1] = '|';
+        if (v < 0)
+            *--d = '-';
+        memcpy(u->name + u->len, d, (size_t)(tmp + sizeof tmp - d));
+        u->len += (size_t)(tmp + sizeof tmp - d);
+        return;
+    }
+    put_digits(u, a, v < 0, '|');
+}
+
+/* The 36 lower-case characters of id, 8-4-4-4-12, and a NUL (libuuid's form). */
+static void unparse(const unsigned char id[16], char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *out++ = '-';
+        *out++ = hex[id[i] >> 4];
+        *out++ = hex[id[i] & 15];
+    }
+    *out = '\0';
 }
 
 void uuid5_finish(const uuid5 *u, const unsigned char ns[16], char *out)
@@ -96,5 +122,5 @@ void uuid5_finish(const uuid5 *u, const unsigned char ns[16], char *out)
     memcpy(id, md, 16);
     id[6] = (unsigned char)((id[6] & 0x0f) | 0x50);
     id[8] = (unsigned char)((id[8] & 0x3f) | 0x80);
-    uuid_unparse_lower(id, out);
+    unparse(id, out);
 }
