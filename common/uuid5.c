@@ -1,6 +1,8 @@
 /* uuid5: canonical record names and RFC 4122 version 5 UUIDs over OpenSSL's SHA-1. */
 #include "uuid5.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include <uuid/uuid.h>
@@ -99,20 +101,59 @@ static void unparse(const unsigned char id[16], char *out)
     *out = '\0';
 }
 
+/* Each thread's SHA-1 context and digest, fetched once (an implicit fetch per call is
+ * slow) and freed when the thread ends. */
+struct sha1_state {
+    EVP_MD_CTX *ctx;
+    EVP_MD *sha1;
+};
+
+static pthread_key_t state_key;
+static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+static int state_key_ok;
+
+static void state_free(void *p)
+{
+    struct sha1_state *st = p;
+
+    EVP_MD_CTX_free(st->ctx);
+    EVP_MD_free(st->sha1);
+    free(st);
+}
+
+static void state_key_make(void)
+{
+    state_key_ok = pthread_key_create(&state_key, state_free) == 0;
+}
+
+/* This thread's state, NULL when out of memory. */
+static struct sha1_state *state_get(void)
+{
+    static _Thread_local struct sha1_state *mine;
+
+    if (mine)
+        return mine;
+    pthread_once(&state_once, state_key_make);
+    if (!state_key_ok || !(mine = calloc(1, sizeof *mine)))
+        return NULL;
+    mine->ctx = EVP_MD_CTX_new();
+    mine->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    if (!mine->ctx || !mine->sha1 || pthread_setspecific(state_key, mine) != 0) {
+        state_free(mine);
+        mine = NULL;
+    }
+    return mine;
+}
+
 void uuid5_finish(const uuid5 *u, const unsigned char ns[16], char *out)
 {
-    static _Thread_local EVP_MD_CTX *ctx;
-    static _Thread_local EVP_MD *sha1; /* fetched once: an implicit fetch per call is slow */
+    struct sha1_state *st = state_get();
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     uuid_t id;
 
-    if (!ctx)
-        ctx = EVP_MD_CTX_new();
-    if (!sha1)
-        sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-    if (!ctx || !sha1 || !EVP_DigestInit_ex(ctx, sha1, NULL) || !EVP_DigestUpdate(ctx, ns, 16) ||
-        !EVP_DigestUpdate(ctx, u->name, u->len) || !EVP_DigestFinal_ex(ctx, md, &mdlen) ||
+    if (!st || !EVP_DigestInit_ex(st->ctx, st->sha1, NULL) || !EVP_DigestUpdate(st->ctx, ns, 16) ||
+        !EVP_DigestUpdate(st->ctx, u->name, u->len) || !EVP_DigestFinal_ex(st->ctx, md, &mdlen) ||
         mdlen < 16) {
         /* OpenSSL out of memory: libuuid computes the same id, only slower. */
         uuid_generate_sha1(id, ns, u->name, u->len);
