@@ -3,13 +3,14 @@
 # keys and values with the same producer settings, in the same run on its own stack.
 #   1. generate BENCH_EVENTS roster rows (default 1,000,000; gen_roster --seed 2024);
 #   2. roster-producer --dump writes the keys and values it would send (kcat -P format);
-#   3. two rounds, the order swapped in the second to cancel warm-up effects: roster-producer
+#   3. rounds, the order swapped in every other to cancel warm-up effects: roster-producer
 #      publishes the CSV to roster.changes, kcat -P the dump to a scratch topic with as many
 #      partitions; each timed with /usr/bin/time (wall seconds, user + system CPU seconds);
 #   4. every message is counted on both topics (the dump must split into exactly N);
-#   5. prints events/s and CPU seconds of each, and the ratio producer / kcat over both
-#      rounds. Target (2 cores): ratio >= 0.8.
-# Environment: BENCH_EVENTS, BENCH_PRODUCER_VAR_DIR (var/bench-producer),
+#   5. prints events/s and CPU seconds of each per round and over all rounds, and the
+#      ratio producer / kcat of the rates over all rounds. Target (2 cores): ratio >= 0.8.
+# Environment: BENCH_EVENTS, BENCH_PRODUCER_ROUNDS (2; odd rounds run the producer first,
+# even rounds kcat), BENCH_PRODUCER_VAR_DIR (var/bench-producer),
 # BENCH_PRODUCER_KAFKA_PORT (63092), BENCH_PRODUCER_PGPORT (63432), BENCH_PRODUCER_ARGS
 # (extra roster-producer options), BENCH_KEEP_STACK=1 (leave the stack running).
 set -euo pipefail
@@ -85,38 +86,50 @@ run_kcat() {
     timed "kcat$1" kcat -P -b "$KAFKA_BOOTSTRAP" -t "$SCRATCH" "${KCAT_DELIMS[@]}" "${KCAT_CONF[@]}" -l dump.bin
 }
 
-echo "bench-producer: round 1 (roster-producer, then kcat -P)"
-p1=$(run_producer 1)
-k1=$(run_kcat 1)
-echo "bench-producer: round 2 (kcat -P, then roster-producer)"
-k2=$(run_kcat 2)
-p2=$(run_producer 2)
+ROUNDS=${BENCH_PRODUCER_ROUNDS:-2}
+ptimes=() ktimes=()
+for ((r = 1; r <= ROUNDS; r++)); do
+    if ((r % 2)); then
+        echo "bench-producer: round $r (roster-producer, then kcat -P)"
+        ptimes+=("$(run_producer "$r")")
+        ktimes+=("$(run_kcat "$r")")
+    else
+        echo "bench-producer: round $r (kcat -P, then roster-producer)"
+        ktimes+=("$(run_kcat "$r")")
+        ptimes+=("$(run_producer "$r")")
+    fi
+done
 
-# Every message of both kcat runs must be on the scratch topic, and no more.
+# Every message of the kcat runs must be on the scratch topic, and no more.
 sent=0
 for ((p = 0; p < partitions; p++)); do
     q=$(kcat -Q -b "$KAFKA_BOOTSTRAP" -t "$SCRATCH:$p:-1" | awk '{ print $NF }')
     sent=$((sent + q))
 done
-[ "$sent" -eq $((2 * N)) ] || { echo "bench-producer: kcat produced $sent messages, not $((2 * N))" >&2; exit 1; }
+[ "$sent" -eq $((ROUNDS * N)) ] ||
+    { echo "bench-producer: kcat produced $sent messages, not $((ROUNDS * N))" >&2; exit 1; }
 
+# Each time is "wall user system"; rates from wall seconds, CPU = user + system.
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
-cpu() { awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }' </dev/null; }
-row() {
-    local label=$1 a b
-    read -r -a a <<<"$2"
-    read -r -a b <<<"$3"
-    printf '%-26s %10s %10s %12s %8s\n' "$label" "$(rate "$N" "${a[0]}")" "$(rate "$N" "${b[0]}")" \
-        "$(rate $((2 * N)) "$(awk -v x="${a[0]}" -v y="${b[0]}" 'BEGIN { print x + y }')")" \
-        "$(awk -v a="$(cpu "${a[@]}")" -v b="$(cpu "${b[@]}")" 'BEGIN { printf "%.2f", (a + b) / 2 }')"
-}
-ratio=$(awk -v p="$p1 $p2" -v k="$k1 $k2" 'BEGIN {
-    split(p, a, " "); split(k, b, " "); printf "%.2f", (b[1] + b[4]) / (a[1] + a[4]) }')
+sum() { printf '%s\n' "$@" | awk '{ w += $1; c += $2 + $3 } END { printf "%.3f %.3f", w, c }'; }
+read -r pwall pcpu <<<"$(sum "${ptimes[@]}")"
+read -r kwall kcpu <<<"$(sum "${ktimes[@]}")"
+ratio=$(awk -v p="$pwall" -v k="$kwall" 'BEGIN { printf "%.2f", k / p }')
 size=$(stat -c %s dump.bin)
 echo
-echo "== bench-producer: $N roster events, $((size / N)) bytes a message in the dump ($(nproc) cores)"
-printf '%-26s %10s %10s %12s %8s\n' "" "round 1" "round 2" "events/s" "CPU s"
-row "roster-producer" "$p1" "$p2"
-row "kcat -P (same values)" "$k1" "$k2"
-printf '%-26s %10s   target >= 0.8: %s\n' "ratio producer / kcat" "$ratio" \
+echo "== bench-producer: $N roster events, $((size / N)) bytes a message in the dump ($(nproc) cores, $ROUNDS rounds)"
+printf '%-8s %16s %12s %10s %10s %8s\n' "round" "producer ev/s" "kcat ev/s" "ratio" "prod CPU" "kcat CPU"
+for ((r = 0; r < ROUNDS; r++)); do
+    read -r pw pu ps <<<"${ptimes[r]}"
+    read -r kw ku ks <<<"${ktimes[r]}"
+    printf '%-8s %16s %12s %10s %10s %8s\n' "$((r + 1))" "$(rate "$N" "$pw")" "$(rate "$N" "$kw")" \
+        "$(awk -v p="$pw" -v k="$kw" 'BEGIN { printf "%.2f", k / p }')" \
+        "$(awk -v u="$pu" -v s="$ps" 'BEGIN { printf "%.2f", u + s }')" \
+        "$(awk -v u="$ku" -v s="$ks" 'BEGIN { printf "%.2f", u + s }')"
+done
+printf '%-34s %12s  (CPU s per run %.2f)\n' "producer events/s" "$(rate $((ROUNDS * N)) "$pwall")" \
+    "$(awk -v c="$pcpu" -v r="$ROUNDS" 'BEGIN { print c / r }')"
+printf '%-34s %12s  (CPU s per run %.2f)\n' "kcat -P events/s (same values)" "$(rate $((ROUNDS * N)) "$kwall")" \
+    "$(awk -v c="$kcpu" -v r="$ROUNDS" 'BEGIN { print c / r }')"
+printf '%-34s %12s  target >= 0.8: %s\n' "ratio producer / kcat -P" "$ratio" \
     "$(awk -v r="$ratio" 'BEGIN { print (r >= 0.8 ? "ok" : "MISSED") }')"
