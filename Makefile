@@ -230,3 +230,12 @@ fuzz-seeds: $(FUZZ_BUILD)/bin/codec_seeds
 	$(FUZZ_BUILD)/bin/codec_seeds tests/fuzz/corpus/fuzz_codec_decode
 
 -include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
+
+# ---- producer benchmark (tests/bench/producer.sh) ----------------------------------------
+#   make bench-producer          roster-producer against kcat -P sending the same encoded
+#                                values, on its own stack (var/bench-producer, ports 63092 and
+#                                63432); BENCH_EVENTS rows (default 1,000,000)
+.PHONY: bench-producer
+bench-producer: deps
+	$(MAKE) all
+	tests/bench/producer.sh

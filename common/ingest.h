@@ -3,7 +3,10 @@
  * row errors as "file:line:column: rule" on stderr, a progress line and the summary
  * "summary: rows=... sent=... rejected=... warnings=... delivered=... failed=...".
  * The record type is the caller's, through an ingest_ops table. Called from main's thread
- * only; SIGINT/SIGTERM (program_stopping) stop reading and flushing. */
+ * only; SIGINT/SIGTERM (program_stopping) stop reading and flushing. With --workers, the
+ * rows of a CSV file are parsed, checked and encoded on worker threads (the ops' parse,
+ * check and encode must allow that: each worker has its own record and codec), and
+ * reported and published by main's thread in file order. */
 #ifndef INGEST_H
 #define INGEST_H
 
@@ -16,8 +19,28 @@
 #include "rowsrc.h"
 #include "validate.h"
 
-/* The shared option groups of a producer (common/program.h); its own rows add "topic". */
+/* The shared option groups of a producer (common/program.h); its own rows add "topic"
+ * and INGEST_OPTION_ROWS. */
 #define INGEST_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PRODUCER)
+
+/* The option rows every producer adds to its own:
+ * --workers N: threads that parse, check and encode the rows of CSV files while the main
+ * thread reads and publishes them, in file order (0: the main thread does everything;
+ * JSON Lines files always do). Row errors, the summary and the exit status do not
+ * depend on it.
+ * --dump FILE: encode every valid row as for publishing and write its key and value to
+ * FILE in kcat -P's format instead of publishing (benchmarks replay the same bytes with
+ * kcat). Each message is key, INGEST_DUMP_KEY_DELIM, value, INGEST_DUMP_MSG_DELIM, which
+ * kcat spells -K '\xfe\xfd\xfc|K|' -D '\xfe\xfd\xfc|M|\n'. Both start with bytes that
+ * cannot occur in a NIK or in UTF-8 text; a row whose value holds them inside an Avro
+ * number is refused ("unable to dump"), so the file always splits right. */
+#define INGEST_OPTION_ROWS \
+    {"workers", CONFIG_INT, "2", NULL, \
+     "threads parsing, checking and encoding CSV rows beside the one publishing (0: none)"}, \
+    {"dump", CONFIG_STR, NULL, NULL, \
+     "write the encoded keys and values to this file (kcat -P format) instead of publishing"}
+#define INGEST_DUMP_KEY_DELIM "\xfe\xfd\xfc|K|"
+#define INGEST_DUMP_MSG_DELIM "\xfe\xfd\xfc|M|\n"
 
 /* The layout members of ingest_ops for a record type with members source (char[]),
  * event_time_us (int64_t) and nik (the key). */
@@ -55,7 +78,8 @@ typedef struct ingest_ops {
 typedef struct ingest ingest;
 
 /* Start the program (common/program.h) with argc/argv (argv[0] = program), check --source,
- * and make the codec and, unless --dry-run, the publisher. Returns NULL with *exit_code 0
+ * and make the codec and, unless --dry-run or --dump, the publisher (or open the dump
+ * file; --dry-run with --dump is a usage error). Returns NULL with *exit_code 0
  * after --help, 2 for a usage error, 1 when the codec or publisher cannot start (the
  * message is printed). ops must outlive the ingest. */
 ingest *ingest_new(const ingest_ops *ops, int argc, char **argv, int *exit_code);

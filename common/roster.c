@@ -24,7 +24,7 @@ void roster_change_init(roster_change *rc)
 static int lookup(const char *const *names, int n, const char *s)
 {
     for (int i = 0; i < n; i++)
-        if (strcmp(names[i], s) == 0)
+        if (names[i][0] == s[0] && strcmp(names[i], s) == 0)
             return i;
     return -1;
 }

@@ -46,12 +46,38 @@ static const struct column columns[] = {
 };
 #define NCOLUMNS ((int)(sizeof columns / sizeof columns[0]))
 
-static const struct column *lookup(const char *name)
+/* The column called name; files mostly have contracts.md's order, so index hint (the
+ * name's position in the row) is tried first. */
+static const struct column *lookup_at(const char *name, int hint)
 {
+    if (hint >= 0 && hint < NCOLUMNS && strcmp(columns[hint].name, name) == 0)
+        return &columns[hint];
     for (int i = 0; i < NCOLUMNS; i++)
         if (columns[i].name[0] == name[0] && strcmp(columns[i].name, name) == 0)
             return &columns[i];
     return NULL;
+}
+
+/* The columns of a row's cells: looked up once per header (rowsrc_row.header_id) on each
+ * thread, else per row. Returns the column of cell i (NULL: unknown). */
+#define MAP_CELLS 64
+static _Thread_local struct {
+    unsigned long header_id;
+    int ncells;
+    const struct column *col[MAP_CELLS];
+} header_map;
+
+static const struct column *cell_column(const rowsrc_row *row, int i)
+{
+    if (!row->header_id || row->ncells > MAP_CELLS)
+        return lookup_at(row->names[i], i);
+    if (header_map.header_id != row->header_id || header_map.ncells != row->ncells) {
+        for (int k = 0; k < row->ncells; k++)
+            header_map.col[k] = lookup_at(row->names[k], k);
+        header_map.header_id = row->header_id;
+        header_map.ncells = row->ncells;
+    }
+    return header_map.col[i];
 }
 
 /* Digits only, at least one, no sign or separator, at most max. */
@@ -73,14 +99,56 @@ static int parse_uint(const char *s, int64_t max, int64_t *out)
     return 0;
 }
 
+/* The last value each column (by table index) parsed well on this thread, with what it
+ * gave: the next row of an export mostly has the same dates, region and programs, and
+ * parsing is a pure function of the text, so an equal text gives the same result. */
+#define MEMO_TEXT 24
+static _Thread_local struct memo {
+    char text[MEMO_TEXT];   /* "" when nothing is kept */
+    union {
+        int32_t days;
+        char region[11];
+        unsigned programs;
+    } u;
+} memo[sizeof columns / sizeof columns[0]];
+
+/* The memo of column c when it holds v, else NULL. */
+static const struct memo *memo_hit(const struct column *c, const char *v)
+{
+    const struct memo *m = &memo[c - columns];
+    return m->text[0] && strcmp(m->text, v) == 0 ? m : NULL;
+}
+
+/* The memo of column c to fill for v, or NULL when v is too long to keep. */
+static struct memo *memo_keep(const struct column *c, const char *v)
+{
+    struct memo *m = &memo[c - columns];
+    size_t len = strnlen(v, MEMO_TEXT);
+    if (len >= MEMO_TEXT)
+        return NULL;
+    memcpy(m->text, v, len + 1);
+    return m;
+}
+
 /* Parse one non-empty cell of column c into rc. Returns 0 or -1 with errstr. */
 static int parse_cell(const struct column *c, const char *v, roster_change *rc, const char *file, long line,
                       int col, char *errstr, size_t size)
 {
     char *base = (char *)rc;
+    const struct memo *hit = c->kind == K_DATE || c->kind == K_REGION || c->kind == K_PROGRAMS ? memo_hit(c, v) : NULL;
+    struct memo *keep;
     int64_t n;
     int k;
 
+    if (hit) {
+        if (c->kind == K_DATE)
+            memcpy(base + c->offset, &hit->u.days, sizeof hit->u.days);
+        else if (c->kind == K_REGION)
+            memcpy(rc->region_code, hit->u.region, sizeof rc->region_code);
+        else
+            rc->programs = hit->u.programs;
+        return 0;
+    }
     switch (c->kind) {
     case K_CHANGE:
         if ((k = roster_change_parse(v)) < 0)
@@ -93,16 +161,20 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
             return rowsrc_error(errstr, size, file, line, col, "nik longer than %zu characters", sizeof rc->nik - 1);
         strcpy(rc->nik, v);
         return 0;
-    case K_TEXT:
-        if (strlen(v) >= c->size)
+    case K_TEXT: {
+        size_t len = strnlen(v, c->size);
+        if (len >= c->size)
             return rowsrc_error(errstr, size, file, line, col, "%s longer than %zu bytes", c->name, c->size - 1);
-        memcpy(base + c->offset, v, strlen(v) + 1);
+        memcpy(base + c->offset, v, len + 1);
         return 0;
+    }
     case K_DATE: {
         int32_t days;
         if (dates_parse(v, &days) != 0)
             return rowsrc_error(errstr, size, file, line, col, "%s is not a calendar date YYYY-MM-DD", c->name);
         memcpy(base + c->offset, &days, sizeof days);
+        if ((keep = memo_keep(c, v)))
+            keep->u.days = days;
         return 0;
     }
     case K_GENDER:
@@ -125,6 +197,8 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
         char why[128] = "";
         if (region_normalize(v, rc->region_code, sizeof rc->region_code, NULL, why, sizeof why) != 0)
             return rowsrc_error(errstr, size, file, line, col, "%s", why);
+        if ((keep = memo_keep(c, v)))
+            memcpy(keep->u.region, rc->region_code, sizeof keep->u.region);
         return 0;
     }
     case K_TPS:
@@ -143,6 +217,8 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
             return rowsrc_error(errstr, size, file, line, col,
                                 "programs must be a ';'-separated subset of JKK, JKM, JHT without repeats");
         rc->programs = (unsigned)k;
+        if ((keep = memo_keep(c, v)))
+            keep->u.programs = rc->programs;
         return 0;
     }
     return rowsrc_error(errstr, size, file, line, col, "internal error: column kind");
@@ -163,7 +239,7 @@ int roster_row_parse(const rowsrc_row *row, const char *file, int ignore_unknown
     rc->event_time_us = event_time_us;
 
     for (int i = 0; i < row->ncells; i++) {
-        const struct column *c = lookup(row->names[i]);
+        const struct column *c = cell_column(row, i);
         const char *v = row->values[i];
         int col = row->columns[i];
 
@@ -197,7 +273,7 @@ int roster_row_check_header(const char *const *names, int n, const char *file, i
     int have_change = 0, have_nik = 0;
 
     for (int i = 0; i < n; i++) {
-        const struct column *c = lookup(names[i]);
+        const struct column *c = lookup_at(names[i], i);
         if (!c) {
             if (ignore_unknown)
                 continue;

@@ -3,11 +3,14 @@
  * Input is read one physical line at a time and fed to libcsv, so the start line of every
  * record is known exactly, even when quoted fields span lines. A line holds at most one
  * record end: libcsv also ends a record at CR, and a CR outside quotes that is not part of
- * the line's CRLF is rejected. */
+ * the line's CRLF is rejected. A record on one line without a quote or a stray CR (nearly
+ * every line of an export) is split here instead, in place, with libcsv's rules for such
+ * a line: fields end at commas and lose surrounding spaces and tabs. */
 #include "rowsrc.h"
 
 #include <csv.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -52,6 +55,8 @@ struct rowsrc {
     int rec_fields;         /* fields before the first record end on the line */
     int bare_cr;            /* more data after a CR outside quotes */
     int keep_all;           /* store every field (header), not just the first nheader */
+    char *plain;            /* the line a plain record was cut in (values point there), or NULL */
+    size_t plain_len;
     int bad_col;            /* first field with a problem in this record, 0 if none */
     const char *bad_rule;
 
@@ -141,6 +146,24 @@ static void csv_mark(rowsrc *rs, int col, const char *rule)
     }
 }
 
+/* 1 when the len bytes at s are ASCII without a NUL byte (then valid UTF-8 as well). */
+static int ascii_no_nul(const unsigned char *s, size_t len)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if ((w & highs) || ((w - ones) & ~w & highs))
+            return 0;
+    }
+    for (; i < len; i++)
+        if (s[i] == 0 || s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
 static void csv_on_field(void *s, size_t len, void *data)
 {
     rowsrc *rs = data;
@@ -150,7 +173,7 @@ static void csv_on_field(void *s, size_t len, void *data)
         rs->bare_cr = 1;
     if (!rs->keep_all && col > rs->nheader)
         return;
-    if (!utf8_valid_len(s, len)) {
+    if (!ascii_no_nul(s, len) && !utf8_valid_len(s, len)) {
         csv_mark(rs, col, "invalid UTF-8 or NUL byte");
         len = 0;
     }
@@ -205,6 +228,50 @@ static void csv_reset(rowsrc *rs)
     csv_set_opts(&rs->csv, CSV_STRICT | CSV_STRICT_FINI);
 }
 
+/* Split the line p (n bytes, its line end included, a NUL after it) as libcsv would when
+ * it holds a whole record without quotes: fields end at commas, and spaces and tabs around
+ * them go. Fields are cut in place (values point into the line) with csv_on_field's
+ * checks. Returns 1 when done (rec_done and plain set), 0 when the line has a quote or a
+ * CR other than its CRLF's, for libcsv to parse. */
+static int csv_split_plain(rowsrc *rs, char *p, size_t n)
+{
+    size_t m = n;
+
+    if (m && p[m - 1] == '\n') {
+        m--;
+        if (m && p[m - 1] == '\r')
+            m--;
+    }
+    if (memchr(p, '"', m) || memchr(p, '\r', m))
+        return 0;
+    for (char *f = p, *end = p + m;;) {
+        char *comma = memchr(f, ',', (size_t)(end - f));
+        char *e = comma ? comma : end;
+        int col = ++rs->nfields;
+        while (f < e && (*f == ' ' || *f == '\t'))
+            f++;
+        while (e > f && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        *e = '\0';
+        if (col <= rs->nheader) {
+            size_t len = (size_t)(e - f);
+            if (len && !ascii_no_nul((const unsigned char *)f, len) && !utf8_valid_len(f, len)) {
+                csv_mark(rs, col, "invalid UTF-8 or NUL byte");
+                len = 0;
+            }
+            rs->values[col - 1] = len ? f : NULL;
+        }
+        if (!comma)
+            break;
+        f = comma + 1;
+    }
+    rs->rec_fields = rs->nfields;
+    rs->rec_done = 1;
+    rs->plain = p;
+    rs->plain_len = n + 1;
+    return 1;
+}
+
 /* Parse the next CSV record into cells/offs; *line gets its start line.
  * Returns 1 (check bad_col), 0 at end of input, -1 on a record that cannot be parsed. */
 static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
@@ -218,6 +285,7 @@ static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
     rs->bare_cr = 0;
     rs->bad_col = 0;
     rs->bad_rule = NULL;
+    rs->plain = NULL;
     while (!rs->rec_done) {
         const char *p = NULL;
         ssize_t n = read_line(rs, &p, errstr, size);
@@ -247,6 +315,11 @@ static int csv_read_record(rowsrc *rs, long *line, char *errstr, size_t size)
             csv_reset(rs);
             return -1;
         }
+        /* Only where libcsv holds nothing of a record: a quoted field opened after a CR
+         * can go on past that record's end (pstate 0 is libcsv's ROW_NOT_BEGUN). */
+        if (bytes == (size_t)n && !rs->keep_all && rs->csv.pstate == 0 && rs->csv.entry_pos == 0 &&
+            csv_split_plain(rs, (char *)p, (size_t)n))
+            break;
         if (csv_parse(&rs->csv, p, (size_t)n, csv_on_field, csv_on_record, rs) < (size_t)n) {
             if (rs->bare_cr)
                 goto bare_cr;
@@ -295,6 +368,8 @@ static int csv_read_header(rowsrc *rs, char *errstr, size_t size)
         rowsrc_error(errstr, size, rs->name, line, rs->bad_col, "%s", rs->bad_rule);
         return -1;
     }
+    static atomic_ulong last_header_id;
+    rs->row.header_id = atomic_fetch_add(&last_header_id, 1) + 1;
     rs->nheader = rs->nfields;
     rs->header = calloc((size_t)rs->nheader, sizeof *rs->header);
     rs->header_store = malloc(rs->cells_len + 1);
@@ -343,7 +418,7 @@ static int csv_next(rowsrc *rs, char *errstr, size_t size)
         rowsrc_error(errstr, size, rs->name, line, rs->bad_col, "%s", rs->bad_rule);
         return -1;
     }
-    for (int i = 0; i < rs->nheader; i++)
+    for (int i = 0; i < rs->nheader && !rs->plain; i++)
         rs->values[i] = rs->offs[i] == NO_VALUE ? NULL : rs->cells + rs->offs[i];
     rs->row.line = line;
     rs->row.ncells = rs->nheader;
@@ -573,6 +648,20 @@ int rowsrc_header(const rowsrc *rs, const char ***names)
     }
     *names = rs->header;
     return rs->nheader;
+}
+
+size_t rowsrc_cells(const rowsrc *rs, const char **base)
+{
+    if (rs->fmt == ROWSRC_CSV && rs->plain) {
+        *base = rs->plain;
+        return rs->plain_len;
+    }
+    if (rs->fmt != ROWSRC_CSV || !rs->cells) {
+        *base = NULL;
+        return 0;
+    }
+    *base = rs->cells;
+    return rs->cells_len;
 }
 
 const char *rowsrc_get(const rowsrc_row *row, const char *name)

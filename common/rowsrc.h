@@ -21,6 +21,9 @@ typedef struct rowsrc_row {
     const char **names;  /* header names (CSV) or JSON keys */
     const char **values; /* NULL when the cell is empty or absent (empty string, JSON null) */
     int *columns;        /* 1-based column: CSV field index; JSONL: character offset of the key */
+    unsigned long header_id; /* CSV: a number no other source of this process has, so rows with
+                              * the same id have the same names (a row module may keep what
+                              * it looked up per name); 0 for JSONL and rows built elsewhere */
 } rowsrc_row;
 
 /* Open a source on in (not owned, never closed). name is used in messages; "-" is shown
@@ -53,6 +56,12 @@ int rowsrc_header(const rowsrc *rs, const char ***names);
  * row modules over rowsrc as well. Any thread may call it. */
 int rowsrc_error(char *errstr, size_t size, const char *file, long line, int column, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+
+/* The bytes the values of the last CSV row returned point into: *base and the length,
+ * every value inside it and NUL-terminated there, for copying a row in one piece (values
+ * move by the same offset). Owned by the source, valid as the row is. Returns 0 with
+ * *base NULL for JSONL. */
+size_t rowsrc_cells(const rowsrc *rs, const char **base);
 
 /* Value of the cell called name, or NULL when absent or empty. */
 const char *rowsrc_get(const rowsrc_row *row, const char *name);

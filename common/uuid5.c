@@ -1,6 +1,8 @@
 /* uuid5: canonical record names and RFC 4122 version 5 UUIDs over OpenSSL's SHA-1. */
 #include "uuid5.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include <uuid/uuid.h>
@@ -36,9 +38,33 @@ static void put_digits(uuid5 *u, uint64_t v, int negative, char end)
     put(u, tmp + n, sizeof tmp - (size_t)n);
 }
 
+/* Write the decimal digits of v ending at end (exclusive); returns where they start. */
+static char *digits_before(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
 void uuid5_text(uuid5 *u, const char *s, size_t max)
 {
     size_t n = s ? strnlen(s, max) : 0;
+
+    /* Room for the longest length, ':', the text and '|': write in place. */
+    if (u->len + 22 + n <= sizeof u->name) {
+        char tmp[20], *d = digits_before(tmp + sizeof tmp, n);
+        size_t nd = (size_t)(tmp + sizeof tmp - d);
+        char *p = u->name + u->len;
+        memcpy(p, d, nd);
+        p[nd] = ':';
+        if (n)
+            memcpy(p + nd + 1, s, n);
+        p[nd + 1 + n] = '|';
+        u->len += nd + n + 2;
+        return;
+    }
     put_digits(u, n, 0, ':');
     put(u, s ? s : "", n);
     put(u, "|", 1);
@@ -46,23 +72,88 @@ void uuid5_text(uuid5 *u, const char *s, size_t max)
 
 void uuid5_num(uuid5 *u, int64_t v)
 {
-    put_digits(u, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0, '|');
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    /* Room for a sign, 20 digits and '|': write in place. */
+    if (u->len + 22 <= sizeof u->name) {
+        char tmp[22], *d = digits_before(tmp + sizeof tmp - 1, a);
+        tmp[sizeof tmp - 1] = '|';
+        if (v < 0)
+            *--d = '-';
+        memcpy(u->name + u->len, d, (size_t)(tmp + sizeof tmp - d));
+        u->len += (size_t)(tmp + sizeof tmp - d);
+        return;
+    }
+    put_digits(u, a, v < 0, '|');
+}
+
+/* The 36 lower-case characters of id, 8-4-4-4-12, and a NUL (libuuid's form). */
+static void unparse(const unsigned char id[16], char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *out++ = '-';
+        *out++ = hex[id[i] >> 4];
+        *out++ = hex[id[i] & 15];
+    }
+    *out = '\0';
+}
+
+/* Each thread's SHA-1 context and digest, fetched once (an implicit fetch per call is
+ * slow) and freed when the thread ends. */
+struct sha1_state {
+    EVP_MD_CTX *ctx;
+    EVP_MD *sha1;
+};
+
+static pthread_key_t state_key;
+static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+static int state_key_ok;
+
+static void state_free(void *p)
+{
+    struct sha1_state *st = p;
+
+    EVP_MD_CTX_free(st->ctx);
+    EVP_MD_free(st->sha1);
+    free(st);
+}
+
+static void state_key_make(void)
+{
+    state_key_ok = pthread_key_create(&state_key, state_free) == 0;
+}
+
+/* This thread's state, NULL when out of memory. */
+static struct sha1_state *state_get(void)
+{
+    static _Thread_local struct sha1_state *mine;
+
+    if (mine)
+        return mine;
+    pthread_once(&state_once, state_key_make);
+    if (!state_key_ok || !(mine = calloc(1, sizeof *mine)))
+        return NULL;
+    mine->ctx = EVP_MD_CTX_new();
+    mine->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    if (!mine->ctx || !mine->sha1 || pthread_setspecific(state_key, mine) != 0) {
+        state_free(mine);
+        mine = NULL;
+    }
+    return mine;
 }
 
 void uuid5_finish(const uuid5 *u, const unsigned char ns[16], char *out)
 {
-    static _Thread_local EVP_MD_CTX *ctx;
-    static _Thread_local EVP_MD *sha1; /* fetched once: an implicit fetch per call is slow */
+    struct sha1_state *st = state_get();
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     uuid_t id;
 
-    if (!ctx)
-        ctx = EVP_MD_CTX_new();
-    if (!sha1)
-        sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-    if (!ctx || !sha1 || !EVP_DigestInit_ex(ctx, sha1, NULL) || !EVP_DigestUpdate(ctx, ns, 16) ||
-        !EVP_DigestUpdate(ctx, u->name, u->len) || !EVP_DigestFinal_ex(ctx, md, &mdlen) ||
+    if (!st || !EVP_DigestInit_ex(st->ctx, st->sha1, NULL) || !EVP_DigestUpdate(st->ctx, ns, 16) ||
+        !EVP_DigestUpdate(st->ctx, u->name, u->len) || !EVP_DigestFinal_ex(st->ctx, md, &mdlen) ||
         mdlen < 16) {
         /* OpenSSL out of memory: libuuid computes the same id, only slower. */
         uuid_generate_sha1(id, ns, u->name, u->len);
@@ -72,5 +163,5 @@ void uuid5_finish(const uuid5 *u, const unsigned char ns[16], char *out)
     memcpy(id, md, 16);
     id[6] = (unsigned char)((id[6] & 0x0f) | 0x50);
     id[8] = (unsigned char)((id[8] & 0x3f) | 0x80);
-    uuid_unparse_lower(id, out);
+    unparse(id, out);
 }

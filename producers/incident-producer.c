@@ -19,6 +19,7 @@ static const char *const one_flags[] = {
 
 static const config_option options[] = {
     {"topic", CONFIG_STR, "incidents", NULL, "topic to publish to"},
+    INGEST_OPTION_ROWS,
     {"one", CONFIG_BOOL, "false", NULL, "publish the one incident given by the flags below, no files"},
     {"report-id", CONFIG_STR, NULL, NULL, "--one: the reporter's own reference"},
     {"nik", CONFIG_STR, NULL, NULL, "--one: 16-digit NIK of the worker (required)"},
@@ -94,7 +95,7 @@ static void publish_one(ingest *in)
     char names[NFLAGS][32], errstr[1024];
     const char *name_ptrs[NFLAGS], *values[NFLAGS];
     int columns[NFLAGS];
-    rowsrc_row row = {1, 0, name_ptrs, values, columns};
+    rowsrc_row row = {1, 0, name_ptrs, values, columns, 0};
     incident *inc = ingest_record_buffer(in);
 
     for (int i = 0; i < NFLAGS; i++) {

@@ -11,6 +11,7 @@
 
 static const config_option options[] = {
     {"topic", CONFIG_STR, "roster.changes", NULL, "topic to publish to"},
+    INGEST_OPTION_ROWS,
     {NULL, 0, NULL, NULL, NULL},
 };
 

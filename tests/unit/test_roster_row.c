@@ -222,3 +222,66 @@ Test(roster_row, unknown_column_quote_is_cut_between_characters)
     cr_assert_str_eq(err, "r.csv:1:3: unknown column 'birth_dateephone_longer_than_20_bytesgender_gender_must_be_LL_'",
                      "message: %s", err);
 }
+
+/* Rows of two headers in turn on one thread: what was looked up for one header is never
+ * used for the other's rows, nor for rows without a header id. */
+Test(roster_row, columns_follow_each_rows_header)
+{
+    const char *first[] = {"change", "nik", "tps", "seat"};
+    const char *second[] = {"tps", "seat", "nik", "change"};
+    const char *v1[] = {"ENROLL", "7313011107800001", "5", "x"};
+    const char *v2[] = {"7", "y", "7313011107800002", "UPDATE"};
+    int cols[] = {1, 2, 3, 4};
+    rowsrc_row a = {.line = 2, .ncells = 4, .names = first, .values = v1, .columns = cols, .header_id = 901};
+    rowsrc_row b = {.line = 3, .ncells = 4, .names = second, .values = v2, .columns = cols, .header_id = 902};
+    rowsrc_row c = {.line = 4, .ncells = 4, .names = second, .values = v2, .columns = cols};
+    roster_change rc;
+
+    for (int round = 0; round < 2; round++) {
+        cr_assert_eq(roster_row_parse(&a, "r.csv", 1, &rc, err, sizeof err), 0, "first header: %s", err);
+        cr_assert_str_eq(rc.nik, "7313011107800001", "nik of the first header's row");
+        cr_assert_eq(rc.tps, 5, "tps of the first header's row");
+        cr_assert_eq(rc.change, CHANGE_ENROLL, "change of the first header's row");
+        cr_assert_eq(roster_row_parse(&b, "r.csv", 1, &rc, err, sizeof err), 0, "second header: %s", err);
+        cr_assert_str_eq(rc.nik, "7313011107800002", "nik of the second header's row");
+        cr_assert_eq(rc.tps, 7, "tps of the second header's row");
+        cr_assert_eq(rc.change, CHANGE_UPDATE, "change of the second header's row");
+        cr_assert_eq(roster_row_parse(&c, "r.csv", 0, &rc, err, sizeof err), -1, "seat refused without the flag");
+        cr_assert_str_eq(err, "r.csv:4:2: unknown column 'seat'", "unknown column of a row without id");
+    }
+}
+
+/* Dates, regions and programs repeated from the row before give what parsing them gives;
+ * a bad value after a good one is still refused. */
+Test(roster_row, repeated_values_parse_as_the_first_time)
+{
+    const char *names[] = {"change", "nik", "term_start", "region_code", "programs"};
+    const char *a[] = {"ENROLL", "7313011107800001", "2023-01-04", "73.13.01", "JKK;JKM"};
+    const char *b[] = {"ENROLL", "7313011107800002", "2024-02-29", "7313012001", "JHT"};
+    const char *bad[] = {"ENROLL", "7313011107800003", "2023-02-29", "73.13.01", "JKK;JKM"};
+    int cols[] = {1, 2, 3, 4, 5};
+    rowsrc_row row = {.line = 2, .ncells = 5, .names = names, .columns = cols};
+    roster_change rc;
+    int32_t jan4, feb29;
+
+    cr_assert_eq(dates_parse("2023-01-04", &jan4), 0, "reference date");
+    cr_assert_eq(dates_parse("2024-02-29", &feb29), 0, "reference date");
+    for (int round = 0; round < 2; round++) {
+        row.values = a;
+        cr_assert_eq(roster_row_parse(&row, "r.csv", 0, &rc, err, sizeof err), 0, "row a: %s", err);
+        cr_assert_eq(rc.term_start, jan4, "term_start of row a");
+        cr_assert_str_eq(rc.region_code, "731301", "region of row a");
+        cr_assert_eq(rc.programs, (unsigned)(PROG_JKK | PROG_JKM), "programs of row a");
+        cr_assert_eq(roster_row_parse(&row, "r.csv", 0, &rc, err, sizeof err), 0, "row a again: %s", err);
+        cr_assert_eq(rc.term_start, jan4, "term_start of row a again");
+        cr_assert_str_eq(rc.region_code, "731301", "region of row a again");
+        row.values = b;
+        cr_assert_eq(roster_row_parse(&row, "r.csv", 0, &rc, err, sizeof err), 0, "row b: %s", err);
+        cr_assert_eq(rc.term_start, feb29, "term_start of row b");
+        cr_assert_str_eq(rc.region_code, "7313012001", "region of row b");
+        cr_assert_eq(rc.programs, (unsigned)PROG_JHT, "programs of row b");
+        row.values = bad;
+        cr_assert_eq(roster_row_parse(&row, "r.csv", 0, &rc, err, sizeof err), -1, "2023-02-29 is refused");
+        cr_assert_str_eq(err, "r.csv:2:3: term_start is not a calendar date YYYY-MM-DD", "date message");
+    }
+}

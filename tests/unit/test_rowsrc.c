@@ -306,3 +306,59 @@ Test(rowsrc_csv, bare_cr_outside_quotes_is_an_error)
     expect_value(row, "a", "5");
     next_end();
 }
+
+/* Plain lines (no quote, no stray CR) are split without libcsv: same trimming, empty cells,
+ * CRLF and a last line without a line end as libcsv gives them. */
+Test(rowsrc_csv, plain_lines_split_as_libcsv_does, .fini = teardown)
+{
+    static const char text[] = "a,b,c\n \tx y\t , ,z\r\n1,2,\n\t,\t,\"q\"\nu,v,w";
+    in = fmemopen((void *)text, sizeof text - 1, "rb");
+    rs = rowsrc_new(in, "mem.csv", ROWSRC_CSV, err, sizeof err);
+    cr_assert_not_null(rs, "open: %s", err);
+    const rowsrc_row *row = next_ok(2);
+    expect_value(row, "a", "x y");
+    cr_assert_null(rowsrc_get(row, "b"), "a cell of spaces is absent");
+    expect_value(row, "c", "z");
+    row = next_ok(3);
+    expect_value(row, "b", "2");
+    cr_assert_null(rowsrc_get(row, "c"), "a trailing empty cell is absent");
+    row = next_ok(4);
+    cr_assert_null(rowsrc_get(row, "a"), "a cell of a tab is absent");
+    expect_value(row, "c", "q");
+    row = next_ok(5);
+    expect_value(row, "c", "w");
+    next_end();
+}
+
+/* libcsv ends a record at a bare CR; a quote after it opens a field that the next line
+ * continues, so that line is libcsv's too, not split as a plain line. */
+Test(rowsrc_csv, quote_after_bare_cr_goes_on_into_the_next_line, .fini = teardown)
+{
+    static const char text[] = "a,b\n1,\r\"x\n2,3\n4,5\n";
+    in = fmemopen((void *)text, sizeof text - 1, "rb");
+    rs = rowsrc_new(in, "mem.csv", ROWSRC_CSV, err, sizeof err);
+    cr_assert_not_null(rs, "open: %s", err);
+    const rowsrc_row *row = next_ok(2);
+    expect_value(row, "a", "1");
+    next_err("mem.csv:3:1: ", "unterminated quoted field");
+    next_end();
+}
+
+Test(rowsrc_csv, cells_hold_every_value_of_the_row, .fini = teardown)
+{
+    static const char text[] = "a,b,c\nx,,\"y,z\"\n";
+    const char *base;
+    in = fmemopen((void *)text, sizeof text - 1, "rb");
+    rs = rowsrc_new(in, "mem.csv", ROWSRC_CSV, err, sizeof err);
+    cr_assert_not_null(rs, "open: %s", err);
+    const rowsrc_row *row = next_ok(2);
+    size_t len = rowsrc_cells(rs, &base);
+    cr_assert_not_null(base, "a CSV source has cells");
+    for (int i = 0; i < row->ncells; i++) {
+        const char *v = row->values[i];
+        if (!v)
+            continue;
+        cr_assert(v >= base && v + strlen(v) < base + len, "value %d inside the cells", i);
+    }
+    expect_value(row, "c", "y,z");
+}

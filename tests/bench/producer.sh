@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# make bench-producer: roster-producer against its ceiling, kcat -P sending the same encoded
+# keys and values with the same producer settings, in the same run on its own stack.
+#   1. generate BENCH_EVENTS roster rows (default 1,000,000; gen_roster --seed 2024);
+#   2. roster-producer --dump writes the keys and values it would send (kcat -P format);
+#   3. rounds, the order swapped in every other to cancel warm-up effects: roster-producer
+#      publishes the CSV to roster.changes, kcat -P the dump to a scratch topic with as many
+#      partitions; each timed with /usr/bin/time (wall seconds, user + system CPU seconds);
+#   4. every message is counted on both topics (the dump must split into exactly N);
+#   5. prints events/s and CPU seconds of each per round and over all rounds, and the
+#      ratio producer / kcat of the rates over all rounds. Target (2 cores): ratio >= 0.8.
+# Environment: BENCH_EVENTS, BENCH_PRODUCER_ROUNDS (2; odd rounds run the producer first,
+# even rounds kcat), BENCH_PRODUCER_VAR_DIR (var/bench-producer),
+# BENCH_PRODUCER_KAFKA_PORT (63092), BENCH_PRODUCER_PGPORT (63432), BENCH_PRODUCER_ARGS
+# (extra roster-producer options), BENCH_KEEP_STACK=1 (leave the stack running).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+BIN=$REPO/${BUILD:-build}/bin
+export VAR_DIR=${BENCH_PRODUCER_VAR_DIR:-$REPO/var/bench-producer}
+export KAFKA_PORT=${BENCH_PRODUCER_KAFKA_PORT:-63092}
+export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
+export PGPORT=${BENCH_PRODUCER_PGPORT:-63432}
+WORK=$VAR_DIR/work
+N=${BENCH_EVENTS:-1000000}
+read -r -a EXTRA <<<"${BENCH_PRODUCER_ARGS:-}"
+SCRATCH=bench.kcat
+# The producer's own settings (common/publisher.c), given to kcat as they are.
+KCAT_CONF=(-X acks=all -X enable.idempotence=true -X linger.ms=20 -X compression.type=lz4
+    -X batch.num.messages=10000 -X batch.size=1000000 -X queue.buffering.max.messages=500000
+    -X queue.buffering.max.kbytes=262144 -X message.timeout.ms=30000)
+# common/ingest.h INGEST_DUMP_KEY_DELIM and INGEST_DUMP_MSG_DELIM as kcat spells them.
+KCAT_DELIMS=(-K '\xfe\xfd\xfc|K|' -D '\xfe\xfd\xfc|M|\n')
+
+stop() { [ "${BENCH_KEEP_STACK:-}" = 1 ] || "$REPO/deploy/local/stack.sh" down >/dev/null 2>&1 || true; }
+trap stop EXIT
+
+# A fresh stack each run; the Kafka jars are copied from another stack when there is one,
+# which spares a Maven run.
+deploy/local/stack.sh down >/dev/null 2>&1 || true
+rm -rf "$VAR_DIR/pg" "$VAR_DIR/kafka/data" "$WORK"
+mkdir -p "$WORK" "$VAR_DIR/kafka"
+if [ ! -f "$VAR_DIR/kafka/jars/.complete" ]; then
+    for jars in "$REPO/var/kafka/jars" /work/main/var/kafka/jars; do
+        if [ -f "$jars/.complete" ]; then
+            rm -rf "$VAR_DIR/kafka/jars"
+            cp -r "$jars" "$VAR_DIR/kafka/jars"
+            break
+        fi
+    done
+fi
+deploy/local/stack.sh up >"$WORK/stack.log" 2>&1 || { cat "$WORK/stack.log"; exit 1; }
+# shellcheck disable=SC1091
+. "$VAR_DIR/env"
+cd "$WORK"
+
+partitions=$(awk -F'\t' '$1 == "roster.changes" { print $2 }' "$REPO/deploy/topics.tsv")
+printf '%s\t%s\t-\n' "$SCRATCH" "$partitions" >scratch.tsv
+"$BIN/topics" --bootstrap "$KAFKA_BOOTSTRAP" create scratch.tsv 2>topics.log ||
+    { cat topics.log; exit 1; }
+
+echo "bench-producer: generating $N roster rows"
+"$BIN/gen_roster" --seed 2024 --scale-events "$N" --output roster.csv 2>/dev/null
+"$BIN/roster-producer" --source dc-sulsel --progress never --dump dump.bin roster.csv 2>dump.log ||
+    { tail -n 5 dump.log; exit 1; }
+grep -q "^summary: rows=$N dumped=$N rejected=0 " dump.log || { tail -n 5 dump.log; exit 1; }
+
+# "wall user sys" of one timed run; the command's stderr goes to $1.log.
+timed() {
+    local name=$1
+    shift
+    /usr/bin/time -f '%e %U %S' -o "$name.time" "$@" 2>"$name.log" || {
+        echo "bench-producer: $name failed:" >&2
+        tail -n 5 "$name.log" >&2
+        exit 1
+    }
+    cat "$name.time"
+}
+run_producer() {
+    timed "producer$1" "$BIN/roster-producer" --source dc-sulsel --progress never \
+        --bootstrap "$KAFKA_BOOTSTRAP" "${EXTRA[@]}" roster.csv
+    grep -q "^summary: rows=$N sent=$N rejected=0 warnings=0 delivered=$N failed=0 " "producer$1.log" ||
+        { echo "bench-producer: producer run $1 did not deliver $N:" >&2; tail -n 3 "producer$1.log" >&2; exit 1; }
+}
+run_kcat() {
+    timed "kcat$1" kcat -P -b "$KAFKA_BOOTSTRAP" -t "$SCRATCH" "${KCAT_DELIMS[@]}" "${KCAT_CONF[@]}" -l dump.bin
+}
+
+ROUNDS=${BENCH_PRODUCER_ROUNDS:-2}
+ptimes=() ktimes=()
+for ((r = 1; r <= ROUNDS; r++)); do
+    if ((r % 2)); then
+        echo "bench-producer: round $r (roster-producer, then kcat -P)"
+        ptimes+=("$(run_producer "$r")")
+        ktimes+=("$(run_kcat "$r")")
+    else
+        echo "bench-producer: round $r (kcat -P, then roster-producer)"
+        ktimes+=("$(run_kcat "$r")")
+        ptimes+=("$(run_producer "$r")")
+    fi
+done
+
+# Every message of the kcat runs must be on the scratch topic, and no more.
+sent=0
+for ((p = 0; p < partitions; p++)); do
+    q=$(kcat -Q -b "$KAFKA_BOOTSTRAP" -t "$SCRATCH:$p:-1" | awk '{ print $NF }')
+    sent=$((sent + q))
+done
+[ "$sent" -eq $((ROUNDS * N)) ] ||
+    { echo "bench-producer: kcat produced $sent messages, not $((ROUNDS * N))" >&2; exit 1; }
+
+# Each time is "wall user system"; rates from wall seconds, CPU = user + system.
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+sum() { printf '%s\n' "$@" | awk '{ w += $1; c += $2 + $3 } END { printf "%.3f %.3f", w, c }'; }
+read -r pwall pcpu <<<"$(sum "${ptimes[@]}")"
+read -r kwall kcpu <<<"$(sum "${ktimes[@]}")"
+ratio=$(awk -v p="$pwall" -v k="$kwall" 'BEGIN { printf "%.2f", k / p }')
+size=$(stat -c %s dump.bin)
+echo
+echo "== bench-producer: $N roster events, $((size / N)) bytes a message in the dump ($(nproc) cores, $ROUNDS rounds)"
+printf '%-8s %16s %12s %10s %10s %8s\n' "round" "producer ev/s" "kcat ev/s" "ratio" "prod CPU" "kcat CPU"
+for ((r = 0; r < ROUNDS; r++)); do
+    read -r pw pu ps <<<"${ptimes[r]}"
+    read -r kw ku ks <<<"${ktimes[r]}"
+    printf '%-8s %16s %12s %10s %10s %8s\n' "$((r + 1))" "$(rate "$N" "$pw")" "$(rate "$N" "$kw")" \
+        "$(awk -v p="$pw" -v k="$kw" 'BEGIN { printf "%.2f", k / p }')" \
+        "$(awk -v u="$pu" -v s="$ps" 'BEGIN { printf "%.2f", u + s }')" \
+        "$(awk -v u="$ku" -v s="$ks" 'BEGIN { printf "%.2f", u + s }')"
+done
+printf '%-34s %12s  (CPU s per run %.2f)\n' "producer events/s" "$(rate $((ROUNDS * N)) "$pwall")" \
+    "$(awk -v c="$pcpu" -v r="$ROUNDS" 'BEGIN { print c / r }')"
+printf '%-34s %12s  (CPU s per run %.2f)\n' "kcat -P events/s (same values)" "$(rate $((ROUNDS * N)) "$kwall")" \
+    "$(awk -v c="$kcpu" -v r="$ROUNDS" 'BEGIN { print c / r }')"
+printf '%-34s %12s  target >= 0.8: %s\n' "ratio producer / kcat -P" "$ratio" \
+    "$(awk -v r="$ratio" 'BEGIN { print (r >= 0.8 ? "ok" : "MISSED") }')"

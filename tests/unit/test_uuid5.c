@@ -1,0 +1,71 @@
+/* Unit tests of common/uuid5: names field by field, and ids equal to libuuid's
+ * uuid_generate_sha1 over the same name (the id every event has carried so far). */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "uuid5.h"
+
+static const unsigned char ns[16] = {0x5c, 0x1e, 0x7a, 0x52, 0x0b, 0x7d, 0x4e, 0x0f,
+                                     0x9a, 0x64, 0x31, 0x2e, 0x83, 0x55, 0xd2, 0x10};
+
+static void expect_libuuid(const uuid5 *u)
+{
+    char got[37], want[37];
+    uuid_t id;
+
+    uuid5_finish(u, ns, got);
+    uuid_generate_sha1(id, ns, u->name, u->len);
+    uuid_unparse_lower(id, want);
+    cr_assert_str_eq(got, want, "uuid5 of a %zu-byte name equals libuuid's", u->len);
+}
+
+Test(uuid5, name_is_built_field_by_field)
+{
+    uuid5 u;
+
+    uuid5_init(&u);
+    uuid5_text(&u, "dc-sulsel", 33);
+    uuid5_text(&u, NULL, 16);
+    uuid5_text(&u, "abcdef", 3);
+    uuid5_num(&u, 0);
+    uuid5_num(&u, -25567);
+    uuid5_num(&u, INT64_MIN);
+    uuid5_num(&u, INT64_MAX);
+    const char want[] = "9:dc-sulsel|0:|3:abc|0|-25567|-9223372036854775808|9223372036854775807|";
+    cr_assert_eq(u.len, sizeof want - 1, "name length %zu", u.len);
+    cr_assert_eq(memcmp(u.name, want, u.len), 0, "name '%.*s'", (int)u.len, u.name);
+    cr_assert_eq(u.overflow, 0, "no overflow");
+    expect_libuuid(&u);
+}
+
+Test(uuid5, ids_equal_libuuids)
+{
+    uuid5 u;
+    char text[200];
+
+    for (int i = 0; i < 200; i++) {
+        uuid5_init(&u);
+        memset(text, 'a' + i % 26, (size_t)i);
+        text[i] = '\0';
+        uuid5_text(&u, text, sizeof text);
+        uuid5_num(&u, (int64_t)i * 7919 - 500);
+        expect_libuuid(&u);
+    }
+}
+
+Test(uuid5, a_long_name_is_cut_and_flagged)
+{
+    static char big[4000];
+    uuid5 u;
+
+    memset(big, 'x', sizeof big - 1);
+    uuid5_init(&u);
+    for (int i = 0; i < 4; i++)
+        uuid5_text(&u, big, sizeof big);
+    uuid5_num(&u, 12345);
+    cr_assert_eq(u.len, sizeof u.name, "the name fills its buffer");
+    cr_assert_eq(u.overflow, 1, "and says it was cut");
+    expect_libuuid(&u);
+}
