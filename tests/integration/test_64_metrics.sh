@@ -77,6 +77,8 @@ retrying() { (($(int "$(metric "consumer_retries_total{$L}")") > retries0)); }
 wait_until 30 retrying || fail "no retry counted while PostgreSQL is down"
 assert_eq "/readyz while retrying" 503 "$(status_of "$url/readyz")"
 echo "ok: retrying: $(curl -s "$url/readyz")"
+# Keep the outage at least 2 s long: the consumer counts whole seconds not ready below.
+sleep 2
 "$STACK" pg-start
 wait_until 60 curl -fsS "$url/readyz" || fail "not ready again after PostgreSQL came back"
 wait_until 30 consumed_by 204 || fail "the events sent during the outage were not consumed"
