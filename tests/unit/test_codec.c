@@ -21,10 +21,12 @@
 #include "roster.h"
 #include "rowsrc.h"
 #include "support/avro_ref.h"
+#include "support/datafile.h"
 #include "utf8.h"
 
 #define MAX_RECORDS 32
 #define REORDERED_ID 9001
+#define REORDERED_SCHEMA "data/roster_change.reordered.avsc"
 
 static roster_change records[MAX_RECORDS];
 static size_t nrecords;
@@ -157,29 +159,12 @@ static void load_records(void)
                        init_roster_any, set_roster_any);
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf, "out of memory");
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "short read of %s", path);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* Register the test-only schema with reordered enums (as the latest roster version). */
 static void add_reordered(const char *from, const char *to)
 {
-    char *json = read_text("data/roster_change.reordered.avsc");
+    char *json = datafile_text(REORDERED_SCHEMA);
 
+    cr_assert_not_null(json, "cannot read %s", REORDERED_SCHEMA);
     if (from) {
         char *at = strstr(json, from);
         cr_assert_not_null(at, "'%s' not in the reordered schema", from);

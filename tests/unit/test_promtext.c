@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "promtext.h"
+#include "support/datafile.h"
 #include "support/tool.h"
 
 #define GOLDEN "data/promtext_lag.prom"
@@ -29,23 +30,6 @@ static const char *text(promtext *p)
 
     cr_assert_not_null(s, "unexpected error: %s", err);
     return s;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    cr_assert(buf && fread(buf, 1, (size_t)n, f) == (size_t)n, "cannot read %s", path);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 Test(promtext, gauge_with_and_without_labels)
@@ -179,10 +163,11 @@ static void lag_exposition(promtext *p)
 Test(promtext, lag_families_match_the_golden_file)
 {
     promtext *p = builder();
-    char *golden = read_file(GOLDEN);
+    char *golden = datafile_text(GOLDEN);
     size_t len = 0;
     const char *s;
 
+    cr_assert_not_null(golden, "cannot read %s", GOLDEN);
     lag_exposition(p);
     s = promtext_finish(p, &len, NULL, 0);
     cr_assert_not_null(s, "an error building the lag families");

@@ -1,4 +1,4 @@
-/* datafile: loading the TAB-separated data files of data-driven unit tests. */
+/* datafile: loading the data files of data-driven unit tests. */
 #include "datafile.h"
 
 #include <stdio.h>
@@ -78,4 +78,25 @@ struct criterion_test_params datafile_params(const void *cases, size_t n, size_t
         memcpy(copy, cases, size * n);
     return (struct criterion_test_params){
         .size = size, .params = copy, .length = copy ? n : 0, .cleanup = free_params};
+}
+
+char *datafile_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0
+        && (buf = malloc((size_t)n + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)n, f) == (size_t)n) {
+            buf[n] = '\0';
+        } else {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    fclose(f);
+    return buf;
 }

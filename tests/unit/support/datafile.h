@@ -1,6 +1,7 @@
 /* datafile: the data files of data-driven unit tests (tests/unit/data/): one case a line,
  * fields separated by TABs, blank lines and '#' comment lines skipped, every case keeping
- * the number of its line for the messages of its assertions. Linked into every unit test. */
+ * the number of its line for the messages of its assertions; or a file read whole (a
+ * golden output, a schema). Linked into every unit test. */
 #ifndef DATAFILE_H
 #define DATAFILE_H
 
@@ -43,5 +44,9 @@ size_t datafile_load_cases(const char *path, datafile_case *cases, size_t max);
 /* Criterion parameters for the first n cases of size bytes each: a cr_malloc'ed copy that
  * Criterion frees after the tests. For ParameterizedTestParameters. */
 struct criterion_test_params datafile_params(const void *cases, size_t n, size_t size);
+
+/* The whole of path as a malloc'd NUL-terminated string, which the caller frees; NULL when
+ * path cannot be opened or read. */
+char *datafile_text(const char *path);
 
 #endif
