@@ -80,6 +80,46 @@ struct criterion_test_params datafile_params(const void *cases, size_t n, size_t
         .size = size, .params = copy, .length = copy ? n : 0, .cleanup = free_params};
 }
 
+static int fill_row(const datafile_line *l, void *out)
+{
+    datafile_row *r = out;
+
+    if (strncmp(l->field[0], "name\t", 5) == 0)
+        return 0;
+    r->line = l->line;
+    snprintf(r->text, sizeof r->text, "%s", l->field[0]);
+    return 1;
+}
+
+size_t datafile_load_rows(const char *path, datafile_row *rows, size_t max)
+{
+    return datafile_load(path, 1, rows, sizeof *rows, max, fill_row);
+}
+
+struct criterion_test_params datafile_row_params(const char *path, size_t max)
+{
+    datafile_row *rows = malloc(max * sizeof *rows);
+    size_t n = rows ? datafile_load_rows(path, rows, max) : 0;
+    struct criterion_test_params p = datafile_params(rows, n, sizeof *rows);
+
+    free(rows);
+    return p;
+}
+
+int datafile_split(char *s, char sep, char **field, int n)
+{
+    int k = 0;
+
+    while (k < n) {
+        field[k++] = s;
+        s = strchr(s, sep);
+        if (!s)
+            break;
+        *s++ = '\0';
+    }
+    return s ? k + 1 : k;
+}
+
 char *datafile_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
