@@ -69,24 +69,14 @@ static void set_field(void *rec, const char *k, const char *v)
 }
 #undef TEXT
 
-/* The records of RECORDS_FILE (at most max); returns their count. */
+static void init(void *rec)
+{
+    claim_event_init(rec);
+}
+
 static size_t load_records(claim_event *out, size_t max)
 {
-    FILE *f = fopen(RECORDS_FILE, "r");
-    char line[2048];
-    size_t n = 0;
-
-    cr_assert_not_null(f, "cannot open %s (run from tests/unit)", RECORDS_FILE);
-    while (n < max && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
-        claim_event_init(&out[n]);
-        cr_assert_eq(settings_apply(line, &out[n], set_field), 0, "bad line in %s", RECORDS_FILE);
-        n++;
-    }
-    fclose(f);
-    return n;
+    return settings_load(RECORDS_FILE, out, sizeof *out, max, init, set_field);
 }
 
 static void describe(const validate_report *r, char *buf, size_t size)

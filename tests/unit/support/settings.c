@@ -1,8 +1,11 @@
-/* settings: applying "key=value|..." edits to a test record. */
+/* settings: applying "key=value|..." edits to a test record; loading records files. */
 #include "settings.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <criterion/criterion.h>
 
 void settings_unescape(char *dst, size_t size, const char *v)
 {
@@ -43,4 +46,31 @@ int settings_apply(const char *settings, void *rec, settings_set_fn set)
         set(rec, item, value);
     }
     return 0;
+}
+
+size_t settings_load(const char *path, void *recs, size_t size, size_t max, settings_init_fn init,
+                     settings_set_fn set)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0, n = 0;
+    int lineno = 0;
+
+    cr_assert_not_null(f, "cannot open %s (run from tests/unit)", path);
+    while (getline(&line, &cap, f) >= 0) {
+        void *rec = (char *)recs + n * size;
+
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        cr_assert_lt(n, max, "%s: more than %zu records", path, max);
+        init(rec);
+        cr_assert_eq(settings_apply(line, rec, set), 0, "%s:%d: bad record", path, lineno);
+        n++;
+    }
+    free(line);
+    fclose(f);
+    cr_assert_gt(n, 0, "no records in %s", path);
+    return n;
 }

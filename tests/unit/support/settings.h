@@ -1,6 +1,7 @@
 /* settings: the "key=value|key=value" edits of data-driven record tests (a base record
- * changed field by field), with "\xHH" in a value for any byte (invalid UTF-8 included).
- * Linked into every unit test. */
+ * changed field by field), with "\xHH" in a value for any byte (invalid UTF-8 included),
+ * and the records files written the same way, one record a line (tests/unit/data/). Linked
+ * into every unit test. */
 #ifndef SETTINGS_H
 #define SETTINGS_H
 
@@ -9,11 +10,21 @@
 /* Set one field of rec from key and its unescaped value. */
 typedef void (*settings_set_fn)(void *rec, const char *key, const char *value);
 
+/* Reset rec to an empty record of its type. */
+typedef void (*settings_init_fn)(void *rec);
+
 /* Split settings ("-" for none) at '|', each item at its first '=', unescape the value and
  * call set. Returns 0, or -1 when an item lacks '=' or settings is longer than 1023 bytes. */
 int settings_apply(const char *settings, void *rec, settings_set_fn set);
 
 /* Copy v into dst (size bytes, always terminated), each "\xHH" turned into that byte. */
 void settings_unescape(char *dst, size_t size, const char *v);
+
+/* Read the records of path, one settings line each ('#' comment and blank lines skipped),
+ * into recs (an array of max records of size bytes each): each reset with init, then
+ * filled with settings_apply and set. Returns their count. Fails the calling test when
+ * path cannot be opened, holds no record or more than max, or a line does not apply. */
+size_t settings_load(const char *path, void *recs, size_t size, size_t max, settings_init_fn init,
+                     settings_set_fn set);
 
 #endif
