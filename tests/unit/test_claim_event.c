@@ -9,12 +9,10 @@
 
 #include "claim_event.h"
 #include "dates.h"
-#include "support/datafile.h"
-#include "support/settings.h"
+#include "support/rulecase.h"
 
 #define RECORDS_FILE "data/claim_events.txt"
 #define CASES_FILE "data/claim_event_cases.txt"
-#define MAX_CASES 64
 
 static int named(const char *v, int (*parse)(const char *))
 {
@@ -74,93 +72,29 @@ static void init(void *rec)
     claim_event_init(rec);
 }
 
-static size_t load_records(claim_event *out, size_t max)
+static int validate(const void *rec, validate_report *r)
 {
-    return settings_load(RECORDS_FILE, out, sizeof *out, max, init, set_field);
+    return claim_event_validate(rec, r);
 }
 
-static void describe(const validate_report *r, char *buf, size_t size)
-{
-    size_t used = 0;
-
-    buf[0] = '\0';
-    for (int i = 0; i < r->count && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "[%s: %s] ", r->items[i].field, r->items[i].rule);
-}
+static const rulecase_type rules = {
+    .cases = CASES_FILE, .size = sizeof(claim_event), .records = RECORDS_FILE, .init = init,
+    .set = set_field, .validate = validate,
+};
 
 /* The codec's records: the first three are what the relay publishes; the fourth is an
  * edge case for the codec (empty reason) that the rules refuse. */
 Test(claim_event, data_records_pass_but_the_edge_case)
 {
-    claim_event recs[8];
-    size_t n = load_records(recs, 8);
-    validate_report r;
-    char got[1024];
-    int found = 0;
-
-    cr_assert_eq(n, 4, "%zu records", n);
-    for (size_t i = 0; i < 3; i++) {
-        claim_event_validate(&recs[i], &r);
-        describe(&r, got, sizeof got);
-        cr_assert_eq(r.errors, 0, "record %zu: %s", i + 1, got);
-    }
-    claim_event_validate(&recs[3], &r);
-    for (int i = 0; i < r.count; i++)
-        found |= strcmp(r.items[i].field, "reason") == 0;
-    cr_assert(found, "the edge case is not refused on reason");
-}
-
-typedef struct claim_case {
-    int line;
-    char name[64];
-    char settings[256];
-    char expect[8];
-    char field[32];
-    char rule[120];
-} claim_case;
-
-static int fill_case(const datafile_line *l, void *out)
-{
-    claim_case *c = out;
-
-    if (l->nfields < 3)
-        return 0;
-    memset(c, 0, sizeof *c);
-    c->line = l->line;
-    snprintf(c->name, sizeof c->name, "%s", l->field[0]);
-    snprintf(c->settings, sizeof c->settings, "%s", l->field[1]);
-    snprintf(c->expect, sizeof c->expect, "%s", l->field[2]);
-    if (l->nfields == 5) {
-        snprintf(c->field, sizeof c->field, "%s", l->field[3]);
-        snprintf(c->rule, sizeof c->rule, "%s", l->field[4]);
-    }
-    return 1;
+    rulecase_check_records(&rules, 3, "reason");
 }
 
 ParameterizedTestParameters(claim_event, rule_case)
 {
-    static claim_case tmp[MAX_CASES];
-    size_t n = datafile_load(CASES_FILE, 5, tmp, sizeof *tmp, MAX_CASES, fill_case);
-
-    return datafile_params(tmp, n, sizeof *tmp);
+    return rulecase_params(&rules);
 }
 
-ParameterizedTest(claim_case *c, claim_event, rule_case)
+ParameterizedTest(rulecase *c, claim_event, rule_case)
 {
-    claim_event recs[8];
-    validate_report r;
-    char got[1024];
-    int found = 0;
-
-    load_records(recs, 8);
-    cr_assert_eq(settings_apply(c->settings, &recs[0], set_field), 0, "line %d: bad settings", c->line);
-    claim_event_validate(&recs[0], &r);
-    describe(&r, got, sizeof got);
-    if (strcmp(c->expect, "OK") == 0) {
-        cr_assert_eq(r.errors, 0, "line %d %s: %s", c->line, c->name, got);
-        return;
-    }
-    for (int i = 0; i < r.count; i++)
-        found |= strcmp(r.items[i].field, c->field) == 0 && strstr(r.items[i].rule, c->rule) != NULL;
-    cr_assert(found, "line %d %s: no error on %s with '%s'; got %s", c->line, c->name, c->field, c->rule, got);
+    rulecase_run(&rules, c);
 }

@@ -11,21 +11,9 @@
 #include "dates.h"
 #include "roster.h"
 #include "validate.h"
-#include "support/datafile.h"
-#include "support/settings.h"
+#include "support/rulecase.h"
 
 #define CASES_FILE "data/validate_cases.txt"
-#define MAX_CASES 200
-
-typedef struct validate_case {
-    int line;
-    char name[64];
-    char base[16];
-    char settings[256];
-    char expect[8];  /* OK, ERR or WARN */
-    char field[24];
-    char rule[120];
-} validate_case;
 
 static int32_t today(void)
 {
@@ -86,12 +74,18 @@ static void base_enroll(roster_change *rc)
                  RF_TPS | RF_TERM_START | RF_TERM_END | RF_WAGE | RF_AGREEMENT;
 }
 
-static void base_record(const char *base, roster_change *rc)
+/* ENROLL (base_enroll), UPDATE (monthly_wage from 2024-02-01) or TERMINATE (from
+ * 2024-02-01); -1 for another name. */
+static int base_record(const char *base, void *rec)
 {
+    roster_change *rc = rec;
+
     if (strcmp(base, "ENROLL") == 0) {
         base_enroll(rc);
-        return;
+        return 0;
     }
+    if (strcmp(base, "UPDATE") != 0 && strcmp(base, "TERMINATE") != 0)
+        return -1;
     roster_change_init(rc);
     set_envelope(rc);
     snprintf(rc->source, sizeof rc->source, "dc-73");
@@ -103,9 +97,9 @@ static void base_record(const char *base, roster_change *rc)
         rc->monthly_wage = 1200000;
         rc->fields |= RF_WAGE;
     } else {
-        cr_assert_str_eq(base, "TERMINATE", "unknown base '%s' in " CASES_FILE, base);
         rc->change = CHANGE_TERMINATE;
     }
+    return 0;
 }
 
 /* An enum or bit field from a name, or "#N" for a raw number (to forge bad records). */
@@ -142,11 +136,10 @@ static unsigned key_bit(const char *key)
 /* Copy the unescaped value into a text member, cut to its buffer. */
 #define SET_TEXT(member) snprintf(rc->member, sizeof rc->member, "%.*s", (int)sizeof rc->member - 1, v)
 
-static void set_field(roster_change *rc, const char *key, const char *raw)
+static void set_field(void *rec, const char *key, const char *v)
 {
-    char v[256];
+    roster_change *rc = rec;
 
-    settings_unescape(v, sizeof v, raw);
     rc->fields |= key_bit(key);
     if (!strcmp(key, "nik")) SET_TEXT(nik);
     else if (!strcmp(key, "source")) SET_TEXT(source);
@@ -171,130 +164,45 @@ static void set_field(roster_change *rc, const char *key, const char *raw)
 }
 #undef SET_TEXT
 
-/* Apply "key=value|-key|..." to rc; "-" alone changes nothing. */
-static void apply_settings(roster_change *rc, const char *settings)
+/* "-key": the field absent (tps 0 too). */
+static void drop_field(void *rec, const char *key)
 {
-    char buf[256], *item, *next;
+    roster_change *rc = rec;
 
-    if (strcmp(settings, "-") == 0)
-        return;
-    snprintf(buf, sizeof buf, "%s", settings);
-    for (item = buf; item; item = next) {
-        next = strchr(item, '|');
-        if (next)
-            *next++ = '\0';
-        if (item[0] == '-') {
-            rc->fields &= ~key_bit(item + 1);
-            if (!strcmp(item + 1, "tps"))
-                rc->tps = 0;
-            continue;
-        }
-        char *eq = strchr(item, '=');
-        cr_assert_not_null(eq, "setting '%s' lacks '=' in " CASES_FILE, item);
-        *eq = '\0';
-        set_field(rc, item, eq + 1);
-    }
+    rc->fields &= ~key_bit(key);
+    if (strcmp(key, "tps") == 0)
+        rc->tps = 0;
 }
 
-static int fill_case(const datafile_line *l, void *out)
+static int validate(const void *rec, validate_report *r)
 {
-    validate_case *c = out;
-
-    if (l->nfields < 4)
-        return 0;
-    memset(c, 0, sizeof *c);
-    c->line = l->line;
-    snprintf(c->name, sizeof c->name, "%s", l->field[0]);
-    snprintf(c->base, sizeof c->base, "%s", l->field[1]);
-    snprintf(c->settings, sizeof c->settings, "%s", l->field[2]);
-    snprintf(c->expect, sizeof c->expect, "%s", l->field[3]);
-    if (l->nfields == 6) {
-        snprintf(c->field, sizeof c->field, "%s", l->field[4]);
-        snprintf(c->rule, sizeof c->rule, "%s", l->field[5]);
-    }
-    return 1;
+    return validate_roster_change(rec, today(), r);
 }
 
-static size_t load_cases(validate_case *out, size_t max)
+static int validate_row(const void *rec, validate_report *r)
 {
-    return datafile_load(CASES_FILE, 6, out, sizeof *out, max, fill_case);
+    return validate_roster_row(rec, today(), r);
 }
 
-static const validate_issue *find_issue(const validate_report *r, const char *field, const char *rule,
-                                        int warning)
-{
-    for (int i = 0; i < r->count; i++)
-        if (r->items[i].warning == warning && strcmp(r->items[i].field, field) == 0 &&
-            strstr(r->items[i].rule, rule))
-            return &r->items[i];
-    return NULL;
-}
-
-static void describe(const validate_report *r, char *buf, size_t size)
-{
-    size_t used = 0;
-
-    buf[0] = '\0';
-    for (int i = 0; i < r->count && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "[%s %s: %s] ", r->items[i].warning ? "W" : "E",
-                                 r->items[i].field, r->items[i].rule);
-}
+static const rulecase_type rules = {
+    .cases = CASES_FILE, .based = 1, .size = sizeof(roster_change), .base = base_record,
+    .set = set_field, .drop = drop_field, .validate = validate, .validate_row = validate_row,
+};
 
 ParameterizedTestParameters(validate, row_case)
 {
-    static validate_case tmp[MAX_CASES];
-    size_t n = load_cases(tmp, MAX_CASES);
-
-    return datafile_params(tmp, n, sizeof *tmp);
+    return rulecase_params(&rules);
 }
 
-/* Errors of r on the envelope fields (which only the full rules check). */
-static int envelope_errors(const validate_report *r)
+ParameterizedTest(rulecase *c, validate, row_case)
 {
-    int n = 0;
-
-    for (int i = 0; i < r->count; i++)
-        n += !r->items[i].warning &&
-             (strcmp(r->items[i].field, "event_id") == 0 || strcmp(r->items[i].field, "event_time") == 0);
-    return n;
-}
-
-ParameterizedTest(validate_case *c, validate, row_case)
-{
-    roster_change rc;
-    validate_report r, row;
-    char got[2048];
-
-    base_record(c->base, &rc);
-    apply_settings(&rc, c->settings);
-    int errors = validate_roster_change(&rc, today(), &r);
-    describe(&r, got, sizeof got);
-
-    cr_assert_eq(errors, r.errors, "line %d %s: returned %d but report says %d", c->line, c->name, errors,
-                 r.errors);
-    cr_assert_eq(validate_roster_row(&rc, today(), &row), r.errors - envelope_errors(&r),
-                 "line %d %s: the row rules differ from the full rules by more than the envelope: %s", c->line,
-                 c->name, got);
-    cr_assert_eq(row.warnings, r.warnings, "line %d %s: the row rules warn differently", c->line, c->name);
-    if (strcmp(c->expect, "OK") == 0) {
-        cr_assert_eq(r.errors + r.warnings, 0, "line %d %s: expected a clean row, got %s", c->line, c->name,
-                     got);
-    } else if (strcmp(c->expect, "ERR") == 0) {
-        cr_assert_gt(r.errors, 0, "line %d %s: expected an error, got %s", c->line, c->name, got);
-        cr_assert_not_null(find_issue(&r, c->field, c->rule, 0), "line %d %s: no error on %s with '%s'; got %s",
-                           c->line, c->name, c->field, c->rule, got);
-    } else {
-        cr_assert_str_eq(c->expect, "WARN", "line %d %s: unknown expectation", c->line, c->name);
-        cr_assert_eq(r.errors, 0, "line %d %s: a warning case has errors: %s", c->line, c->name, got);
-        cr_assert_not_null(find_issue(&r, c->field, c->rule, 1), "line %d %s: no warning on %s with '%s'; got %s",
-                           c->line, c->name, c->field, c->rule, got);
-    }
+    rulecase_run(&rules, c);
 }
 
 Test(validate, case_file_loads)
 {
-    static validate_case tmp[MAX_CASES];
-    size_t n = load_cases(tmp, MAX_CASES), errs = 0;
+    static rulecase tmp[RULECASE_MAX];
+    size_t n = rulecase_load(&rules, tmp, RULECASE_MAX), errs = 0;
 
     for (size_t i = 0; i < n; i++)
         errs += strcmp(tmp[i].expect, "ERR") == 0;
@@ -313,7 +221,7 @@ Test(validate, empty_enroll_keeps_first_sixteen_issues)
     cr_assert_gt(errors, 10, "an empty ENROLL has only %d errors", errors);
     cr_assert_leq(r.count, 16, "report holds %d items", r.count);
     cr_assert_eq(r.count, errors < 16 ? errors : 16, "count %d for %d errors", r.count, errors);
-    cr_assert_not_null(find_issue(&r, "nik", "nik is required", 0), "missing nik not reported");
+    cr_assert_not_null(rulecase_issue(&r, "nik", "nik is required", 0), "missing nik not reported");
 }
 
 Test(validate, unterminated_strings_are_errors_not_overreads)
@@ -335,7 +243,7 @@ Test(validate, unterminated_strings_are_errors_not_overreads)
     static const char *const fields[] = {"nik", "source", "full_name", "region_code", "kpj", "phone",
                                          "agreement_id"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        cr_assert_not_null(find_issue(&r, fields[i], "", 0), "unterminated %s not reported", fields[i]);
+        cr_assert_not_null(rulecase_issue(&r, fields[i], "", 0), "unterminated %s not reported", fields[i]);
 }
 
 Test(validate, report_is_reset_between_calls)
@@ -364,7 +272,7 @@ Test(validate, birth_today_is_not_future)
     rc.birth_date = today();
     rc.fields = RF_EFFECTIVE | RF_BIRTH_DATE;
     validate_roster_change(&rc, today(), &r);
-    cr_assert_null(find_issue(&r, "birth_date", "future", 0), "birth_date equal to today called future");
+    cr_assert_null(rulecase_issue(&r, "birth_date", "future", 0), "birth_date equal to today called future");
 }
 
 Test(validate, row_rules_leave_the_envelope_to_the_producer)
@@ -378,7 +286,7 @@ Test(validate, row_rules_leave_the_envelope_to_the_producer)
     cr_assert_eq(validate_roster_row(&rc, today(), &r), 0, "row rules checked the envelope: %s: %s",
                  r.items[0].field, r.items[0].rule);
     cr_assert_eq(validate_roster_change(&rc, today(), &r), 1, "full rules: %d errors", r.errors);
-    cr_assert_not_null(find_issue(&r, "event_id", "event_id is required", 0), "no event_id error");
+    cr_assert_not_null(rulecase_issue(&r, "event_id", "event_id is required", 0), "no event_id error");
 }
 
 Test(validate, sane_range_ends_are_the_first_and_last_day)
@@ -422,5 +330,5 @@ Test(validate, unterminated_envelope_is_an_error_not_an_overread)
     base_enroll(&rc);
     memset(rc.event_id, 'a', sizeof rc.event_id);
     validate_roster_change(&rc, today(), &r);
-    cr_assert_not_null(find_issue(&r, "event_id", "UUID", 0), "unterminated event_id not reported");
+    cr_assert_not_null(rulecase_issue(&r, "event_id", "UUID", 0), "unterminated event_id not reported");
 }

@@ -23,7 +23,7 @@ void settings_unescape(char *dst, size_t size, const char *v)
     dst[n] = '\0';
 }
 
-int settings_apply(const char *settings, void *rec, settings_set_fn set)
+int settings_apply(const char *settings, void *rec, settings_set_fn set, settings_drop_fn drop)
 {
     char buf[1024], value[1024], *item, *next;
 
@@ -39,8 +39,12 @@ int settings_apply(const char *settings, void *rec, settings_set_fn set)
             *next++ = '\0';
         if (!*item)
             continue;
-        if (!(eq = strchr(item, '=')))
-            return -1;
+        if (!(eq = strchr(item, '='))) {
+            if (item[0] != '-' || !drop)
+                return -1;
+            drop(rec, item + 1);
+            continue;
+        }
         *eq = '\0';
         settings_unescape(value, sizeof value, eq + 1);
         set(rec, item, value);
@@ -66,7 +70,7 @@ size_t settings_load(const char *path, void *recs, size_t size, size_t max, sett
             continue;
         cr_assert_lt(n, max, "%s: more than %zu records", path, max);
         init(rec);
-        cr_assert_eq(settings_apply(line, rec, set), 0, "%s:%d: bad record", path, lineno);
+        cr_assert_eq(settings_apply(line, rec, set, NULL), 0, "%s:%d: bad record", path, lineno);
         n++;
     }
     free(line);

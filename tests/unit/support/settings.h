@@ -10,12 +10,17 @@
 /* Set one field of rec from key and its unescaped value. */
 typedef void (*settings_set_fn)(void *rec, const char *key, const char *value);
 
+/* Drop the field key from rec (mark it absent). */
+typedef void (*settings_drop_fn)(void *rec, const char *key);
+
 /* Reset rec to an empty record of its type. */
 typedef void (*settings_init_fn)(void *rec);
 
 /* Split settings ("-" for none) at '|', each item at its first '=', unescape the value and
- * call set. Returns 0, or -1 when an item lacks '=' or settings is longer than 1023 bytes. */
-int settings_apply(const char *settings, void *rec, settings_set_fn set);
+ * call set; an item "-key" (no '=') calls drop. Empty items are skipped. Returns 0, or -1
+ * when an item lacks '=' (and is no "-key" with drop given) or settings is longer than
+ * 1023 bytes. */
+int settings_apply(const char *settings, void *rec, settings_set_fn set, settings_drop_fn drop);
 
 /* Copy v into dst (size bytes, always terminated), each "\xHH" turned into that byte. */
 void settings_unescape(char *dst, size_t size, const char *v);
