@@ -8,20 +8,10 @@
 #include <string.h>
 
 #include "claim_event.h"
-#include "dates.h"
 #include "support/rulecase.h"
 
 #define RECORDS_FILE "data/claim_events.txt"
 #define CASES_FILE "data/claim_event_cases.txt"
-
-static int named(const char *v, int (*parse)(const char *))
-{
-    if (v[0] == '#')
-        return atoi(v + 1);
-    int x = parse(v);
-    cr_assert_neq(x, -1, "unknown name '%s'", v);
-    return x;
-}
 
 #define TEXT(name, member, bit)                                                                    \
     if (strcmp(k, name) == 0) {                                                                    \
@@ -44,25 +34,22 @@ static void set_field(void *rec, const char *k, const char *v)
     TEXT("actor", actor, 0)
     TEXT("payment_reference", payment_reference, CF_PAYMENT_REF)
     if (strcmp(k, "program") == 0)
-        ev->program = (claim_program)named(v, claim_program_parse);
+        ev->program = (claim_program)settings_named(v, claim_program_parse);
     else if (strcmp(k, "benefit") == 0)
-        ev->benefit = (claim_benefit)named(v, claim_benefit_parse);
+        ev->benefit = (claim_benefit)settings_named(v, claim_benefit_parse);
     else if (strcmp(k, "from_status") == 0)
-        ev->from_status = (claim_status)named(v, claim_status_parse), ev->fields |= CF_FROM_STATUS;
+        ev->from_status = (claim_status)settings_named(v, claim_status_parse), ev->fields |= CF_FROM_STATUS;
     else if (strcmp(k, "to_status") == 0)
-        ev->to_status = (claim_status)named(v, claim_status_parse);
+        ev->to_status = (claim_status)settings_named(v, claim_status_parse);
     else if (strcmp(k, "kind") == 0)
-        ev->kind = (claim_event_kind)named(v, claim_event_kind_parse);
+        ev->kind = (claim_event_kind)settings_named(v, claim_event_kind_parse);
     else if (strcmp(k, "amount_idr") == 0)
         ev->amount_idr = strtoll(v, NULL, 10), ev->fields |= CF_AMOUNT;
     else if (strcmp(k, "late_report") == 0)
         ev->late_report = atoi(v);
-    else if (strcmp(k, "event_time") == 0) {
-        if (v[0] == '#')
-            ev->event_time_us = strtoll(v + 1, NULL, 10);
-        else
-            cr_assert_eq(dates_parse_timestamp(v, &ev->event_time_us), 0, "bad time '%s'", v);
-    } else
+    else if (strcmp(k, "event_time") == 0)
+        ev->event_time_us = settings_time(v);
+    else
         cr_assert_fail("unknown key '%s'", k);
 }
 #undef TEXT

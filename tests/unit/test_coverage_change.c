@@ -8,32 +8,10 @@
 #include <string.h>
 
 #include "coverage_change.h"
-#include "dates.h"
 #include "support/rulecase.h"
 
 #define RECORDS_FILE "data/coverage_changes.txt"
 #define CASES_FILE "data/coverage_change_cases.txt"
-
-static int named(const char *v, int (*parse)(const char *))
-{
-    if (v[0] == '#')
-        return atoi(v + 1);
-    int x = parse(v);
-    cr_assert_neq(x, -1, "unknown name '%s'", v);
-    return x;
-}
-
-static int32_t day(const char *v)
-{
-    int32_t d;
-
-    if (strcmp(v, "none") == 0)
-        return DATE_NONE;
-    if (v[0] == '#')
-        return (int32_t)strtol(v + 1, NULL, 10);
-    cr_assert_eq(dates_parse(v, &d), 0, "bad date '%s'", v);
-    return d;
-}
 
 #define TEXT(name, member)                                                                         \
     if (strcmp(k, name) == 0) {                                                                    \
@@ -50,23 +28,20 @@ static void set_field(void *rec, const char *k, const char *v)
     TEXT("nik", nik)
     TEXT("region_code", region_code)
     if (strcmp(k, "programs") == 0)
-        cc->programs = v[0] == '#' ? (unsigned)atoi(v + 1) : v[0] ? (unsigned)roster_programs_parse(v) : 0;
+        cc->programs = (unsigned)(v[0] ? settings_named(v, roster_programs_parse) : 0);
     else if (strcmp(k, "status") == 0)
-        cc->status = (coverage_status)named(v, coverage_status_parse);
+        cc->status = (coverage_status)settings_named(v, coverage_status_parse);
     else if (strcmp(k, "valid_from") == 0)
-        cc->valid_from = day(v);
+        cc->valid_from = settings_day(v);
     else if (strcmp(k, "valid_to") == 0)
-        cc->valid_to = day(v);
+        cc->valid_to = settings_day(v);
     else if (strcmp(k, "role") == 0)
-        cc->role = (roster_role)named(v, roster_role_parse);
+        cc->role = (roster_role)settings_named(v, roster_role_parse);
     else if (strcmp(k, "institution") == 0)
-        cc->institution = (roster_institution)named(v, roster_institution_parse);
-    else if (strcmp(k, "event_time") == 0) {
-        if (v[0] == '#')
-            cc->event_time_us = strtoll(v + 1, NULL, 10);
-        else
-            cr_assert_eq(dates_parse_timestamp(v, &cc->event_time_us), 0, "bad time '%s'", v);
-    } else
+        cc->institution = (roster_institution)settings_named(v, roster_institution_parse);
+    else if (strcmp(k, "event_time") == 0)
+        cc->event_time_us = settings_time(v);
+    else
         cr_assert_fail("unknown key '%s'", k);
 }
 #undef TEXT

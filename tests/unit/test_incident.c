@@ -271,29 +271,6 @@ static int base(const char *name, void *rec)
     return 0;
 }
 
-/* A timestamp, "none", or "#N" for raw microseconds. */
-static int64_t timestamp(const char *s)
-{
-    int64_t us;
-
-    if (strcmp(s, "none") == 0)
-        return TIME_NONE;
-    if (s[0] == '#')
-        return strtoll(s + 1, NULL, 10);
-    cr_assert_eq(dates_parse_timestamp(s, &us), 0, "bad timestamp '%s' in " CASES_FILE, s);
-    return us;
-}
-
-/* An enum from its name, or "#N" for a raw number. */
-static int named(const char *v, int (*parse)(const char *))
-{
-    if (v[0] == '#')
-        return atoi(v + 1);
-    int x = parse(v);
-    cr_assert_neq(x, -1, "unknown name '%s' in " CASES_FILE, v);
-    return x;
-}
-
 #define TEXT(key, member, bit)                                                                     \
     if (strcmp(k, key) == 0) {                                                                     \
         snprintf(inc->member, sizeof inc->member, "%.*s", (int)sizeof inc->member - 1, v);         \
@@ -314,21 +291,23 @@ static void set_field(void *rec, const char *k, const char *v)
     TEXT("reporter_name", reporter_name, IF_REPORTER_NAME)
     TEXT("reporter_phone", reporter_phone, IF_REPORTER_PHONE)
     if (strcmp(k, "event_time") == 0)
-        inc->event_time_us = timestamp(v);
+        inc->event_time_us = settings_time(v);
     else if (strcmp(k, "occurred_at") == 0)
-        inc->occurred_at_us = timestamp(v);
+        inc->occurred_at_us = settings_time(v);
     else if (strcmp(k, "reported_at") == 0)
-        inc->reported_at_us = timestamp(v), inc->fields |= IF_REPORTED_AT;
+        inc->reported_at_us = settings_time(v), inc->fields |= IF_REPORTED_AT;
     else if (strcmp(k, "type") == 0)
-        inc->type = (incident_type)named(v, incident_type_parse);
+        inc->type = (incident_type)settings_named(v, incident_type_parse);
     else if (strcmp(k, "circumstance") == 0)
-        inc->circumstance = (incident_circumstance)named(v, incident_circumstance_parse);
+        inc->circumstance = (incident_circumstance)settings_named(v, incident_circumstance_parse);
     else if (strcmp(k, "cause") == 0)
-        inc->cause = (incident_cause)named(v, incident_cause_parse), inc->fields |= IF_CAUSE;
+        inc->cause = (incident_cause)settings_named(v, incident_cause_parse),
+        inc->fields |= IF_CAUSE;
     else if (strcmp(k, "severity") == 0)
-        inc->severity = (incident_severity)named(v, incident_severity_parse), inc->fields |= IF_SEVERITY;
+        inc->severity = (incident_severity)settings_named(v, incident_severity_parse),
+        inc->fields |= IF_SEVERITY;
     else if (strcmp(k, "reporter_institution") == 0)
-        inc->reporter_institution = (incident_reporter)named(v, incident_reporter_parse);
+        inc->reporter_institution = (incident_reporter)settings_named(v, incident_reporter_parse);
     else
         cr_assert_fail("unknown key '%s' in " CASES_FILE, k);
 }

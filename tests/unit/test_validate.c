@@ -20,35 +20,11 @@ static int32_t today(void)
     return dates_from_civil(2024, 6, 1);
 }
 
-/* A date "YYYY-MM-DD", "none", or "#N" for a raw day number (to forge bad records). */
-static int32_t date(const char *s)
-{
-    int32_t d;
-
-    if (strcmp(s, "none") == 0)
-        return DATE_NONE;
-    if (s[0] == '#')
-        return (int32_t)strtol(s + 1, NULL, 10);
-    cr_assert_eq(dates_parse(s, &d), 0, "bad date '%s' in " CASES_FILE, s);
-    return d;
-}
-
-/* A timestamp with offset, or "#N" for raw microseconds. */
-static int64_t timestamp(const char *s)
-{
-    int64_t us;
-
-    if (s[0] == '#')
-        return strtoll(s + 1, NULL, 10);
-    cr_assert_eq(dates_parse_timestamp(s, &us), 0, "bad timestamp '%s' in " CASES_FILE, s);
-    return us;
-}
-
 /* The envelope a consumer sees on every event (a producer checks before setting it). */
 static void set_envelope(roster_change *rc)
 {
     snprintf(rc->event_id, sizeof rc->event_id, "6f1c2a3e-8d4b-4c1a-9e2f-0a1b2c3d4e5f");
-    rc->event_time_us = timestamp("2024-06-01T08:00:00+08:00");
+    rc->event_time_us = settings_time("2024-06-01T08:00:00+08:00");
 }
 
 /* A valid KPPS enrolment of a woman born 1990-08-05 (NIK 45-08-90) in Wajo. */
@@ -102,16 +78,6 @@ static int base_record(const char *base, void *rec)
     return 0;
 }
 
-/* An enum or bit field from a name, or "#N" for a raw number (to forge bad records). */
-static int named(const char *v, int (*parse)(const char *))
-{
-    if (v[0] == '#')
-        return atoi(v + 1);
-    int x = parse(v);
-    cr_assert_neq(x, -1, "unknown name '%s' in " CASES_FILE, v);
-    return x;
-}
-
 static const struct {
     const char *key;
     unsigned bit;
@@ -144,22 +110,23 @@ static void set_field(void *rec, const char *key, const char *v)
     if (!strcmp(key, "nik")) SET_TEXT(nik);
     else if (!strcmp(key, "source")) SET_TEXT(source);
     else if (!strcmp(key, "event_id")) SET_TEXT(event_id);
-    else if (!strcmp(key, "event_time")) rc->event_time_us = timestamp(v);
-    else if (!strcmp(key, "change")) rc->change = (roster_change_kind)named(v, roster_change_parse);
+    else if (!strcmp(key, "event_time")) rc->event_time_us = settings_time(v);
+    else if (!strcmp(key, "change")) rc->change = (roster_change_kind)settings_named(v, roster_change_parse);
     else if (!strcmp(key, "full_name")) SET_TEXT(full_name);
-    else if (!strcmp(key, "birth_date")) rc->birth_date = date(v);
+    else if (!strcmp(key, "birth_date")) rc->birth_date = settings_day(v);
     else if (!strcmp(key, "gender")) rc->gender = v[0];
-    else if (!strcmp(key, "institution")) rc->institution = (roster_institution)named(v, roster_institution_parse);
-    else if (!strcmp(key, "role")) rc->role = (roster_role)named(v, roster_role_parse);
+    else if (!strcmp(key, "institution"))
+        rc->institution = (roster_institution)settings_named(v, roster_institution_parse);
+    else if (!strcmp(key, "role")) rc->role = (roster_role)settings_named(v, roster_role_parse);
     else if (!strcmp(key, "region_code")) SET_TEXT(region_code);
     else if (!strcmp(key, "tps")) rc->tps = atoi(v);
-    else if (!strcmp(key, "term_start")) rc->term_start = date(v);
-    else if (!strcmp(key, "term_end")) rc->term_end = date(v);
+    else if (!strcmp(key, "term_start")) rc->term_start = settings_day(v);
+    else if (!strcmp(key, "term_end")) rc->term_end = settings_day(v);
     else if (!strcmp(key, "monthly_wage")) rc->monthly_wage = strtoll(v, NULL, 10);
-    else if (!strcmp(key, "programs")) rc->programs = (unsigned)named(v, roster_programs_parse);
+    else if (!strcmp(key, "programs")) rc->programs = (unsigned)settings_named(v, roster_programs_parse);
     else if (!strcmp(key, "agreement_id")) SET_TEXT(agreement_id);
     else if (!strcmp(key, "kpj")) SET_TEXT(kpj);
-    else if (!strcmp(key, "effective_date")) rc->effective_date = date(v);
+    else if (!strcmp(key, "effective_date")) rc->effective_date = settings_day(v);
     else if (!strcmp(key, "phone")) SET_TEXT(phone);
 }
 #undef SET_TEXT
@@ -297,8 +264,8 @@ Test(validate, sane_range_ends_are_the_first_and_last_day)
     cr_assert_eq(dates_parse("2100-12-31", &last), 0, "parse");
     cr_assert_eq(VALIDATE_DAY_MIN, first, "VALIDATE_DAY_MIN %d is not 1900-01-01 (%d)", VALIDATE_DAY_MIN, first);
     cr_assert_eq(VALIDATE_DAY_MAX, last, "VALIDATE_DAY_MAX %d is not 2100-12-31 (%d)", VALIDATE_DAY_MAX, last);
-    cr_assert_eq(VALIDATE_TIME_MIN_US, timestamp("1900-01-01T00:00:00Z"), "VALIDATE_TIME_MIN_US");
-    cr_assert_eq(VALIDATE_TIME_MAX_US, timestamp("2100-12-31T23:59:59.999999Z"), "VALIDATE_TIME_MAX_US");
+    cr_assert_eq(VALIDATE_TIME_MIN_US, settings_time("1900-01-01T00:00:00Z"), "VALIDATE_TIME_MIN_US");
+    cr_assert_eq(VALIDATE_TIME_MAX_US, settings_time("2100-12-31T23:59:59.999999Z"), "VALIDATE_TIME_MAX_US");
 }
 
 Test(validate, uuid_shape)

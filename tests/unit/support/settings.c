@@ -7,6 +7,9 @@
 
 #include <criterion/criterion.h>
 
+#include "dates.h"
+#include "roster.h"
+
 void settings_unescape(char *dst, size_t size, const char *v)
 {
     size_t n = 0;
@@ -50,6 +53,49 @@ int settings_apply(const char *settings, void *rec, settings_set_fn set, setting
         set(rec, item, value);
     }
     return 0;
+}
+
+int settings_named(const char *v, int (*parse)(const char *))
+{
+    int x;
+
+    if (v[0] == '#')
+        return atoi(v + 1);
+    x = parse(v);
+    cr_assert_neq(x, -1, "unknown name '%s'", v);
+    return x;
+}
+
+/* A forged value: none for "none", N for "#N"; 1 with *out set, or 0 for another v. */
+static int forged(const char *v, int64_t none, int64_t *out)
+{
+    if (strcmp(v, "none") == 0)
+        *out = none;
+    else if (v[0] == '#')
+        *out = strtoll(v + 1, NULL, 10);
+    else
+        return 0;
+    return 1;
+}
+
+int32_t settings_day(const char *v)
+{
+    int64_t raw;
+    int32_t d;
+
+    if (forged(v, DATE_NONE, &raw))
+        return (int32_t)raw;
+    cr_assert_eq(dates_parse(v, &d), 0, "bad date '%s'", v);
+    return d;
+}
+
+int64_t settings_time(const char *v)
+{
+    int64_t us;
+
+    if (!forged(v, INT64_MIN, &us))
+        cr_assert_eq(dates_parse_timestamp(v, &us), 0, "bad timestamp '%s'", v);
+    return us;
 }
 
 size_t settings_load(const char *path, void *recs, size_t size, size_t max, settings_init_fn init,

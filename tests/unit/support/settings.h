@@ -1,11 +1,13 @@
 /* settings: the "key=value|key=value" edits of data-driven record tests (a base record
  * changed field by field), with "\xHH" in a value for any byte (invalid UTF-8 included),
- * and the records files written the same way, one record a line (tests/unit/data/). Linked
- * into every unit test. */
+ * and the records files written the same way, one record a line (tests/unit/data/); the
+ * notation of their values: a name or "#N" for an enum, "none" or "#N" for a date or
+ * time, to forge records no parser would give. Linked into every unit test. */
 #ifndef SETTINGS_H
 #define SETTINGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Set one field of rec from key and its unescaped value. */
 typedef void (*settings_set_fn)(void *rec, const char *key, const char *value);
@@ -24,6 +26,19 @@ int settings_apply(const char *settings, void *rec, settings_set_fn set, setting
 
 /* Copy v into dst (size bytes, always terminated), each "\xHH" turned into that byte. */
 void settings_unescape(char *dst, size_t size, const char *v);
+
+/* An enum from its name, parsed by parse, or from "#N", the raw number N. Fails the calling
+ * test for an unknown name. */
+int settings_named(const char *v, int (*parse)(const char *));
+
+/* A day number (dates.h) from "YYYY-MM-DD", "none" (DATE_NONE) or "#N" (N raw). Fails the
+ * calling test for a malformed date. */
+int32_t settings_day(const char *v);
+
+/* Microseconds since the epoch from an ISO 8601 timestamp with offset (dates.h), "none"
+ * (INT64_MIN, every record's absent time) or "#N" (N raw). Fails the calling test for a
+ * malformed timestamp. */
+int64_t settings_time(const char *v);
 
 /* Read the records of path, one settings line each ('#' comment and blank lines skipped),
  * into recs (an array of max records of size bytes each): each reset with init, then
