@@ -52,12 +52,12 @@ typedef struct datafile_row {
     char text[2048];  /* the row whole, TABs included */
 } datafile_row;
 
-/* datafile_load of the rows of path but the header row into rows (max of them); returns
- * their count, 0 when path cannot be opened. */
-size_t datafile_load_rows(const char *path, datafile_row *rows, size_t max);
+/* The number of rows of path but the header row (all of them, however many), 0 when path
+ * cannot be opened. */
+size_t datafile_count_rows(const char *path);
 
-/* Criterion parameters for the rows of path (at most max): datafile_load_rows, then
- * datafile_params. For ParameterizedTestParameters. */
+/* Criterion parameters for the rows of path but the header row (at most max of them): a
+ * copy as datafile_params makes. For ParameterizedTestParameters. */
 struct criterion_test_params datafile_row_params(const char *path, size_t max);
 
 /* Split s in place at sep into at most n fields; returns the field count, n + 1 when s
