@@ -76,12 +76,4 @@ Test(claim_event, data_records_pass_but_the_edge_case)
     rulecase_check_records(&rules, 3, "reason");
 }
 
-ParameterizedTestParameters(claim_event, rule_case)
-{
-    return rulecase_params(&rules);
-}
-
-ParameterizedTest(rulecase *c, claim_event, rule_case)
-{
-    rulecase_run(&rules, c);
-}
+RULECASE_TEST(claim_event, rule_case, &rules)

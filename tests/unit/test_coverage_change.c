@@ -68,12 +68,4 @@ Test(coverage_change, data_records_pass_but_the_edge_case)
     rulecase_check_records(&rules, 3, "source");
 }
 
-ParameterizedTestParameters(coverage_change, rule_case)
-{
-    return rulecase_params(&rules);
-}
-
-ParameterizedTest(rulecase *c, coverage_change, rule_case)
-{
-    rulecase_run(&rules, c);
-}
+RULECASE_TEST(coverage_change, rule_case, &rules)

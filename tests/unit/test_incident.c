@@ -328,20 +328,9 @@ static const rulecase_type rules = {
     .validate = validate, .validate_row = validate_row,
 };
 
-ParameterizedTestParameters(incident, rule_case)
-{
-    return rulecase_params(&rules);
-}
-
-ParameterizedTest(rulecase *c, incident, rule_case)
-{
-    rulecase_run(&rules, c);
-}
+RULECASE_TEST(incident, rule_case, &rules)
 
 Test(incident, case_file_loads)
 {
-    static rulecase tmp[RULECASE_MAX];
-    size_t n = rulecase_load(&rules, tmp, RULECASE_MAX);
-
-    cr_assert_geq(n, 20, "%s holds %zu cases, expected at least 20", CASES_FILE, n);
+    rulecase_check_file(&rules, 20);
 }

@@ -156,25 +156,11 @@ static const rulecase_type rules = {
     .set = set_field, .drop = drop_field, .validate = validate, .validate_row = validate_row,
 };
 
-ParameterizedTestParameters(validate, row_case)
-{
-    return rulecase_params(&rules);
-}
-
-ParameterizedTest(rulecase *c, validate, row_case)
-{
-    rulecase_run(&rules, c);
-}
+RULECASE_TEST(validate, row_case, &rules)
 
 Test(validate, case_file_loads)
 {
-    static rulecase tmp[RULECASE_MAX];
-    size_t n = rulecase_load(&rules, tmp, RULECASE_MAX), errs = 0;
-
-    for (size_t i = 0; i < n; i++)
-        errs += strcmp(tmp[i].expect, "ERR") == 0;
-    cr_assert_geq(n, 25, "%s holds %zu cases, expected at least 25", CASES_FILE, n);
-    cr_assert(errs > 0 && errs < n, "%s needs clean and failing cases: %zu of %zu fail", CASES_FILE, errs, n);
+    rulecase_check_file(&rules, 25);
 }
 
 Test(validate, empty_enroll_keeps_first_sixteen_issues)

@@ -44,16 +44,37 @@ static int fill_based(const datafile_line *l, void *out)
     return fill(l, out, 1);
 }
 
-size_t rulecase_load(const rulecase_type *t, rulecase *cases, size_t max)
+/* The cases of t->cases into cases (max of them); their count, 0 when the file cannot be
+ * opened. */
+static size_t load(const rulecase_type *t, rulecase *cases, size_t max)
 {
     return datafile_load(t->cases, NCOLS + 1 + t->based, cases, sizeof *cases, max,
                          t->based ? fill_based : fill_unbased);
 }
 
+void rulecase_check_file(const rulecase_type *t, size_t min)
+{
+    rulecase *cases = malloc(RULECASE_MAX * sizeof *cases);
+    size_t n, ok = 0, err = 0;
+
+    cr_assert_not_null(cases, "out of memory");
+    n = load(t, cases, RULECASE_MAX);
+    for (size_t i = 0; i < n; i++) {
+        ok += strcmp(cases[i].expect, "OK") == 0;
+        err += strcmp(cases[i].expect, "ERR") == 0;
+    }
+    free(cases);
+    cr_assert_geq(n, min, "%s holds %zu cases, expected at least %zu", t->cases, n, min);
+    cr_assert_lt(n, RULECASE_MAX, "%s: more than %d cases; raise RULECASE_MAX", t->cases,
+                 RULECASE_MAX);
+    cr_assert(ok > 0 && err > 0, "%s needs clean and failing cases: %zu OK, %zu ERR of %zu",
+              t->cases, ok, err, n);
+}
+
 struct criterion_test_params rulecase_params(const rulecase_type *t)
 {
     rulecase *cases = malloc(RULECASE_MAX * sizeof *cases);
-    size_t n = cases ? rulecase_load(t, cases, RULECASE_MAX) : 0;
+    size_t n = cases ? load(t, cases, RULECASE_MAX) : 0;
     struct criterion_test_params p = datafile_params(cases, n, sizeof *cases);
 
     free(cases);

@@ -6,8 +6,8 @@
  * on field whose rule contains rule; WARN, such a warning and no error. Where the type has
  * row rules (what a producer checks before it sets the envelope), every case also checks
  * that they report what the full rules do less the errors on event_id and event_time.
- * A test file describes its record type once in a rulecase_type and hands it to
- * rulecase_params and rulecase_run. Linked into every unit test. */
+ * A test file describes its record type once in a rulecase_type and defines its tests with
+ * RULECASE_TEST. Linked into every unit test. */
 #ifndef RULECASE_H
 #define RULECASE_H
 
@@ -51,10 +51,6 @@ typedef struct rulecase {
     char rule[120];      /* a substring of the rule */
 } rulecase;
 
-/* The cases of t->cases into cases (max of them); returns their count, 0 when the file
- * cannot be opened. */
-size_t rulecase_load(const rulecase_type *t, rulecase *cases, size_t max);
-
 /* Criterion parameters for the cases of t (at most RULECASE_MAX). For
  * ParameterizedTestParameters. */
 struct criterion_test_params rulecase_params(const rulecase_type *t);
@@ -67,6 +63,21 @@ void rulecase_run(const rulecase_type *t, const rulecase *c);
  * ("line 12 no_event_id"). */
 void rulecase_expect(const rulecase_type *t, const void *rec, const char *expect, const char *field,
                      const char *rule, const char *what);
+
+/* Define the parameterized Criterion test suite::name: one test per case of *t. */
+#define RULECASE_TEST(suite, name, t)                                                              \
+    ParameterizedTestParameters(suite, name)                                                       \
+    {                                                                                              \
+        return rulecase_params(t);                                                                 \
+    }                                                                                              \
+    ParameterizedTest(rulecase *c, suite, name)                                                    \
+    {                                                                                              \
+        rulecase_run(t, c);                                                                        \
+    }
+
+/* Assert that t->cases holds at least min cases, all of them loaded (fewer than
+ * RULECASE_MAX), OK ones and ERR ones among them. */
+void rulecase_check_file(const rulecase_type *t, size_t min);
 
 /* Assert that the records of t->records are n that t's rules accept, then one last that
  * they refuse with an error on field edge (the codec's edge case). */
