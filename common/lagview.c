@@ -75,6 +75,21 @@ static int64_t group_lag(const lagmon_group *g)
     return g->g.max_lag_index < 0 ? -1 : g->g.total_lag;
 }
 
+/* A partition's numbers as text, as the table and the page show them. */
+typedef struct part_texts {
+    char off[24], kafka[24], pg[24], hwm[24], lag[24], secs[32];
+} part_texts;
+
+static void part_texts_of(const lagmon_part *p, part_texts *t)
+{
+    offset_text(p->r.offset, t->off, sizeof t->off);
+    offset_text(p->kafka_offset, t->kafka, sizeof t->kafka);
+    offset_text(p->pg_offset, t->pg, sizeof t->pg);
+    offset_text(p->r.high_watermark, t->hwm, sizeof t->hwm);
+    offset_text(p->r.lag, t->lag, sizeof t->lag);
+    seconds_text(p->r.lag_seconds, t->secs, sizeof t->secs);
+}
+
 /* --- table -------------------------------------------------------------------------- */
 
 static int width_of(const lagmon_snapshot *s, int topics, int least)
@@ -123,17 +138,12 @@ static void table_parts(const lagmon_snapshot *s, int gw, int tw, strbuf *out)
         const lagmon_group *g = &s->groups[i];
         for (size_t j = 0; j < g->nparts; j++) {
             const lagmon_part *p = &g->parts[j];
-            char off[24], kafka[24], pg[24], hwm[24], lag[24], secs[32];
+            part_texts t;
 
-            offset_text(p->r.offset, off, sizeof off);
-            offset_text(p->kafka_offset, kafka, sizeof kafka);
-            offset_text(p->pg_offset, pg, sizeof pg);
-            offset_text(p->r.high_watermark, hwm, sizeof hwm);
-            offset_text(p->r.lag, lag, sizeof lag);
-            seconds_text(p->r.lag_seconds, secs, sizeof secs);
+            part_texts_of(p, &t);
             strbuf_printf(out, "%-*s  %-*s  %4d  %12s  %12s  %11s%s  %12s  %10s  %9s  %-6s  "
-                          "%d/%d%s\n", gw, g->group, tw, p->topic, (int)p->partition, off,
-                          kafka, pg, p->offsets_disagree ? "!" : " ", hwm, lag, secs,
+                          "%d/%d%s\n", gw, g->group, tw, p->topic, (int)p->partition, t.off,
+                          t.kafka, t.pg, p->offsets_disagree ? "!" : " ", t.hwm, t.lag, t.secs,
                           status_name(shown(s, p->r.status)), p->r.ncommits, s->window.intervals,
                           p->fresh ? "" : " (not read)");
         }
@@ -575,14 +585,9 @@ static void page_parts(const lagmon_snapshot *s, strbuf *b)
         const lagmon_group *g = &s->groups[i];
         for (size_t j = 0; j < g->nparts; j++) {
             const lagmon_part *p = &g->parts[j];
-            char off[24], kafka[24], pg[24], hwm[24], lag[24], secs[32];
+            part_texts t;
 
-            offset_text(p->r.offset, off, sizeof off);
-            offset_text(p->kafka_offset, kafka, sizeof kafka);
-            offset_text(p->pg_offset, pg, sizeof pg);
-            offset_text(p->r.high_watermark, hwm, sizeof hwm);
-            offset_text(p->r.lag, lag, sizeof lag);
-            seconds_text(p->r.lag_seconds, secs, sizeof secs);
+            part_texts_of(p, &t);
             strbuf_puts(b, "<tr><td>");
             put_html(b, g->group);
             strbuf_puts(b, "</td><td>");
@@ -592,9 +597,9 @@ static void page_parts(const lagmon_snapshot *s, strbuf *b)
             strbuf_printf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                           "<td class=\"n%s\">%s%s</td><td class=\"n\">%s</td><td class=\"n\">"
                           "%s</td><td class=\"n\">%s</td><td class=\"n\">%d/%d</td></tr>\n",
-                          off, kafka, p->offsets_disagree ? " warn" : "", pg,
-                          p->offsets_disagree ? " (differs from Kafka's)" : "", hwm, lag, secs,
-                          p->r.ncommits, s->window.intervals);
+                          t.off, t.kafka, p->offsets_disagree ? " warn" : "", t.pg,
+                          p->offsets_disagree ? " (differs from Kafka's)" : "", t.hwm, t.lag,
+                          t.secs, p->r.ncommits, s->window.intervals);
         }
     }
     strbuf_puts(b, "</table>\n");

@@ -21,10 +21,13 @@
 #include "roster.h"
 #include "rowsrc.h"
 #include "support/avro_ref.h"
+#include "support/datafile.h"
+#include "support/settings.h"
 #include "utf8.h"
 
 #define MAX_RECORDS 32
 #define REORDERED_ID 9001
+#define REORDERED_SCHEMA "data/roster_change.reordered.avsc"
 
 static roster_change records[MAX_RECORDS];
 static size_t nrecords;
@@ -114,72 +117,21 @@ static void set_field(roster_change *rc, const char *key, const char *val)
     }
 }
 
-/* Load "key=value|key=value" records, one per line ('#' comments), into out[]: each is
- * reset with init and filled field by field with set. Returns the count (at least one). */
-static size_t load_kv(const char *path, void *out, size_t size, size_t max, void (*init)(void *),
-                      void (*set)(void *, const char *, const char *))
-{
-    FILE *f = fopen(path, "r");
-    char line[2048];
-    size_t n = 0;
-
-    cr_assert_not_null(f, "cannot open %s (run from tests/unit)", path);
-    while (fgets(line, sizeof line, f)) {
-        char *p = line;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
-        cr_assert_lt(n, max, "too many records in %s", path);
-        void *rec = (char *)out + n * size;
-        init(rec);
-        /* strsep keeps empty values ("reason="); empty items between bars are skipped. */
-        for (char *kv; (kv = strsep(&p, "|"));) {
-            if (!*kv)
-                continue;
-            char *eq = strchr(kv, '=');
-            cr_assert_not_null(eq, "%s: no '=' in '%s'", path, kv);
-            *eq = '\0';
-            set(rec, kv, eq + 1);
-        }
-        n++;
-    }
-    fclose(f);
-    cr_assert_gt(n, 0, "no records loaded from %s", path);
-    return n;
-}
-
 static void init_roster_any(void *r) { roster_change_init(r); }
 static void set_roster_any(void *r, const char *k, const char *v) { set_field(r, k, v); }
 
 static void load_records(void)
 {
-    nrecords = load_kv("data/codec_records.txt", records, sizeof records[0], MAX_RECORDS,
-                       init_roster_any, set_roster_any);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf, "out of memory");
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "short read of %s", path);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    nrecords = settings_load("data/codec_records.txt", records, sizeof records[0], MAX_RECORDS,
+                             init_roster_any, set_roster_any);
 }
 
 /* Register the test-only schema with reordered enums (as the latest roster version). */
 static void add_reordered(const char *from, const char *to)
 {
-    char *json = read_text("data/roster_change.reordered.avsc");
+    char *json = datafile_text(REORDERED_SCHEMA);
 
+    cr_assert_not_null(json, "cannot read %s", REORDERED_SCHEMA);
     if (from) {
         char *at = strstr(json, from);
         cr_assert_not_null(at, "'%s' not in the reordered schema", from);
@@ -1121,7 +1073,8 @@ static void set_claim_any(void *r, const char *k, const char *v) { set_claim_fie
 
 static size_t load_claims(claim_event *out, size_t max)
 {
-    return load_kv("data/claim_events.txt", out, sizeof *out, max, init_claim_any, set_claim_any);
+    return settings_load("data/claim_events.txt", out, sizeof *out, max, init_claim_any,
+                         set_claim_any);
 }
 
 static void assert_same_claim(const claim_event *want, const claim_event *got, const char *ctx)
@@ -1684,8 +1637,8 @@ static void set_coverage_any(void *r, const char *k, const char *v) { set_covera
 
 static size_t load_coverages(coverage_change *out, size_t max)
 {
-    return load_kv("data/coverage_changes.txt", out, sizeof *out, max, init_coverage_any,
-                   set_coverage_any);
+    return settings_load("data/coverage_changes.txt", out, sizeof *out, max, init_coverage_any,
+                         set_coverage_any);
 }
 
 static void assert_same_coverage(const coverage_change *want, const coverage_change *got,

@@ -10,11 +10,9 @@
 
 #include "dates.h"
 #include "incident.h"
-#include "support/datafile.h"
-#include "support/settings.h"
+#include "support/rulecase.h"
 
 #define CASES_FILE "data/incident_cases.txt"
-#define MAX_CASES 100
 
 /* 2024-03-01T00:00:00Z, the "now" of every rule test. */
 static int64_t now_us(void)
@@ -43,12 +41,10 @@ static incident sample(void)
     return inc;
 }
 
+/* The first issue of r on field, a warning when warning is set, else an error. */
 static const validate_issue *find_issue(const validate_report *r, const char *field, int warning)
 {
-    for (int i = 0; i < r->count; i++)
-        if (strcmp(r->items[i].field, field) == 0 && r->items[i].warning == warning)
-            return &r->items[i];
-    return NULL;
+    return rulecase_issue(r, field, "", warning);
 }
 
 Test(incident, names_round_trip_and_reject_unknown)
@@ -259,61 +255,20 @@ Test(incident, field_syntax_rules)
 
 /* ---- data-driven rule cases ---- */
 
-typedef struct incident_case {
-    int line;
-    char name[64];
-    char base[16];
-    char settings[256];
-    char expect[8];  /* OK, ERR or WARN */
-    char field[24];
-    char rule[120];
-} incident_case;
-
-static int fill_case(const datafile_line *l, void *out)
+/* A valid DEATH report, or ACCIDENT: the same with severity MINOR. */
+static int base(const char *name, void *rec)
 {
-    incident_case *c = out;
+    incident *inc = rec;
 
-    if (l->nfields < 4)
-        return 0;
-    memset(c, 0, sizeof *c);
-    c->line = l->line;
-    snprintf(c->name, sizeof c->name, "%s", l->field[0]);
-    snprintf(c->base, sizeof c->base, "%s", l->field[1]);
-    snprintf(c->settings, sizeof c->settings, "%s", l->field[2]);
-    snprintf(c->expect, sizeof c->expect, "%s", l->field[3]);
-    if (l->nfields == 6) {
-        snprintf(c->field, sizeof c->field, "%s", l->field[4]);
-        snprintf(c->rule, sizeof c->rule, "%s", l->field[5]);
+    if (strcmp(name, "DEATH") != 0 && strcmp(name, "ACCIDENT") != 0)
+        return -1;
+    *inc = sample();
+    if (strcmp(name, "ACCIDENT") == 0) {
+        inc->type = INCIDENT_ACCIDENT;
+        inc->severity = SEVERITY_MINOR;
+        inc->fields |= IF_SEVERITY;
     }
-    return 1;
-}
-
-static size_t load_cases(incident_case *out, size_t max)
-{
-    return datafile_load(CASES_FILE, 6, out, sizeof *out, max, fill_case);
-}
-
-/* A timestamp, "none", or "#N" for raw microseconds. */
-static int64_t timestamp(const char *s)
-{
-    int64_t us;
-
-    if (strcmp(s, "none") == 0)
-        return TIME_NONE;
-    if (s[0] == '#')
-        return strtoll(s + 1, NULL, 10);
-    cr_assert_eq(dates_parse_timestamp(s, &us), 0, "bad timestamp '%s' in " CASES_FILE, s);
-    return us;
-}
-
-/* An enum from its name, or "#N" for a raw number. */
-static int named(const char *v, int (*parse)(const char *))
-{
-    if (v[0] == '#')
-        return atoi(v + 1);
-    int x = parse(v);
-    cr_assert_neq(x, -1, "unknown name '%s' in " CASES_FILE, v);
-    return x;
+    return 0;
 }
 
 #define TEXT(key, member, bit)                                                                     \
@@ -336,89 +291,46 @@ static void set_field(void *rec, const char *k, const char *v)
     TEXT("reporter_name", reporter_name, IF_REPORTER_NAME)
     TEXT("reporter_phone", reporter_phone, IF_REPORTER_PHONE)
     if (strcmp(k, "event_time") == 0)
-        inc->event_time_us = timestamp(v);
+        inc->event_time_us = settings_time(v);
     else if (strcmp(k, "occurred_at") == 0)
-        inc->occurred_at_us = timestamp(v);
+        inc->occurred_at_us = settings_time(v);
     else if (strcmp(k, "reported_at") == 0)
-        inc->reported_at_us = timestamp(v), inc->fields |= IF_REPORTED_AT;
+        inc->reported_at_us = settings_time(v), inc->fields |= IF_REPORTED_AT;
     else if (strcmp(k, "type") == 0)
-        inc->type = (incident_type)named(v, incident_type_parse);
+        inc->type = (incident_type)settings_named(v, incident_type_parse);
     else if (strcmp(k, "circumstance") == 0)
-        inc->circumstance = (incident_circumstance)named(v, incident_circumstance_parse);
+        inc->circumstance = (incident_circumstance)settings_named(v, incident_circumstance_parse);
     else if (strcmp(k, "cause") == 0)
-        inc->cause = (incident_cause)named(v, incident_cause_parse), inc->fields |= IF_CAUSE;
+        inc->cause = (incident_cause)settings_named(v, incident_cause_parse),
+        inc->fields |= IF_CAUSE;
     else if (strcmp(k, "severity") == 0)
-        inc->severity = (incident_severity)named(v, incident_severity_parse), inc->fields |= IF_SEVERITY;
+        inc->severity = (incident_severity)settings_named(v, incident_severity_parse),
+        inc->fields |= IF_SEVERITY;
     else if (strcmp(k, "reporter_institution") == 0)
-        inc->reporter_institution = (incident_reporter)named(v, incident_reporter_parse);
+        inc->reporter_institution = (incident_reporter)settings_named(v, incident_reporter_parse);
     else
         cr_assert_fail("unknown key '%s' in " CASES_FILE, k);
 }
 #undef TEXT
 
-static const validate_issue *find_rule(const validate_report *r, const char *field, const char *rule,
-                                       int warning)
+static int validate(const void *rec, validate_report *r)
 {
-    for (int i = 0; i < r->count; i++)
-        if (r->items[i].warning == warning && strcmp(r->items[i].field, field) == 0 &&
-            strstr(r->items[i].rule, rule))
-            return &r->items[i];
-    return NULL;
+    return incident_validate(rec, now_us(), r);
 }
 
-ParameterizedTestParameters(incident, rule_case)
+static int validate_row(const void *rec, validate_report *r)
 {
-    static incident_case tmp[MAX_CASES];
-    size_t n = load_cases(tmp, MAX_CASES);
-
-    return datafile_params(tmp, n, sizeof *tmp);
+    return incident_validate_row(rec, now_us(), r);
 }
 
-ParameterizedTest(incident_case *c, incident, rule_case)
-{
-    incident inc = sample();
-    validate_report r, row;
-    char got[2048] = "";
-    size_t used = 0;
-    int envelope = 0;
+static const rulecase_type rules = {
+    .cases = CASES_FILE, .based = 1, .size = sizeof(incident), .base = base, .set = set_field,
+    .validate = validate, .validate_row = validate_row,
+};
 
-    if (strcmp(c->base, "ACCIDENT") == 0) {
-        inc.type = INCIDENT_ACCIDENT;
-        inc.severity = SEVERITY_MINOR;
-        inc.fields |= IF_SEVERITY;
-    } else {
-        cr_assert_str_eq(c->base, "DEATH", "line %d: unknown base '%s'", c->line, c->base);
-    }
-    cr_assert_eq(settings_apply(c->settings, &inc, set_field), 0, "line %d: bad settings", c->line);
-    incident_validate(&inc, now_us(), &r);
-    for (int i = 0; i < r.count && used < sizeof got; i++) {
-        used += (size_t)snprintf(got + used, sizeof got - used, "[%s %s: %s] ", r.items[i].warning ? "W" : "E",
-                                 r.items[i].field, r.items[i].rule);
-        envelope += !r.items[i].warning &&
-                    (!strcmp(r.items[i].field, "event_id") || !strcmp(r.items[i].field, "event_time"));
-    }
-    cr_assert_eq(incident_validate_row(&inc, now_us(), &row), r.errors - envelope,
-                 "line %d %s: the row rules differ from the full rules by more than the envelope: %s", c->line,
-                 c->name, got);
-    if (strcmp(c->expect, "OK") == 0) {
-        cr_assert_eq(r.errors + r.warnings, 0, "line %d %s: expected a clean report, got %s", c->line, c->name,
-                     got);
-    } else {
-        int warning = strcmp(c->expect, "WARN") == 0;
-        cr_assert(warning || strcmp(c->expect, "ERR") == 0, "line %d: unknown expectation", c->line);
-        if (warning)
-            cr_assert_eq(r.errors, 0, "line %d %s: a warning case has errors: %s", c->line, c->name, got);
-        else
-            cr_assert_gt(r.errors, 0, "line %d %s: expected an error, got %s", c->line, c->name, got);
-        cr_assert_not_null(find_rule(&r, c->field, c->rule, warning), "line %d %s: no issue on %s with '%s'; got %s",
-                           c->line, c->name, c->field, c->rule, got);
-    }
-}
+RULECASE_TEST(incident, rule_case, &rules)
 
 Test(incident, case_file_loads)
 {
-    static incident_case tmp[MAX_CASES];
-    size_t n = load_cases(tmp, MAX_CASES);
-
-    cr_assert_geq(n, 20, "%s holds %zu cases, expected at least 20", CASES_FILE, n);
+    rulecase_check_file(&rules, 20);
 }

@@ -19,43 +19,6 @@
 enum { C_NAME, C_PARAMS, C_SAMPLES, C_NOW, C_OLDEST, C_STATUS, C_LAG, C_LAG_S, C_METHOD,
        C_NCOMMITS };
 
-typedef struct scenario {
-    int line;
-    char text[2048];
-} scenario;
-
-/* Split s in place at sep into at most n fields; returns the field count (n + 1 when
- * there were more). */
-static int split(char *s, char sep, char **field, int n)
-{
-    int k = 0;
-
-    while (k < n) {
-        field[k++] = s;
-        s = strchr(s, sep);
-        if (!s)
-            break;
-        *s++ = '\0';
-    }
-    return s ? k + 1 : k;
-}
-
-static int fill_scenario(const datafile_line *l, void *out)
-{
-    scenario *sc = out;
-
-    if (strncmp(l->field[0], "name\t", 5) == 0)
-        return 0;
-    sc->line = l->line;
-    snprintf(sc->text, sizeof sc->text, "%s", l->field[0]);
-    return 1;
-}
-
-static size_t load_scenarios(scenario *out, size_t max)
-{
-    return datafile_load(SCENARIOS, 1, out, sizeof *out, max, fill_scenario);
-}
-
 /* Seconds (decimals allowed) to milliseconds; -1 on a malformed number. */
 static int parse_ms(const char *s, int64_t *ms)
 {
@@ -87,7 +50,7 @@ static int parse_params(const char *spec, lagwin_params *p)
     if (strcmp(spec, "-") == 0)
         return 0;
     snprintf(buf, sizeof buf, "%s", spec);
-    n = split(buf, ',', item, 8);
+    n = datafile_split(buf, ',', item, 8);
     for (int i = 0; i < n && i < 8; i++) {
         eq = strchr(item[i], '=');
         if (!eq)
@@ -113,7 +76,7 @@ static int parse_params(const char *spec, lagwin_params *p)
 static int parse_sample(char *spec, lagwin_sample *s)
 {
     char *part[5];
-    int n = split(spec, ':', part, 5);
+    int n = datafile_split(spec, ':', part, 5);
 
     if (n < 3 || n > 4 || parse_ms(part[0], &s->time_ms) < 0 ||
         parse_int(part[2], &s->high_watermark) < 0)
@@ -129,7 +92,7 @@ static int parse_sample(char *spec, lagwin_sample *s)
 static void feed(lagwin *w, char *samples, int line, const char *name)
 {
     char *spec[MAX_SAMPLES], err[256] = "";
-    int n = split(samples, ' ', spec, MAX_SAMPLES);
+    int n = datafile_split(samples, ' ', spec, MAX_SAMPLES);
 
     cr_assert_leq(n, MAX_SAMPLES, SCENARIOS ":%d %s: more than %d samples", line, name,
                   MAX_SAMPLES);
@@ -147,15 +110,12 @@ static void feed(lagwin *w, char *samples, int line, const char *name)
 
 ParameterizedTestParameters(lagwin, scenario)
 {
-    static scenario tmp[MAX_SCENARIOS];
-    size_t n = load_scenarios(tmp, MAX_SCENARIOS);
-
-    return datafile_params(tmp, n, sizeof *tmp);
+    return datafile_row_params(SCENARIOS, MAX_SCENARIOS);
 }
 
-ParameterizedTest(scenario *s, lagwin, scenario)
+ParameterizedTest(datafile_row *s, lagwin, scenario)
 {
-    char text[2048], *f[NCOLS + 1], err[256] = "";
+    char text[sizeof s->text], *f[NCOLS + 1], err[256] = "";
     lagwin_params p;
     lagwin_result r;
     lagwin *w;
@@ -163,8 +123,8 @@ ParameterizedTest(scenario *s, lagwin, scenario)
     const char *name;
 
     snprintf(text, sizeof text, "%s", s->text);
-    cr_assert_eq(split(text, '\t', f, NCOLS + 1), NCOLS, SCENARIOS ":%d: expected %d columns",
-                 s->line, NCOLS);
+    cr_assert_eq(datafile_split(text, '\t', f, NCOLS + 1), NCOLS,
+                 SCENARIOS ":%d: expected %d columns", s->line, NCOLS);
     name = f[C_NAME];
     cr_assert_eq(parse_params(f[C_PARAMS], &p), 0, SCENARIOS ":%d %s: bad params '%s'",
                  s->line, name, f[C_PARAMS]);
@@ -199,8 +159,7 @@ ParameterizedTest(scenario *s, lagwin, scenario)
 
 Test(lagwin, scenario_table_is_complete)
 {
-    static scenario tmp[MAX_SCENARIOS];
-    size_t n = load_scenarios(tmp, MAX_SCENARIOS);
+    size_t n = datafile_count_rows(SCENARIOS);
 
     cr_assert_geq(n, 30, SCENARIOS ": %zu scenarios, expected at least 30", n);
     cr_assert_lt(n, MAX_SCENARIOS, SCENARIOS ": more than %d scenarios; raise MAX_SCENARIOS",
@@ -239,7 +198,7 @@ Test(lagwin, group_status_is_the_worst_capped_at_err)
 
         snprintf(buf, sizeof buf, "%s", cases[c].statuses);
         if (buf[0])
-            n = split(buf, ',', name, 8);
+            n = datafile_split(buf, ',', name, 8);
         for (int i = 0; i < n; i++)
             parts[i] = part(lagwin_status_parse(name[i]), 0, 0.0, 1.0);
         lagwin_group_eval(parts, n, &g);

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "promtext.h"
+#include "support/datafile.h"
+#include "support/tool.h"
 
 #define GOLDEN "data/promtext_lag.prom"
 
@@ -30,23 +30,6 @@ static const char *text(promtext *p)
 
     cr_assert_not_null(s, "unexpected error: %s", err);
     return s;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    cr_assert(buf && fread(buf, 1, (size_t)n, f) == (size_t)n, "cannot read %s", path);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 Test(promtext, gauge_with_and_without_labels)
@@ -180,10 +163,11 @@ static void lag_exposition(promtext *p)
 Test(promtext, lag_families_match_the_golden_file)
 {
     promtext *p = builder();
-    char *golden = read_file(GOLDEN);
+    char *golden = datafile_text(GOLDEN);
     size_t len = 0;
     const char *s;
 
+    cr_assert_not_null(golden, "cannot read %s", GOLDEN);
     lag_exposition(p);
     s = promtext_finish(p, &len, NULL, 0);
     cr_assert_not_null(s, "an error building the lag families");
@@ -191,31 +175,6 @@ Test(promtext, lag_families_match_the_golden_file)
     cr_assert_eq(len, strlen(golden), "length %zu", len);
     free(golden);
     promtext_destroy(p);
-}
-
-/* Run "cmd" with input on stdin, its output into out (size bytes, NUL-terminated);
- * returns its exit status, -2 when it cannot run. */
-static int run_tool(const char *cmd, const char *input, char *out, size_t size)
-{
-    char path[] = "/tmp/test_promtext.XXXXXX", line[512];
-    int fd = mkstemp(path), rc;
-    FILE *f;
-    size_t n = 0;
-
-    if (fd < 0)
-        return -2;
-    close(fd);
-    snprintf(line, sizeof line, "%s >%s 2>&1", cmd, path);
-    f = popen(line, "w");
-    rc = f ? (fputs(input, f), pclose(f)) : -1;
-    f = fopen(path, "r");
-    if (f) {
-        n = fread(out, 1, size - 1, f);
-        fclose(f);
-    }
-    out[n] = '\0';
-    unlink(path);
-    return rc == -1 ? -2 : WEXITSTATUS(rc);
 }
 
 /* promtool parses the text (exit 0), or only lints it (exit 3) for the one name the lag
@@ -228,11 +187,11 @@ Test(promtext, promtool_accepts_the_lag_families)
     promtext *p;
     int rc;
 
-    if (system("command -v promtool >/dev/null 2>&1") != 0)
+    if (!tool_available("promtool"))
         cr_skip_test("promtool is not installed (Debian package prometheus)");
     p = builder();
     lag_exposition(p);
-    rc = run_tool("promtool check metrics", text(p), out, sizeof out);
+    rc = tool_run("promtool check metrics", text(p), out, sizeof out);
     cr_assert(rc == 0 || (rc == 3 && strcmp(out, lint) == 0),
               "promtool check metrics exits %d:\n%s", rc, out);
     promtext_destroy(p);

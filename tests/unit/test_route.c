@@ -28,11 +28,6 @@ enum {
     C_VERSION, C_REASON, C_DOCUMENTS
 };
 
-typedef struct scenario {
-    int line;
-    char text[1024];
-} scenario;
-
 static const char *const required_keys[] = {
     BENEFIT_JKM_LUMP_SUM, BENEFIT_JKM_PERIODIC, BENEFIT_JKM_FUNERAL,
     BENEFIT_JKK_DEATH_WAGE_MULT, BENEFIT_JKK_DEATH_FUNERAL, BENEFIT_JKK_DEATH_PERIODIC,
@@ -41,38 +36,6 @@ static const char *const required_keys[] = {
     BENEFIT_JKK_LAPSE_YEARS, BENEFIT_DETERMINATION_DAYS,
 };
 #define NKEYS (sizeof required_keys / sizeof required_keys[0])
-
-/* Split s in place at sep into at most n fields; returns the field count. */
-static int split(char *s, char sep, char **field, int n)
-{
-    int k = 0;
-
-    while (k < n) {
-        field[k++] = s;
-        s = strchr(s, sep);
-        if (!s)
-            break;
-        *s++ = '\0';
-    }
-    return s ? k + 1 : k;
-}
-
-/* A scenario row; the header row ("name\t...") is not one. */
-static int fill_scenario(const datafile_line *l, void *out)
-{
-    scenario *sc = out;
-
-    if (strncmp(l->field[0], "name\t", 5) == 0)
-        return 0;
-    sc->line = l->line;
-    snprintf(sc->text, sizeof sc->text, "%s", l->field[0]);
-    return 1;
-}
-
-static size_t load_scenarios(scenario *out, size_t max)
-{
-    return datafile_load(SCENARIOS, 1, out, sizeof *out, max, fill_scenario);
-}
 
 /* "-" or a name parsed by parse; -2 for an unknown name. */
 static int enum_or_none(const char *s, int none, int (*parse)(const char *))
@@ -94,14 +57,14 @@ static int parse_coverage(const char *spec, route_coverage *cov, int max)
     if (strcmp(spec, "-") == 0 || strcmp(spec, "NONE") == 0)
         return 0;
     snprintf(buf, sizeof buf, "%s", spec);
-    nseg = split(buf, '|', seg, MAX_COV);
+    nseg = datafile_split(buf, '|', seg, MAX_COV);
     if (nseg > MAX_COV)
         return -1;
     for (int i = 0; i < nseg; i++) {
         int32_t from, to;
         int status, np;
 
-        if (split(seg[i], ':', part, 4) != 4)
+        if (datafile_split(seg[i], ':', part, 4) != 4)
             return -1;
         dots = strstr(part[1], "..");
         if (!dots)
@@ -110,7 +73,7 @@ static int parse_coverage(const char *spec, route_coverage *cov, int max)
         status = route_coverage_status_parse(part[2]);
         if (dates_parse(part[1], &from) < 0 || dates_parse(dots + 2, &to) < 0 || status < 0)
             return -1;
-        np = split(part[0], ',', progs, 3);
+        np = datafile_split(part[0], ',', progs, 3);
         if (np > 3)
             return -1;
         for (int k = 0; k < np; k++) {
@@ -147,15 +110,12 @@ static benefit_table *deployed_table(void)
 
 ParameterizedTestParameters(route, scenario)
 {
-    static scenario tmp[MAX_SCENARIOS];
-    size_t n = load_scenarios(tmp, MAX_SCENARIOS);
-
-    return datafile_params(tmp, n, sizeof *tmp);
+    return datafile_row_params(SCENARIOS, MAX_SCENARIOS);
 }
 
-ParameterizedTest(scenario *s, route, scenario)
+ParameterizedTest(datafile_row *s, route, scenario)
 {
-    char text[1024], *f[NCOLS + 1], err[256] = "", flags[32] = "", *docs[32];
+    char text[sizeof s->text], *f[NCOLS + 1], err[256] = "", flags[32] = "", *docs[32];
     route_incident in = {0};
     route_worker w = {0};
     route_coverage cov[MAX_COV];
@@ -165,8 +125,8 @@ ParameterizedTest(scenario *s, route, scenario)
     const char *name;
 
     snprintf(text, sizeof text, "%s", s->text);
-    cr_assert_eq(split(text, '\t', f, NCOLS + 1), NCOLS, SCENARIOS ":%d: expected %d columns",
-                 s->line, NCOLS);
+    cr_assert_eq(datafile_split(text, '\t', f, NCOLS + 1), NCOLS,
+                 SCENARIOS ":%d: expected %d columns", s->line, NCOLS);
     name = f[C_NAME];
     in.type = (incident_type)incident_type_parse(f[C_TYPE]);
     in.circumstance = (incident_circumstance)incident_circumstance_parse(f[C_CIRC]);
@@ -244,7 +204,7 @@ ParameterizedTest(scenario *s, route, scenario)
                  s->line, name, d.ndocuments);
     if (strcmp(f[C_DOCUMENTS], "-") == 0)
         return;
-    ndocs = split(f[C_DOCUMENTS], ',', docs, 32);
+    ndocs = datafile_split(f[C_DOCUMENTS], ',', docs, 32);
     for (int i = 0; i < ndocs && i < 32; i++) {
         int absent = docs[i][0] == '!';
         const char *doc = docs[i] + absent;
@@ -256,8 +216,7 @@ ParameterizedTest(scenario *s, route, scenario)
 
 Test(route, scenario_table_is_complete)
 {
-    static scenario tmp[MAX_SCENARIOS];
-    size_t n = load_scenarios(tmp, MAX_SCENARIOS);
+    size_t n = datafile_count_rows(SCENARIOS);
 
     cr_assert_geq(n, 45, SCENARIOS ": %zu scenarios, expected at least 45", n);
     cr_assert_lt(n, MAX_SCENARIOS, SCENARIOS ": more than %d scenarios; raise MAX_SCENARIOS",

@@ -1,6 +1,7 @@
-/* datafile: loading the TAB-separated data files of data-driven unit tests. */
+/* datafile: loading the data files of data-driven unit tests. */
 #include "datafile.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,4 +79,68 @@ struct criterion_test_params datafile_params(const void *cases, size_t n, size_t
         memcpy(copy, cases, size * n);
     return (struct criterion_test_params){
         .size = size, .params = copy, .length = copy ? n : 0, .cleanup = free_params};
+}
+
+static int fill_row(const datafile_line *l, void *out)
+{
+    datafile_row *r = out;
+
+    if (strncmp(l->field[0], "name\t", 5) == 0)
+        return 0;
+    r->line = l->line;
+    snprintf(r->text, sizeof r->text, "%s", l->field[0]);
+    return 1;
+}
+
+size_t datafile_count_rows(const char *path)
+{
+    datafile_row scratch;
+
+    /* A case size of 0: every row is filled into the one scratch row; only the count stays. */
+    return datafile_load(path, 1, &scratch, 0, SIZE_MAX, fill_row);
+}
+
+struct criterion_test_params datafile_row_params(const char *path, size_t max)
+{
+    datafile_row *rows = malloc(max * sizeof *rows);
+    size_t n = rows ? datafile_load(path, 1, rows, sizeof *rows, max, fill_row) : 0;
+    struct criterion_test_params p = datafile_params(rows, n, sizeof *rows);
+
+    free(rows);
+    return p;
+}
+
+int datafile_split(char *s, char sep, char **field, int n)
+{
+    int k = 0;
+
+    while (k < n) {
+        field[k++] = s;
+        s = strchr(s, sep);
+        if (!s)
+            break;
+        *s++ = '\0';
+    }
+    return s ? k + 1 : k;
+}
+
+char *datafile_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0
+        && (buf = malloc((size_t)n + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)n, f) == (size_t)n) {
+            buf[n] = '\0';
+        } else {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    fclose(f);
+    return buf;
 }

@@ -1,6 +1,8 @@
 /* datafile: the data files of data-driven unit tests (tests/unit/data/): one case a line,
  * fields separated by TABs, blank lines and '#' comment lines skipped, every case keeping
- * the number of its line for the messages of its assertions. Linked into every unit test. */
+ * the number of its line for the messages of its assertions; scenario tables (.tsv with a
+ * header row) whose rows each test splits itself; or a file read whole (a golden output,
+ * a schema). Linked into every unit test. */
 #ifndef DATAFILE_H
 #define DATAFILE_H
 
@@ -43,5 +45,27 @@ size_t datafile_load_cases(const char *path, datafile_case *cases, size_t max);
 /* Criterion parameters for the first n cases of size bytes each: a cr_malloc'ed copy that
  * Criterion frees after the tests. For ParameterizedTestParameters. */
 struct criterion_test_params datafile_params(const void *cases, size_t n, size_t size);
+
+/* A row of a scenario table: a .tsv whose first row names the columns ("name\t..."). */
+typedef struct datafile_row {
+    int line;         /* 1-based number of its line */
+    char text[2048];  /* the row whole, TABs included */
+} datafile_row;
+
+/* The number of rows of path but the header row (all of them, however many), 0 when path
+ * cannot be opened. */
+size_t datafile_count_rows(const char *path);
+
+/* Criterion parameters for the rows of path but the header row (at most max of them): a
+ * copy as datafile_params makes. For ParameterizedTestParameters. */
+struct criterion_test_params datafile_row_params(const char *path, size_t max);
+
+/* Split s in place at sep into at most n fields; returns the field count, n + 1 when s
+ * holds more. */
+int datafile_split(char *s, char sep, char **field, int n);
+
+/* The whole of path as a malloc'd NUL-terminated string, which the caller frees; NULL when
+ * path cannot be opened or read. */
+char *datafile_text(const char *path);
 
 #endif
