@@ -7,9 +7,12 @@
  * validate, format: no database) on a worker's next batch while the worker applies the
  * previous one.
  *
- * A worker applies a batch in one PostgreSQL transaction of its own connection: fence and
- * store the next offset of each partition of the batch, the service's apply step, the dead
- * letters (dead_letters rows and <topic>.dlq messages, flushed before COMMIT), COMMIT; then
+ * A worker applies a batch in one PostgreSQL transaction of its own connection: a look at
+ * the fence (below) without locks, the service's apply step, then fence and store the next
+ * offset of each partition of the batch (the locks come after the apply step, so that a
+ * consumer frozen in the middle of its staging COPY holds none its successor needs), the
+ * dead letters (dead_letters rows and <topic>.dlq messages, flushed before COMMIT),
+ * COMMIT; then
  * the offsets are committed to Kafka too (so standard tools see the group's progress).
  * A worker that lost a partition cannot write it: the stored offset must still be the one
  * it last saw (the fence). On assignment a partition resumes from the offset stored in

@@ -253,6 +253,37 @@ static txn_result fence_and_store(consumer_worker *w, char *errstr, size_t n)
     return TXN_OK;
 }
 
+/* The cheap early look at the fence: whether PostgreSQL still holds the offsets this
+ * consumer last saw, read without locking them (fence_and_store takes the locks, after the
+ * service's step). A stale consumer then stops before doing the work. TXN_OK, TXN_FENCED,
+ * or the failure's class. */
+static txn_result fence_check(consumer_worker *w, char *errstr, size_t n)
+{
+    consumer_shared *sh = w->sh;
+    const char *params[2] = {sh->group, sh->topic};
+    PGresult *res = pg_query(w->pg,
+                             "SELECT partition, next_offset FROM consumer_offsets"
+                             " WHERE group_id = $1 AND topic = $2",
+                             2, params, errstr, n);
+    txn_result r = TXN_OK;
+
+    if (!res)
+        return pg_error_classify(w->pg, pg_last_sqlstate()) == PG_ERROR_DATA ? TXN_DATA
+                                                                            : TXN_TRANSIENT;
+    for (int i = 0; i < PQntuples(res) && r == TXN_OK; i++) {
+        int p = atoi(PQgetvalue(res, i, 0));
+        int64_t stored = strtoll(PQgetvalue(res, i, 1), NULL, 10), expected;
+        if (p < 0 || p >= w->nnext || w->next[p] < 0)
+            continue;
+        if (stored != (expected = expected_of(sh, p))) {
+            snprintf(errstr, n, "partition %d: stored offset is no longer %" PRId64, p, expected);
+            r = TXN_FENCED;
+        }
+    }
+    PQclear(res);
+    return r;
+}
+
 static int connect_pg(consumer_worker *w, char *errstr, size_t n)
 {
     if (w->pg && PQstatus(w->pg) == CONNECTION_OK)
@@ -393,13 +424,20 @@ static txn_result attempt(consumer_worker *w, consumer_slot *s, int lo, int hi, 
     txn_started = dates_now_us();
     if (pg_exec(w->pg, "BEGIN", errstr, n) < 0)
         return classify(w);
-    if ((r = fence_and_store(w, errstr, n)) != TXN_OK)
+    /* The fence's locks come after the service's step: a service stages its batch with
+     * COPY, and a consumer frozen while it streams the COPY's data keeps its session busy
+     * ("active", waiting for the client), which neither statement_timeout nor
+     * idle_in_transaction_session_timeout ends. Holding no lock of the stored offsets
+     * then, it does not stop the partitions' new owner; it is fenced when it goes on. */
+    if ((r = fence_check(w, errstr, n)) != TXN_OK)
         goto rollback;
     pg_clear_last_sqlstate(); /* a failure of apply's own is not the data's fault */
     if (sh->handler.apply(s->ctx, w->pg, &b, &w->rej, errstr, n) < 0) {
         r = classify(w);
         goto rollback;
     }
+    if ((r = fence_and_store(w, errstr, n)) != TXN_OK)
+        goto rollback;
     if ((r = finish(w, &b, &truncated, errstr, n)) != TXN_OK)
         goto rollback;
     committed(w, &b, w->rej.count, truncated, started, dates_now_us() - txn_started);

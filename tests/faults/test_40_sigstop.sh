@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # A consumer frozen inside its transaction while another takes over: roster-consumer A
 # drains a backlog alone and is stopped (SIGSTOP) while one of its sessions
-# ("<group>/<worker>" in pg_stat_activity) is inside a transaction, holding the row locks
-# of its stored offsets; consumer B of the same group is started. B gets the partitions
-# once A's group session times out (10 s here) and can write them once PostgreSQL ends A's
-# idle transaction: pg.idle_in_transaction_timeout.ms is lowered to 20 s here (default
-# 60 s), and pg.statement_timeout.ms to 30 s (default 5 min) in case A froze in the middle
-# of a statement (a COPY waiting for its data is not idle). B must finish the backlog. After
-# 60 s A is resumed (SIGCONT): its transaction is gone and its stored offsets moved on, so
-# it is fenced and writes nothing twice; it rejoins the group and keeps running, and both
-# stop cleanly on SIGTERM. Every event applied once, in order.
+# ("<group>/<worker>" in pg_stat_activity) is inside a transaction that has written shared
+# rows (workers, coverages, applied_events, the stored offsets): the row locks of the
+# events it was applying. Consumer B of the same group is started. B gets the partitions
+# once A's group session times out (10 s here) and can write those events once PostgreSQL
+# ends A's idle transaction: pg.idle_in_transaction_timeout.ms is lowered to 20 s here
+# (default 60 s), and pg.statement_timeout.ms to 30 s (default 5 min) for a statement
+# A's session was still running. B must finish the backlog. After 60 s A is resumed
+# (SIGCONT): its transaction is gone and its stored offsets moved on, so it is fenced and
+# writes nothing twice; it rejoins the group and keeps running, and both stop cleanly on
+# SIGTERM. Every event applied once, in order. (A consumer frozen in its staging COPY,
+# which no timeout ends, is test_41.)
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 cd "$TEST_TMP"
@@ -27,15 +29,17 @@ a=$BG_PID
 applied_at_least() { (($(q "SELECT count(*) FROM applied_events WHERE topic = '$topic'") >= $1)); }
 wait_until 60 applied_at_least $((rows / 10)) || fail "no progress: $(tail -n 3 "$(bg_log consumerA)")"
 
-# A's sessions in a transaction (A runs alone, so every "<group>/<n>" session is A's).
+# A's sessions in a transaction that wrote shared rows, by the statement it ran last
+# (A runs alone, so every "<group>/<n>" session is A's).
 in_txn() {
     q "SELECT application_name || ' ' || pid || ' ' || state || ' ' || left(regexp_replace(query, '\s+', ' ', 'g'), 60)
        FROM pg_stat_activity WHERE application_name LIKE '$group/%' AND xact_start IS NOT NULL
-       AND state IN ('active', 'idle in transaction')"
+       AND state IN ('active', 'idle in transaction')
+       AND query ~ '^(INSERT INTO (workers|coverages|coverage_outbox|applied_events|consumer_offsets|dead_letters)|UPDATE (workers|coverages)) '"
 }
 stopped=0
-for ((try = 0; try < 200 && !stopped; try++)); do
-    [[ -n $(in_txn) ]] || { sleep 0.05; continue; }
+for ((try = 0; try < 400 && !stopped; try++)); do
+    [[ -n $(in_txn) ]] || { sleep 0.02; continue; }
     kill -STOP "$a"
     fault=$(now_ms)
     sleep 0.5
