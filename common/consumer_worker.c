@@ -12,6 +12,7 @@
 #include "dates.h"
 #include "log.h"
 #include "pg.h"
+#include "strbuf.h"
 #include "utf8.h"
 
 /* Below this many records a window known to fail is tried one record at a time. */
@@ -260,24 +261,52 @@ static txn_result fence_and_store(consumer_worker *w, char *errstr, size_t n)
 static txn_result fence_check(consumer_worker *w, char *errstr, size_t n)
 {
     consumer_shared *sh = w->sh;
-    const char *params[2] = {sh->group, sh->topic};
-    PGresult *res = pg_query(w->pg,
-                             "SELECT partition, next_offset FROM consumer_offsets"
-                             " WHERE group_id = $1 AND topic = $2",
-                             2, params, errstr, n);
+    strbuf topics, parts;
     txn_result r = TXN_OK;
+    PGresult *res;
 
+    /* The batch's topic partitions as two arrays ('{"a","b"}', '{0,1}'): one round trip. */
+    strbuf_init(&topics);
+    strbuf_init(&parts);
+    for (int k = 0; k < w->nnext; k++) {
+        strbuf_printf(&topics, "%s\"%s\"", k ? "," : "{", w->next[k].tp->topic);
+        strbuf_printf(&parts, "%s%d", k ? "," : "{", w->next[k].tp->partition);
+    }
+    strbuf_puts(&topics, "}");
+    strbuf_puts(&parts, "}");
+    if (topics.failed || parts.failed) {
+        strbuf_release(&topics);
+        strbuf_release(&parts);
+        snprintf(errstr, n, "out of memory");
+        return TXN_TRANSIENT;
+    }
+    const char *params[3] = {sh->group, strbuf_str(&topics), strbuf_str(&parts)};
+    res = pg_query(w->pg,
+                   "SELECT o.topic, o.partition, o.next_offset FROM consumer_offsets o"
+                   " JOIN unnest($2::text[], $3::int[]) AS b(topic, partition)"
+                   " USING (topic, partition) WHERE o.group_id = $1",
+                   3, params, errstr, n);
+    strbuf_release(&topics);
+    strbuf_release(&parts);
     if (!res)
         return pg_error_classify(w->pg, pg_last_sqlstate()) == PG_ERROR_DATA ? TXN_DATA
                                                                             : TXN_TRANSIENT;
+    /* A partition with no stored row yet is not fenced: fence_and_store inserts it. */
     for (int i = 0; i < PQntuples(res) && r == TXN_OK; i++) {
-        int p = atoi(PQgetvalue(res, i, 0));
-        int64_t stored = strtoll(PQgetvalue(res, i, 1), NULL, 10), expected;
-        if (p < 0 || p >= w->nnext || w->next[p] < 0)
-            continue;
-        if (stored != (expected = expected_of(sh, p))) {
-            snprintf(errstr, n, "partition %d: stored offset is no longer %" PRId64, p, expected);
-            r = TXN_FENCED;
+        const char *topic = PQgetvalue(res, i, 0);
+        int p = atoi(PQgetvalue(res, i, 1));
+        int64_t stored = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        for (int k = 0; k < w->nnext; k++) {
+            const tpmap_entry *tp = w->next[k].tp;
+            if (tp->partition != p || strcmp(tp->topic, topic) != 0)
+                continue;
+            int64_t expected = expected_of(sh, tp);
+            if (stored != expected) {
+                snprintf(errstr, n, "%s/%d: stored offset is no longer %" PRId64, topic, p,
+                         expected);
+                r = TXN_FENCED;
+            }
+            break;
         }
     }
     PQclear(res);
@@ -477,7 +506,7 @@ static txn_result dead_letter_one(consumer_worker *w, consumer_slot *s, int idx,
     }
     committed(w, &b, 1, truncated, started, dates_now_us() - started);
     log_warn("record dead-lettered by the database", "topic=%s partition=%d offset=%" PRId64
-             " sqlstate=%s error=\"%s\"", sh->topic, s->msgs[idx].partition, s->msgs[idx].offset,
+             " sqlstate=%s error=\"%s\"", s->msgs[idx].topic, s->msgs[idx].partition, s->msgs[idx].offset,
              w->rej.items[0].sqlstate, w->rej.items[0].message);
     return TXN_OK;
 }
