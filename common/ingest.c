@@ -622,7 +622,8 @@ static int setup(ingest *in)
         return 1;
     }
     if (!(in->main_worker.cd = codec_new(errstr, sizeof errstr)) ||
-        (in->encode && !in->dump && !(in->pub = publisher_new(in->cfg, config_get(in->cfg, "topic"), errstr, sizeof errstr)))) {
+        (in->encode && !in->dump &&
+         !(in->pub = publisher_new(in->cfg, config_get(in->cfg, "topic"), errstr, sizeof errstr)))) {
         fprintf(stderr, "%s: %s\n", prog, errstr);
         return 1;
     }

@@ -35,7 +35,7 @@
  * cannot occur in a NIK or in UTF-8 text; a row whose value holds them inside an Avro
  * number is refused ("unable to dump"), so the file always splits right. */
 #define INGEST_OPTION_ROWS \
-    {"workers", CONFIG_INT, "2", NULL, \
+    {"workers", CONFIG_INT, "1", NULL, \
      "threads parsing, checking and encoding CSV rows beside the one publishing (0: none)"}, \
     {"dump", CONFIG_STR, NULL, NULL, \
      "write the encoded keys and values to this file (kcat -P format) instead of publishing"}

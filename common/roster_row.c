@@ -135,7 +135,8 @@ static int parse_cell(const struct column *c, const char *v, roster_change *rc, 
                       int col, char *errstr, size_t size)
 {
     char *base = (char *)rc;
-    const struct memo *hit = c->kind == K_DATE || c->kind == K_REGION || c->kind == K_PROGRAMS ? memo_hit(c, v) : NULL;
+    int memo_kind = c->kind == K_DATE || c->kind == K_REGION || c->kind == K_PROGRAMS;
+    const struct memo *hit = memo_kind ? memo_hit(c, v) : NULL;
     struct memo *keep;
     int64_t n;
     int k;

@@ -38,14 +38,28 @@ static void put_digits(uuid5 *u, uint64_t v, int negative, char end)
     put(u, tmp + n, sizeof tmp - (size_t)n);
 }
 
-/* Write the decimal digits of v ending at end (exclusive); returns where they start. */
-static char *digits_before(char *end, uint64_t v)
+/* Write the decimal digits of v at p; returns the end. Texts' lengths are mostly one or
+ * two digits. */
+static char *digits_at(char *p, uint64_t v)
 {
+    char tmp[20], *d = tmp + sizeof tmp;
+
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        p[0] = (char)('0' + v / 10);
+        p[1] = (char)('0' + v % 10);
+        return p + 2;
+    }
     do {
-        *--end = (char)('0' + v % 10);
+        *--d = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    return end;
+    while (d < tmp + sizeof tmp)
+        *p++ = *d++;
+    return p;
 }
 
 void uuid5_text(uuid5 *u, const char *s, size_t max)
@@ -54,15 +68,11 @@ void uuid5_text(uuid5 *u, const char *s, size_t max)
 
     /* Room for the longest length, ':', the text and '|': write in place. */
     if (u->len + 22 + n <= sizeof u->name) {
-        char tmp[20], *d = digits_before(tmp + sizeof tmp, n);
-        size_t nd = (size_t)(tmp + sizeof tmp - d);
-        char *p = u->name + u->len;
-        memcpy(p, d, nd);
-        p[nd] = ':';
-        if (n)
-            memcpy(p + nd + 1, s, n);
-        p[nd + 1 + n] = '|';
-        u->len += nd + n + 2;
+        char *start = u->name + u->len, *p = digits_at(start, n);
+        *p++ = ':';
+        memcpy(p, s ? s : "", n);
+        p[n] = '|';
+        u->len += (size_t)(p + n + 1 - start);
         return;
     }
     put_digits(u, n, 0, ':');
@@ -76,12 +86,12 @@ void uuid5_num(uuid5 *u, int64_t v)
 
     /* Room for a sign, 20 digits and '|': write in place. */
     if (u->len + 22 <= sizeof u->name) {
-        char tmp[22], *d = digits_before(tmp + sizeof tmp - 1, a);
-        tmp[sizeof tmp - 1] = '|';
+        char *start = u->name + u->len, *p = start;
         if (v < 0)
-            *--d = '-';
-        memcpy(u->name + u->len, d, (size_t)(tmp + sizeof tmp - d));
-        u->len += (size_t)(tmp + sizeof tmp - d);
+            *p++ = '-';
+        p = digits_at(p, a);
+        *p++ = '|';
+        u->len += (size_t)(p - start);
         return;
     }
     put_digits(u, a, v < 0, '|');

@@ -5,8 +5,10 @@
 #   2. roster-producer --dump writes the keys and values it would send (kcat -P format);
 #   3. rounds, the order swapped in every other to cancel warm-up effects: roster-producer
 #      publishes the CSV to roster.changes, kcat -P the dump to a scratch topic with as many
-#      partitions; each timed with /usr/bin/time (wall seconds, user + system CPU seconds);
-#   4. every message is counted on both topics (the dump must split into exactly N);
+#      partitions (tests/bench/kcat.sh); each timed with /usr/bin/time (wall seconds, user +
+#      system CPU seconds);
+#   4. the producer must report every row delivered, and kcat's topic must grow by exactly
+#      N messages a run (the dump splits into one message per row);
 #   5. prints events/s and CPU seconds of each per round and over all rounds, and the
 #      ratio producer / kcat of the rates over all rounds. Target (2 cores): ratio >= 0.8.
 # Environment: BENCH_EVENTS, BENCH_PRODUCER_ROUNDS (2; odd rounds run the producer first,
@@ -24,13 +26,7 @@ export PGPORT=${BENCH_PRODUCER_PGPORT:-63432}
 WORK=$VAR_DIR/work
 N=${BENCH_EVENTS:-1000000}
 read -r -a EXTRA <<<"${BENCH_PRODUCER_ARGS:-}"
-SCRATCH=bench.kcat
-# The producer's own settings (common/publisher.c), given to kcat as they are.
-KCAT_CONF=(-X acks=all -X enable.idempotence=true -X linger.ms=20 -X compression.type=lz4
-    -X batch.num.messages=10000 -X batch.size=1000000 -X queue.buffering.max.messages=500000
-    -X queue.buffering.max.kbytes=262144 -X message.timeout.ms=30000)
-# common/ingest.h INGEST_DUMP_KEY_DELIM and INGEST_DUMP_MSG_DELIM as kcat spells them.
-KCAT_DELIMS=(-K '\xfe\xfd\xfc|K|' -D '\xfe\xfd\xfc|M|\n')
+export BIN BENCH_KCAT_TOPIC=bench.kcat
 
 stop() { [ "${BENCH_KEEP_STACK:-}" = 1 ] || "$REPO/deploy/local/stack.sh" down >/dev/null 2>&1 || true; }
 trap stop EXIT
@@ -54,16 +50,9 @@ deploy/local/stack.sh up >"$WORK/stack.log" 2>&1 || { cat "$WORK/stack.log"; exi
 . "$VAR_DIR/env"
 cd "$WORK"
 
-partitions=$(awk -F'\t' '$1 == "roster.changes" { print $2 }' "$REPO/deploy/topics.tsv")
-printf '%s\t%s\t-\n' "$SCRATCH" "$partitions" >scratch.tsv
-"$BIN/topics" --bootstrap "$KAFKA_BOOTSTRAP" create scratch.tsv 2>topics.log ||
-    { cat topics.log; exit 1; }
-
 echo "bench-producer: generating $N roster rows"
 "$BIN/gen_roster" --seed 2024 --scale-events "$N" --output roster.csv 2>/dev/null
-"$BIN/roster-producer" --source dc-sulsel --progress never --dump dump.bin roster.csv 2>dump.log ||
-    { tail -n 5 dump.log; exit 1; }
-grep -q "^summary: rows=$N dumped=$N rejected=0 " dump.log || { tail -n 5 dump.log; exit 1; }
+"$REPO/tests/bench/kcat.sh" dump roster.csv dump.bin
 
 # "wall user sys" of one timed run; the command's stderr goes to $1.log.
 timed() {
@@ -82,9 +71,7 @@ run_producer() {
     grep -q "^summary: rows=$N sent=$N rejected=0 warnings=0 delivered=$N failed=0 " "producer$1.log" ||
         { echo "bench-producer: producer run $1 did not deliver $N:" >&2; tail -n 3 "producer$1.log" >&2; exit 1; }
 }
-run_kcat() {
-    timed "kcat$1" kcat -P -b "$KAFKA_BOOTSTRAP" -t "$SCRATCH" "${KCAT_DELIMS[@]}" "${KCAT_CONF[@]}" -l dump.bin
-}
+run_kcat() { "$REPO/tests/bench/kcat.sh" send dump.bin "$N"; }
 
 ROUNDS=${BENCH_PRODUCER_ROUNDS:-2}
 ptimes=() ktimes=()
@@ -99,15 +86,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
         ptimes+=("$(run_producer "$r")")
     fi
 done
-
-# Every message of the kcat runs must be on the scratch topic, and no more.
-sent=0
-for ((p = 0; p < partitions; p++)); do
-    q=$(kcat -Q -b "$KAFKA_BOOTSTRAP" -t "$SCRATCH:$p:-1" | awk '{ print $NF }')
-    sent=$((sent + q))
-done
-[ "$sent" -eq $((ROUNDS * N)) ] ||
-    { echo "bench-producer: kcat produced $sent messages, not $((ROUNDS * N))" >&2; exit 1; }
 
 # Each time is "wall user system"; rates from wall seconds, CPU = user + system.
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }

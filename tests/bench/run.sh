@@ -70,6 +70,9 @@ bgwriter() {
 # 1. producer
 "$BIN/roster-producer" --source dc-sulsel --progress never roster.csv 2>producer.log
 producer_rate=$(sed -n 's/^summary: .*rows_per_s=\([0-9]*\).*/\1/p' producer.log)
+# its ceiling: kcat -P sending the same encoded values with the same settings (kcat.sh)
+"$REPO/tests/bench/kcat.sh" dump roster.csv dump.bin
+kcat_rate=$("$REPO/tests/bench/kcat.sh" send dump.bin "$N" | awk -v n="$N" '{ printf "%.0f", n / $1 }')
 
 # 2. drain (measured from the assignment of the partitions to the consumer's stop, so the
 #    group join is not counted), with the incident probes running meanwhile
@@ -141,6 +144,9 @@ ratio=$(awk -v d="$drain_rate" -v c="$ceiling_rate" 'BEGIN { printf "%.2f", d / 
 echo
 echo "== bench: $N roster events ($(nproc) cores)"
 printf '%-34s %12s  %s\n' "producer events/s" "$producer_rate" "target >= 200000: $(ok "$producer_rate" 200000 '>=')"
+kratio=$(awk -v p="$producer_rate" -v k="$kcat_rate" 'BEGIN { printf "%.2f", p / k }')
+printf '%-34s %12s  %s\n' "kcat -P events/s (same values)" "$kcat_rate" \
+    "ratio producer / kcat -P $kratio, target >= 0.8: $(ok "$kratio" 0.8 '>=')"
 printf '%-34s %12s  %s\n' "drain events/s" "$drain_rate" "($drain_s s, $coverages coverages)"
 printf '%-34s %12s  %s\n' "ceiling events/s (COPY + merge)" "$ceiling_rate" "($ceiling_s s, $ceiling_coverages coverages)"
 printf '%-34s %12s  %s\n' "ratio drain / ceiling" "$ratio" "target >= 0.5: $(ok "$ratio" 0.5 '>=')"
