@@ -46,6 +46,11 @@ int source_topic_of(const char *topic, const char *base, char *out, size_t size)
     return 1;
 }
 
+const char *source_topic_base(const char *configured, const char *fallback)
+{
+    return configured && configured[0] && configured[0] != '^' ? configured : fallback;
+}
+
 int source_topic_check(const char *topic, const char *base, const char *source, char *msg,
                        size_t size)
 {

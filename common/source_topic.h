@@ -15,6 +15,10 @@
  * Written into out (size bytes, 200 are enough for a base of 40); returns out. */
 char *source_topic_pattern(const char *base, char *out, size_t size);
 
+/* The base a service's configured topic stands for: the topic itself, or fallback (the
+ * service's own base) when the topic is a pattern (starting with '^'). */
+const char *source_topic_base(const char *configured, const char *fallback);
+
 /* 1 with the source in out (size bytes) when topic is "<base>.<source>"; 0 when topic is
  * base itself (the source is the record's own, unauthenticated); -1 when it is neither
  * ("<base>.dlq" included). */

@@ -15,7 +15,8 @@ typedef struct incident_apply incident_apply;
 
 /* Load and check the benefit table at benefits_path. NULL + errstr on failure. One per
  * batch slot (consumer_handler). */
-incident_apply *incident_apply_new(const char *benefits_path, char *errstr, size_t errstr_size);
+incident_apply *incident_apply_new(const char *benefits_path, const char *base_topic, char *errstr,
+                                   size_t errstr_size);
 void incident_apply_destroy(incident_apply *ia);
 
 /* The loaded table; owned by ia. */

@@ -14,6 +14,7 @@
 #include "source_topic.h"
 
 struct incident_stage {
+    char base[128];          /* the configured topic: sources write "<base>.<source>" */
     codec *codec;
     incident inc;            /* decoding buffer */
     incident_pending *pend;
@@ -47,7 +48,7 @@ static const char copy_staging[] =
     " reporter_institution, reporter_name, reporter_phone, local_date, utc_offset_minutes, topic)"
     " FROM STDIN";
 
-incident_stage *incident_stage_new(char *errstr, size_t n)
+incident_stage *incident_stage_new(const char *base_topic, char *errstr, size_t n)
 {
     incident_stage *st = calloc(1, sizeof *st);
 
@@ -55,6 +56,7 @@ incident_stage *incident_stage_new(char *errstr, size_t n)
         snprintf(errstr, n, "out of memory");
         return NULL;
     }
+    snprintf(st->base, sizeof st->base, "%s", base_topic);
     pg_copybuf_init(&st->copy);
     st->max_round = -1;
     if (!(st->codec = codec_new(errstr, n)))
@@ -180,7 +182,7 @@ static int take(incident_stage *st, const consumer_msg *m, int i, int64_t now,
         consumer_reject(rej, i, "validation", inc->event_id, inc->nik, "%s", msg);
         return -1;
     }
-    if (source_topic_check(m->topic, INCIDENT_TOPIC, inc->source, msg, sizeof msg) < 0) {
+    if (source_topic_check(m->topic, st->base, inc->source, msg, sizeof msg) < 0) {
         consumer_reject(rej, i, "auth", inc->event_id, inc->nik, "%s", msg);
         return -1;
     }

@@ -26,8 +26,9 @@ typedef struct incident_pending {
 
 typedef struct incident_stage incident_stage;
 
-/* NULL + errstr on failure. */
-incident_stage *incident_stage_new(char *errstr, size_t errstr_size);
+/* base_topic: the configured topic; sources write "<base>.<source>". NULL + errstr on
+ * failure. */
+incident_stage *incident_stage_new(const char *base_topic, char *errstr, size_t errstr_size);
 void incident_stage_destroy(incident_stage *st);
 
 /* Decode, validate and format the batch's COPY rows, without the database. Returns the

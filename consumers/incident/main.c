@@ -9,13 +9,16 @@
 #include "benefits_db.h"
 #include "config.h"
 #include "consumer_service.h"
+#include "incident.h"
 #include "incident_apply.h"
 #include "pg.h"
+#include "source_topic.h"
 
 #define BENEFITS_FILE "deploy/benefits/benefit_table.tsv"
 
 static const config_option options[] = {
-    {"topic", CONFIG_STR, "incidents", NULL, "topic to consume"},
+    {"topic", CONFIG_STR, INCIDENT_TOPIC, NULL,
+     "topic to consume (and each data center's <topic>.<source>), or a ^pattern"},
     {"group", CONFIG_STR, "incident-consumer", NULL, "consumer group"},
     {"benefits", CONFIG_STR, "", NULL,
      "benefit table TSV (default: " BENEFITS_FILE " of the working directory, else of the "
@@ -47,7 +50,8 @@ static void *ctx_new(const config *cfg, char *errstr, size_t n)
 {
     char path[PATH_MAX + 64];
 
-    return incident_apply_new(benefits_path(cfg, path, sizeof path), errstr, n);
+    return incident_apply_new(benefits_path(cfg, path, sizeof path),
+                              source_topic_base(config_get(cfg, "topic"), INCIDENT_TOPIC), errstr, n);
 }
 
 static void ctx_destroy(void *ctx)

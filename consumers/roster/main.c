@@ -1,17 +1,19 @@
 /* roster-consumer: keeps workers and coverages exact from the roster.changes topic. */
 #include "consumer_service.h"
+#include "roster.h"
 #include "roster_apply.h"
+#include "source_topic.h"
 
 static const config_option options[] = {
-    {"topic", CONFIG_STR, "roster.changes", NULL, "topic to consume"},
+    {"topic", CONFIG_STR, ROSTER_TOPIC, NULL,
+     "topic to consume (and each data center's <topic>.<source>), or a ^pattern"},
     {"group", CONFIG_STR, "roster-consumer", NULL, "consumer group"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
 static void *ctx_new(const config *cfg, char *errstr, size_t n)
 {
-    (void)cfg;
-    return roster_apply_new(errstr, n);
+    return roster_apply_new(source_topic_base(config_get(cfg, "topic"), ROSTER_TOPIC), errstr, n);
 }
 
 static void ctx_destroy(void *ctx)

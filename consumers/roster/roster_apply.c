@@ -15,6 +15,7 @@
 #include "validate.h"
 
 struct roster_apply {
+    char base[128];        /* the configured topic: sources write "<base>.<source>" */
     codec *codec;
     roster_change rec;     /* the decoding buffer */
     struct roster_ids {    /* what a rejection names, by batch index (also the rounds' keys) */
@@ -185,13 +186,14 @@ static const char *const merge_round[] = {
     " WHERE applied_events.outcome = 'REPLAYING'",
 };
 
-roster_apply *roster_apply_new(char *errstr, size_t n)
+roster_apply *roster_apply_new(const char *base_topic, char *errstr, size_t n)
 {
     roster_apply *ra = calloc(1, sizeof *ra);
     if (!ra) {
         snprintf(errstr, n, "out of memory");
         return NULL;
     }
+    snprintf(ra->base, sizeof ra->base, "%s", base_topic);
     ra->max_round = -1;
     pg_copybuf_init(&ra->copy);
     if (!(ra->codec = codec_new(errstr, n)))
@@ -353,7 +355,7 @@ static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_
             consumer_reject(rej, i, "validation", rc->event_id, rc->nik, "%s", msg);
             continue;
         }
-        if (source_topic_check(m->topic, ROSTER_TOPIC, rc->source, msg, sizeof msg) < 0) {
+        if (source_topic_check(m->topic, ra->base, rc->source, msg, sizeof msg) < 0) {
             consumer_reject(rej, i, "auth", rc->event_id, rc->nik, "%s", msg);
             continue;
         }

@@ -14,7 +14,7 @@
 typedef struct roster_apply roster_apply;
 
 /* NULL + errstr on failure. One per consumer thread. */
-roster_apply *roster_apply_new(char *errstr, size_t errstr_size);
+roster_apply *roster_apply_new(const char *base_topic, char *errstr, size_t errstr_size);
 void roster_apply_destroy(roster_apply *ra);
 
 /* The consumer_handler's prepare: decode and re-validate (rejects "decode" and

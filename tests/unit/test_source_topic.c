@@ -58,3 +58,11 @@ Test(source_topic, the_pattern_takes_the_base_and_each_source)
     cr_assert_not(matches(p, "roster.changes.dc-sulsel.dlq"), "not a source's DLQ");
     cr_assert_not(matches(p, "roster_changes"), "the dot is a dot");
 }
+
+Test(source_topic, a_configured_topic_is_its_own_base_and_a_pattern_is_not)
+{
+    cr_assert_str_eq(source_topic_base("f10.roster", "roster.changes"), "f10.roster");
+    cr_assert_str_eq(source_topic_base("^roster\\..*", "roster.changes"), "roster.changes");
+    cr_assert_str_eq(source_topic_base("", "incidents"), "incidents");
+    cr_assert_str_eq(source_topic_base(NULL, "incidents"), "incidents");
+}
