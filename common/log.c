@@ -39,9 +39,46 @@ static void mask_niks(char *line, int n)
     }
 }
 
+/* One event, one line: a value that carries line breaks or other control characters (a
+ * PostgreSQL error with its DETAIL and CONTEXT, a record's bytes) has them written as
+ * \n, \r, \t or \xHH. Writes at most size - 2 bytes of line's n into out (room for the
+ * newline); returns how many. */
+static int escape_controls(const char *line, int n, char *out, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    for (int i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)line[i];
+        char esc[4];
+        size_t len = 1;
+
+        esc[0] = (char)c;
+        if (c < 0x20 || c == 0x7f) {
+            esc[0] = '\\';
+            len = 2;
+            if (c == '\n')
+                esc[1] = 'n';
+            else if (c == '\r')
+                esc[1] = 'r';
+            else if (c == '\t')
+                esc[1] = 't';
+            else {
+                esc[1] = 'x', esc[2] = hex[c >> 4], esc[3] = hex[c & 15];
+                len = 4;
+            }
+        }
+        if (o + len > size - 2)
+            break;
+        memcpy(out + o, esc, len);
+        o += len;
+    }
+    return (int)o;
+}
+
 void log_write(log_level level, const char *msg, const char *fmt, ...)
 {
-    char line[2048], ts[32];
+    char line[2048], out[2048 + 64], ts[32];
     struct timespec now;
     struct tm tm;
     va_list ap;
@@ -67,8 +104,9 @@ void log_write(log_level level, const char *msg, const char *fmt, ...)
             n = (int)sizeof line - 2;
     }
     mask_niks(line, n);
-    line[n++] = '\n';
-    fwrite(line, 1, (size_t)n, stderr);
+    n = escape_controls(line, n, out, sizeof out);
+    out[n++] = '\n';
+    fwrite(out, 1, (size_t)n, stderr);
 }
 
 char *log_mask_nik(const char *nik, char *out, size_t size)

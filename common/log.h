@@ -1,4 +1,5 @@
-/* log: leveled, one key=value line per event on stderr, NIKs masked. */
+/* log: leveled, one key=value line per event on stderr (control characters escaped), NIKs
+ * masked. */
 #ifndef LOG_H
 #define LOG_H
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+
 /* The SQLSTATE of this thread's last failed call ("" when there was none, or the failure
  * came with none, as a lost connection does). A connection is used by one thread. */
 static _Thread_local char last_sqlstate[6];
@@ -77,6 +79,18 @@ PGconn *pg_connect_config(const config *cfg, const char *application_name, char 
     return pg_connect_with(config_get(cfg, "pg"), application_name, options, errstr, n);
 }
 
+/* The server's notices and warnings (e.g. "terminating connection because of crash of
+ * another server process") as log lines of ours, not libpq's raw text on stderr. */
+static void log_notice(void *arg, const char *message)
+{
+    size_t len = strlen(message);
+
+    (void)arg;
+    while (len && (message[len - 1] == '\n' || message[len - 1] == ' '))
+        len--;
+    log_warn("postgresql notice", "message=\"%.*s\"", (int)(len > 1024 ? 1024 : len), message);
+}
+
 PGconn *pg_connect_with(const char *conninfo, const char *application_name,
                         const char *options, char *errstr, size_t n)
 {
@@ -95,6 +109,7 @@ PGconn *pg_connect_with(const char *conninfo, const char *application_name,
         PQfinish(pg);
         return NULL;
     }
+    PQsetNoticeProcessor(pg, log_notice, NULL);
     return pg;
 }
 

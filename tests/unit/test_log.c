@@ -43,6 +43,14 @@ Test(log, one_line_with_level_and_program, .init = cr_redirect_stderr)
     cr_assert_eq(strchr(line, '\n'), line + strlen(line) - 1, "more than one line: %s", line);
 }
 
+Test(log, a_value_with_line_breaks_stays_on_one_line, .init = cr_redirect_stderr)
+{
+    char *line = capture("ERROR:  refused\nCONTEXT:  COPY stg\r\tline 2\x01");
+    cr_assert(strstr(line, "value=ERROR:  refused\\nCONTEXT:  COPY stg\\r\\tline 2\\x01\n") != NULL,
+              "controls not escaped: %s", line);
+    cr_assert_eq(strchr(line, '\n'), line + strlen(line) - 1, "more than one line: %s", line);
+}
+
 Test(log, mask_nik_helper)
 {
     char out[17];
