@@ -20,6 +20,9 @@ rows=$(($(wc -l <good.csv) - 1))
 
 watch_progress "$topic"
 start_consumer consumer roster-consumer "$topic" "$group"
+# The producer starts once the consumer owns the partitions: the kill must find both at work.
+assigned() { grep -q 'partition assigned' "$(bg_log consumer)"; }
+wait_until 60 assigned || fail "the consumer got no partition: $(tail -n 3 "$(bg_log consumer)")"
 start_producer producer "$topic" good.csv 1000 0.25 --delivery.timeout.ms 120000
 applied_at_least() { (($(q "SELECT count(*) FROM applied_events WHERE topic = '$topic'") >= $1)); }
 wait_until 60 applied_at_least 8000 || fail "no progress: $(tail -n 3 "$(bg_log consumer)")"
