@@ -398,9 +398,9 @@ int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
         return -1;
     for (int r = 1; r <= max_round; r++) {
         char round[16];
-        const char *params[2] = {round, batch->topic};
+        const char *params[1] = {round};
         snprintf(round, sizeof round, "%d", r);
-        if (pg_exec_each(pg, merge_round, sizeof merge_round / sizeof *merge_round, 2, params,
+        if (pg_exec_each(pg, merge_round, sizeof merge_round / sizeof *merge_round, 1, params,
                          errstr, n) < 0)
             return -1;
     }
