@@ -12,6 +12,7 @@
 #include "log.h"
 #include "program.h"
 #include "publisher.h"
+#include "source_topic.h"
 
 /* Rows between two readings of the clock for "now". */
 #define CLOCK_ROWS 4096
@@ -212,8 +213,8 @@ int ingest_files(ingest *in)
  * exit status. */
 static int setup(ingest *in)
 {
-    const char *prog = in->ops->program.name, *progress_opt;
-    char errstr[1024];
+    const char *prog = in->ops->program.name, *progress_opt, *topic;
+    char errstr[1024], own_topic[256];
 
     in->source = config_get(in->cfg, "source");
     if (!in->source || !*in->source) {
@@ -223,6 +224,15 @@ static int setup(ingest *in)
     if (strlen(in->source) > 32) {
         fprintf(stderr, "%s: --source is longer than 32 characters\n", prog);
         return 2;
+    }
+    topic = config_get(in->cfg, "topic");
+    if (config_bool(in->cfg, "topic.per-source")) {
+        if (source_topic_name(topic, in->source, own_topic, sizeof own_topic) < 0) {
+            fprintf(stderr, "%s: --source '%s' names no topic of its own (letters, digits, '-'"
+                            " and '_')\n", prog, in->source);
+            return 2;
+        }
+        topic = own_topic;
     }
     if (in->ops->configure && in->ops->configure(in->cfg, errstr, sizeof errstr) < 0) {
         fprintf(stderr, "%s: %s\n", prog, errstr);
@@ -234,7 +244,7 @@ static int setup(ingest *in)
     in->max_errors = (long)config_int(in->cfg, "max-errors");
     if (!(in->cd = codec_new(errstr, sizeof errstr)) ||
         (!config_bool(in->cfg, "dry-run") &&
-         !(in->pub = publisher_new(in->cfg, config_get(in->cfg, "topic"), errstr, sizeof errstr)))) {
+         !(in->pub = publisher_new(in->cfg, topic, errstr, sizeof errstr)))) {
         fprintf(stderr, "%s: %s\n", prog, errstr);
         return 1;
     }

@@ -46,6 +46,15 @@ int source_topic_of(const char *topic, const char *base, char *out, size_t size)
     return 1;
 }
 
+int source_topic_name(const char *base, const char *source, char *out, size_t size)
+{
+    if (!*source || strcmp(source, "dlq") == 0 || strspn(source, SOURCE_CHARS) != strlen(source))
+        return -1;
+    if ((size_t)snprintf(out, size, "%s.%s", base, source) >= size)
+        return -1;
+    return 0;
+}
+
 int source_topic_check(const char *topic, const char *base, const char *source, char *msg,
                        size_t size)
 {

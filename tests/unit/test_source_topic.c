@@ -58,3 +58,18 @@ Test(source_topic, the_pattern_takes_the_base_and_each_source)
     cr_assert_not(matches(p, "roster.changes.dc-sulsel.dlq"), "not a source's DLQ");
     cr_assert_not(matches(p, "roster_changes"), "the dot is a dot");
 }
+
+Test(source_topic, a_data_center_publishes_to_its_own_topic)
+{
+    char t[64], src[33];
+
+    cr_assert_eq(source_topic_name("incidents", "dc-sulsel", t, sizeof t), 0, "a source id");
+    cr_assert_str_eq(t, "incidents.dc-sulsel", "base.source");
+    cr_assert_eq(source_topic_of(t, "incidents", src, sizeof src), 1, "read back as a source's");
+    cr_assert_str_eq(src, "dc-sulsel", "the same source");
+    cr_assert_eq(source_topic_name("incidents", "", t, sizeof t), -1, "no empty source");
+    cr_assert_eq(source_topic_name("incidents", "dlq", t, sizeof t), -1, "not the DLQ");
+    cr_assert_eq(source_topic_name("incidents", "dc.x", t, sizeof t), -1, "no dot");
+    cr_assert_eq(source_topic_name("incidents", "../x", t, sizeof t), -1, "no path");
+    cr_assert_eq(source_topic_name("incidents", "dc-sulsel", t, 12), -1, "too long for out");
+}
