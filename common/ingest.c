@@ -298,13 +298,18 @@ int ingest_finish(ingest *in)
     if (!in)
         return 1;
     if (in->pub) {
-        while (publisher_flush(in->pub, 100) > 0 && !program_stopping())
+        /* A refusal (credentials, ACLs) does not pass by waiting. */
+        while (publisher_flush(in->pub, 100) > 0 && !program_stopping() &&
+               !*publisher_refusal(in->pub))
             if (in->show_progress)
                 progress(in, "flush", 0);
-        publisher_flush(in->pub, 10000);
+        if (!*publisher_refusal(in->pub))
+            publisher_flush(in->pub, 10000);
         pc = publisher_counts_get(in->pub);
         undelivered = pc.sent - pc.delivered - pc.failed;
-        if (pc.sent && !pc.delivered && pc.failed)
+        if (*publisher_refusal(in->pub))
+            fprintf(stderr, "%s: %s\n", in->ops->program.name, publisher_refusal(in->pub));
+        else if (pc.sent && !pc.delivered && pc.failed)
             fprintf(stderr, "%s: no record was acknowledged within delivery.timeout.ms=%s ms:"
                             " is Kafka reachable at %s?\n",
                     in->ops->program.name, config_get(in->cfg, "delivery.timeout.ms"),
