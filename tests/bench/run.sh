@@ -46,7 +46,8 @@ echo "bench: generating $N roster events"
 "$BIN/covadm" agreements load agreements.csv >/dev/null
 [ -x "$REPO/tests/bench/incident_latency.sh" ] && "$REPO/tests/bench/incident_latency.sh" start
 
-base_applied=$(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic = 'roster.changes'")
+# dc-sulsel publishes to its own topic, roster.changes.dc-sulsel (its config file says so).
+base_applied=$(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic LIKE 'roster.changes%'")
 
 # 1. producer
 "$BIN/roster-producer" --source dc-sulsel --progress never roster.csv 2>producer.log
@@ -65,7 +66,7 @@ fi
 wait "$consumer" || { tail -n 20 consumer.log; exit 1; }
 drain_s=$(awk -v a="$(ts_of 'partition assigned' consumer.log)" -v b="$(tsl_of 'msg="stopped"' consumer.log)" \
     'BEGIN { printf "%.3f", b - a }')
-applied=$(($(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic = 'roster.changes'") - base_applied))
+applied=$(($(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic LIKE 'roster.changes%'") - base_applied))
 [ "$applied" -eq "$N" ] || { echo "bench: only $applied of $N events applied" >&2; exit 1; }
 drain_rate=$(rate "$N" "$drain_s")
 rss_mb=$(awk '{ printf "%.1f", $1 / 1024 }' consumer.rss)
