@@ -225,8 +225,9 @@ static int setup(ingest *in)
         fprintf(stderr, "%s: --source is longer than 32 characters\n", prog);
         return 2;
     }
+    /* The data center's own topic, unless a topic was named: that one is taken as it is. */
     topic = config_get(in->cfg, "topic");
-    if (config_bool(in->cfg, "topic.per-source")) {
+    if (config_bool(in->cfg, "topic.per-source") && !config_is_set(in->cfg, "topic")) {
         if (source_topic_name(topic, in->source, own_topic, sizeof own_topic) < 0) {
             fprintf(stderr, "%s: --source '%s' names no topic of its own (letters, digits, '-'"
                             " and '_')\n", prog, in->source);

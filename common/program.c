@@ -30,8 +30,8 @@ static const struct shared_row {
       "the server ends a session idle this long inside a transaction (a frozen client)"}},
     {PROGRAM_OPT_PRODUCER,
      {"topic.per-source", CONFIG_BOOL, "false", NULL,
-      "publish to <topic>.<source>, the data center's own topic (the one Kafka's ACLs let it "
-      "write; set in the data center's config file)"}},
+      "unless --topic is given, publish to <topic>.<source>, the data center's own topic (the "
+      "one Kafka's ACLs let it write; set in the data center's config file)"}},
     {PROGRAM_OPT_PRODUCER,
      {"format", CONFIG_STR, "auto", NULL, "csv, jsonl or auto (by file name; stdin is csv)"}},
     {PROGRAM_OPT_PRODUCER,
