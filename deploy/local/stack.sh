@@ -1550,6 +1550,11 @@ cmd_down() {
 cmd_status() {
     local pid rc=0 n
     pg_paths
+    if ((SECURE)); then
+        echo "security: secure (TLS, SCRAM, ACLs; credentials in $SECRETS)"
+    else
+        echo "security: INSECURE (plaintext, no authentication)"
+    fi
     ((BROKERS == 1)) ||
         echo "kafka: $BROKERS nodes (replication $REPLICATION, min.insync.replicas $MIN_ISR)"
     for ((n = 1; n <= BROKERS; n++)); do

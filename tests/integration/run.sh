@@ -110,7 +110,8 @@ fi
 rm -rf "$LOGS" "$PIDS_DIR" "$VAR_DIR/tmp"
 mkdir -p "$LOGS" "$PIDS_DIR"
 
-"$STACK" up
+# ITEST_INSECURE=1: on the plaintext stack (`up --insecure`); the security tests skip.
+if [[ ${ITEST_INSECURE:-} == 1 ]]; then "$STACK" up --insecure; else "$STACK" up; fi
 # shellcheck source=/dev/null
 set -a && source "$VAR_DIR/env" && set +a
 

@@ -40,6 +40,10 @@ for svc in roster-consumer:roster_consumer incident-consumer:incident_consumer \
     conf=$COVERAGE_CONFIG_DIR/${svc%%:*}.conf
     [[ -f $conf ]] || fail "no $conf"
     assert_eq "mode of $conf" "600" "$(stat -c %a "$conf")"
+    if [[ $(cat "$VAR_DIR/security") == insecure ]]; then
+        assert_match "${svc%%:*}.conf's pg" " user=${svc#*:}$" "$(grep '^pg = ' "$conf")"
+        continue
+    fi
     assert_match "${svc%%:*}.conf's pg" "^pg = host=127\.0\.0\.1 port=$PGPORT dbname=coverage user=${svc#*:} password=[A-Za-z0-9]+ sslmode=verify-full sslrootcert=" \
         "$(grep '^pg = ' "$conf")"
     assert_eq "${svc#*:} connects" "${svc#*:}|$(q 'SHOW port')|t" \

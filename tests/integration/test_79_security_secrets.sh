@@ -7,6 +7,10 @@
 # (librdkafka's every detail). The secrets directory itself is 0700 and its files 0600.
 # Run it last: it looks at what the tests before it left.
 . "$(dirname "$0")/lib.sh"
+if [[ $(cat "$VAR_DIR/security" 2>/dev/null) == insecure ]]; then
+    echo "skip: the stack runs insecure (up --insecure)"
+    exit 0
+fi
 cd "$TEST_TMP"
 SECRETS=$COVERAGE_CONFIG_DIR
 mapfile -t pws < <(cat "$SECRETS"/passwords/*)
