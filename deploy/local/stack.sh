@@ -91,7 +91,7 @@
 # KAFKA_CONTROLLER_PORT (19093), KAFKA_INTERNAL_PORT (KAFKA_PORT + 2), PGPORT (15432),
 # BUILD (build), KAFKA_BROKERS (1: how many nodes `up` starts, like --brokers; the other
 # commands use the size of the last `up`), KAFKA_HEAP (512m per node), STACK_DATA_CENTERS
-# (sample/data_centers.csv). Two stacks with different VAR_DIR and ports run side by side.
+# (sample/data_centers.csv), STACK_INSECURE (1: every `up` is `up --insecure`). Two stacks with different VAR_DIR and ports run side by side.
 # Node n of a cluster listens on KAFKA_PORT + 10*(n-1), KAFKA_INTERNAL_PORT + 10*(n-1) and
 # KAFKA_CONTROLLER_PORT + 10*(n-1); see the Kafka section below.
 set -euo pipefail
@@ -1776,6 +1776,7 @@ MONITORING=0
 if [[ $cmd == up ]]; then
     size=${KAFKA_BROKERS:-1}
     SECURITY=secure
+    [[ ${STACK_INSECURE:-} == 1 ]] && SECURITY=insecure
     while (($#)); do
         case $1 in
         --brokers) (($# >= 2)) || usage; size=$2 && shift 2 ;;
