@@ -607,6 +607,7 @@ write_acls() {
 }
 
 kafka_acls() {
+    local n deadline want have
     ((SECURE)) || return 0
     write_acls
     "$TOPICS_BIN" --bootstrap "$(kafka_bootstrap)" --timeout.ms 30000 acls "$ACLS_TSV" \
@@ -614,6 +615,20 @@ kafka_acls() {
         tail -n 20 "$LOG_DIR/topics.log" >&2
         die "creating the ACLs of $ACLS_TSV failed"
     }
+    ((BROKERS > 1)) || return 0
+    # `topics acls` waited for the node that answered; each node applies them from the
+    # metadata log a moment apart.
+    want=$(grep -v '^#' "$ACLS_TSV" | sed 's/$/\t*/' | sort -u)
+    deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
+    for ((n = 1; n <= BROKERS; n++)); do
+        node_vars "$n"
+        while :; do
+            have=$("$TOPICS_BIN" --bootstrap "127.0.0.1:$N_PORT" list-acls 2>>"$LOG_DIR/topics.log" || true)
+            [[ -z $(comm -23 <(echo "$want") <(sort -u <<<"$have")) ]] && break
+            ((SECONDS < deadline)) || die "$N_LABEL does not list every ACL of $ACLS_TSV"
+            sleep 0.5
+        done
+    done
 }
 
 # Users whose credentials the storage format did not make (a data center added to the list

@@ -369,6 +369,9 @@ static rd_kafka_event_t *admin_result(rd_kafka_queue_t *q, const char *what, int
     return ev;
 }
 
+static int wait_acls(rd_kafka_t *rk, rd_kafka_AclBinding_t *const *acls, int count,
+                     int timeout_ms);
+
 /* Read the ACL file into acls (max entries); the count, or -1 after logging the error. */
 static int read_acls(const char *path, rd_kafka_AclBinding_t **acls, int max)
 {
@@ -445,9 +448,9 @@ static int cmd_acls(rd_kafka_t *rk, const char *path, int timeout_ms)
                   rd_kafka_error_name(err), rd_kafka_error_string(err));
         failed++;
     }
-    if (!failed)
+    rc = failed ? 1 : wait_acls(rk, acls, count, timeout_ms);
+    if (!rc)
         log_info("ACLs created", "path=%s bindings=%d", path, count);
-    rc = failed ? 1 : 0;
 out:
     if (ev)
         rd_kafka_event_destroy(ev);
@@ -464,7 +467,16 @@ static int compare_lines(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int cmd_list_acls(rd_kafka_t *rk, int timeout_ms)
+static void free_lines(char **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+}
+
+/* Every ACL binding of the cluster as the file's lines, sorted, into *out (the caller
+ * frees them with free_lines) and their count into *count. 0, or -1 after logging why. */
+static int describe_acls(rd_kafka_t *rk, int timeout_ms, char ***out, size_t *count)
 {
     rd_kafka_AclBindingFilter_t *filter;
     rd_kafka_AdminOptions_t *opts;
@@ -473,7 +485,7 @@ static int cmd_list_acls(rd_kafka_t *rk, int timeout_ms)
     const rd_kafka_AclBinding_t **bindings;
     char errstr[512], **lines = NULL;
     size_t n = 0, nlines = 0;
-    int rc = 1;
+    int rc = -1;
 
     filter = rd_kafka_AclBindingFilter_new(RD_KAFKA_RESOURCE_ANY, NULL,
                                            RD_KAFKA_RESOURCE_PATTERN_ANY, NULL, NULL,
@@ -497,22 +509,76 @@ static int cmd_list_acls(rd_kafka_t *rk, int timeout_ms)
     }
     for (size_t i = 0; i < n; i++) {
         char line[1024];
-        if (acl_format(bindings[i], line, sizeof line) && (lines[nlines] = strdup(line)))
-            nlines++;
+        if (!acl_format(bindings[i], line, sizeof line)) {
+            log_warn("ACL binding the file cannot name", "index=%zu", i);
+            continue;
+        }
+        if (!(lines[nlines] = strdup(line))) {
+            log_error("out of memory", "bindings=%zu", n);
+            rd_kafka_event_destroy(ev);
+            goto out;
+        }
+        nlines++;
     }
     rd_kafka_event_destroy(ev);
     qsort(lines, nlines, sizeof *lines, compare_lines);
-    for (size_t i = 0; i < nlines; i++)
-        printf("%s\n", lines[i]);
-    rc = fflush(stdout) == 0 && nlines == n ? 0 : 1;
+    *out = lines;
+    *count = nlines;
+    lines = NULL;
+    rc = 0;
 out:
-    for (size_t i = 0; i < nlines; i++)
-        free(lines[i]);
-    free(lines);
+    if (lines)
+        free_lines(lines, nlines);
     rd_kafka_queue_destroy(q);
     rd_kafka_AdminOptions_destroy(opts);
     if (filter)
         rd_kafka_AclBinding_destroy(filter);
+    return rc;
+}
+
+/* Created ACLs reach the broker's authorizer a moment after CreateAcls answers; wait until
+ * the broker lists every one of acls (and so enforces it), so a caller may rely on them as
+ * soon as `acls` returns. */
+static int wait_acls(rd_kafka_t *rk, rd_kafka_AclBinding_t *const *acls, int count,
+                     int timeout_ms)
+{
+    long deadline = now_ms() + timeout_ms;
+    char line[1024];
+    int missing = count;
+
+    while (now_ms() < deadline) {
+        char **lines = NULL;
+        size_t n = 0;
+
+        if (describe_acls(rk, timeout_ms, &lines, &n) < 0)
+            return 1;
+        missing = 0;
+        for (int i = 0; i < count; i++) {
+            const char *key = acl_format(acls[i], line, sizeof line);
+            if (key && !bsearch(&key, lines, n, sizeof *lines, compare_lines))
+                missing++;
+        }
+        free_lines(lines, n);
+        if (!missing)
+            return 0;
+        usleep(100 * 1000);
+    }
+    log_error("created ACLs are not all in force", "missing=%d timeout_ms=%d", missing, timeout_ms);
+    return 1;
+}
+
+static int cmd_list_acls(rd_kafka_t *rk, int timeout_ms)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (describe_acls(rk, timeout_ms, &lines, &n) < 0)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        printf("%s\n", lines[i]);
+    rc = fflush(stdout) == 0 ? 0 : 1;
+    free_lines(lines, n);
     return rc;
 }
 
