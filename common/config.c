@@ -9,6 +9,7 @@
 typedef struct config_entry {
     char *key;
     char *value;
+    int set;      /* 0: the table's default; 1: from a file, the environment or a flag */
 } config_entry;
 
 struct config {
@@ -34,6 +35,13 @@ static config_entry *find_entry(const config *cfg, const char *key)
     return NULL;
 }
 
+/* How a value may be stored: as a default, as set, or only over a default (a lower
+ * layer, config_load_file_under). */
+typedef enum { SET_DEFAULT, SET_VALUE, SET_UNDER } set_mode;
+
+static int set_value(config *cfg, const char *key, const char *value, set_mode mode,
+                     char *errstr, size_t n);
+
 static int is_secret(const char *key)
 {
     return strstr(key, "password") || strstr(key, "secret") || strstr(key, "sasl.oauthbearer");
@@ -49,7 +57,7 @@ config *config_new_rows(const config_option *const *rows, size_t nrows)
         if (find_option(cfg, rows[i]->key))
             goto fail; /* a key twice: a programming error in the tables */
         cfg->rows[cfg->nrows++] = rows[i];
-        if (rows[i]->def && config_set(cfg, rows[i]->key, rows[i]->def, NULL, 0) < 0)
+        if (rows[i]->def && set_value(cfg, rows[i]->key, rows[i]->def, SET_DEFAULT, NULL, 0) < 0)
             goto fail;
     }
     return cfg;
@@ -110,6 +118,12 @@ static int check_value(const config_option *o, const char *value, char *errstr, 
 
 int config_set(config *cfg, const char *key, const char *value, char *errstr, size_t n)
 {
+    return set_value(cfg, key, value, SET_VALUE, errstr, n);
+}
+
+static int set_value(config *cfg, const char *key, const char *value, set_mode mode,
+                     char *errstr, size_t n)
+{
     const config_option *o = find_option(cfg, key);
     config_entry *e;
     char *copy;
@@ -121,11 +135,14 @@ int config_set(config *cfg, const char *key, const char *value, char *errstr, si
     }
     if (o && check_value(o, value, errstr, n) < 0)
         return -1;
+    if (mode == SET_UNDER && (e = find_entry(cfg, key)) && e->set)
+        return 0;
     if (!(copy = strdup(value)))
         goto oom;
     if ((e = find_entry(cfg, key))) {
         free(e->value);
         e->value = copy;
+        e->set = mode != SET_DEFAULT;
         return 0;
     }
     if (cfg->count == cfg->cap) {
@@ -144,6 +161,7 @@ int config_set(config *cfg, const char *key, const char *value, char *errstr, si
         goto oom;
     }
     e->value = copy;
+    e->set = mode != SET_DEFAULT;
     cfg->count++;
     return 0;
 oom:
@@ -174,16 +192,23 @@ static char *trim(char *s)
     return s;
 }
 
-int config_load_file(config *cfg, const char *path, char *errstr, size_t n)
+static int load_file(config *cfg, const char *path, set_mode mode, int missing_ok, int *loaded,
+                     char *errstr, size_t n)
 {
     char line[4096], msg[512];
     int lineno = 0, rc = 0;
     FILE *f = fopen(path, "r");
 
+    if (loaded)
+        *loaded = 0;
     if (!f) {
+        if (missing_ok && errno == ENOENT)
+            return 0;
         snprintf(errstr, n, "unable to open config file '%s': %s", path, strerror(errno));
         return -1;
     }
+    if (loaded)
+        *loaded = 1;
     while (fgets(line, sizeof line, f)) {
         char *s, *eq;
         lineno++;
@@ -196,7 +221,7 @@ int config_load_file(config *cfg, const char *path, char *errstr, size_t n)
             break;
         }
         *eq = '\0';
-        if (config_set(cfg, trim(s), trim(eq + 1), msg, sizeof msg) < 0) {
+        if (set_value(cfg, trim(s), trim(eq + 1), mode, msg, sizeof msg) < 0) {
             snprintf(errstr, n, "%s:%d: %s", path, lineno, msg);
             rc = -1;
             break;
@@ -204,6 +229,23 @@ int config_load_file(config *cfg, const char *path, char *errstr, size_t n)
     }
     fclose(f);
     return rc;
+}
+
+int config_load_file(config *cfg, const char *path, char *errstr, size_t n)
+{
+    return load_file(cfg, path, SET_VALUE, 0, NULL, errstr, n);
+}
+
+int config_load_file_under(config *cfg, const char *path, int missing_ok, int *loaded,
+                           char *errstr, size_t n)
+{
+    return load_file(cfg, path, SET_UNDER, missing_ok, loaded, errstr, n);
+}
+
+int config_is_set(const config *cfg, const char *key)
+{
+    const config_entry *e = find_entry(cfg, key);
+    return e && e->set;
 }
 
 int config_load_env(config *cfg, char *errstr, size_t n)

@@ -30,6 +30,15 @@ void config_destroy(config *cfg);
 
 /* Read "key = value" lines ('#' comments). Errors name "file:line: ...". */
 int config_load_file(config *cfg, const char *path, char *errstr, size_t errstr_size);
+/* As config_load_file, but a lower layer loaded after the higher ones: a key of the file
+ * takes effect only where no file, variable or flag set it before (a default is replaced).
+ * What it sets counts as set, so of two such files loaded in turn the first wins. A file
+ * that does not exist is no error when missing_ok; *loaded (may be NULL) says whether it
+ * was read. 0 or -1 + errstr. */
+int config_load_file_under(config *cfg, const char *path, int missing_ok, int *loaded,
+                           char *errstr, size_t errstr_size);
+/* 1 when key was set by a file, a variable or a flag, 0 when it has its default or none. */
+int config_is_set(const config *cfg, const char *key);
 /* Apply each option's environment variable when set. */
 int config_load_env(config *cfg, char *errstr, size_t errstr_size);
 /* Set one value (from a flag). Secrets (keys containing "password", "secret" or

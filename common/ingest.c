@@ -20,6 +20,7 @@
 #include "orderq.h"
 #include "program.h"
 #include "publisher.h"
+#include "source_topic.h"
 #include "strbuf.h"
 
 /* Rows between two readings of the clock for "now" on main's thread. */
@@ -581,9 +582,9 @@ int ingest_files(ingest *in)
  * exit status. */
 static int setup(ingest *in)
 {
-    const char *prog = in->ops->program.name, *progress_opt;
+    const char *prog = in->ops->program.name, *progress_opt, *topic;
     long long workers;
-    char errstr[1024];
+    char errstr[1024], own_topic[256];
 
     in->source = config_get(in->cfg, "source");
     if (!in->source || !*in->source) {
@@ -597,6 +598,16 @@ static int setup(ingest *in)
     in->source_len = strlen(in->source);
     if (in->source_len >= in->ops->source_size)
         in->source_len = in->ops->source_size - 1;
+    /* The data center's own topic, unless a topic was named: that one is taken as it is. */
+    topic = config_get(in->cfg, "topic");
+    if (config_bool(in->cfg, "topic.per-source") && !config_is_set(in->cfg, "topic")) {
+        if (source_topic_name(topic, in->source, own_topic, sizeof own_topic) < 0) {
+            fprintf(stderr, "%s: --source '%s' names no topic of its own (letters, digits, '-'"
+                            " and '_')\n", prog, in->source);
+            return 2;
+        }
+        topic = own_topic;
+    }
     if (in->ops->configure && in->ops->configure(in->cfg, errstr, sizeof errstr) < 0) {
         fprintf(stderr, "%s: %s\n", prog, errstr);
         return 2;
@@ -623,7 +634,7 @@ static int setup(ingest *in)
     }
     if (!(in->main_worker.cd = codec_new(errstr, sizeof errstr)) ||
         (in->encode && !in->dump &&
-         !(in->pub = publisher_new(in->cfg, config_get(in->cfg, "topic"), errstr, sizeof errstr)))) {
+         !(in->pub = publisher_new(in->cfg, topic, errstr, sizeof errstr)))) {
         fprintf(stderr, "%s: %s\n", prog, errstr);
         return 1;
     }
@@ -695,13 +706,18 @@ int ingest_finish(ingest *in)
     if (!in)
         return 1;
     if (in->pub) {
-        while (publisher_flush(in->pub, 100) > 0 && !program_stopping())
+        /* A refusal (credentials, ACLs) does not pass by waiting. */
+        while (publisher_flush(in->pub, 100) > 0 && !program_stopping() &&
+               !*publisher_refusal(in->pub))
             if (in->show_progress)
                 progress(in, "flush", 0);
-        publisher_flush(in->pub, 10000);
+        if (!*publisher_refusal(in->pub))
+            publisher_flush(in->pub, 10000);
         pc = publisher_counts_get(in->pub);
         undelivered = pc.sent - pc.delivered - pc.failed;
-        if (pc.sent && !pc.delivered && pc.failed)
+        if (*publisher_refusal(in->pub))
+            fprintf(stderr, "%s: %s\n", in->ops->program.name, publisher_refusal(in->pub));
+        else if (pc.sent && !pc.delivered && pc.failed)
             fprintf(stderr, "%s: no record was acknowledged within delivery.timeout.ms=%s ms:"
                             " is Kafka reachable at %s?\n",
                     in->ops->program.name, config_get(in->cfg, "delivery.timeout.ms"),

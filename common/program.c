@@ -2,6 +2,7 @@
 #include "program.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,10 @@ static const struct shared_row {
     {PROGRAM_OPT_PG,
      {"pg.idle_in_transaction_timeout.ms", CONFIG_INT, "60000", NULL,
       "the server ends a session idle this long inside a transaction (a frozen client)"}},
+    {PROGRAM_OPT_PRODUCER,
+     {"topic.per-source", CONFIG_BOOL, "false", NULL,
+      "unless --topic is given, publish to <topic>.<source>, the data center's own topic (the "
+      "one Kafka's ACLs let it write; set in the data center's config file)"}},
     {PROGRAM_OPT_PRODUCER,
      {"format", CONFIG_STR, "auto", NULL, "csv, jsonl or auto (by file name; stdin is csv)"}},
     {PROGRAM_OPT_PRODUCER,
@@ -147,6 +152,42 @@ void program_usage(const program_def *def, FILE *out)
     config_destroy(cfg);
 }
 
+/* Load "<dir>/<principal>.conf" under what is set; a principal of other characters than
+ * letters, digits, '-' and '_' names no file. */
+static int load_under(config *cfg, const char *dir, const char *principal, char *errstr,
+                      size_t n)
+{
+    char path[4096];
+
+    if (!principal || !*principal ||
+        strspn(principal, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+            strlen(principal))
+        return 0;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s.conf", dir, principal) >= sizeof path) {
+        snprintf(errstr, n, "COVERAGE_CONFIG_DIR is too long");
+        return -1;
+    }
+    return config_load_file_under(cfg, path, 1, NULL, errstr, n);
+}
+
+int program_load_principal(const program_def *def, config *cfg, char *errstr, size_t n)
+{
+    const char *dir = getenv("COVERAGE_CONFIG_DIR");
+    int producer = (def->shared & PROGRAM_OPT_PRODUCER) != 0, had_source;
+
+    if (!dir || !*dir)
+        return 0;
+    had_source = producer && config_get(cfg, "source");
+    if (had_source && load_under(cfg, dir, config_get(cfg, "source"), errstr, n) < 0)
+        return -1;
+    if (load_under(cfg, dir, def->name, errstr, n) < 0)
+        return -1;
+    /* A source named only by the program's own file. */
+    if (producer && !had_source && load_under(cfg, dir, config_get(cfg, "source"), errstr, n) < 0)
+        return -1;
+    return 0;
+}
+
 /* Check the arguments and start logging: -1 to go on, else the exit status. */
 static int check(const program_def *def, config *cfg, char **argv, int nargs)
 {
@@ -187,6 +228,11 @@ config *program_start(const program_def *def, int argc, char **argv, int *nargs,
     }
     switch (config_parse_args(cfg, argc - 1, argv + 1, &rest, errstr, sizeof errstr)) {
     case 0:
+        if (program_load_principal(def, cfg, errstr, sizeof errstr) < 0) {
+            fprintf(stderr, "%s: %s\n", def->name, errstr);
+            *exit_code = 2;
+            goto fail;
+        }
         break;
     case 1:
         fputs(def->usage, stdout);

@@ -2,8 +2,9 @@
  * defined once, in one table, each row in a group (PROGRAM_OPT_*); a program names the
  * groups it takes and adds its own rows. program_start is the one start-up: options from
  * --config FILE, then the environment, then flags and -X kafka.property=value (secrets
- * refused on the command line), --help, positional-argument checks, logging at log.level,
- * and SIGINT/SIGTERM handling. Called from main's thread only. */
+ * refused on the command line), under them all the principal's own files of
+ * $COVERAGE_CONFIG_DIR (program_load_principal), --help, positional-argument checks,
+ * logging at log.level, and SIGINT/SIGTERM handling. Called from main's thread only. */
 #ifndef PROGRAM_H
 #define PROGRAM_H
 
@@ -21,8 +22,8 @@ enum {
                                     * exit.when.drained */
     PROGRAM_OPT_RELAY = 1 << 4,    /* batch.size, poll.interval.ms, delivery.timeout.ms,
                                     * exit.when.drained */
-    PROGRAM_OPT_PRODUCER = 1 << 5, /* source, format, dry-run, ignore-unknown-columns,
-                                    * max-errors, progress */
+    PROGRAM_OPT_PRODUCER = 1 << 5, /* source, topic.per-source, format, dry-run,
+                                    * ignore-unknown-columns, max-errors, progress */
     PROGRAM_OPT_METRICS = 1 << 6,  /* metrics.port (0: off), metrics.host: the service's
                                     * /metrics, /healthz and /readyz (metrics_http.h) */
 };
@@ -44,6 +45,15 @@ typedef struct program_def {
  * 1 when out of memory. Call once. */
 config *program_start(const program_def *def, int argc, char **argv, int *nargs,
                       int *exit_code);
+
+/* The lowest layers of a program's options: when $COVERAGE_CONFIG_DIR is set, the files
+ * there that name the principal it runs as, each only where nothing above set a key
+ * (config_load_file_under): a producer's data center "<source>.conf" (its credentials;
+ * source of letters, digits, '-' and '_'), then "<name>.conf" (a service's credentials,
+ * e.g. roster-consumer.conf). A missing file is skipped. 0, or -1 + errstr (a file that
+ * exists but cannot be read or parsed). program_start calls it. */
+int program_load_principal(const program_def *def, config *cfg, char *errstr,
+                           size_t errstr_size);
 
 /* A config with the shared rows of groups (log.level always) and then own (may be NULL),
  * with their defaults, as program_start makes it; for tests and embedders. NULL when out

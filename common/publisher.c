@@ -17,7 +17,46 @@ struct publisher {
     rd_kafka_t *rk;
     rd_kafka_topic_t *topic;
     publisher_counts counts;
+    char topic_name[256];
+    char principal[128];  /* kafka.sasl.username, "" without one */
+    char refusal[512];
 };
+
+/* Errors that say the broker will not take this principal's records, whatever the wait. */
+static int is_refusal(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+           err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED ||
+           err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
+           err == RD_KAFKA_RESP_ERR__AUTHENTICATION;
+}
+
+static void refuse(publisher *p, rd_kafka_resp_err_t err, const char *detail)
+{
+    if (p->refusal[0])
+        return;
+    if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+        err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED)
+        snprintf(p->refusal, sizeof p->refusal,
+                 "Kafka refused to let principal '%s' write to topic '%s' (%s): a data center"
+                 " may write only its own topics", p->principal[0] ? p->principal : "ANONYMOUS",
+                 p->topic_name, rd_kafka_err2name(err));
+    else
+        snprintf(p->refusal, sizeof p->refusal,
+                 "Kafka refused the credentials (%s: %s): check kafka.sasl.username, the"
+                 " password and kafka.security.protocol in the config file",
+                 rd_kafka_err2name(err), detail);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    publisher *p = opaque;
+
+    log_error("kafka error", "client=%s error=%s detail=\"%s\"", rd_kafka_name(rk),
+              rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    if (is_refusal((rd_kafka_resp_err_t)err))
+        refuse(p, (rd_kafka_resp_err_t)err, reason);
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -28,6 +67,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         p->counts.delivered++;
         return;
     }
+    if (is_refusal(m->err))
+        refuse(p, m->err, rd_kafka_err2str(m->err));
     if (++p->counts.failed <= LOGGED_FAILURES)
         log_error("delivery failed", "topic=%s partition=%d error=\"%s\"", rd_kafka_topic_name(m->rkt),
                   m->partition, rd_kafka_err2str(m->err));
@@ -53,6 +94,7 @@ static rd_kafka_conf_t *make_conf(const config *cfg, publisher *p, char *errstr,
     }
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_error_cb(conf, on_error);
     return conf;
 }
 
@@ -65,6 +107,9 @@ publisher *publisher_new(const config *cfg, const char *topic, char *errstr, siz
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
+    snprintf(p->topic_name, sizeof p->topic_name, "%s", topic);
+    snprintf(p->principal, sizeof p->principal, "%s",
+             config_get(cfg, "kafka.sasl.username") ? config_get(cfg, "kafka.sasl.username") : "");
     if (!(conf = make_conf(cfg, p, errstr, errstr_size)))
         goto err;
     if (!(p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
@@ -90,6 +135,8 @@ int publisher_send(publisher *p, const void *key, size_t keylen, const void *val
                              keylen, NULL) == 0)
             break;
         rd_kafka_resp_err_t err = rd_kafka_last_error();
+        if (is_refusal(err))
+            refuse(p, err, rd_kafka_err2str(err));
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             snprintf(errstr, errstr_size, "unable to queue: %s", rd_kafka_err2str(err));
             return -1;
@@ -109,6 +156,11 @@ int publisher_flush(publisher *p, int timeout_ms)
     else
         rd_kafka_flush(p->rk, timeout_ms);
     return rd_kafka_outq_len(p->rk);
+}
+
+const char *publisher_refusal(const publisher *p)
+{
+    return p->refusal;
 }
 
 publisher_counts publisher_counts_get(const publisher *p)

@@ -32,6 +32,12 @@ int publisher_send(publisher *p, const void *key, size_t keylen, const void *val
  * messages still waiting for one. */
 int publisher_flush(publisher *p, int timeout_ms);
 
+/* Why Kafka refused this producer, "" while it did not: the first authentication failure
+ * (credentials wrong or missing, TLS) or authorization failure (the principal may not write
+ * the topic), as a sentence naming the topic. Waiting does not cure a refusal: a caller
+ * stops flushing and reports it. Owned by p. */
+const char *publisher_refusal(const publisher *p);
+
 /* The counts so far. */
 publisher_counts publisher_counts_get(const publisher *p);
 

@@ -51,6 +51,15 @@ const char *source_topic_base(const char *configured, const char *fallback)
     return configured && configured[0] && configured[0] != '^' ? configured : fallback;
 }
 
+int source_topic_name(const char *base, const char *source, char *out, size_t size)
+{
+    if (!*source || strcmp(source, "dlq") == 0 || strspn(source, SOURCE_CHARS) != strlen(source))
+        return -1;
+    if ((size_t)snprintf(out, size, "%s.%s", base, source) >= size)
+        return -1;
+    return 0;
+}
+
 int source_topic_check(const char *topic, const char *base, const char *source, char *msg,
                        size_t size)
 {

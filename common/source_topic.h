@@ -24,6 +24,10 @@ const char *source_topic_base(const char *configured, const char *fallback);
  * ("<base>.dlq" included). */
 int source_topic_of(const char *topic, const char *base, char *out, size_t size);
 
+/* "<base>.<source>", the topic a data center publishes to, into out (size bytes). 0, or -1
+ * when source is empty, not of letters, digits, '_' and '-', is "dlq", or does not fit. */
+int source_topic_name(const char *base, const char *source, char *out, size_t size);
+
 /* Whether a record read from topic may say it comes from source: any source on the base
  * topic; only the topic's own on "<base>.<source>". 0, or -1 with why in msg (size bytes),
  * starting with a reason code: "source_mismatch" or "unknown_topic". */

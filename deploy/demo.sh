@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The README's first command: set up, start the local stack, load reference data, publish a
-# generated roster for Wajo (73.13) with some invalid rows, drain it with the roster
-# consumer, and print the coverage summary and the rejected rows.
+# The README's first command: set up, start the local stack (secure: TLS, SCRAM users, ACLs;
+# every program takes its own credentials from $VAR_DIR/secrets), load reference data,
+# publish a generated roster for Wajo (73.13) with some invalid rows as data center
+# dc-sulsel (to its own topic, roster.changes.dc-sulsel), drain it with the roster consumer,
+# and print the coverage summary and the rejected rows; then incidents and claims, and what
+# the broker refuses a data center.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -25,7 +28,7 @@ echo "== roster for Wajo (73.13), seed 2024, with invalid rows"
     --output "$work/roster-wajo.csv" 2>"$work/roster-wajo.expected"
 wc -l < "$work/roster-wajo.csv" | sed 's/^/rows (with header): /'
 
-echo "== publish (invalid rows are reported and not sent)"
+echo "== publish as dc-sulsel, to roster.changes.dc-sulsel (invalid rows are reported and not sent)"
 "$bin/roster-producer" --source dc-sulsel "$work/roster-wajo.csv" 2>&1 | tail -n 20 || true
 
 echo "== a few events the producer accepts but the consumer must refuse"
@@ -45,7 +48,7 @@ echo "records on coverage.changes: $(kcat -C -b "$KAFKA_BOOTSTRAP" -t coverage.c
 
 echo "== coverage in Wajo per kecamatan and role"
 "$bin/covadm" summary --regency 73.13
-echo "== rejected by the consumer (also on roster.changes.dlq)"
+echo "== rejected by the consumer (also on roster.changes.dc-sulsel.dlq)"
 "$bin/covadm" dead-letters --limit 20
 
 echo "== incidents reported on voting day (14 February 2024, WITA)"
@@ -77,6 +80,16 @@ echo "== claims opened (BPJS officers: build/bin/claims list / show / determine 
 "$bin/claims" list
 echo "== claim events published to the claims topic: $(kcat -C -b "$KAFKA_BOOTSTRAP" -t claims -e -q -f '%k\n' | grep -c .)"
 
+echo "== security: each data center writes only its own topics"
+echo "dc-maluku's credentials, publishing as dc-sulsel:"
+"$bin/roster-producer" --config "$COVERAGE_CONFIG_DIR/dc-maluku.conf" --source dc-sulsel \
+    --progress never "$work/roster-late.csv" 2>&1 | grep -v 'msg="delivery failed"' | tail -n 2 || true
+echo "analytics reading roster.changes.dc-sulsel:"
+kcat -F "$COVERAGE_CONFIG_DIR/analytics.kcat" -C -t roster.changes.dc-sulsel -e -q 2>&1 |
+    grep -o 'Topic authorization failed' | head -n 1 || true
+echo "ACLs: $(deploy/local/stack.sh acls | wc -l) (deploy/local/stack.sh acls); principals' files:" \
+    "$(cd "$COVERAGE_CONFIG_DIR" && ls -- *.conf | tr '\n' ' ')"
+
 echo "== the services keep running, each with its metrics port"
 deploy/local/stack.sh services-up
 sleep 3
@@ -84,9 +97,10 @@ deploy/local/stack.sh status || true
 
 cat <<MSG
 
-The stack keeps running. Connect with:
-  . $VAR_DIR/env && psql                   # PostgreSQL (database coverage)
-  kcat -b \$KAFKA_BOOTSTRAP -L              # Kafka topics
+The stack keeps running, secure (README.md, "Security"). Connect with:
+  . $VAR_DIR/env && psql                   # PostgreSQL (database coverage, TLS, as the owner)
+  kcat -L                                  # Kafka topics (KCAT_CONFIG: the admin's credentials)
+  ls $COVERAGE_CONFIG_DIR                  # each principal's config file (0600)
 Where to look (README.md, "Metrics, health and alerts"):
   $PROMETHEUS_URL/alerts                    # Prometheus: alerts (and /graph for queries)
   curl http://127.0.0.1:$METRICS_PORT_ROSTER_CONSUMER/metrics   # roster-consumer (also /healthz, /readyz)

@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # stack.sh: the local stack of real parts: Kafka 3.9 in KRaft mode (one node, or a cluster
 # of N nodes that are each broker and controller) and one PostgreSQL 15 cluster,
-# everything under $VAR_DIR.
+# everything under $VAR_DIR, secure by default (see Security below).
 #
 #   deploy/local/stack.sh deps     install missing Debian packages and the Kafka jars
-#   deploy/local/stack.sh up [--brokers N] [--monitoring]
+#   deploy/local/stack.sh up [--brokers N] [--monitoring] [--insecure]
 #                                  deps, start Kafka (N nodes, default 1) and PostgreSQL,
-#                                  migrate, create topics, write $VAR_DIR/env (idempotent;
+#                                  migrate, create topics, users and ACLs, write the
+#                                  principals' config files and $VAR_DIR/env (idempotent;
 #                                  starts again any node that stopped); --monitoring also
-#                                  starts Prometheus (see Monitoring below)
+#                                  starts Prometheus (see Monitoring below); --insecure:
+#                                  plaintext and no authentication, only when asked for
+#   deploy/local/stack.sh onboard SOURCE
+#                                  a new data center on the running stack: its topics
+#                                  (deploy/source_topics.tsv), its Kafka user and ACLs, and
+#                                  $VAR_DIR/secrets/SOURCE.conf; then authorise its provinces
+#                                  with `covadm data-centers load`
+#   deploy/local/stack.sh rotate NAME
+#                                  a new password for a principal (a Kafka user, a data center,
+#                                  a PostgreSQL role, or the config file name of a service:
+#                                  both of its), applied on the running stack (Kafka's admin
+#                                  API, ALTER ROLE) and written to its files; restart what runs
+#                                  as it
 #   deploy/local/stack.sh down     stop the services, Prometheus, every Kafka node and
 #                                  PostgreSQL (safe when nothing runs)
 #   deploy/local/stack.sh status   what runs (exit 0 all up, 3 otherwise)
@@ -24,6 +37,8 @@
 #                                  print the Prometheus configuration `up --monitoring` uses
 #   deploy/local/stack.sh env      print the env file (eval "$(deploy/local/stack.sh env)")
 #   deploy/local/stack.sh psql ... psql on the stack's database as the `coverage` role
+#   deploy/local/stack.sh acls     the cluster's ACLs (principal, resource, pattern, name,
+#                                  operation, permission, host)
 #
 # PostgreSQL alone, for fault tests (Kafka keeps running):
 #   deploy/local/stack.sh pg-stop [immediate]
@@ -62,11 +77,27 @@
 # coverage-relay +4 (19204); the env file exports them as METRICS_PORT_<SERVICE> and
 # PROMETHEUS_URL.
 #
+# Security (README.md, "Security"): `up` makes a local CA and certificates (openssl) for
+# the Kafka nodes and PostgreSQL (SAN localhost, 127.0.0.1), Kafka listeners CLIENT
+# (SASL_SSL, SCRAM-SHA-512) on KAFKA_PORT, INTERNAL (SSL between brokers) on
+# KAFKA_INTERNAL_PORT and CONTROLLER (SSL) on KAFKA_CONTROLLER_PORT, the standard authorizer
+# with the ACLs of $VAR_DIR/kafka/acls.tsv, SCRAM users for the admin, every service,
+# analytics and each data center, PostgreSQL with TLS and SCRAM passwords and a role per
+# service (deploy/sql/011_service_roles.sql), and writes into $VAR_DIR/secrets (0700; files
+# 0600): <program>.conf per service and <source>.conf per data center (programs load their
+# own by themselves: COVERAGE_CONFIG_DIR), <user>.kcat per Kafka user, kcat.conf (the
+# admin's: KCAT_CONFIG), pgpass (PGPASSFILE), admin.properties (Kafka's Java tools), tls/
+# and passwords/. No password is ever an argument of a command or in the env file.
+# `up --insecure` (recorded in $VAR_DIR/security; switching needs `down` first) keeps
+# PLAINTEXT and trust authentication; its config files carry no secrets. Data centers:
+# those of STACK_DATA_CENTERS (sample/data_centers.csv) and those onboarded since.
+#
 # Environment (defaults): VAR_DIR (<repo>/var), KAFKA_PORT (19092),
-# KAFKA_CONTROLLER_PORT (19093), PGPORT (15432), BUILD (build), KAFKA_BROKERS (1: how
-# many nodes `up` starts, like --brokers; the other commands use the size of the last
-# `up`), KAFKA_HEAP (512m per node). Two stacks with different VAR_DIR and ports run side
-# by side. Node n of a cluster listens on KAFKA_PORT + 10*(n-1) and
+# KAFKA_CONTROLLER_PORT (19093), KAFKA_INTERNAL_PORT (KAFKA_PORT + 2), PGPORT (15432),
+# BUILD (build), KAFKA_BROKERS (1: how many nodes `up` starts, like --brokers; the other
+# commands use the size of the last `up`), KAFKA_HEAP (512m per node), STACK_DATA_CENTERS
+# (sample/data_centers.csv), STACK_INSECURE (1: every `up` is `up --insecure`). Two stacks with different VAR_DIR and ports run side by side.
+# Node n of a cluster listens on KAFKA_PORT + 10*(n-1), KAFKA_INTERNAL_PORT + 10*(n-1) and
 # KAFKA_CONTROLLER_PORT + 10*(n-1); see the Kafka section below.
 set -euo pipefail
 
@@ -74,6 +105,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VAR_DIR=${VAR_DIR:-$REPO/var}
 KAFKA_PORT=${KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
+KAFKA_INTERNAL_PORT=${KAFKA_INTERNAL_PORT:-$((KAFKA_PORT + 2))}
 KAFKA_PORT_STEP=10
 KAFKA_HEAP=${KAFKA_HEAP:-512m}
 PGPORT=${PGPORT:-15432}
@@ -89,8 +121,8 @@ KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-}
 
 DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev libmicrohttpd-dev
     libcsv-dev libjansson-dev uuid-dev postgresql postgresql-contrib
-    openjdk-17-jre-headless maven kafkacat libssl-dev python3 time chromium prometheus curl
-    clang libclang-rt-14-dev)
+    openjdk-17-jre-headless maven kafkacat libssl-dev openssl python3 time chromium prometheus
+    curl clang libclang-rt-14-dev)
 
 mkdir -p "$VAR_DIR"
 VAR_DIR=$(cd "$VAR_DIR" && pwd)
@@ -101,22 +133,39 @@ RUN_DIR=$VAR_DIR/run
 BROKERS_FILE=$KAFKA_DIR/brokers
 ENV_FILE=$VAR_DIR/env
 MON_DIR=$VAR_DIR/monitoring
-TOPICS_TSV=$REPO/deploy/topics.tsv
+# deploy/topics.tsv, then deploy/source_topics.tsv once per data center (kafka_topics_file).
+TOPICS_TSV=$KAFKA_DIR/topics.tsv
 TOPICS_BIN=$REPO/$BUILD/bin/topics
+SECURITY_FILE=$VAR_DIR/security
+SECRETS=$VAR_DIR/secrets
+TLS_DIR=$SECRETS/tls
+CA_CERT=$TLS_DIR/ca.crt
+ACLS_TSV=$KAFKA_DIR/acls.tsv
+# Kafka users made so far (at storage format time or with the admin API), one a line.
+SCRAM_USERS_FILE=$SECRETS/scram-users
+# Data centers onboarded on this stack after its first `up`, one id a line.
+ONBOARDED_FILE=$VAR_DIR/data_centers.onboarded
+DATA_CENTERS_CSV=${STACK_DATA_CENTERS:-$REPO/sample/data_centers.csv}
+# 1 for the secure stack (the default), 0 for `up --insecure`; see set_security.
+SECURE=1
 # Resolved by pg_paths: $VAR_DIR/pg, or where it points when it is a symlink (see pg_prepare).
 PG_DIR='' PGDATA_DIR='' PG_RUN=''
 # Set by set_brokers: the cluster size, replication factor and min.insync.replicas.
 BROKERS=1 REPLICATION=1 MIN_ISR=1
 # Set by node_vars for one Kafka node (see there).
-N_ID='' N_PORT='' N_CPORT='' N_NAME='' N_LABEL='' N_DIR='' N_DATA='' N_PROPS=''
+N_ID='' N_PORT='' N_CPORT='' N_IPORT='' N_NAME='' N_LABEL='' N_DIR='' N_DATA='' N_PROPS=''
 N_PIDFILE='' N_LOG='' N_OUT=''
 N_JVM=()
 # What this run started, stopped again when `up` or `kafka-start` fails.
 STARTED_NODES=() STARTED_PG=0
 
 # Connections made here name host, port, user and database explicitly; an env file
-# sourced by the caller must not redirect them.
-unset PGHOST PGHOSTADDR PGSERVICE PGPASSWORD PGOPTIONS PGDATABASE PGUSER
+# sourced by the caller must not redirect them. The programs this script runs take this
+# stack's config files, and kcat its admin's.
+unset PGHOST PGHOSTADDR PGSERVICE PGPASSWORD PGOPTIONS PGDATABASE PGUSER PGSSLMODE \
+    PGSSLROOTCERT PGPASSFILE COVERAGE_PG KAFKA_BOOTSTRAP COVERAGE_SOURCE
+export COVERAGE_CONFIG_DIR=$SECRETS
+unset KCAT_CONFIG
 
 say() { printf 'stack: %s\n' "$*" >&2; }
 die() {
@@ -192,7 +241,26 @@ ensure_kafka_jars() {
 
 # Fill @NAME@ placeholders of template $1 into file $2 (the Kafka node's from node_vars).
 render() {
+    local listeners advertised inter map super='' n
+    if ((SECURE)); then
+        listeners="CLIENT://127.0.0.1:$N_PORT,INTERNAL://127.0.0.1:$N_IPORT,CONTROLLER://127.0.0.1:$N_CPORT"
+        advertised="CLIENT://127.0.0.1:$N_PORT,INTERNAL://127.0.0.1:$N_IPORT"
+        inter=INTERNAL map=CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL
+    else
+        listeners="PLAINTEXT://127.0.0.1:$N_PORT,CONTROLLER://127.0.0.1:$N_CPORT"
+        advertised="PLAINTEXT://127.0.0.1:$N_PORT"
+        inter=PLAINTEXT map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+    fi
+    for ((n = 1; n <= BROKERS; n++)); do super+="$(node_principal "$n");"; done
+    super+="User:admin"
     sed -e "s|@NODE_ID@|$N_ID|g" \
+        -e "s|@LISTENERS@|$listeners|g" \
+        -e "s|@ADVERTISED_LISTENERS@|$advertised|g" \
+        -e "s|@INTER_BROKER_LISTENER@|$inter|g" \
+        -e "s|@PROTOCOL_MAP@|$map|g" \
+        -e "s|@SUPER_USERS@|$super|g" \
+        -e "s|@KAFKA_KEYSTORE@|$TLS_DIR/kafka-$N_ID.pem|g" \
+        -e "s|@CA_CERT@|$CA_CERT|g" \
         -e "s|@KAFKA_PORT@|$N_PORT|g" \
         -e "s|@KAFKA_CONTROLLER_PORT@|$N_CPORT|g" \
         -e "s|@QUORUM_VOTERS@|$(quorum_voters)|g" \
@@ -234,6 +302,367 @@ ensure_topics_bin() {
     make -s -C "$REPO" BUILD="$BUILD" "$BUILD/bin/topics" >&2 || die "unable to build $BUILD/bin/topics"
 }
 
+# --- security ------------------------------------------------------------------------
+#
+# See "Security" at the top. Passwords live in $SECRETS/passwords/<kafka|pg>.<name> and in
+# the config files made from them; they are written with shell builtins and read through
+# stdin or files, never passed as an argument (visible in ps) nor printed.
+
+# The principals of the services: config file name, Kafka user, PostgreSQL role ("-":
+# none). A program loads $COVERAGE_CONFIG_DIR/<config file name>.conf by itself; admin.conf
+# is for running any program as the admin (--config), as tests of their own topics do.
+PRINCIPALS=(
+    "roster-consumer roster-consumer roster_consumer"
+    "incident-consumer incident-consumer incident_consumer"
+    "claims-relay claims-relay claims_relay"
+    "coverage-relay coverage-relay coverage_relay"
+    "lag-monitor lag-monitor lag_monitor"
+    "covadm covadm covadm"
+    "claims - claims_officer"
+    "topics admin -"
+    "latency_probe admin coverage"
+    "admin admin -"
+)
+# Kafka users besides the data centers', and PostgreSQL roles with a password. `admin` is
+# a super user (the stack's own tooling: topics, ACLs, credentials; the tests' kcat);
+# `analytics` reads claims and coverage.changes; `coverage` owns the database
+# (migrations, the stack, psql in the tests).
+KAFKA_USERS=(admin roster-consumer incident-consumer claims-relay coverage-relay lag-monitor
+    covadm analytics)
+PG_ROLES=(coverage roster_consumer incident_consumer claims_relay coverage_relay lag_monitor
+    claims_officer covadm analytics)
+
+# set_security MODE: secure or insecure (an `up` flag, or the recorded mode).
+set_security() {
+    case $1 in
+    secure) SECURE=1 ;;
+    insecure) SECURE=0 ;;
+    *) die "unknown security mode '$1' in $SECURITY_FILE" ;;
+    esac
+}
+
+recorded_security() {
+    if [[ -s $SECURITY_FILE ]]; then cat "$SECURITY_FILE"; else echo secure; fi
+}
+
+# Refuse to change the mode under running servers: their settings would not match.
+check_security_mode() {
+    local want=$1 have
+    have=$(recorded_security)
+    [[ $have == "$want" ]] && return 0
+    if [[ -n $(stray_kafka_pids) ]] || { pg_paths && pg_running; }; then
+        die "the stack in $VAR_DIR runs $have; run '$0 down' first to start it $want"
+    fi
+}
+
+# Export what this script's own programs and kcat use to reach the stack.
+use_secrets() {
+    export COVERAGE_CONFIG_DIR=$SECRETS
+    if [[ -f $SECRETS/kcat.conf ]]; then export KCAT_CONFIG=$SECRETS/kcat.conf; else unset KCAT_CONFIG; fi
+}
+
+secrets_dirs() {
+    mkdir -p "$SECRETS" "$SECRETS/passwords" "$TLS_DIR" "$LOG_DIR"
+    chmod 700 "$SECRETS" "$SECRETS/passwords" "$TLS_DIR"
+}
+
+# Write stdin to file $1 (mode 0600) atomically.
+write_secret() {
+    (umask 077 && cat >"$1.tmp") && chmod 600 "$1.tmp" && mv "$1.tmp" "$1"
+}
+
+# password KIND NAME: print the password of Kafka user (kafka) or PostgreSQL role (pg) NAME,
+# made (32 letters and digits) when it has none yet.
+password() {
+    local f=$SECRETS/passwords/$1.$2 pw
+    if [[ ! -s $f ]]; then
+        pw=$(openssl rand -base64 96 | tr -dc 'A-Za-z0-9')
+        pw=${pw:0:32}
+        ((${#pw} == 32)) || die "unable to make a password"
+        printf '%s\n' "$pw" | write_secret "$f"
+    fi
+    head -n 1 "$f"
+}
+
+# new_password KIND NAME: forget the password of NAME and make another.
+new_password() {
+    rm -f "$SECRETS/passwords/$1.$2"
+    password "$1" "$2" >/dev/null
+}
+
+# The data centers the stack knows, one id a line: STACK_DATA_CENTERS's (CSV, first
+# column "source") and those onboarded since.
+data_centers() {
+    {
+        [[ -f $DATA_CENTERS_CSV ]] && awk -F, 'NR > 1 && $1 != "" {gsub(/[ \r"]/, "", $1); print $1}' \
+            "$DATA_CENTERS_CSV"
+        [[ -f $ONBOARDED_FILE ]] && cat "$ONBOARDED_FILE"
+    } | awk '!seen[$0]++'
+}
+
+# check_source ID: a data center id is letters, digits, '-' and '_', not "dlq" and not a
+# service's Kafka user.
+check_source() {
+    local u
+    [[ $1 =~ ^[A-Za-z0-9_-]{1,32}$ && $1 != dlq ]] ||
+        die "data center id '$1' must be 1 to 32 letters, digits, '-' or '_' (not 'dlq')"
+    for u in "${KAFKA_USERS[@]}"; do
+        [[ $1 != "$u" ]] || die "data center id '$1' is the name of a service's Kafka user"
+    done
+}
+
+# --- certificates
+
+# The stack's local CA, once.
+tls_ca() {
+    [[ -s $CA_CERT && -s $TLS_DIR/ca.key ]] && return 0
+    say "making the stack's local certificate authority ($CA_CERT)"
+    (umask 077 && openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+        -nodes -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.crt.tmp" -days 3650 \
+        -subj "/O=coverage local stack/CN=coverage stack CA $(basename "$VAR_DIR")" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign) \
+        >>"$LOG_DIR/openssl.log" 2>&1 || die "openssl could not make the CA ($LOG_DIR/openssl.log)"
+    chmod 644 "$TLS_DIR/ca.crt.tmp"
+    mv "$TLS_DIR/ca.crt.tmp" "$CA_CERT"
+}
+
+# tls_cert NAME CN [plain]: key NAME.key and certificate NAME.crt of the CA for CN, valid
+# for localhost and 127.0.0.1, as server and as client; NAME.pem is both (and the CA's).
+# The subject is "O=coverage local stack, CN=<CN>", or CN alone with plain (a Kafka node:
+# its principal is User:CN=<CN>).
+tls_cert() {
+    local name=$1 cn=$2 ext=$TLS_DIR/$1.ext subj="/O=coverage local stack/CN=$2"
+    [[ ${3:-} == plain ]] && subj="/CN=$cn"
+    [[ -s $TLS_DIR/$name.pem ]] && return 0
+    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        "keyUsage=critical,digitalSignature,keyEncipherment" \
+        "extendedKeyUsage=serverAuth,clientAuth" >"$ext"
+    (umask 077 &&
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout "$TLS_DIR/$name.key" -subj "$subj" \
+            -out "$TLS_DIR/$name.csr" &&
+        openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$CA_CERT" -CAkey "$TLS_DIR/ca.key" \
+            -set_serial "0x$(openssl rand -hex 12)" -days 825 -extfile "$ext" \
+            -out "$TLS_DIR/$name.crt") >>"$LOG_DIR/openssl.log" 2>&1 ||
+        die "openssl could not make the certificate of $cn ($LOG_DIR/openssl.log)"
+    cat "$TLS_DIR/$name.key" "$TLS_DIR/$name.crt" "$CA_CERT" | write_secret "$TLS_DIR/$name.pem"
+    rm -f "$TLS_DIR/$name.csr" "$ext"
+}
+
+# The CA and the certificates of every Kafka node (CN kafka-<id>) and of PostgreSQL.
+tls_up() {
+    local n
+    tls_ca
+    for ((n = 1; n <= BROKERS; n++)); do tls_cert "kafka-$n" "kafka-$n" plain; done
+    tls_cert postgres localhost
+}
+
+# The Kafka principal of node N's certificate.
+node_principal() { echo "User:CN=kafka-$1"; }
+
+# --- config files
+
+# kafka_props USER PREFIX: librdkafka properties of Kafka user USER (none on an insecure
+# stack), each key prefixed with PREFIX ("kafka." in a program's config file).
+kafka_props() {
+    ((SECURE)) || return 0
+    printf '%s\n' "${2}security.protocol=SASL_SSL" "${2}sasl.mechanisms=SCRAM-SHA-512" \
+        "${2}sasl.username=$1" "${2}sasl.password=$(password kafka "$1")" \
+        "${2}ssl.ca.location=$CA_CERT"
+}
+
+# pg_conninfo ROLE: libpq's connection string for ROLE.
+pg_conninfo() {
+    if ((SECURE)); then
+        printf "host=127.0.0.1 port=%s dbname=coverage user=%s password=%s sslmode=verify-full sslrootcert='%s'\n" \
+            "$PGPORT" "$1" "$(password pg "$1")" "$CA_CERT"
+    else
+        printf "host='%s' port=%s dbname=coverage user=%s\n" "$PG_RUN" "$PGPORT" "$1"
+    fi
+}
+
+# Write every principal's files into $SECRETS (see Security at the top).
+write_client_configs() {
+    local line file user role dc u
+    pg_paths
+    for line in "${PRINCIPALS[@]}"; do
+        read -r file user role <<<"$line"
+        {
+            echo "# $file.conf: written by deploy/local/stack.sh; $file runs as Kafka user" \
+                "'$user' and PostgreSQL role '$role'"
+            if [[ $user != - ]]; then
+                echo "bootstrap = $(kafka_bootstrap)"
+                kafka_props "$user" kafka.
+            fi
+            [[ $role == - ]] || echo "pg = $(pg_conninfo "$role")"
+        } | write_secret "$SECRETS/$file.conf"
+    done
+    while read -r dc; do
+        {
+            echo "# $dc.conf: written by deploy/local/stack.sh; data center $dc publishes" \
+                "as Kafka user '$dc' to its own topics <topic>.$dc"
+            echo "source = $dc"
+            echo "topic.per-source = true"
+            echo "bootstrap = $(kafka_bootstrap)"
+            kafka_props "$dc" kafka.
+        } | write_secret "$SECRETS/$dc.conf"
+    done < <(data_centers)
+    for u in "${KAFKA_USERS[@]}" $(data_centers); do
+        { echo "bootstrap.servers=$(kafka_bootstrap)"; kafka_props "$u" ''; } |
+            write_secret "$SECRETS/$u.kcat"
+    done
+    cp -p "$SECRETS/admin.kcat" "$SECRETS/kcat.conf"
+    if ((SECURE)); then
+        for role in "${PG_ROLES[@]}"; do
+            echo "127.0.0.1:$PGPORT:*:$role:$(password pg "$role")"
+        done | write_secret "$SECRETS/pgpass"
+        {
+            echo "security.protocol=SASL_SSL"
+            echo "sasl.mechanism=SCRAM-SHA-512"
+            echo "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule" \
+                "required username=\"admin\" password=\"$(password kafka admin)\";"
+            echo "ssl.truststore.type=PEM"
+            echo "ssl.truststore.location=$CA_CERT"
+        } | write_secret "$SECRETS/admin.properties"
+    else
+        rm -f "$SECRETS/pgpass" "$SECRETS/admin.properties"
+    fi
+    use_secrets
+}
+
+# --- Kafka users and ACLs
+
+# Every Kafka user: the services', then the data centers'.
+kafka_users() { printf '%s\n' "${KAFKA_USERS[@]}"; data_centers; }
+
+# Kafka users that have no SCRAM credential yet.
+missing_scram_users() {
+    local u
+    while read -r u; do
+        grep -qxF -- "$u" "$SCRAM_USERS_FILE" 2>/dev/null || echo "$u"
+    done < <(kafka_users)
+}
+
+# scram_argfile FILE USER...: java launcher arguments (--add-scram per user) into FILE, so
+# the passwords reach StorageTool without being arguments of any process.
+scram_argfile() {
+    local f=$1 u
+    shift
+    for u in "$@"; do
+        printf '%s\n' "--add-scram" "SCRAM-SHA-512=[name=$u,password=$(password kafka "$u")]"
+    done | write_secret "$f"
+}
+
+# scram_set USER...: set (or replace) the SCRAM credential of each user on the running
+# cluster with Kafka's admin API (AlterUserScramCredentials, through ConfigCommand), as admin.
+scram_set() {
+    local u args=$SECRETS/.configcommand.args
+    for u in "$@"; do
+        say "setting the SCRAM-SHA-512 credential of Kafka user $u"
+        printf '%s\n' kafka.admin.ConfigCommand --bootstrap-server "$(kafka_bootstrap)" \
+            --command-config "$SECRETS/admin.properties" --alter --entity-type users \
+            --entity-name "$u" --add-config \
+            "SCRAM-SHA-512=[iterations=8192,password=$(password kafka "$u")]" | write_secret "$args"
+        java -Xmx256m -Dlog4j.configuration=file:"$REPO/deploy/local/log4j-tools.properties" \
+            -cp "$KAFKA_JARS/*" "@$args" >>"$LOG_DIR/kafka-admin.log" 2>&1 || {
+            rm -f "$args"
+            tail -n 20 "$LOG_DIR/kafka-admin.log" >&2
+            die "could not set the credential of Kafka user $u ($LOG_DIR/kafka-admin.log)"
+        }
+        rm -f "$args"
+        grep -qxF -- "$u" "$SCRAM_USERS_FILE" 2>/dev/null || echo "$u" >>"$SCRAM_USERS_FILE"
+    done
+}
+
+# acl USER RESOURCE PATTERN NAME OPERATION: one allowing line of the ACL file.
+acl() { printf 'User:%s\t%s\t%s\t%s\t%s\tallow\n' "$@"; }
+
+# The ACLs of every principal (README.md, "Security", has the same table).
+write_acls() {
+    local dc base svc
+    {
+        echo "# written by deploy/local/stack.sh: principal, resource, pattern, name, operation,"
+        echo "# permission (common/acl.h); admin and the nodes are super users"
+        while read -r dc; do
+            acl "$dc" topic literal "roster.changes.$dc" write
+            acl "$dc" topic literal "incidents.$dc" write
+        done < <(data_centers)
+        for base in roster.changes incidents; do
+            [[ $base == roster.changes ]] && svc=roster-consumer || svc=incident-consumer
+            acl "$svc" group literal "$svc" read
+            acl "$svc" topic literal "$base" read
+            acl "$svc" topic literal "$base.dlq" write
+            acl lag-monitor topic literal "$base" read
+            acl covadm topic literal "$base" write
+            while read -r dc; do
+                acl "$svc" topic literal "$base.$dc" read
+                acl "$svc" topic literal "$base.$dc.dlq" write
+                acl lag-monitor topic literal "$base.$dc" read
+                acl covadm topic literal "$base.$dc" write
+            done < <(data_centers)
+        done
+        acl claims-relay topic literal claims write
+        acl coverage-relay topic literal coverage.changes write
+        acl lag-monitor group literal '*' describe
+        acl lag-monitor topic literal '*' describe
+        acl analytics topic literal claims read
+        acl analytics topic literal coverage.changes read
+        acl analytics group prefixed analytics read
+    } >"$ACLS_TSV"
+}
+
+kafka_acls() {
+    local n deadline want have
+    ((SECURE)) || return 0
+    write_acls
+    "$TOPICS_BIN" --bootstrap "$(kafka_bootstrap)" --timeout.ms 30000 acls "$ACLS_TSV" \
+        2>>"$LOG_DIR/topics.log" || {
+        tail -n 20 "$LOG_DIR/topics.log" >&2
+        die "creating the ACLs of $ACLS_TSV failed"
+    }
+    ((BROKERS > 1)) || return 0
+    # `topics acls` waited for the node that answered; each node applies them from the
+    # metadata log a moment apart.
+    want=$(grep -v '^#' "$ACLS_TSV" | sed 's/$/\t*/' | sort -u)
+    deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
+    for ((n = 1; n <= BROKERS; n++)); do
+        node_vars "$n"
+        while :; do
+            have=$("$TOPICS_BIN" --bootstrap "127.0.0.1:$N_PORT" list-acls 2>>"$LOG_DIR/topics.log" || true)
+            [[ -z $(comm -23 <(echo "$want") <(sort -u <<<"$have")) ]] && break
+            ((SECONDS < deadline)) || die "$N_LABEL does not list every ACL of $ACLS_TSV"
+            sleep 0.5
+        done
+    done
+}
+
+# Users whose credentials the storage format did not make (a data center added to the list
+# since): made on the running cluster.
+kafka_scram_users() {
+    local missing
+    ((SECURE)) || return 0
+    missing=$(missing_scram_users | paste -sd' ' -)
+    # shellcheck disable=SC2086 # a list of names
+    [[ -z $missing ]] || scram_set $missing
+}
+
+# --- PostgreSQL roles
+
+# pg_passwords ROLE...: set each role's password (SCRAM) as the superuser, over the unix
+# socket, with the statement on stdin and kept out of the server's log.
+pg_passwords() {
+    local role
+    ((SECURE)) || return 0
+    {
+        echo "SET log_statement = 'none';"
+        echo "SET log_min_error_statement = panic;"
+        echo "SET password_encryption = 'scram-sha-256';"
+        for role in "$@"; do
+            echo "ALTER ROLE \"$role\" PASSWORD '$(password pg "$role")';"
+        done
+    } | psql_as postgres -d postgres
+}
+
 # --- Kafka ---------------------------------------------------------------------------
 #
 # One node (the default) keeps the layout the stack always had: $KAFKA_DIR/server.properties
@@ -259,9 +688,10 @@ set_brokers() {
     [[ -n $KAFKA_READY_TIMEOUT ]] || KAFKA_READY_TIMEOUT=$((60 + 30 * (BROKERS - 1)))
     for ((n = 1; n <= BROKERS; n++)); do
         node_vars "$n"
-        for p in "$N_PORT" "$N_CPORT"; do
+        for p in "$N_PORT" "$N_CPORT" $( ((SECURE)) && echo "$N_IPORT"); do
             [[ $ports != *" $p "* ]] ||
-                die "kafka port $p is used twice; keep KAFKA_CONTROLLER_PORT off KAFKA_PORT + 10*k"
+                die "kafka port $p is used twice; keep KAFKA_CONTROLLER_PORT and" \
+                    "KAFKA_INTERNAL_PORT off KAFKA_PORT + 10*k and off each other"
             ports+="$p "
         done
     done
@@ -280,6 +710,7 @@ node_vars() {
     N_ID=$n
     N_PORT=$((KAFKA_PORT + (n - 1) * KAFKA_PORT_STEP))
     N_CPORT=$((KAFKA_CONTROLLER_PORT + (n - 1) * KAFKA_PORT_STEP))
+    N_IPORT=$((KAFKA_INTERNAL_PORT + (n - 1) * KAFKA_PORT_STEP))
     if ((BROKERS == 1)); then
         N_NAME=kafka N_LABEL=kafka N_DIR=$KAFKA_DIR
     else
@@ -298,10 +729,12 @@ node_vars_recorded() {
     local p
     node_vars "$1"
     [[ -f $N_PROPS ]] || return 0
-    p=$(sed -n 's|^listeners=.*PLAINTEXT://[^,]*:\([0-9]*\).*|\1|p' "$N_PROPS")
+    p=$(sed -n 's|^listeners=[A-Z]*://[^,]*:\([0-9]*\).*|\1|p' "$N_PROPS")
     [[ -n $p ]] && N_PORT=$p
     p=$(sed -n 's|^listeners=.*CONTROLLER://[^,]*:\([0-9]*\).*|\1|p' "$N_PROPS")
     [[ -n $p ]] && N_CPORT=$p
+    p=$(sed -n 's|^listeners=.*INTERNAL://[^,]*:\([0-9]*\).*|\1|p' "$N_PROPS")
+    [[ -n $p ]] && N_IPORT=$p
     return 0
 }
 
@@ -395,7 +828,7 @@ check_layout() {
 
 # Format the storage of the given nodes that have none, all with the one cluster id.
 kafka_format() {
-    local n cid='' have pids=() nodes=() i bad=''
+    local n cid='' have pids=() nodes=() i bad='' users=() scram=()
     [[ -s $KAFKA_DIR/cluster.id ]] && cid=$(<"$KAFKA_DIR/cluster.id")
     for ((n = 1; n <= BROKERS; n++)); do
         node_vars "$n"
@@ -408,6 +841,13 @@ kafka_format() {
         [[ $have == "$cid" ]] || die "$N_LABEL's storage $N_DATA belongs to cluster $have," \
             "not $cid ($KAFKA_DIR/cluster.id); run '$0 down' and remove both"
     done
+    # A secure cluster starts with a SCRAM credential for every Kafka user the stack knows;
+    # the passwords reach StorageTool in an argument file of the java launcher.
+    if ((SECURE)); then
+        mapfile -t users < <(kafka_users)
+        scram_argfile "$SECRETS/.format.args" "${users[@]}"
+        scram=("@$SECRETS/.format.args")
+    fi
     for n in "$@"; do
         node_vars "$n"
         [[ -f $N_DATA/meta.properties ]] && continue
@@ -418,7 +858,7 @@ kafka_format() {
         mkdir -p "$N_DATA"
         say "formatting $N_LABEL storage (cluster $cid)"
         # In parallel: each format is a JVM start of a few seconds.
-        "${N_JVM[@]}" kafka.tools.StorageTool format -t "$cid" -c "$N_PROPS" \
+        "${N_JVM[@]}" kafka.tools.StorageTool format -t "$cid" -c "$N_PROPS" "${scram[@]}" \
             >>"$LOG_DIR/$N_NAME-format.log" 2>&1 &
         pids+=($!) nodes+=("$n")
     done
@@ -428,7 +868,9 @@ kafka_format() {
         tail -n 20 "$LOG_DIR/$N_NAME-format.log" >&2
         bad+=" ${nodes[i]}"
     done
+    rm -f "$SECRETS/.format.args"
     [[ -z $bad ]] || die "kafka storage format failed (node$bad)"
+    if ((SECURE && ${#pids[@]} == BROKERS)); then printf '%s\n' "${users[@]}" | write_secret "$SCRAM_USERS_FILE"; fi
 }
 
 # Start node N (configured and formatted) in the background.
@@ -443,7 +885,7 @@ node_start() {
 
 check_ports_free() {
     local p
-    for p in "$N_PORT" "$N_CPORT"; do
+    for p in "$N_PORT" "$N_CPORT" $( ((SECURE)) && echo "$N_IPORT"); do
         port_open "$p" && die "port $p ($N_LABEL) is taken by another process"
     done
     return 0
@@ -457,6 +899,11 @@ kafka_up() {
         node_vars "$n"
         mkdir -p "$N_DATA"
         render "$REPO/deploy/local/server.properties.in" "$N_PROPS.new"
+        if ((SECURE)); then
+            render "$REPO/deploy/local/security.properties.in" "$N_PROPS.security"
+            cat "$N_PROPS.security" >>"$N_PROPS.new"
+            rm -f "$N_PROPS.security"
+        fi
         if ((BROKERS > 1)); then
             render "$REPO/deploy/local/cluster.properties.in" "$N_PROPS.cluster"
             cat "$N_PROPS.cluster" >>"$N_PROPS.new"
@@ -534,13 +981,27 @@ node_wait_ready() {
     die "$N_LABEL did not register as a broker within ${KAFKA_READY_TIMEOUT}s"
 }
 
+# Write $TOPICS_TSV: deploy/topics.tsv, then deploy/source_topics.tsv once per data center.
+kafka_topics_file() {
+    local dc
+    mkdir -p "$KAFKA_DIR"
+    {
+        cat "$REPO/deploy/topics.tsv"
+        while read -r dc; do
+            grep -v '^#' "$REPO/deploy/source_topics.tsv" | sed "s|{source}|$dc|g"
+        done < <(data_centers)
+    } >"$TOPICS_TSV.tmp"
+    mv "$TOPICS_TSV.tmp" "$TOPICS_TSV"
+}
+
 kafka_topics() {
     local bootstrap listing name parts _ have
+    kafka_topics_file
     bootstrap=$(kafka_bootstrap)
     "$TOPICS_BIN" --bootstrap "$bootstrap" --timeout.ms 30000 --replication "$REPLICATION" \
         create "$TOPICS_TSV" 2>>"$LOG_DIR/topics.log" || {
         tail -n 20 "$LOG_DIR/topics.log" >&2
-        die "creating topics from deploy/topics.tsv failed"
+        die "creating topics from $TOPICS_TSV failed"
     }
     if ((BROKERS > 1)); then
         # Each broker learns of new topics from the metadata log a moment later.
@@ -554,7 +1015,7 @@ kafka_topics() {
         [[ -z $name || $name == \#* ]] && continue
         have=$(awk -F'\t' -v t="$name" '$1 == t {print $2}' <<<"$listing")
         [[ $have == "$parts" ]] ||
-            say "warning: topic $name has ${have:-no} partitions, deploy/topics.tsv says $parts"
+            say "warning: topic $name has ${have:-no} partitions, $TOPICS_TSV says $parts"
     done <"$TOPICS_TSV"
 }
 
@@ -731,7 +1192,34 @@ pg_prepare() {
 
 pg_running() { [[ -f $PGDATA_DIR/PG_VERSION ]] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }
 
+# The OS user the server runs as (peer authentication maps it to `postgres`).
+pg_os_user() { if is_root; then echo postgres; else id -un; fi; }
+
+# pg_install SRC DST MODE: copy a file into the server's data directory, as its owner.
+pg_install() {
+    if is_root; then
+        install -o postgres -g postgres -m "$3" "$1" "$2"
+    else
+        install -m "$3" "$1" "$2"
+    fi
+}
+
+# The server's settings of this mode into $PG_DIR/*.new: stack.conf, pg_hba.conf and
+# pg_ident.conf.
+pg_render() {
+    render "$REPO/deploy/local/postgresql.conf.in" "$PG_DIR/stack.conf.new"
+    if ((SECURE)); then
+        cat "$REPO/deploy/local/postgresql.secure.conf.in" >>"$PG_DIR/stack.conf.new"
+        render "$REPO/deploy/local/pg_hba.secure.conf.in" "$PG_DIR/pg_hba.conf.new"
+    else
+        render "$REPO/deploy/local/pg_hba.conf.in" "$PG_DIR/pg_hba.conf.new"
+    fi
+    printf '# written by deploy/local/stack.sh: the server'"'"'s OS user is postgres on the socket\n%s\n' \
+        "stack   $(pg_os_user)   postgres" >"$PG_DIR/pg_ident.conf.new"
+}
+
 pg_up() {
+    local f
     pg_prepare
     if [[ ! -f $PGDATA_DIR/PG_VERSION ]]; then
         say "initialising postgresql cluster in $PGDATA_DIR"
@@ -740,21 +1228,26 @@ pg_up() {
             tail -n 20 "$PG_DIR/initdb.log" >&2
             die "initdb failed"
         }
-        render "$REPO/deploy/local/pg_hba.conf.in" "$PG_DIR/pg_hba.conf.tmp"
-        as_pg cp "$PG_DIR/pg_hba.conf.tmp" "$PGDATA_DIR/pg_hba.conf"
-        rm -f "$PG_DIR/pg_hba.conf.tmp"
         # shellcheck disable=SC2016 # $1 is the inner shell's
         as_pg sh -c 'printf "\ninclude = '\''stack.conf'\''\n" >>"$1/postgresql.conf"' sh "$PGDATA_DIR"
     fi
-    render "$REPO/deploy/local/postgresql.conf.in" "$PG_DIR/stack.conf.new"
+    pg_render
     if pg_running; then
-        cmp -s "$PG_DIR/stack.conf.new" "$PGDATA_DIR/stack.conf" ||
-            die "postgresql runs with other settings; run '$0 down' first"
-        rm -f "$PG_DIR/stack.conf.new"
+        for f in stack.conf pg_hba.conf pg_ident.conf; do
+            cmp -s "$PG_DIR/$f.new" "$PGDATA_DIR/$f" ||
+                die "postgresql runs with other settings ($f); run '$0 down' first"
+            rm -f "$PG_DIR/$f.new"
+        done
         say "postgresql already running on port $PGPORT"
     else
-        as_pg cp "$PG_DIR/stack.conf.new" "$PGDATA_DIR/stack.conf"
-        rm -f "$PG_DIR/stack.conf.new"
+        for f in stack.conf pg_hba.conf pg_ident.conf; do
+            pg_install "$PG_DIR/$f.new" "$PGDATA_DIR/$f" 600
+            rm -f "$PG_DIR/$f.new"
+        done
+        if ((SECURE)); then
+            pg_install "$TLS_DIR/postgres.crt" "$PGDATA_DIR/server.crt" 644
+            pg_install "$TLS_DIR/postgres.key" "$PGDATA_DIR/server.key" 600
+        fi
         port_open "$PGPORT" && die "port $PGPORT is taken by another process"
         say "starting postgresql on 127.0.0.1:$PGPORT"
         STARTED_PG=1
@@ -765,14 +1258,29 @@ pg_up() {
         }
     fi
     pg_bootstrap
+    pg_passwords coverage
     pg_migrate
+    # The roles of the services (deploy/sql/011) and analytics (005).
+    pg_passwords "${PG_ROLES[@]:1}"
 }
 
+# psql_as ROLE ARGS...: psql on the stack's server: `postgres` over the unix socket as the
+# server's OS user; any other role over TLS with its password (pgpass) on a secure stack,
+# over the socket on an insecure one.
 psql_as() {
     local user=$1
     shift
-    PGOPTIONS='-c client_min_messages=warning' \
-        psql -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PGPORT" -U "$user" "$@"
+    if [[ $user == postgres ]]; then
+        PGOPTIONS='-c client_min_messages=warning' \
+            as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PGPORT" -U postgres "$@"
+    elif ((SECURE)); then
+        PGOPTIONS='-c client_min_messages=warning' PGPASSFILE=$SECRETS/pgpass \
+            PGSSLMODE=verify-full PGSSLROOTCERT=$CA_CERT \
+            psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U "$user" "$@"
+    else
+        PGOPTIONS='-c client_min_messages=warning' \
+            psql -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PGPORT" -U "$user" "$@"
+    fi
 }
 
 pg_bootstrap() {
@@ -786,6 +1294,9 @@ END
 $$;
 SELECT 'CREATE DATABASE coverage OWNER coverage ENCODING ''UTF8'' TEMPLATE template0'
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'coverage') \gexec
+-- The owner administers the services' sessions too (each service has a role of its own):
+-- it sees what they wait for and may end one.
+GRANT pg_read_all_stats, pg_signal_backend TO coverage;
 SQL
 }
 
@@ -964,13 +1475,26 @@ pg_start() {
 # Single-quote $1 for the shell.
 shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
+# The env file: where the stack is and which files say who one is, never a secret. Programs
+# find their own config file in COVERAGE_CONFIG_DIR; kcat takes the admin's (KCAT_CONFIG);
+# psql connects as the owner `coverage` (TLS, password from PGPASSFILE on a secure stack).
 write_env() {
-    local conn="host=$PG_RUN port=$PGPORT dbname=coverage user=coverage" name var
+    local name var
     {
         echo "# written by deploy/local/stack.sh up; source it to reach the local stack"
+        echo "# ($( ((SECURE)) && echo "secure: TLS and SCRAM" || echo "insecure: plaintext, no authentication"))"
         echo "export KAFKA_BOOTSTRAP=$(kafka_bootstrap)"
-        echo "export PGHOST=$(shq "$PG_RUN") PGPORT=$PGPORT PGDATABASE=coverage PGUSER=coverage"
-        echo "export COVERAGE_PG=$(shq "$conn")"
+        echo "export COVERAGE_CONFIG_DIR=$(shq "$SECRETS") KCAT_CONFIG=$(shq "$SECRETS/kcat.conf")"
+        if ((SECURE)); then
+            echo "export PGHOST=127.0.0.1 PGPORT=$PGPORT PGDATABASE=coverage PGUSER=coverage"
+            echo "export PGSSLMODE=verify-full PGSSLROOTCERT=$(shq "$CA_CERT")" \
+                "PGPASSFILE=$(shq "$SECRETS/pgpass")"
+        else
+            echo "export PGHOST=$(shq "$PG_RUN") PGPORT=$PGPORT PGDATABASE=coverage PGUSER=coverage"
+            echo "unset PGSSLMODE PGSSLROOTCERT PGPASSFILE"
+        fi
+        # Each program takes its own role from its config file; COVERAGE_PG would override it.
+        echo "unset COVERAGE_PG"
         echo "export VAR_DIR=$(shq "$VAR_DIR")"
         for name in "${SERVICES[@]}"; do
             var=${name^^}
@@ -1021,12 +1545,26 @@ cmd_up() {
     ensure_topics_bin
     mkdir -p "$RUN_DIR"
     check_layout
+    check_security_mode "$SECURITY"
+    echo "$SECURITY" >"$SECURITY_FILE"
     on_failure_stop_started
+    secrets_dirs
+    ((SECURE == 0)) || tls_up
+    pg_prepare
+    write_client_configs
     pg_up
     kafka_up
+    kafka_scram_users
     kafka_topics
+    kafka_acls
     write_env
     ((MONITORING == 0)) || prometheus_up
+    if ((SECURE)); then
+        say "secure: TLS on every Kafka listener and on PostgreSQL, SCRAM users, ACLs;" \
+            "each principal's config file in $SECRETS"
+    else
+        say "INSECURE (up --insecure): plaintext, no authentication, no ACLs"
+    fi
     if ((BROKERS == 1)); then
         say "up: kafka 127.0.0.1:$KAFKA_PORT, postgresql 127.0.0.1:$PGPORT ($PG_RUN); env in $ENV_FILE"
     else
@@ -1050,6 +1588,11 @@ cmd_down() {
 cmd_status() {
     local pid rc=0 n
     pg_paths
+    if ((SECURE)); then
+        echo "security: secure (TLS, SCRAM, ACLs; credentials in $SECRETS)"
+    else
+        echo "security: INSECURE (plaintext, no authentication)"
+    fi
     ((BROKERS == 1)) ||
         echo "kafka: $BROKERS nodes (replication $REPLICATION, min.insync.replicas $MIN_ISR)"
     for ((n = 1; n <= BROKERS; n++)); do
@@ -1104,6 +1647,61 @@ cmd_pg_stop() {
 cmd_pg_start() {
     lock_stack
     pg_start
+}
+
+# A data center joins the running stack: its topics, Kafka user and ACLs, config files.
+cmd_onboard() {
+    local dc=$1
+    check_source "$dc"
+    lock_stack
+    [[ -f $ENV_FILE ]] || die "no $ENV_FILE; run '$0 up' first"
+    ensure_topics_bin
+    grep -qxF -- "$dc" < <(data_centers) || echo "$dc" >>"$ONBOARDED_FILE"
+    pg_paths
+    write_client_configs
+    kafka_scram_users
+    kafka_topics
+    kafka_acls
+    say "onboarded data center $dc: topics roster.changes.$dc and incidents.$dc (and their" \
+        "DLQs), which only Kafka user $dc may write; its config file $SECRETS/$dc.conf"
+    say "next: authorise the provinces it serves: $BUILD/bin/covadm data-centers load FILE" \
+        "(source,name,provinces)"
+}
+
+# A new password for NAME (a Kafka user, a PostgreSQL role, or a service's config file
+# name: the user and role it runs as), set on the running stack, then written to the files.
+cmd_rotate() {
+    local name=$1 line file user role u kafka=() pg=()
+    lock_stack
+    [[ -f $ENV_FILE ]] || die "no $ENV_FILE; run '$0 up' first"
+    ((SECURE)) || die "an insecure stack has no passwords to rotate"
+    for line in "${PRINCIPALS[@]}"; do
+        read -r file user role <<<"$line"
+        [[ $file == "$name" ]] || continue
+        [[ $user == - ]] || kafka+=("$user")
+        [[ $role == - ]] || pg+=("$role")
+    done
+    if ((${#kafka[@]} + ${#pg[@]} == 0)); then
+        grep -qxF -- "$name" < <(kafka_users) && kafka+=("$name")
+        for u in "${PG_ROLES[@]}"; do [[ $u != "$name" ]] || pg+=("$name"); done
+    fi
+    ((${#kafka[@]} + ${#pg[@]})) || die "no principal named '$name' (a Kafka user, a" \
+        "PostgreSQL role or a service's config file name)"
+    pg_paths
+    # The admin's old credential (admin.properties) sets the new ones, its own included.
+    for u in "${kafka[@]}"; do new_password kafka "$u"; done
+    for u in "${pg[@]}"; do new_password pg "$u"; done
+    ((${#kafka[@]} == 0)) || scram_set "${kafka[@]}"
+    ((${#pg[@]} == 0)) || pg_passwords "${pg[@]}"
+    write_client_configs
+    say "rotated${kafka[*]:+ Kafka user(s) ${kafka[*]}}${pg[*]:+${kafka[*]:+,} PostgreSQL role(s) ${pg[*]}};" \
+        "the files in $SECRETS have the new password; restart what runs as it (services-down," \
+        "services-up): its open connections stay, a new one needs the new password"
+}
+
+cmd_acls() {
+    ensure_topics_bin
+    "$TOPICS_BIN" --bootstrap "$(kafka_bootstrap)" list-acls
 }
 
 cmd_kafka_pid() {
@@ -1229,18 +1827,24 @@ cmd=${1:-}
 MONITORING=0
 if [[ $cmd == up ]]; then
     size=${KAFKA_BROKERS:-1}
+    SECURITY=secure
+    [[ ${STACK_INSECURE:-} == 1 ]] && SECURITY=insecure
     while (($#)); do
         case $1 in
         --brokers) (($# >= 2)) || usage; size=$2 && shift 2 ;;
         --brokers=*) size=${1#--brokers=} && shift ;;
         --monitoring) MONITORING=1 && shift ;;
+        --insecure) SECURITY=insecure && shift ;;
         *) usage ;;
         esac
     done
+    set_security "$SECURITY"
     set_brokers "$size"
 else
+    set_security "$(recorded_security)"
     set_brokers "$(recorded_brokers)"
 fi
+use_secrets
 case $cmd in
 deps) cmd_deps ;;
 up) cmd_up ;;
@@ -1250,6 +1854,9 @@ env) cmd_env ;;
 psql) cmd_psql "$@" ;;
 pg-stop) (($# <= 1)) || usage; cmd_pg_stop "${1:-}" ;;
 pg-start) (($# == 0)) || usage; cmd_pg_start ;;
+onboard) (($# == 1)) || usage; cmd_onboard "$1" ;;
+rotate) (($# == 1)) || usage; cmd_rotate "$1" ;;
+acls) (($# == 0)) || usage; cmd_acls ;;
 kafka-pid) (($# == 1)) || usage; cmd_kafka_pid "$1" ;;
 kafka-kill) (($# == 1)) || usage; cmd_kafka_kill "$1" ;;
 kafka-start) (($# == 1)) || usage; cmd_kafka_start "$1" ;;

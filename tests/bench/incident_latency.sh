@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # incident_latency.sh: the "incident reported -> claim visible" latency part of the benchmark
 # (target p99 < 1 s while a bulk roster load drains). Called by tests/bench/run.sh with the
-# stack up and its env file sourced (KAFKA_BOOTSTRAP, COVERAGE_PG, PG*):
+# stack up and its env file sourced (KAFKA_BOOTSTRAP, COVERAGE_CONFIG_DIR, PG*; latency_probe
+# runs with the stack's latency_probe.conf, the admin's credentials: a test tool, not a data
+# center):
 #
 #   incident_latency.sh start        enroll the probe workers unless PostgreSQL already covers
 #                                    them all, then start incident-consumer and claims-relay

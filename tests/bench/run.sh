@@ -80,7 +80,8 @@ export LATENCY_COUNT=${LATENCY_COUNT:-$((probes < 200 ? 200 : probes))}
 export LATENCY_WORKERS=${LATENCY_WORKERS:-$((LATENCY_COUNT * 2))}
 [ -x "$REPO/tests/bench/incident_latency.sh" ] && "$REPO/tests/bench/incident_latency.sh" start
 
-base_applied=$(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic = 'roster.changes'")
+# dc-sulsel publishes to its own topic, roster.changes.dc-sulsel (its config file says so).
+base_applied=$(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic LIKE 'roster.changes%'")
 
 # The statistics of the drain only: pg_stat_statements (when preloaded) and the bgwriter's.
 su_q() { psql -U postgres -X -Atq -v ON_ERROR_STOP=1 -c "$1"; }
@@ -129,7 +130,7 @@ if [ "$pgss" = 1 ]; then
 fi
 drain_s=$(awk -v a="$(ts_of 'partition assigned' consumer.log)" -v b="$(tsl_of 'msg="stopped"' consumer.log)" \
     'BEGIN { printf "%.3f", b - a }')
-applied=$(($(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic = 'roster.changes'") - base_applied))
+applied=$(($(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic LIKE 'roster.changes%'") - base_applied))
 [ "$applied" -eq "$N" ] || { echo "$NAME: only $applied of $N events applied" >&2; exit 1; }
 drain_rate=$(rate "$N" "$drain_s")
 rss_mb=$(awk '{ printf "%.1f", $1 / 1024 }' consumer.rss)

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The 3-node cluster itself: three brokers, topics with replication factor 3 and a full
-# ISR; then kill -9 the leader of roster.changes partition 0, check that another node
-# becomes leader and that producing with acks=all still succeeds (min.insync.replicas=2),
-# start the node again and check that the ISR is whole again.
+# The 3-node cluster itself: three secure brokers (TLS between nodes and to the
+# controllers, SASL_SSL for clients), topics with replication factor 3 and a full ISR;
+# then kill -9 the leader of roster.changes.dc-sulsel partition 0 (the data center's own
+# topic), check that another node becomes leader and that producing with acks=all still
+# succeeds (min.insync.replicas=2), start the node again and check that the ISR is whole
+# again.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
-topic=roster.changes
+topic=roster.changes.dc-sulsel
 
 # --- the cluster -----------------------------------------------------------------------
 "$STACK" status >"$TEST_TMP/status" || fail "stack.sh status: $(cat "$TEST_TMP/status")"
@@ -20,11 +22,13 @@ for n in 1 2 3; do
         transaction.state.log.min.isr=2; do
         grep -qx "$kv" "$props" || fail "node $n: no '$kv' in $props"
     done
+    grep -qx 'listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL' "$props" ||
+        fail "node $n: not every listener is TLS: $(grep '^listener' "$props")"
 done
-echo "ok: nodes 1..3 configured with RF 3, min.insync.replicas 2"
+echo "ok: nodes 1..3 configured with RF 3, min.insync.replicas 2, TLS on every listener"
 
 "$STACK" describe "$topic" >"$TEST_TMP/describe"
-want=$(awk -F'\t' -v t="$topic" '$1 == t {print $2}' "$REPO/deploy/topics.tsv")
+want=$(awk -F'\t' -v t="$topic" '$1 == t {print $2}' "$VAR_DIR/kafka/topics.tsv")
 assert_eq "partitions of $topic" "$want" "$(wc -l <"$TEST_TMP/describe")"
 assert_eq "partitions of $topic with replicas 1,2,3 and ISR 1,2,3" "$want" \
     "$(awk '$3 != -1 && $4 == "1,2,3" && $5 == "1,2,3"' "$TEST_TMP/describe" | wc -l)"
@@ -32,7 +36,7 @@ while IFS=$'\t' read -r name _; do
     [[ -z $name || $name == \#* ]] && continue
     assert_eq "replication factor of $name" "3" \
         "$("$STACK" describe "$name" | awk '{print split($4, r, ",")}' | sort -u)"
-done <"$REPO/deploy/topics.tsv"
+done <"$VAR_DIR/kafka/topics.tsv"
 assert_eq "__consumer_offsets replicas" "1,2,3" \
     "$("$STACK" describe __consumer_offsets | awk '{print $4}' | sort -u)"
 all_isr_full || fail "some partition has no leader or a partial ISR: $("$STACK" describe)"

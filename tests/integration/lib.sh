@@ -1,8 +1,12 @@
 # shellcheck shell=bash
 # lib.sh: helpers for the integration tests; every test_*.sh starts with
 #   . "$(dirname "$0")/lib.sh"
-# It sources the stack's env file ($VAR_DIR/env: KAFKA_BOOTSTRAP, PG*, COVERAGE_PG), makes
-# a private $TEST_TMP, and on exit stops what start_bg started and removes $TEST_TMP.
+# It sources the stack's env file ($VAR_DIR/env: KAFKA_BOOTSTRAP, PG* as the owner
+# `coverage` over TLS, COVERAGE_CONFIG_DIR where each program finds its own credentials,
+# KCAT_CONFIG the admin's), makes a private $TEST_TMP, and on exit stops what start_bg
+# started and removes $TEST_TMP. On the secure stack (the default) a data center's
+# producer publishes to its own topic, e.g. roster.changes.dc-sulsel, and dead letters go
+# to that topic's DLQ (dlq_topics, dlq_dump).
 # A test fails on the first failed assertion or command (set -euo pipefail); it must not
 # set its own EXIT trap (use on_exit instead).
 #
@@ -84,7 +88,7 @@ coverage_rows() {
                  FROM coverages WHERE nik IN (SELECT nik FROM mine)" | LC_ALL=C sort
 }
 
-# q_as role "sql": like q, as another role (trust auth on the local stack).
+# q_as role "sql": like q, as another role (its password from the stack's PGPASSFILE).
 q_as() {
     local role=$1 sql=$2
     psql -X -Atq -v ON_ERROR_STOP=1 -U "$role" -c "$sql"
@@ -93,6 +97,21 @@ q_as() {
 # topic_count topic: number of records now in the topic (all partitions).
 topic_count() {
     kcat -C -b "$KAFKA_BOOTSTRAP" -t "$1" -e -q -f 'x\n' 2>/dev/null | wc -l
+}
+
+# dlq_topics base: the dead-letter topics of a base topic, its own and each data center's
+# (roster.changes.dlq, roster.changes.dc-sulsel.dlq, ...), one a line.
+dlq_topics() {
+    "$BIN/topics" --bootstrap "$KAFKA_BOOTSTRAP" list 2>/dev/null |
+        awk -F'\t' -v b="$1." 'index($1, b) == 1 && $1 ~ /\.dlq$/ {print $1}' | sort
+}
+
+# dlq_dump base format: the records of every DLQ topic of base, in kcat's -f format.
+dlq_dump() {
+    local t
+    for t in $(dlq_topics "$1"); do
+        kcat -C -b "$KAFKA_BOOTSTRAP" -t "$t" -e -q -f "$2"
+    done
 }
 
 # start_bg name cmd...: run cmd in the background, output to $TEST_TMP/name.log;

@@ -110,6 +110,9 @@ fi
 rm -rf "$LOGS" "$PIDS_DIR" "$VAR_DIR/tmp"
 mkdir -p "$LOGS" "$PIDS_DIR"
 
+# ITEST_INSECURE=1: on the plaintext stack (`up --insecure`, also for the tests' own `up`);
+# the security tests skip.
+if [[ ${ITEST_INSECURE:-} == 1 ]]; then export STACK_INSECURE=1; else unset STACK_INSECURE; fi
 "$STACK" up
 # shellcheck source=/dev/null
 set -a && source "$VAR_DIR/env" && set +a

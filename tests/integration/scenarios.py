@@ -420,7 +420,8 @@ def cmd_check(d, prodlog):
     dead = {}
     for nik_masked, cls, msg in query(
             "SELECT nik_masked, error_class, error_message FROM dead_letters"
-            " WHERE group_id = 'incident-consumer' AND topic = 'incidents'"
+            " WHERE group_id = 'incident-consumer' AND topic IN ('incidents', 'incidents.%s')"
+            % DATA_CENTER +
             " AND nik_masked IN (%s)" % ",".join("'%s'" % mask(e["nik"]) for e in plan if "nik" in e)):
         dead.setdefault(nik_masked, []).append("%s: %s" % (cls, msg))
     ran = failed = 0

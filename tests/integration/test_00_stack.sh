@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test stack itself: topics as deploy/topics.tsv says, PostgreSQL answering with every
-# migration applied once, a topic round trip, and `stack.sh up` on a running stack
-# changing nothing.
+# The test stack itself: topics as deploy/topics.tsv says (and each data center's, as
+# deploy/source_topics.tsv says), PostgreSQL answering with every migration applied once,
+# each service's config file reaching PostgreSQL as its own role, a topic round trip, and
+# `stack.sh up` on a running stack changing nothing.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
@@ -18,11 +19,38 @@ for t in roster.changes roster.changes.dlq incidents incidents.dlq claims covera
     assert_eq "contract topic $t in topics.tsv" "1" \
         "$(awk -F'\t' -v t="$t" '$1 == t' "$REPO/deploy/topics.tsv" | wc -l)"
 done
+for dc in $(awk -F, 'NR > 1 {print $1}' "$REPO/sample/data_centers.csv"); do
+    while IFS=$'\t' read -r name parts _; do
+        [[ -z $name || $name == \#* ]] && continue
+        name=${name//\{source\}/$dc}
+        assert_eq "partitions of $name" "$parts" \
+            "$(awk -F'\t' -v t="$name" '$1 == t {print $2}' <<<"$listing")"
+    done <"$REPO/deploy/source_topics.tsv"
+done
 
 assert_eq "psql answers" "1" "$(q 'SELECT 1')"
 assert_eq "connected as" "coverage|coverage" "$(q 'SELECT current_user, current_database()')"
-assert_eq "COVERAGE_PG reaches the same server" "$(q 'SHOW port')" \
-    "$(psql -X -Atq "$COVERAGE_PG" -c 'SHOW port')"
+assert_eq "the env file sets no COVERAGE_PG" "" "${COVERAGE_PG:-}"
+# Each service's config file names its own role, TLS with the server's name checked; the
+# role reaches the same server over TLS (its password from the stack's pgpass; the programs
+# themselves use the file's, in every test).
+for svc in roster-consumer:roster_consumer incident-consumer:incident_consumer \
+    claims-relay:claims_relay coverage-relay:coverage_relay lag-monitor:lag_monitor \
+    covadm:covadm claims:claims_officer; do
+    conf=$COVERAGE_CONFIG_DIR/${svc%%:*}.conf
+    [[ -f $conf ]] || fail "no $conf"
+    assert_eq "mode of $conf" "600" "$(stat -c %a "$conf")"
+    if [[ $(cat "$VAR_DIR/security") == insecure ]]; then
+        assert_match "${svc%%:*}.conf's pg" " user=${svc#*:}$" "$(grep '^pg = ' "$conf")"
+        continue
+    fi
+    assert_match "${svc%%:*}.conf's pg" "^pg = host=127\.0\.0\.1 port=$PGPORT dbname=coverage user=${svc#*:} password=[A-Za-z0-9]+ sslmode=verify-full sslrootcert=" \
+        "$(grep '^pg = ' "$conf")"
+    assert_eq "${svc#*:} connects" "${svc#*:}|$(q 'SHOW port')|t" \
+        "$(q_as "${svc#*:}" "SELECT current_user, current_setting('port'), ssl FROM pg_stat_ssl
+                              WHERE pid = pg_backend_pid()")"
+done
+assert_eq "mode of the secrets directory" "700" "$(stat -c %a "$COVERAGE_CONFIG_DIR")"
 assert_eq "schema_migrations exists" "t" "$(q "SELECT to_regclass('schema_migrations') IS NOT NULL")"
 nfiles=$(find "$REPO/deploy/sql" -maxdepth 1 -name '[0-9][0-9][0-9]_*.sql' 2>/dev/null | wc -l)
 assert_eq "one schema_migrations row per deploy/sql file" "$nfiles" \

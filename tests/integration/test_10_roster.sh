@@ -3,8 +3,9 @@
 # rows is published (each invalid row reported as file:line:column and not sent), drained
 # by roster-consumer, and the coverages compared row for row with an independent oracle
 # (roster_oracle.py); publishing the same file again changes nothing; events the producer
-# accepts but the rules refuse, and a record that does not decode, go to
-# roster.changes.dlq with their headers and to dead_letters.
+# accepts but the rules refuse, and a record that does not decode, go to the DLQ of the
+# topic they came from (roster.changes.dc-sulsel.dlq, roster.changes.dc-maluku.dlq,
+# roster.changes.dlq) with their headers and to dead_letters.
 . "$(dirname "$0")/lib.sh"
 cd "$TEST_TMP"
 
@@ -32,7 +33,7 @@ assert_eq "nothing loaded from a bad file" "$agreements" "$(q "SELECT count(*) F
 base_applied=$(q "SELECT count(*) FROM applied_events")
 base_offsets=$(q "SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE group_id = 'roster-consumer'")
 base_dead=$(q "SELECT count(*) FROM dead_letters")
-base_dlq=$(kcat -C -b "$KAFKA_BOOTSTRAP" -t roster.changes.dlq -e -q -f '%o\n' | grep -c . || true)
+base_dlq=$(dlq_dump roster.changes '%o\n' | grep -c . || true)
 decided() { echo $(($(q "SELECT count(*) FROM applied_events") - base_applied)); }
 
 "$BIN/gen_roster" --seed 11 --regency 73.13 --updates 3 --terminations 2 --invalid 7 \
@@ -88,7 +89,7 @@ TERMINATE,7313010303909903,,,,,,,,,,,,,2024-02-01
 CSV
 "$BIN/roster-producer" --source dc-sulsel --progress never refused.csv 2>refused.log ||
     fail "producer refused rows it should send: $(cat refused.log)"
-# A data center publishing outside its provinces (dc-maluku serves 81 only).
+# A data center publishing outside its provinces (dc-maluku serves 81 only): class auth.
 "$BIN/gen_roster" --seed 5 --serial-base 8000 --regency 73.13 --scale-events 3 --output foreign.csv 2>/dev/null
 "$BIN/roster-producer" --source dc-maluku --progress never foreign.csv 2>/dev/null ||
     fail "producer refused the foreign rows"
@@ -102,19 +103,27 @@ assert_eq "TERMINATE of an unknown NIK" 1 "$(dl 'unknown_worker: TERMINATE')"
 assert_eq "ENROLL with an unknown agreement" 1 "$(dl 'unknown_agreement')"
 assert_eq "ENROLL overlapping a term" 1 "$(dl 'overlapping_term')"
 assert_eq "source not authorised" 3 "$(dl 'source_not_authorised: data center dc-maluku')"
+assert_eq "... as class auth, from its own topic" "3" \
+    "$(q "SELECT count(*) FROM dead_letters WHERE dead_letter_id > $dl_from AND error_class = 'auth'
+          AND topic = 'roster.changes.dc-maluku'")"
 assert_eq "undecodable record" 1 \
     "$(q "SELECT count(*) FROM dead_letters WHERE dead_letter_id > $dl_from AND error_class = 'decode'")"
 assert_eq "nothing else rejected" 8 "$(q "SELECT count(*) FROM dead_letters WHERE dead_letter_id > $dl_from")"
 assert_eq "NIKs masked in dead_letters" 0 \
     "$(q "SELECT count(*) FROM dead_letters WHERE nik_masked IS NOT NULL AND nik_masked !~ '^[0-9]{4}\*{8}[0-9]{4}$'")"
 
-# The DLQ topic holds the same 8 records, bytes unchanged, with the headers contracts.md lists.
-kcat -C -b "$KAFKA_BOOTSTRAP" -t roster.changes.dlq -e -q -f '%h\n' >dlq-headers.txt
+# The DLQ topics hold the same 8 records, bytes unchanged, with the headers contracts.md
+# lists: each on the DLQ of its own topic.
+dlq_dump roster.changes '%h\n' >dlq-headers.txt
 total=$(grep -c . dlq-headers.txt)
-assert_eq "new records on roster.changes.dlq" 8 "$((total - base_dlq))"
+assert_eq "new records on the roster DLQs" 8 "$((total - base_dlq))"
+assert_ge "on roster.changes.dc-maluku.dlq" 3 "$(topic_count roster.changes.dc-maluku.dlq)"
+assert_ge "on roster.changes.dlq (the undecodable one)" 1 "$(topic_count roster.changes.dlq)"
 for h in dlq.topic=roster.changes dlq.partition= dlq.offset= dlq.error.class= dlq.error.message= \
     dlq.group=roster-consumer dlq.time=; do
     assert_eq "records with header $h" "$total" "$(grep -c "$h" dlq-headers.txt)"
 done
 assert_eq "undecodable record's bytes kept" "garbage" \
     "$(kcat -C -b "$KAFKA_BOOTSTRAP" -t roster.changes.dlq -e -q -f '%s\n' | grep -c garbage | sed 's/^1$/garbage/')"
+grep -q 'dlq.topic=roster.changes.dc-sulsel,' dlq-headers.txt ||
+    fail "no dead letter from roster.changes.dc-sulsel: $(head -n 3 dlq-headers.txt)"

@@ -12,6 +12,7 @@ cd "$TEST_TMP"
 "$BIN/gen_roster" --seed 31 --serial-base 6000 --regency 73.13 --scale-events 40 --output first.csv 2>/dev/null
 "$BIN/gen_roster" --seed 32 --serial-base 6500 --regency 73.71 --scale-events 40 --output second.csv 2>/dev/null
 "$BIN/roster-producer" --source dc-sulsel --progress never first.csv 2>/dev/null
+TOPIC=roster.changes.dc-sulsel # dc-sulsel's own topic (its config file says so)
 
 start_bg consumer "$BIN/roster-consumer" --stats.interval.s 1
 pid=$BG_PID
@@ -23,11 +24,11 @@ wait_until 60 applied_is 40 || fail "first file not applied: $(tail -n 5 "$(bg_l
 kill -STOP "$pid"
 "$BIN/roster-producer" --source dc-sulsel --progress never second.csv 2>/dev/null
 # "Another consumer" has applied everything up to the end of each partition.
-kcat -C -b "$KAFKA_BOOTSTRAP" -t roster.changes -e -q -f '%p %o\n' |
+kcat -C -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" -e -q -f '%p %o\n' |
     awk '{ if ($2 + 1 > end[$1]) end[$1] = $2 + 1 } END { for (p in end) print p, end[p] }' >ends.txt
 while read -r p end; do
     q "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
-       VALUES ('roster-consumer', 'roster.changes', $p, $end)
+       VALUES ('roster-consumer', '$TOPIC', $p, $end)
        ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset" >/dev/null
 done <ends.txt
 kill -CONT "$pid"
@@ -38,7 +39,8 @@ assert_eq "events of the fenced batch written" 40 "$(applied)"
 second_niks=$(awk -F, 'NR > 1 { printf "%s'\''%s'\''", (n++ ? "," : ""), $2 }' second.csv)
 assert_eq "workers of the fenced batch" 0 "$(q "SELECT count(*) FROM workers WHERE nik IN ($second_niks)")"
 assert_eq "stored offsets untouched by the fenced consumer" "$(awk '{ s += $2 } END { print s }' ends.txt)" \
-    "$(q "SELECT sum(next_offset) FROM consumer_offsets WHERE group_id = 'roster-consumer'")"
+    "$(q "SELECT sum(next_offset) FROM consumer_offsets WHERE group_id = 'roster-consumer'
+          AND topic = '$TOPIC'")"
 alive "$pid" || fail "the consumer died after being fenced"
 
 # It goes on from the stored offsets: new events are applied normally.

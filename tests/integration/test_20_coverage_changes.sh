@@ -93,11 +93,11 @@ echo "ok: republished states and event ids unchanged"
 q_niks niks.txt "INSERT INTO coverage_outbox (nik, cause_event)
                  SELECT nik, gen_random_uuid() FROM mine ORDER BY nik" >/dev/null
 before=$(topic_count coverage.changes)
-start_bg locker psql -X -q -d "$COVERAGE_PG application_name=test20-locker" \
+start_bg locker env PGAPPNAME=test20-locker psql -X -q \
     -c "BEGIN; LOCK TABLE coverage_outbox IN SHARE MODE; SELECT pg_sleep(300)"
 locker_in() { (($(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'test20-locker' AND state = 'active'") == 1)); }
 wait_until 30 locker_in || fail "locker did not start"
-start_bg relay-a "$BIN/coverage-relay" --pg "$COVERAGE_PG application_name=test20-relay-a" \
+start_bg relay-a env PGAPPNAME=test20-relay-a "$BIN/coverage-relay" \
     --batch.size 1000
 relay_blocked() {
     (($(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'test20-relay-a' AND wait_event_type = 'Lock'") == 1))

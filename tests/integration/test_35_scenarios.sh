@@ -16,6 +16,9 @@ MIN_RUN=40 # rows that must run end to end
 cd "$TEST_TMP"
 
 python3 "$SCEN" prepare "$TABLE" "$TEST_TMP"
+# A data center of its own, onboarded as an operator would: topics, Kafka user and ACLs,
+# then its provinces.
+"$STACK" onboard dc-itest 2>onboard.log || fail "stack.sh onboard: $(tail -n 5 onboard.log)"
 "$BIN/covadm" agreements load agreements.csv >/dev/null
 "$BIN/covadm" data-centers load data_centers.csv >/dev/null
 

@@ -233,4 +233,45 @@ assert_eq "analytics_claims has no nik column" "0" \
           WHERE table_name = 'analytics_claims' AND column_name IN ('nik', 'claim_id', 'reason')")"
 assert_eq "analytics summary counts this test's paid claim" "t" \
     "$(q "SELECT sum(claims) >= 1 FROM analytics_claims_summary WHERE status = 'PAID' AND benefit = 'JKK_TEMPORARY'")"
+
+# --- every claim change of the suite so far left a transition row and a claims event
+# (claim_transition() is the only way a service role can change a claim; this checks that
+# nothing changed one behind its back). The relay publishes the outbox, analytics reads it.
+timeout 120 "$BIN/claims-relay" --exit.when.drained >relay.log 2>&1 ||
+    fail "claims-relay: $(tail -n 5 relay.log)"
+assert_eq "claims without a transition" "0" \
+    "$(q "SELECT count(*) FROM claims c
+          WHERE NOT EXISTS (SELECT 1 FROM claim_transitions t WHERE t.claim_id = c.claim_id)")"
+assert_eq "claims not as their last transition left them" "0" \
+    "$(q "SELECT count(*) FROM claims c CROSS JOIN LATERAL (
+              SELECT * FROM claim_transitions t WHERE t.claim_id = c.claim_id
+              ORDER BY t.transition_id DESC LIMIT 1) t
+          WHERE (c.status, c.program, c.benefit, c.amount_idr, c.benefit_table_version,
+                 c.payment_reference)
+                IS DISTINCT FROM (t.to_status, t.program, t.benefit, t.amount_idr,
+                                  t.benefit_table_version, t.payment_reference)")"
+assert_eq "transitions without exactly one outbox event" "0" \
+    "$(q "SELECT count(*) FROM claim_transitions t
+          WHERE (SELECT count(*) FROM claim_outbox o WHERE o.transition_id = t.transition_id) <> 1")"
+assert_eq "outbox events not published" "0" "$(q "SELECT count(*) FROM claim_outbox WHERE published_at IS NULL")"
+q "SELECT event_id FROM claim_outbox ORDER BY 1" >outbox-events.txt
+# The event ids on `claims` (the first field of every ClaimEvent), read as analytics.
+kcat -F "$COVERAGE_CONFIG_DIR/analytics.kcat" -C -t claims -e -q -f '%S\n%s\n' 2>/dev/null |
+    python3 -c '
+import sys
+data = sys.stdin.buffer.read()
+i = 0
+while i < len(data):
+    j = data.index(b"\n", i)
+    n = int(data[i:j]); v = data[j + 1:j + 1 + n]; i = j + 2 + n
+    r, shift, k = 0, 0, 5
+    while True:
+        c = v[k]; k += 1; r |= (c & 0x7F) << shift; shift += 7
+        if not c & 0x80: break
+    size = (r >> 1) ^ -(r & 1)
+    print(v[k:k + size].decode())
+' | sort -u >topic-events.txt
+missing=$(comm -23 outbox-events.txt topic-events.txt | wc -l)
+assert_eq "outbox events missing from the claims topic" "0" "$missing"
+echo "ok: $(wc -l <outbox-events.txt) claim changes, each with a transition row and an event on claims"
 echo "PASS: $TEST_NAME"

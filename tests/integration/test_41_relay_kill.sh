@@ -58,7 +58,7 @@ relay_a_blocked() { (($(lock_waiters test41-relay-a) == 1)); }
 terminate() { q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '$1'"; }
 
 # --- relay A: small batches, so it is mid-run when it dies
-start_bg relay-a "$BIN/claims-relay" --pg "$COVERAGE_PG application_name=test41-relay-a" \
+start_bg relay-a env PGAPPNAME=test41-relay-a "$BIN/claims-relay" \
     --batch.size 20 -X linger.ms=50
 RELAY_A=$BG_PID
 wait_until 60 at_least published_mine 100 || fail "relay A published nothing: $(tail -n 5 "$(bg_log relay-a)")"
@@ -66,7 +66,7 @@ wait_until 60 at_least published_mine 100 || fail "relay A published nothing: $(
 # --- hold A between delivery and marking: a SHARE lock on claim_outbox lets it read and
 # publish a batch but blocks its UPDATE; then A dies there, and its session with it (the
 # UPDATE never commits), as in a crash after the brokers acknowledged the batch.
-start_bg locker psql -X -q -d "$COVERAGE_PG application_name=test41-locker" \
+start_bg locker env PGAPPNAME=test41-locker psql -X -q \
     -c "BEGIN; LOCK TABLE claim_outbox IN SHARE MODE; SELECT pg_sleep(300)"
 wait_until 60 relay_a_blocked || fail "relay A never blocked on marking its batch"
 

@@ -47,10 +47,11 @@ screenshot() {
     --agreements-out agreements.csv --output roster.csv 2>/dev/null
 "$BIN/covadm" agreements load agreements.csv >/dev/null
 head -n 2001 roster.csv >first.csv
+TOPIC=roster.changes.dc-sulsel # dc-sulsel publishes to its own topic
 "$BIN/roster-producer" --source dc-sulsel --progress never first.csv 2>producer0.log ||
     fail "producer: $(tail -n 3 producer0.log)"
 # A group that read some and left: no member, offsets in Kafka only.
-kcat -b "$KAFKA_BOOTSTRAP" -G lag-test-idle -o beginning -e -q -c 500 roster.changes \
+kcat -b "$KAFKA_BOOTSTRAP" -G lag-test-idle -o beginning -e -q -c 500 "$TOPIC" \
     >/dev/null 2>kcat.log || fail "kcat: $(tail -n 3 kcat.log)"
 
 start_bg monitor "$BIN/lag-monitor" --serve "127.0.0.1:$PORT" --interval.s 1 --window 4 \
@@ -103,7 +104,7 @@ for name in kafka_consumergroup_lag kafka_consumergroup_current_offset \
     kafka_consumergroup_group_status; do
     grep -q "^$name{" "$ARTIFACTS/lag-monitor-metrics.txt" || fail "no $name samples"
 done
-grep -q '^kafka_consumergroup_status{consumergroup="roster-consumer",topic="roster.changes",partition="[0-9]*"} 4$' \
+grep -q '^kafka_consumergroup_status{consumergroup="roster-consumer",topic="'"$TOPIC"'",partition="[0-9]*"} 4$' \
     "$ARTIFACTS/lag-monitor-metrics.txt" || fail "no STOP (4) partition status in /metrics"
 grep -q '^kafka_consumergroup_group_status{consumergroup="roster-consumer"} 3$' \
     "$ARTIFACTS/lag-monitor-metrics.txt" || fail "group status not ERR (3) in /metrics"
@@ -118,7 +119,7 @@ python3 "$REPO/tests/integration/png_check.py" "$ARTIFACTS/lag-monitor-stopped.p
 
 # --- PostgreSQL's offset far from Kafka's is flagged ---------------------------------------
 q "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
-   SELECT 'lag-test-idle', 'roster.changes', p, 90000 FROM generate_series(0, 11) p"
+   SELECT 'lag-test-idle', '$TOPIC', p, 90000 FROM generate_series(0, 11) p"
 disagrees() { [[ $(field lag-test-idle offsets_disagree in_postgresql) =~ ^[1-9][0-9]*\ 1$ ]]; }
 wait_until 30 disagrees || fail "no disagreement flagged: $(field lag-test-idle offsets_disagree in_postgresql)"
 grep -q 'msg="offsets disagree" group=lag-test-idle' "$MONITOR_LOG" || fail "no disagreement logged"
@@ -146,13 +147,14 @@ grep -Eq '^roster-consumer +- +- +Stable +1 +0 ' table.txt || fail "one-shot tab
 grep -Eq '^no-such-group +NOTFOUND ' table.txt || fail "a group asked for but absent is NOTFOUND"
 "$BIN/lag-monitor" --json --samples 2 --interval.s 1 --groups roster-consumer >one.json 2>one.err ||
     fail "one-shot JSON: $(cat one.err)"
-python3 - one.json <<'PY' || fail "one-shot JSON content"
+python3 - one.json "$TOPIC" <<'PY' || fail "one-shot JSON content"
 import json, sys
 d = json.load(open(sys.argv[1]))
 g = d["groups"][0]
 assert d["rounds"] == 2 and g["group"] == "roster-consumer", d
 assert g["status"] == "OK" and g["lag"] == 0 and g["in_postgresql"], g
-assert len(g["partitions"]) == 12, len(g["partitions"])
+mine = [p for p in g["partitions"] if p["topic"] == sys.argv[2]]
+assert len(mine) == 12, (len(mine), sorted({p["topic"] for p in g["partitions"]}))
 PY
 timeout -s INT 4 "$BIN/lag-monitor" --watch --interval.s 1 --groups roster-consumer >watch.txt 2>watch.err || true
 assert_ge "tables printed by --watch in 4 s" 2 "$(grep -c '^lag as of' watch.txt)"

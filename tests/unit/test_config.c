@@ -186,3 +186,48 @@ Test(config, rows_from_several_tables, .fini = cleanup)
     config_destroy(cfg);
     cr_assert_null(config_new_rows(twice, 2), "a key given twice is refused");
 }
+
+Test(config, a_lower_layer_fills_only_what_nothing_set, .fini = cleanup)
+{
+    char errstr[256] = "";
+    int rest, loaded = -1;
+    const char *args[] = {"--batch", "20"};
+    config *cfg;
+
+    setenv("TEST_CFG_GROUP", "g-env", 1);
+    cfg = parse(2, args, &rest, 0);
+    cr_assert_eq(config_is_set(cfg, "dry-run"), 0, "a default is not set");
+    cr_assert_eq(config_is_set(cfg, "batch"), 1, "a flag is");
+    write_file("group = g-file\nbatch = 30\ndry-run = true\nkafka.sasl.password = s3cret\n");
+    cr_assert_eq(config_load_file_under(cfg, path, 0, &loaded, errstr, sizeof errstr), 0, "%s", errstr);
+    cr_assert_eq(loaded, 1, "the file was read");
+    cr_assert_str_eq(config_get(cfg, "group"), "g-env", "the environment stays above");
+    cr_assert_eq(config_int(cfg, "batch"), 20, "the flag stays above");
+    cr_assert_eq(config_bool(cfg, "dry-run"), 1, "a default is replaced");
+    cr_assert_str_eq(config_get(cfg, "kafka.sasl.password"), "s3cret", "a new key is taken");
+    /* A second lower file: the first one's values count as set. */
+    write_file("dry-run = false\nkafka.sasl.password = other\nkafka.acks = all\n");
+    cr_assert_eq(config_load_file_under(cfg, path, 0, NULL, errstr, sizeof errstr), 0, "%s", errstr);
+    cr_assert_eq(config_bool(cfg, "dry-run"), 1, "the first lower file wins");
+    cr_assert_str_eq(config_get(cfg, "kafka.sasl.password"), "s3cret", "for kafka keys too");
+    cr_assert_str_eq(config_get(cfg, "kafka.acks"), "all", "what nobody set is taken");
+    config_destroy(cfg);
+}
+
+Test(config, a_missing_lower_file_may_be_skipped, .fini = cleanup)
+{
+    char errstr[256] = "";
+    int loaded = -1;
+    config *cfg = config_new(table);
+
+    cr_assert_eq(config_load_file_under(cfg, "/nonexistent/x.conf", 1, &loaded, errstr, sizeof errstr),
+                 0, "missing_ok: %s", errstr);
+    cr_assert_eq(loaded, 0, "nothing read");
+    cr_assert_eq(config_load_file_under(cfg, "/nonexistent/x.conf", 0, NULL, errstr, sizeof errstr),
+                 -1, "missing and not ok");
+    cr_assert_not_null(strstr(errstr, "/nonexistent/x.conf"), "names the file: %s", errstr);
+    write_file("batch = many\n");
+    cr_assert_eq(config_load_file_under(cfg, path, 1, NULL, errstr, sizeof errstr), -1, "bad value");
+    cr_assert_not_null(strstr(errstr, ":1:"), "names the line: %s", errstr);
+    config_destroy(cfg);
+}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -18,6 +19,11 @@ static const config_option own[] = {
 static const program_def consumer_like = {
     "test-program", "usage: test-program [options] [FILE]\n\noptions:\n",
     PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER, own, 0, 1,
+};
+
+static const program_def producer_like = {
+    "test-producer", "usage: test-producer [FILE...]\n", PROGRAM_OPT_KAFKA | PROGRAM_OPT_PRODUCER,
+    own, 0, -1,
 };
 
 static const program_def cli_like = {
@@ -34,9 +40,40 @@ static config *start(const program_def *def, int n, const char *const *args, int
     return program_start(def, n + 1, argv, nargs, rc);
 }
 
+static char dir[64];
+
+/* Write dir/name.conf with text (dir made on first use). */
+static void write_conf(const char *name, const char *text)
+{
+    char path[128];
+    FILE *f;
+
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/test_program_%d", (int)getpid());
+        mkdir(dir, 0700);
+    }
+    snprintf(path, sizeof path, "%s/%s.conf", dir, name);
+    cr_assert_not_null(f = fopen(path, "w"), "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
 static void cleanup(void)
 {
+    static const char *const names[] = {"test-program", "test-producer", "dc-a", "dc-b"};
+    char path[128];
+
     unsetenv("KAFKA_BOOTSTRAP");
+    unsetenv("COVERAGE_CONFIG_DIR");
+    unsetenv("COVERAGE_SOURCE");
+    if (!dir[0])
+        return;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s.conf", dir, names[i]);
+        remove(path);
+    }
+    rmdir(dir);
+    dir[0] = '\0';
 }
 
 Test(program, metrics_group_is_off_by_default)
@@ -150,5 +187,62 @@ Test(program, a_signal_sets_the_flag_and_calls_back)
     stopped_with = 0;
     program_on_stop(on_stop, &token);
     cr_assert_eq(stopped_with, 42, "a callback set after the signal runs at once");
+    config_destroy(cfg);
+}
+
+Test(program, a_service_takes_its_principals_file_under_everything, .fini = cleanup)
+{
+    char *argv[4];
+    int nargs, rc;
+    config *cfg;
+
+    write_conf("test-program", "bootstrap = file:9093\nkafka.sasl.username = svc\n"
+                               "batch.max.messages = 7\n");
+    cfg = start(&consumer_like, 0, NULL, &nargs, &rc, argv);
+    cr_assert_str_eq(config_get(cfg, "bootstrap"), "127.0.0.1:19092", "no COVERAGE_CONFIG_DIR");
+    config_destroy(cfg);
+    setenv("COVERAGE_CONFIG_DIR", dir, 1);
+    setenv("KAFKA_BOOTSTRAP", "env:9092", 1);
+    cfg = start(&consumer_like, 2, (const char *const[]){"--batch.max.messages", "9"}, &nargs,
+                &rc, argv);
+    cr_assert_not_null(cfg, "start failed with %d", rc);
+    cr_assert_str_eq(config_get(cfg, "kafka.sasl.username"), "svc", "the principal's file");
+    cr_assert_str_eq(config_get(cfg, "bootstrap"), "env:9092", "the environment beats it");
+    cr_assert_eq(config_int(cfg, "batch.max.messages"), 9, "a flag beats it");
+    config_destroy(cfg);
+    write_conf("test-program", "no such line\n");
+    cr_assert_null(start(&consumer_like, 0, NULL, &nargs, &rc, argv), "a bad file ends the start");
+    cr_assert_eq(rc, 2, "exit code %d", rc);
+}
+
+Test(program, a_producer_takes_its_data_centers_file_first, .fini = cleanup)
+{
+    char *argv[4];
+    int nargs, rc;
+    config *cfg;
+
+    write_conf("dc-a", "kafka.sasl.username = dc-a\ntopic.per-source = true\n");
+    write_conf("dc-b", "kafka.sasl.username = dc-b\n");
+    write_conf("test-producer", "kafka.sasl.username = generic\nformat = jsonl\n");
+    setenv("COVERAGE_CONFIG_DIR", dir, 1);
+    cfg = start(&producer_like, 2, (const char *const[]){"--source", "dc-a"}, &nargs, &rc, argv);
+    cr_assert_not_null(cfg, "start failed with %d", rc);
+    cr_assert_str_eq(config_get(cfg, "kafka.sasl.username"), "dc-a", "the data center's file");
+    cr_assert_eq(config_bool(cfg, "topic.per-source"), 1, "its own topic");
+    cr_assert_str_eq(config_get(cfg, "format"), "jsonl", "then the program's file");
+    config_destroy(cfg);
+    setenv("COVERAGE_SOURCE", "dc-b", 1);
+    cfg = start(&producer_like, 0, NULL, &nargs, &rc, argv);
+    cr_assert_str_eq(config_get(cfg, "kafka.sasl.username"), "dc-b", "source from the environment");
+    cr_assert_eq(config_bool(cfg, "topic.per-source"), 0, "dc-b's file says nothing of it");
+    config_destroy(cfg);
+    unsetenv("COVERAGE_SOURCE");
+    write_conf("test-producer", "source = dc-a\n");
+    cfg = start(&producer_like, 0, NULL, &nargs, &rc, argv);
+    cr_assert_str_eq(config_get(cfg, "kafka.sasl.username"), "dc-a",
+                     "a source named by the program's file");
+    config_destroy(cfg);
+    cfg = start(&producer_like, 2, (const char *const[]){"--source", "../dc-a"}, &nargs, &rc, argv);
+    cr_assert_null(config_get(cfg, "kafka.sasl.username"), "a source that is no id names no file");
     config_destroy(cfg);
 }

@@ -66,3 +66,18 @@ Test(source_topic, a_configured_topic_is_its_own_base_and_a_pattern_is_not)
     cr_assert_str_eq(source_topic_base("", "incidents"), "incidents");
     cr_assert_str_eq(source_topic_base(NULL, "incidents"), "incidents");
 }
+
+Test(source_topic, a_data_center_publishes_to_its_own_topic)
+{
+    char t[64], src[33];
+
+    cr_assert_eq(source_topic_name("incidents", "dc-sulsel", t, sizeof t), 0, "a source id");
+    cr_assert_str_eq(t, "incidents.dc-sulsel", "base.source");
+    cr_assert_eq(source_topic_of(t, "incidents", src, sizeof src), 1, "read back as a source's");
+    cr_assert_str_eq(src, "dc-sulsel", "the same source");
+    cr_assert_eq(source_topic_name("incidents", "", t, sizeof t), -1, "no empty source");
+    cr_assert_eq(source_topic_name("incidents", "dlq", t, sizeof t), -1, "not the DLQ");
+    cr_assert_eq(source_topic_name("incidents", "dc.x", t, sizeof t), -1, "no dot");
+    cr_assert_eq(source_topic_name("incidents", "../x", t, sizeof t), -1, "no path");
+    cr_assert_eq(source_topic_name("incidents", "dc-sulsel", t, 12), -1, "too long for out");
+}

@@ -228,8 +228,8 @@ static int advance_if_complete(PGconn *pg, const char *claim, const char *actor,
 static int lock_claim(PGconn *pg, const char *claim, char *status, char *errstr, size_t n)
 {
     const char *p[1] = {claim};
-    PGresult *res = pg_query(pg, "SELECT status FROM claims WHERE claim_id = $1 FOR UPDATE", 1, p,
-                             errstr, n);
+    /* claim_lock (deploy/sql/011): officers may not UPDATE claims, so not lock one either. */
+    PGresult *res = pg_query(pg, "SELECT status FROM claim_lock($1)", 1, p, errstr, n);
     if (!res)
         return -1;
     if (PQntuples(res) == 0) {
@@ -411,9 +411,8 @@ static int cmd_determine(PGconn *pg, const config *cfg, const char *claim, int w
     route_decision d;
     char nik[17], amount[24];
     int ncov = 0, rc = -1;
-    PGresult *res = pg_query(pg,
-                             "SELECT status, benefit, nik FROM claims WHERE claim_id = $1 FOR UPDATE",
-                             1, p, errstr, n);
+    PGresult *res = pg_query(pg, "SELECT status, benefit, nik FROM claim_lock($1)", 1, p, errstr,
+                             n);
 
     if (!res)
         return -1;

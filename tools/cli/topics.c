@@ -1,8 +1,11 @@
-/* topics: create, list and wait for Kafka topics through librdkafka's Admin API.
+/* topics: create, list and wait for Kafka topics, and create and list ACLs, through
+ * librdkafka's Admin API.
  *
  *   topics [options] create <topics.tsv>
  *   topics [options] list
  *   topics [options] wait
+ *   topics [options] acls <acls.tsv>      create the ACL bindings of the file (common/acl.h)
+ *   topics [options] list-acls            every ACL binding, in the file's form, sorted
  *
  * Options as every program's (common/program.h): --bootstrap (or $KAFKA_BOOTSTRAP),
  * --config, -X property=value (TLS, SASL, ...), plus --timeout.ms and --replication.
@@ -17,11 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "kafka.h"
 #include "log.h"
 #include "program.h"
 
 #define TOPICS_MAX 256
+#define ACLS_MAX 4096
 #define LINE_MAX_LEN 4096
 
 typedef struct {
@@ -39,10 +44,12 @@ static const config_option options[] = {
 
 static const program_def program = {
     "topics",
-    "usage: topics [options] create TOPICS.tsv | list | wait\n"
+    "usage: topics [options] create TOPICS.tsv | list | wait | acls ACLS.tsv | list-acls\n"
     "Creates the topics of a TSV file (name, partitions, key=value,... per line), lists the\n"
-    "cluster's topics, or waits until the cluster answers. Exit status: 0 done, 1 failed,\n"
-    "2 usage.\n\noptions:\n",
+    "cluster's topics, waits until the cluster answers, creates the ACL bindings of a TSV\n"
+    "file (principal, resource, pattern, name, operation, permission[, host] per line) or\n"
+    "lists the cluster's ACLs in that form. Exit status: 0 done, 1 failed, 2 usage.\n"
+    "\noptions:\n",
     PROGRAM_OPT_KAFKA,
     options,
     1,
@@ -344,6 +351,237 @@ static int cmd_wait(rd_kafka_t *rk, int timeout_ms)
     return 1;
 }
 
+/* The admin result event of an operation started on q, or NULL after logging why. */
+static rd_kafka_event_t *admin_result(rd_kafka_queue_t *q, const char *what, int timeout_ms)
+{
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+
+    if (!ev) {
+        log_error("admin request timed out", "request=%s timeout_ms=%d", what, timeout_ms);
+        return NULL;
+    }
+    if (rd_kafka_event_error(ev)) {
+        log_error("admin request failed", "request=%s err=%s detail=\"%s\"", what,
+                  rd_kafka_err2name(rd_kafka_event_error(ev)), rd_kafka_event_error_string(ev));
+        rd_kafka_event_destroy(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+static int wait_acls(rd_kafka_t *rk, rd_kafka_AclBinding_t *const *acls, int count,
+                     int timeout_ms);
+
+/* Read the ACL file into acls (max entries); the count, or -1 after logging the error. */
+static int read_acls(const char *path, rd_kafka_AclBinding_t **acls, int max)
+{
+    char line[LINE_MAX_LEN], errstr[512];
+    FILE *f = fopen(path, "r");
+    int count = 0, lineno = 0;
+    acl_spec a;
+
+    if (!f) {
+        log_error("unable to open ACL file", "path=%s err=\"%s\"", path, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        int r = acl_parse(line, &a, errstr, sizeof errstr);
+
+        lineno++;
+        if (r == 1)
+            continue;
+        if (r == 0 && count == max)
+            snprintf(errstr, sizeof errstr, "more than %d bindings", max);
+        if (r < 0 || count == max || !(acls[count] = acl_binding_new(&a, errstr, sizeof errstr))) {
+            log_error("bad ACL line", "path=%s line=%d err=\"%s\"", path, lineno, errstr);
+            goto fail;
+        }
+        count++;
+    }
+    if (!ferror(f)) {
+        fclose(f);
+        return count;
+    }
+    log_error("unable to read ACL file", "path=%s err=\"%s\"", path, strerror(errno));
+fail:
+    fclose(f);
+    rd_kafka_AclBinding_destroy_array(acls, (size_t)count);
+    return -1;
+}
+
+/* Create the bindings of the file; existing ones are kept as they are (creating is
+ * idempotent). */
+static int cmd_acls(rd_kafka_t *rk, const char *path, int timeout_ms)
+{
+    static rd_kafka_AclBinding_t *acls[ACLS_MAX];
+    rd_kafka_AdminOptions_t *opts = NULL;
+    rd_kafka_queue_t *q = NULL;
+    rd_kafka_event_t *ev = NULL;
+    const rd_kafka_acl_result_t **results;
+    char errstr[512], line[1024];
+    size_t nres;
+    int count, failed = 0, rc = 1;
+
+    if ((count = read_acls(path, acls, ACLS_MAX)) < 0)
+        return 1;
+    if (count == 0) {
+        log_warn("no ACL bindings in file", "path=%s", path);
+        return 0;
+    }
+    opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATEACLS);
+    if (rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errstr, sizeof errstr)) {
+        log_error("unable to set admin timeout", "err=\"%s\"", errstr);
+        goto out;
+    }
+    q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateAcls(rk, acls, (size_t)count, opts, q);
+    if (!(ev = admin_result(q, "CreateAcls", timeout_ms)))
+        goto out;
+    results = rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(ev), &nres);
+    for (size_t i = 0; i < nres; i++) {
+        const rd_kafka_error_t *err = rd_kafka_acl_result_error(results[i]);
+
+        if (!err)
+            continue;
+        log_error("unable to create ACL", "acl=\"%s\" err=%s detail=\"%s\"",
+                  i < (size_t)count && acl_format(acls[i], line, sizeof line) ? line : "?",
+                  rd_kafka_error_name(err), rd_kafka_error_string(err));
+        failed++;
+    }
+    rc = failed ? 1 : wait_acls(rk, acls, count, timeout_ms);
+    if (!rc)
+        log_info("ACLs created", "path=%s bindings=%d", path, count);
+out:
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    if (q)
+        rd_kafka_queue_destroy(q);
+    if (opts)
+        rd_kafka_AdminOptions_destroy(opts);
+    rd_kafka_AclBinding_destroy_array(acls, (size_t)count);
+    return rc;
+}
+
+static int compare_lines(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_lines(char **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+}
+
+/* Every ACL binding of the cluster as the file's lines, sorted, into *out (the caller
+ * frees them with free_lines) and their count into *count. 0, or -1 after logging why. */
+static int describe_acls(rd_kafka_t *rk, int timeout_ms, char ***out, size_t *count)
+{
+    rd_kafka_AclBindingFilter_t *filter;
+    rd_kafka_AdminOptions_t *opts;
+    rd_kafka_queue_t *q;
+    rd_kafka_event_t *ev;
+    const rd_kafka_AclBinding_t **bindings;
+    char errstr[512], **lines = NULL;
+    size_t n = 0, nlines = 0;
+    int rc = -1;
+
+    filter = rd_kafka_AclBindingFilter_new(RD_KAFKA_RESOURCE_ANY, NULL,
+                                           RD_KAFKA_RESOURCE_PATTERN_ANY, NULL, NULL,
+                                           RD_KAFKA_ACL_OPERATION_ANY,
+                                           RD_KAFKA_ACL_PERMISSION_TYPE_ANY, errstr, sizeof errstr);
+    opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBEACLS);
+    q = rd_kafka_queue_new(rk);
+    if (!filter ||
+        rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errstr, sizeof errstr)) {
+        log_error("unable to describe ACLs", "err=\"%s\"", errstr);
+        goto out;
+    }
+    rd_kafka_DescribeAcls(rk, filter, opts, q);
+    if (!(ev = admin_result(q, "DescribeAcls", timeout_ms)))
+        goto out;
+    bindings = rd_kafka_DescribeAcls_result_acls(rd_kafka_event_DescribeAcls_result(ev), &n);
+    if (n && !(lines = calloc(n, sizeof *lines))) {
+        log_error("out of memory", "bindings=%zu", n);
+        rd_kafka_event_destroy(ev);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char line[1024];
+        if (!acl_format(bindings[i], line, sizeof line)) {
+            log_warn("ACL binding the file cannot name", "index=%zu", i);
+            continue;
+        }
+        if (!(lines[nlines] = strdup(line))) {
+            log_error("out of memory", "bindings=%zu", n);
+            rd_kafka_event_destroy(ev);
+            goto out;
+        }
+        nlines++;
+    }
+    rd_kafka_event_destroy(ev);
+    qsort(lines, nlines, sizeof *lines, compare_lines);
+    *out = lines;
+    *count = nlines;
+    lines = NULL;
+    rc = 0;
+out:
+    if (lines)
+        free_lines(lines, nlines);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_AdminOptions_destroy(opts);
+    if (filter)
+        rd_kafka_AclBinding_destroy(filter);
+    return rc;
+}
+
+/* Created ACLs reach the broker's authorizer a moment after CreateAcls answers; wait until
+ * the broker lists every one of acls (and so enforces it), so a caller may rely on them as
+ * soon as `acls` returns. */
+static int wait_acls(rd_kafka_t *rk, rd_kafka_AclBinding_t *const *acls, int count,
+                     int timeout_ms)
+{
+    long deadline = now_ms() + timeout_ms;
+    char line[1024];
+    int missing = count;
+
+    while (now_ms() < deadline) {
+        char **lines = NULL;
+        size_t n = 0;
+
+        if (describe_acls(rk, timeout_ms, &lines, &n) < 0)
+            return 1;
+        missing = 0;
+        for (int i = 0; i < count; i++) {
+            const char *key = acl_format(acls[i], line, sizeof line);
+            if (key && !bsearch(&key, lines, n, sizeof *lines, compare_lines))
+                missing++;
+        }
+        free_lines(lines, n);
+        if (!missing)
+            return 0;
+        usleep(100 * 1000);
+    }
+    log_error("created ACLs are not all in force", "missing=%d timeout_ms=%d", missing, timeout_ms);
+    return 1;
+}
+
+static int cmd_list_acls(rd_kafka_t *rk, int timeout_ms)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (describe_acls(rk, timeout_ms, &lines, &n) < 0)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        printf("%s\n", lines[i]);
+    rc = fflush(stdout) == 0 ? 0 : 1;
+    free_lines(lines, n);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     /* While `wait` polls a broker that is still starting, connection-refused errors are
@@ -365,7 +603,9 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!((strcmp(args[0], "create") == 0 && nargs == 2) ||
+          (strcmp(args[0], "acls") == 0 && nargs == 2) ||
           (strcmp(args[0], "list") == 0 && nargs == 1) ||
+          (strcmp(args[0], "list-acls") == 0 && nargs == 1) ||
           (strcmp(args[0], "wait") == 0 && nargs == 1))) {
         program_usage(&program, stderr);
         goto out;
@@ -380,6 +620,10 @@ int main(int argc, char **argv)
     conf = NULL; /* owned by rk now */
     if (strcmp(args[0], "create") == 0)
         rc = cmd_create(rk, args[1], replication, timeout_ms);
+    else if (strcmp(args[0], "acls") == 0)
+        rc = cmd_acls(rk, args[1], timeout_ms);
+    else if (strcmp(args[0], "list-acls") == 0)
+        rc = cmd_list_acls(rk, timeout_ms);
     else if (strcmp(args[0], "list") == 0)
         rc = cmd_list(rk, timeout_ms);
     else
