@@ -1485,6 +1485,7 @@ write_env() {
         echo "# ($( ((SECURE)) && echo "secure: TLS and SCRAM" || echo "insecure: plaintext, no authentication"))"
         echo "export KAFKA_BOOTSTRAP=$(kafka_bootstrap)"
         echo "export COVERAGE_CONFIG_DIR=$(shq "$SECRETS") KCAT_CONFIG=$(shq "$SECRETS/kcat.conf")"
+        echo "export STACK_SECURE=$SECURE"
         if ((SECURE)); then
             echo "export PGHOST=127.0.0.1 PGPORT=$PGPORT PGDATABASE=coverage PGUSER=coverage"
             echo "export PGSSLMODE=verify-full PGSSLROOTCERT=$(shq "$CA_CERT")" \

@@ -101,6 +101,37 @@ case_topics() {
     if ! wait_until 60 topic_ready "$1" "$2" || ! wait_until 60 topic_ready "$1.dlq" 3; then
         fail "topic $1 not ready: $("$STACK" describe "$1" 2>&1 | head -n 3)"
     fi
+    case_acls "$1"
+}
+
+# case_acls TOPIC: on the secure stack, what the services' own principals need on a case's
+# topic, as deploy/local/stack.sh grants it on roster.changes and incidents: dc-sulsel
+# writes it, covadm too (replays), the consumers read it with their groups ("fNN-...") and
+# write its DLQ. The case runs as the services do, each with its own principal.
+case_acls() {
+    local t=$1 svc
+    [[ ${STACK_SECURE:-0} == 1 ]] || return 0
+    {
+        printf 'User:dc-sulsel\ttopic\tliteral\t%s\twrite\tallow\n' "$t"
+        printf 'User:covadm\ttopic\tliteral\t%s\twrite\tallow\n' "$t"
+        for svc in roster-consumer incident-consumer; do
+            printf 'User:%s\ttopic\tliteral\t%s\tread\tallow\n' "$svc" "$t"
+            printf 'User:%s\ttopic\tliteral\t%s.dlq\twrite\tallow\n' "$svc" "$t"
+            printf 'User:%s\tgroup\tprefixed\t%s-\tread\tallow\n' "$svc" "${t%%.*}"
+        done
+    } >"$TEST_TMP/acls.tsv"
+    "$BIN/topics" --timeout.ms 30000 acls "$TEST_TMP/acls.tsv" 2>"$TEST_TMP/acls.log" ||
+        fail "ACLs of $t: $(tail -n 3 "$TEST_TMP/acls.log")"
+    # `topics acls` waited for the node that answered; the others apply them a moment apart.
+    local n want
+    want=$(wc -l <"$TEST_TMP/acls.tsv")
+    for n in $("$STACK" brokers); do
+        acls_on_node() {
+            (($("$BIN/topics" --bootstrap "127.0.0.1:$((KAFKA_PORT + 10 * ($1 - 1)))" list-acls \
+                2>/dev/null | grep -cF -e "$t" -e "${t%%.*}-") >= want))
+        }
+        wait_until 30 acls_on_node "$n" || fail "node $n does not list the ACLs of $t"
+    done
 }
 
 # topic_ready TOPIC PARTITIONS: the running nodes agree that TOPIC has that many partitions,
@@ -401,7 +432,8 @@ finish_case() {
 poison() {
     local label=$1 out
     shift
-    out=$("$POISON" "$@" 2>"$TEST_TMP/poison.err") ||
+    # As a data center with the right to write the case's topic would (its credentials).
+    out=$("$POISON" --config "$COVERAGE_CONFIG_DIR/dc-sulsel.conf" "$@" 2>"$TEST_TMP/poison.err") ||
         fail "poison $label: $(tail -n 3 "$TEST_TMP/poison.err")"
     echo "label=$label $out" >>"$TEST_TMP/poisons.txt"
 }
