@@ -85,7 +85,7 @@ KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-}
 DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev libmicrohttpd-dev
     libcsv-dev libjansson-dev uuid-dev postgresql postgresql-contrib
     openjdk-17-jre-headless maven kafkacat libssl-dev python3 time chromium prometheus curl
-    clang libclang-rt-14-dev)
+    clang libclang-rt-14-dev libcairo2-dev poppler-utils)
 
 mkdir -p "$VAR_DIR"
 VAR_DIR=$(cd "$VAR_DIR" && pwd)
