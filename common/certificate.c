@@ -209,11 +209,9 @@ int certificate_write(const char *path, const certificate_info *c, char *errstr,
     text_centered(cr, A4_W / 2, 290,
                   "terdaftar sebagai peserta program jaminan sosial ketenagakerjaan berikut:");
 
-    /* The facts, on a pale panel. */
-    cairo_set_source_rgb(cr, PALE);
-    cairo_rectangle(cr, MARGIN, 306, A4_W - 2 * MARGIN, 336);
-    cairo_fill(cr);
+    /* The facts, drawn into a group first so that the pale panel behind them fits them. */
     snprintf(kpj, sizeof kpj, "%s", c->kpj && *c->kpj ? c->kpj : "belum terbit (not yet issued)");
+    cairo_push_group(cr);
     y = 332;
     y = field(cr, y, "NIK", c->nik_masked);
     y = field(cr, y, "Nomor KPJ", kpj);
@@ -225,21 +223,29 @@ int certificate_write(const char *path, const certificate_info *c, char *errstr,
     y = field(cr, y, "Perjanjian kerja sama", c->agreement_id);
     y = field(cr, y, "", c->agreement_name);
     y = field(cr, y, "Pemberi kerja", c->counterparty);
-    (void)field(cr, y, "Tahap", c->stage);
+    y = field(cr, y, "Tahap", c->stage);
+    {
+        cairo_pattern_t *facts = cairo_pop_group(cr);
+        cairo_set_source_rgb(cr, PALE);
+        cairo_rectangle(cr, MARGIN, 306, A4_W - 2 * MARGIN, y - 306);
+        cairo_fill(cr);
+        cairo_set_source(cr, facts);
+        cairo_paint(cr);
+        cairo_pattern_destroy(facts);
+    }
 
     font(cr, 9, 0);
     cairo_set_source_rgb(cr, GREY);
-    y = text_wrapped(cr, MARGIN + 6, 668, A4_W - 2 * MARGIN - 12, 12,
+    y = text_wrapped(cr, MARGIN + 6, y + 24, A4_W - 2 * MARGIN - 12, 12,
                      "Perlindungan berlaku pada tanggal setempat selama masa perlindungan di atas, "
                      "selama iuran dibayar menurut perjanjian kerja sama. Manfaat JKK dan JKM "
                      "menurut PP 44/2015 sebagaimana telah diubah. NIK ditampilkan tersamar.");
     cairo_set_source_rgb(cr, INK);
     font(cr, 10, 0);
     snprintf(title, sizeof title, "Diterbitkan %s", or_dash(c->issued_on));
-    text_at(cr, MARGIN + 6, 760, title);
+    text_at(cr, MARGIN + 6, y + 30, title);
     snprintf(title, sizeof title, "Kode verifikasi %s", or_dash(c->verification));
-    text_right(cr, A4_W - MARGIN - 6, 760, title);
-    (void)y;
+    text_right(cr, A4_W - MARGIN - 6, y + 30, title);
     return finish(cr, surface, path, errstr, n);
 }
 
@@ -289,10 +295,10 @@ static void summary_page_head(cairo_t *cr, const certificate_summary *s, int pag
     font(cr, 10, 1);
     snprintf(buf, sizeof buf, "%s - %s", or_dash(s->agreement_id), or_dash(s->stage));
     text_at(cr, MARGIN, 124, buf);
-    font(cr, 9, 0);
-    snprintf(buf, sizeof buf, "%s; %s; %s", or_dash(s->agreement_name), or_dash(s->counterparty),
-             or_dash(s->terms));
-    text_at(cr, MARGIN, 138, buf);
+    font(cr, 8.5, 0);
+    snprintf(buf, sizeof buf, "%s; %s", or_dash(s->agreement_name), or_dash(s->counterparty));
+    text_at(cr, MARGIN, 136, buf);
+    text_right(cr, L_W - MARGIN, 124, or_dash(s->terms));
     snprintf(buf, sizeof buf, "halaman %d dari %d", page, pages);
     text_right(cr, L_W - MARGIN, 106, buf);
 

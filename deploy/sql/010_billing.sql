@@ -678,7 +678,8 @@ CREATE TABLE stages (
 CREATE VIEW stage_enrolments AS
 SELECT s.agreement_id, s.stage_no, c.enroll_event, c.nik, w.full_name, w.kpj,
        min(c.role) AS role, min(c.institution) AS institution, min(c.region_code) AS region_code,
-       min(c.tps) AS tps, array_agg(c.program ORDER BY c.program) AS programs,
+       min(c.tps) AS tps,
+       array_agg(c.program ORDER BY array_position(ARRAY['JKK', 'JKM', 'JHT'], c.program)) AS programs,
        min(c.valid_from) AS valid_from, max(c.valid_to) AS valid_to,
        bool_or(c.status = 'ACTIVE') AS active
 FROM stages s
