@@ -10,6 +10,7 @@
 #include "log.h"
 #include "pg.h"
 #include "roster.h"
+#include "roster_budget.h"
 #include "rounds.h"
 #include "source_topic.h"
 #include "validate.h"
@@ -47,7 +48,8 @@ static const char copy_staging[] =
     " FROM STDIN";
 
 /* The merge of one round. $1 = round. Order matters: duplicates first, then
- * the rules (each rejection names the rule), then the changes, then the record of events. */
+ * the rules (each rejection names the rule), then the changes, then the record of events.
+ * The budget rule (roster_budget.c) runs after the first MERGE_RULES statements. */
 static const char *const merge_round[] = {
     /* An event already decided (applied or rejected) is a re-delivery: nothing to do. One
      * that covadm is replaying (REPLAYING) is decided again (deploy/sql/007). */
@@ -162,6 +164,10 @@ static const char *const merge_round[] = {
     "  outcome = EXCLUDED.outcome, applied_at = now()"
     " WHERE applied_events.outcome = 'REPLAYING'",
 };
+
+/* merge_round[0, MERGE_RULES): the duplicates and the rules; the changes follow. */
+#define MERGE_RULES 2
+#define MERGE_COUNT (sizeof merge_round / sizeof *merge_round)
 
 roster_apply *roster_apply_new(char *errstr, size_t n)
 {
@@ -376,7 +382,9 @@ int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
         char round[16];
         const char *params[2] = {round, batch->topic};
         snprintf(round, sizeof round, "%d", r);
-        if (pg_exec_each(pg, merge_round, sizeof merge_round / sizeof *merge_round, 2, params,
+        if (pg_exec_each(pg, merge_round, MERGE_RULES, 2, params, errstr, n) < 0 ||
+            roster_budget_round(pg, round, errstr, n) < 0 ||
+            pg_exec_each(pg, merge_round + MERGE_RULES, MERGE_COUNT - MERGE_RULES, 2, params,
                          errstr, n) < 0)
             return -1;
     }
