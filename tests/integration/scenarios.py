@@ -73,7 +73,8 @@ def local_date(ts, province):
 
 
 def parse_coverage(spec):
-    """'-' -> None, 'NONE' -> [], else a list of terms (programs, from, to, status, wage)."""
+    """'-' -> None, 'NONE' -> [], else a list of terms (programs, from, to, status, wage);
+    a LAPSED status carries its lapse date (LAPSED@YYYY-MM-DD)."""
     if spec == "-":
         return None
     if spec == "NONE":
@@ -209,6 +210,11 @@ def cmd_prepare(tsv, d):
         if row["coverage"] == "NONE":
             entry["skip"] = ("coverage NONE: a worker row without coverage rows cannot be made"
                              " through the roster pipeline (every ENROLL creates coverages)")
+            plan.append(entry)
+            continue
+        if "LAPSED" in row["coverage"]:
+            entry["skip"] = ("coverage LAPSED: a lapse comes from unpaid invoices, not from the"
+                             " roster (test_84_lapse.sh runs one end to end)")
             plan.append(entry)
             continue
         w = worker_for(row)
