@@ -709,7 +709,8 @@ BEGIN
     GRANT USAGE ON SEQUENCE budget_warnings_warning_id_seq TO roster_consumer;
     -- The incident consumer reads coverages (lapsed_on included) as before.
     -- billing-relay: its outbox and the invoices it points to.
-    GRANT SELECT ON invoice_outbox, invoices TO billing_relay;
+    GRANT SELECT ON invoice_outbox, invoices, invoice_items, invoice_lines, premium_rates
+        TO billing_relay;
     GRANT UPDATE (published_at) ON invoice_outbox TO billing_relay;
     -- The coverage relay reads coverages as before (status LAPSED included).
     -- covadm: the premium tables (synced from the files), invoices and their ledger,

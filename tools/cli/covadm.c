@@ -138,6 +138,8 @@ static int check_agreement(const rowsrc_row *row, const char *file, char *scope,
         bad = 1;                                                                                   \
     } while (0)
 
+    if (strlen(rowsrc_get(row, "agreement_id")) > 63)
+        ROW_ERR("agreement_id", "agreement_id is at most 63 characters (the key of billing.invoices)");
     if (strcmp(inst, "KPU") && strcmp(inst, "BAWASLU") && strcmp(inst, "PEMDA"))
         ROW_ERR("institution", "institution must be KPU, BAWASLU or PEMDA, not '%s'", inst);
     if (strcmp(fund, "APBD") && strcmp(fund, "APBN_KPU") && strcmp(fund, "APBN_BAWASLU") &&
