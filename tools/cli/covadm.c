@@ -635,8 +635,8 @@ static int cmd_invoices_pay(PGconn *pg, const config *cfg, char **args)
         printf("payment %s of %s %.7s was recorded before; nothing changed\n", reference,
                args[2], month);
     else
-        printf("payment %s recorded: %s %.7s paid Rp %s of Rp %s, outstanding Rp %s\n",
-               PQgetvalue(res, 0, 0), args[2], month, PQgetvalue(res, 0, 2),
+        printf("payment %s recorded (id %s): %s %.7s paid Rp %s of Rp %s, outstanding Rp %s\n",
+               reference, PQgetvalue(res, 0, 0), args[2], month, PQgetvalue(res, 0, 2),
                PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3));
     PQclear(res);
     return 0;
