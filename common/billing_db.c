@@ -176,26 +176,53 @@ PGresult *billing_db_lapse(PGconn *pg, const char *as_of, const char *agreement,
 PGresult *billing_db_status(PGconn *pg, const char *agreement, char *errstr, size_t n)
 {
     const char *p[1] = {agreement ? agreement : ""};
+    PGresult *res = NULL, *lock;
+    char ignored[256];
 
-    return pg_query(pg,
-                    "SELECT a.agreement_id, a.premium_scheme AS scheme,"
-                    " coalesce(a.budget_idr::text, '-') AS budget_idr, a.budget_policy AS policy,"
-                    " k.issued_idr, coalesce(pd.paid, 0) AS paid_idr, k.pending_idr AS adjust_idr,"
-                    " k.projected_idr, k.committed_idr,"
-                    " coalesce((a.budget_idr - k.committed_idr)::text, '-') AS remaining_idr,"
-                    " coalesce(round(100.0 * k.committed_idr / nullif(a.budget_idr, 0), 1)::text,"
-                    "  '-') AS used_pct,"
-                    " (SELECT count(*) FROM invoice_balances(current_date) b"
-                    "  WHERE b.agreement_id = a.agreement_id AND NOT b.paid_in_full) AS unpaid,"
-                    " (SELECT count(DISTINCT l.nik) FROM coverage_lapses l"
-                    "  WHERE l.agreement_id = a.agreement_id) AS lapsed,"
-                    " (SELECT count(*) FROM budget_warnings w"
-                    "  WHERE w.agreement_id = a.agreement_id) AS warnings,"
-                    " k.unpriced_months AS unpriced"
-                    " FROM agreements a CROSS JOIN LATERAL agreement_commitment(a.agreement_id) k"
-                    " LEFT JOIN (SELECT v.agreement_id, sum(p.amount_idr) AS paid"
-                    "  FROM invoice_payments p JOIN invoices v USING (invoice_id)"
-                    "  GROUP BY v.agreement_id) pd ON pd.agreement_id = a.agreement_id"
-                    " WHERE $1 = '' OR a.agreement_id = $1 ORDER BY a.agreement_id",
-                    1, p, errstr, n);
+    /* The budget ledgers (deploy/sql/010) set exactly, under the lock the roster consumer's
+     * budget rule takes, so that the guard and this report agree. */
+    if (pg_exec(pg, "BEGIN", errstr, n) < 0)
+        return NULL;
+    if (!(lock = pg_query(pg,
+                          "SELECT pg_advisory_xact_lock(73104, hashtext(x.agreement_id)) FROM ("
+                          " SELECT agreement_id FROM agreements WHERE budget_idr IS NOT NULL"
+                          "  AND ($1 = '' OR agreement_id = $1) ORDER BY 1) x",
+                          1, p, errstr, n)))
+        goto fail;
+    PQclear(lock);
+    if (!(lock = pg_query(pg,
+                          "SELECT l.agreement_id FROM agreements a"
+                          " CROSS JOIN LATERAL budget_ledger_refresh(a.agreement_id, interval '0') l"
+                          " WHERE a.budget_idr IS NOT NULL AND ($1 = '' OR a.agreement_id = $1)",
+                          1, p, errstr, n)))
+        goto fail;
+    PQclear(lock);
+    res = pg_query(pg,
+                   "SELECT a.agreement_id, a.premium_scheme AS scheme,"
+                   " coalesce(a.budget_idr::text, '-') AS budget_idr, a.budget_policy AS policy,"
+                   " k.issued_idr, coalesce(pd.paid, 0) AS paid_idr, k.pending_idr AS adjust_idr,"
+                   " k.projected_idr, k.committed_idr,"
+                   " coalesce((a.budget_idr - k.committed_idr)::text, '-') AS remaining_idr,"
+                   " coalesce(round(100.0 * k.committed_idr / nullif(a.budget_idr, 0), 1)::text,"
+                   "  '-') AS used_pct,"
+                   " (SELECT count(*) FROM invoice_balances(current_date) b"
+                   "  WHERE b.agreement_id = a.agreement_id AND NOT b.paid_in_full) AS unpaid,"
+                   " (SELECT count(DISTINCT l.nik) FROM coverage_lapses l"
+                   "  WHERE l.agreement_id = a.agreement_id) AS lapsed,"
+                   " (SELECT count(*) FROM budget_warnings w"
+                   "  WHERE w.agreement_id = a.agreement_id) AS warnings,"
+                   " k.unpriced_months AS unpriced"
+                   " FROM agreements a CROSS JOIN LATERAL agreement_commitment(a.agreement_id) k"
+                   " LEFT JOIN (SELECT v.agreement_id, sum(p.amount_idr) AS paid"
+                   "  FROM invoice_payments p JOIN invoices v USING (invoice_id)"
+                   "  GROUP BY v.agreement_id) pd ON pd.agreement_id = a.agreement_id"
+                   " WHERE $1 = '' OR a.agreement_id = $1 ORDER BY a.agreement_id",
+                   1, p, errstr, n);
+    if (!res || pg_exec(pg, "COMMIT", errstr, n) < 0)
+        goto fail;
+    return res;
+fail:
+    PQclear(res);
+    pg_exec(pg, "ROLLBACK", ignored, sizeof ignored);
+    return NULL;
 }

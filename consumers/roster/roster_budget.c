@@ -16,6 +16,19 @@ static const char lock_sql[] =
     " WHERE s.round = $1::int AND s.reject IS NULL AND s.change = 'ENROLL'"
     "  AND a.budget_idr IS NOT NULL ORDER BY 1) x";
 
+/* A ledger older than this is computed exactly again (budget_ledger, deploy/sql/010). */
+#define REFRESH_AGE "10 minutes"
+
+/* $1 = round. The ledger rows of the round's budgeted agreements, exact when stale; in a
+ * statement of its own, after the lock, so that it sees what the lock's holder committed. */
+static const char refresh_sql[] =
+    "SELECT l.agreement_id FROM ("
+    " SELECT DISTINCT s.agreement_id FROM stg_roster s"
+    " JOIN agreements a ON a.agreement_id = s.agreement_id"
+    " WHERE s.round = $1::int AND s.reject IS NULL AND s.change = 'ENROLL'"
+    "  AND a.budget_idr IS NOT NULL ORDER BY 1) x"
+    " CROSS JOIN LATERAL budget_ledger_refresh(x.agreement_id, interval '" REFRESH_AGE "') l";
+
 /* $1 = round. Rejects (policy reject) and records warnings (policy warn); returns every
  * enrolment over budget in batch order. */
 static const char check_sql[] =
@@ -26,24 +39,23 @@ static const char check_sql[] =
     " FROM stg_roster s JOIN agreements a ON a.agreement_id = s.agreement_id"
     " WHERE s.round = $1::int AND s.reject IS NULL AND s.change = 'ENROLL'"
     "  AND a.budget_idr IS NOT NULL),"
-    " cost AS ("
-    " SELECT c.seq, sum(m.amount_idr) AS cost_idr,"
-    "  bool_or(m.owed IS NULL OR (m.owed AND m.amount_idr IS NULL)) AS unpriced"
-    " FROM cand c CROSS JOIN LATERAL unnest(c.programs) p (program)"
-    " CROSS JOIN LATERAL premium_term_months(c.premium_scheme, c.risk, p.program,"
-    "  c.monthly_wage, c.term_start, c.term_end) m"
-    " GROUP BY c.seq),"
-    " base AS MATERIALIZED ("
-    " SELECT x.agreement_id, k.committed_idr, k.unpriced_months"
-    " FROM (SELECT DISTINCT agreement_id FROM cand) x"
-    " CROSS JOIN LATERAL agreement_commitment(x.agreement_id) k),"
-    " run AS ("
+    " cost AS MATERIALIZED ("
     " SELECT c.seq, c.event_id, c.nik, c.agreement_id, c.budget_idr, c.budget_policy,"
-    "  coalesce(k.cost_idr, 0) AS cost_idr,"
-    "  coalesce(k.unpriced, true) OR b.unpriced_months > 0 AS unpriced,"
-    "  b.committed_idr + sum(coalesce(k.cost_idr, 0)) OVER (PARTITION BY c.agreement_id"
-    "   ORDER BY c.seq) AS after_idr"
-    " FROM cand c LEFT JOIN cost k USING (seq) JOIN base b USING (agreement_id)),"
+    "  coalesce(sum(m.amount_idr), 0) AS cost_idr,"
+    "  coalesce(bool_or(m.owed IS NULL OR (m.owed AND m.amount_idr IS NULL)), true) AS unpriced"
+    " FROM cand c CROSS JOIN LATERAL unnest(c.programs) p (program)"
+    " LEFT JOIN LATERAL premium_term_months(c.premium_scheme, c.risk, p.program,"
+    "  c.monthly_wage, c.term_start, c.term_end) m ON true"
+    " GROUP BY c.seq, c.event_id, c.nik, c.agreement_id, c.budget_idr, c.budget_policy),"
+    " base AS MATERIALIZED ("
+    " SELECT l.agreement_id, l.committed_idr, l.unpriced_months FROM budget_ledger l"
+    " WHERE l.agreement_id IN (SELECT agreement_id FROM cand)),"
+    " run AS MATERIALIZED ("
+    " SELECT k.seq, k.event_id, k.nik, k.agreement_id, k.budget_idr, k.budget_policy,"
+    "  k.cost_idr, k.unpriced OR b.unpriced_months > 0 AS unpriced,"
+    "  b.committed_idr + sum(k.cost_idr) OVER (PARTITION BY k.agreement_id ORDER BY k.seq)"
+    "   AS after_idr"
+    " FROM cost k JOIN base b USING (agreement_id)),"
     " over AS MATERIALIZED (SELECT * FROM run WHERE unpriced OR after_idr > budget_idr),"
     " refused AS ("
     " UPDATE stg_roster s SET reject = CASE WHEN o.unpriced THEN"
@@ -58,7 +70,13 @@ static const char check_sql[] =
     " INSERT INTO budget_warnings (agreement_id, event_id, nik, cost_idr, committed_idr, budget_idr)"
     " SELECT o.agreement_id, o.event_id, o.nik, CASE WHEN NOT o.unpriced THEN o.cost_idr END,"
     "  o.after_idr - o.cost_idr, o.budget_idr FROM over o WHERE o.budget_policy = 'warn'"
-    " ON CONFLICT (event_id) DO NOTHING RETURNING event_id)"
+    " ON CONFLICT (event_id) DO NOTHING RETURNING event_id),"
+    " spent AS ("
+    " UPDATE budget_ledger l SET committed_idr = l.committed_idr + r.cost, updated_at = now()"
+    " FROM (SELECT run.agreement_id, sum(run.cost_idr) AS cost FROM run"
+    "  WHERE NOT EXISTS (SELECT 1 FROM over o WHERE o.seq = run.seq AND o.budget_policy = 'reject')"
+    "  GROUP BY run.agreement_id) r"
+    " WHERE l.agreement_id = r.agreement_id RETURNING 1)"
     " SELECT o.budget_policy, o.agreement_id, o.event_id, o.nik, o.cost_idr,"
     "  o.after_idr - o.cost_idr, o.budget_idr, o.unpriced"
     " FROM over o ORDER BY o.seq";
@@ -70,11 +88,21 @@ int roster_budget_round(PGconn *pg, const char *round, char *errstr, size_t n)
     const char *params[1] = {round};
     PGresult *res;
 
+    /* Without JIT for these statements: generate_series's row estimate makes the planner
+     * compile a query that runs in milliseconds, for seconds. */
+    if (pg_exec(pg, "SET LOCAL jit = off", errstr, n) < 0)
+        return -1;
     if (!(res = pg_query(pg, lock_sql, 1, params, errstr, n)))
         return -1;
     PQclear(res);
-    if (!(res = pg_query(pg, check_sql, 1, params, errstr, n)))
+    if (!(res = pg_query(pg, refresh_sql, 1, params, errstr, n)))
         return -1;
+    PQclear(res);
+    if (!(res = pg_query(pg, check_sql, 1, params, errstr, n)) ||
+        pg_exec(pg, "SET LOCAL jit TO DEFAULT", errstr, n) < 0) {
+        PQclear(res);
+        return -1;
+    }
     for (int r = 0; r < PQntuples(res); r++) {
         char masked[24];
         int reject = strcmp(PQgetvalue(res, r, C_POLICY), "reject") == 0;

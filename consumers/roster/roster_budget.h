@@ -1,7 +1,10 @@
 /* roster_budget: the budget rule of the roster consumer, a piece of its own beside the
  * rules of roster_apply.c. An ENROLL under an agreement with a budget (agreements.budget_idr,
  * deploy/sql/010) costs the premiums of its term (premium_term_months: every program, every
- * month owed); the agreement has committed agreement_commitment() already. When committed
+ * month owed); what the agreement has committed already is its budget_ledger row, computed
+ * exactly by agreement_commitment() when missing or older than 10 minutes and raised by
+ * every enrolment applied since (a termination since leaves it high until the next exact
+ * computation: the guard errs on the safe side). When committed
  * plus the cost of this enrolment and of the enrolments before it in the round (batch
  * order) exceeds the budget, or the premiums cannot be priced (premium tables not synced),
  * the agreement's budget_policy decides: "reject" dead-letters the event (class rule,

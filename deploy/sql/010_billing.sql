@@ -69,39 +69,79 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (month_first(d) + interval '1 month')::date - 1;
 
 -- Every version's rates for every scheme, program and risk class (0..5), a class falling
--- back to the '-' row: the cells the amounts are read from.
-CREATE VIEW premium_cells AS
-WITH v AS (
-    SELECT version, effective_from, lead(effective_from) OVER (ORDER BY effective_from) AS next_from
-    FROM (SELECT DISTINCT version, effective_from FROM premium_rates) d)
-SELECT v.version, v.effective_from, v.next_from, s.scheme, p.program, k.risk_class::smallint AS risk_class,
-       r.pct_bp, r.min_idr, r.flat_idr, r.relief_bp
-FROM v
-CROSS JOIN (VALUES ('BPU'), ('PU')) s (scheme)
-CROSS JOIN (VALUES ('JKK'), ('JKM'), ('JHT')) p (program)
-CROSS JOIN generate_series(0, 5) k (risk_class)
-CROSS JOIN LATERAL (
-    SELECT (array_agg(x.value ORDER BY x.risk_class DESC) FILTER (WHERE x.kind = 'pct_of_wage'))[1] AS pct_bp,
-           (array_agg(x.value ORDER BY x.risk_class DESC) FILTER (WHERE x.kind = 'min'))[1] AS min_idr,
-           (array_agg(x.value ORDER BY x.risk_class DESC) FILTER (WHERE x.kind = 'flat'))[1] AS flat_idr,
-           (array_agg(x.value ORDER BY x.risk_class DESC) FILTER (WHERE x.kind = 'relief_bp'))[1] AS relief_bp
-    FROM premium_rates x
-    WHERE x.version = v.version AND x.scheme = s.scheme AND x.program = p.program
-      AND x.risk_class IN (k.risk_class, 0)) r;
+-- back to the '-' row: the cells the amounts are read from; and every version's rules per
+-- scheme. Tables (not views) kept by triggers on premium_rates and billing_rules, so that a
+-- lookup per worker-month is an index probe of a few hundred rows.
+CREATE TABLE premium_cells (
+    version         text NOT NULL,
+    effective_from  date NOT NULL,
+    next_from       date,                 -- the next version's effective_from
+    scheme          text NOT NULL,
+    program         text NOT NULL,
+    risk_class      smallint NOT NULL,
+    pct_bp          bigint,
+    min_idr         bigint,
+    flat_idr        bigint,
+    relief_bp       bigint,
+    PRIMARY KEY (scheme, program, risk_class, effective_from)
+);
 
--- Every version's rules per scheme.
-CREATE VIEW billing_rule_sets AS
-WITH v AS (
-    SELECT version, effective_from, lead(effective_from) OVER (ORDER BY effective_from) AS next_from
-    FROM (SELECT DISTINCT version, effective_from FROM billing_rules) d)
-SELECT v.version, v.effective_from, v.next_from, s.scheme,
-       (SELECT r.value FROM billing_rules r WHERE r.version = v.version AND r.scheme = s.scheme
-          AND r.rule = 'month_owed_min_covered_days')::int AS min_days,
-       (SELECT r.value FROM billing_rules r WHERE r.version = v.version AND r.scheme = s.scheme
-          AND r.rule = 'lapse_after_unpaid_months')::int AS lapse_after_months,
-       (SELECT r.value FROM billing_rules r WHERE r.version = v.version AND r.scheme = s.scheme
-          AND r.rule = 'arrears_payable_months')::int AS arrears_months
-FROM v CROSS JOIN (VALUES ('BPU'), ('PU')) s (scheme);
+CREATE TABLE billing_rule_sets (
+    version         text NOT NULL,
+    effective_from  date NOT NULL,
+    next_from       date,
+    scheme          text NOT NULL,
+    min_days        int,
+    lapse_after_months int,
+    arrears_months  int,
+    PRIMARY KEY (scheme, effective_from)
+);
+
+CREATE FUNCTION premium_cells_rebuild() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM premium_cells;
+    INSERT INTO premium_cells
+    WITH v AS (
+        SELECT version, effective_from, lead(effective_from) OVER (ORDER BY effective_from) AS next_from
+        FROM (SELECT DISTINCT version, effective_from FROM premium_rates) d)
+    SELECT v.version, v.effective_from, v.next_from, s.scheme, p.program, k.risk_class,
+           r.pct_bp, r.min_idr, r.flat_idr, r.relief_bp
+    FROM v
+    CROSS JOIN (VALUES ('BPU'), ('PU')) s (scheme)
+    CROSS JOIN (VALUES ('JKK'), ('JKM'), ('JHT')) p (program)
+    CROSS JOIN generate_series(0, 5) k (risk_class)
+    CROSS JOIN LATERAL (
+        SELECT (array_agg(x.value ORDER BY x.risk_class DESC) FILTER (WHERE x.kind = 'pct_of_wage'))[1] AS pct_bp,
+               (array_agg(x.value ORDER BY x.risk_class DESC) FILTER (WHERE x.kind = 'min'))[1] AS min_idr,
+               (array_agg(x.value ORDER BY x.risk_class DESC) FILTER (WHERE x.kind = 'flat'))[1] AS flat_idr,
+               (array_agg(x.value ORDER BY x.risk_class DESC) FILTER (WHERE x.kind = 'relief_bp'))[1] AS relief_bp
+        FROM premium_rates x
+        WHERE x.version = v.version AND x.scheme = s.scheme AND x.program = p.program
+          AND x.risk_class IN (k.risk_class, 0)) r;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER premium_rates_cells AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON premium_rates
+    FOR EACH STATEMENT EXECUTE FUNCTION premium_cells_rebuild();
+
+CREATE FUNCTION billing_rule_sets_rebuild() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM billing_rule_sets;
+    INSERT INTO billing_rule_sets
+    WITH v AS (
+        SELECT version, effective_from, lead(effective_from) OVER (ORDER BY effective_from) AS next_from
+        FROM (SELECT DISTINCT version, effective_from FROM billing_rules) d)
+    SELECT v.version, v.effective_from, v.next_from, s.scheme,
+           (SELECT r.value FROM billing_rules r WHERE r.version = v.version AND r.scheme = s.scheme
+              AND r.rule = 'month_owed_min_covered_days')::int,
+           (SELECT r.value FROM billing_rules r WHERE r.version = v.version AND r.scheme = s.scheme
+              AND r.rule = 'lapse_after_unpaid_months')::int,
+           (SELECT r.value FROM billing_rules r WHERE r.version = v.version AND r.scheme = s.scheme
+              AND r.rule = 'arrears_payable_months')::int
+    FROM v CROSS JOIN (VALUES ('BPU'), ('PU')) s (scheme);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER billing_rules_sets AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing_rules
+    FOR EACH STATEMENT EXECUTE FUNCTION billing_rule_sets_rebuild();
 
 -- Rules 4 and 5 of premiums.h: the base (flat, or wage x basis points rounded half up, at
 -- least min) less the relief, rounded the same way. NULL when the version states no rate.
@@ -140,6 +180,10 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
          AND pc.effective_from <= m.last_day AND (pc.next_from IS NULL OR m.last_day < pc.next_from)
     WHERE p_from <= p_to
 $$;
+
+-- The heavy functions below run with jit off: the row estimates of generate_series over
+-- timestamps (1000) make the planner JIT-compile a query that runs in milliseconds, which
+-- then takes seconds.
 
 -- Coverage as billing sees it: not cancelled, a lapsed term only up to its lapse.
 CREATE VIEW coverage_terms AS
@@ -316,7 +360,7 @@ CREATE TRIGGER invoice_items_delete AFTER DELETE ON invoice_items
 -- invoice is returned as it is.
 CREATE FUNCTION invoice_compute(p_agreement text, p_month date,
                                 OUT invoice_id uuid, OUT status text)
-LANGUAGE plpgsql SET work_mem = '64MB' AS $$
+LANGUAGE plpgsql SET work_mem = '64MB' SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     a agreements%ROWTYPE;
@@ -553,7 +597,7 @@ RETURN uuid_generate_v5('7c1f2d7a-3b9e-4c55-8d0a-6e2f1b4c9a37'::uuid,
 CREATE FUNCTION billing_lapse(p_as_of date, p_agreement text, p_actor text)
 RETURNS TABLE (agreement_id text, nik char(16), lapsed_on date, unpaid_from date,
                unpaid_months int, coverages_closed int)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET jit = off AS $$
 #variable_conflict use_column
 BEGIN
     IF coalesce(p_actor, '') = '' OR length(p_actor) > 64 THEN
@@ -618,7 +662,7 @@ RETURNS TABLE (issued_idr bigint, pending_idr bigint, projected_idr bigint,
                committed_idr bigint, last_issued date, unpriced_months bigint)
 -- plpgsql, so that each call is planned for its agreement (an inlined SQL function called
 -- with a column of another table plans far worse).
-LANGUAGE plpgsql STABLE SET work_mem = '64MB' AS $$
+LANGUAGE plpgsql STABLE SET work_mem = '64MB' SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     v_lo date;
@@ -641,6 +685,40 @@ BEGIN
            iss.last_issued,
            (SELECT count(*) FROM owed o WHERE o.amount_idr IS NULL)
     FROM iss;
+END $$;
+
+-- The budget rule's running account of what each budgeted agreement has committed, so that
+-- the roster consumer need not price a whole agreement in every batch: set exactly from
+-- agreement_commitment() when missing or older than the consumer's refresh age (and by
+-- covadm agreements status), then raised by the premiums of every enrolment the consumer
+-- applies. Terminations between two refreshes leave it high (the guard errs on the safe
+-- side); callers hold the agreement's advisory lock (73104, hashtext(agreement_id)).
+CREATE TABLE budget_ledger (
+    agreement_id    text PRIMARY KEY REFERENCES agreements ON DELETE CASCADE,
+    committed_idr   bigint NOT NULL,
+    unpriced_months bigint NOT NULL,
+    refreshed_at    timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL
+);
+
+-- The ledger row of p_agreement, computed exactly first when it is missing or was last
+-- computed more than p_max_age ago. The caller holds the agreement's advisory lock.
+CREATE FUNCTION budget_ledger_refresh(p_agreement text, p_max_age interval)
+RETURNS budget_ledger LANGUAGE plpgsql SET jit = off AS $$
+DECLARE
+    r budget_ledger%ROWTYPE;
+BEGIN
+    SELECT * INTO r FROM budget_ledger l WHERE l.agreement_id = p_agreement;
+    IF FOUND AND r.refreshed_at >= now() - p_max_age THEN
+        RETURN r;
+    END IF;
+    INSERT INTO budget_ledger AS l (agreement_id, committed_idr, unpriced_months, refreshed_at, updated_at)
+    SELECT p_agreement, k.committed_idr, k.unpriced_months, now(), now()
+    FROM agreement_commitment(p_agreement) k
+    ON CONFLICT (agreement_id) DO UPDATE SET committed_idr = EXCLUDED.committed_idr,
+        unpriced_months = EXCLUDED.unpriced_months, refreshed_at = now(), updated_at = now()
+    RETURNING * INTO r;
+    RETURN r;
 END $$;
 
 -- Enrolments the roster consumer applied although they exceed their agreement's budget
@@ -706,6 +784,7 @@ BEGIN
     GRANT SELECT ON premium_rates, billing_rules, premium_cells, billing_rule_sets,
         coverage_terms, invoices, invoice_items TO roster_consumer;
     GRANT SELECT, INSERT ON budget_warnings TO roster_consumer;
+    GRANT SELECT, INSERT, UPDATE ON budget_ledger TO roster_consumer;
     GRANT USAGE ON SEQUENCE budget_warnings_warning_id_seq TO roster_consumer;
     -- The incident consumer reads coverages (lapsed_on included) as before.
     -- billing-relay: its outbox and the invoices it points to.
@@ -716,8 +795,10 @@ BEGIN
     -- covadm: the premium tables (synced from the files), invoices and their ledger,
     -- payments, lapses (which close coverages and queue coverage_outbox), stages, reports.
     GRANT SELECT, INSERT, UPDATE, DELETE ON premium_rates, billing_rules, stages TO covadm;
-    GRANT SELECT ON premium_cells, billing_rule_sets, coverage_terms, invoice_lines,
-        stage_enrolments, budget_warnings, invoice_outbox TO covadm;
+    GRANT SELECT, INSERT, DELETE ON premium_cells, billing_rule_sets TO covadm;
+    GRANT SELECT, INSERT, UPDATE ON budget_ledger TO covadm;
+    GRANT SELECT ON coverage_terms, invoice_lines, stage_enrolments, budget_warnings,
+        invoice_outbox TO covadm;
     GRANT SELECT, INSERT, UPDATE, DELETE ON invoices, invoice_items TO covadm;
     GRANT SELECT, INSERT ON invoice_payments, coverage_lapses, invoice_outbox TO covadm;
     GRANT UPDATE (status, lapsed_on, valid_to, last_event, updated_at) ON coverages TO covadm;
