@@ -1,7 +1,7 @@
 /* premiums: the versioned contribution rates (deploy/premiums/premium_rates.tsv) and billing
  * rules (deploy/premiums/billing_rules.tsv), parsed and validated as the benefit table is
  * (benefits.h), and the premium of a worker's term under them. The same rules are written
- * in SQL in deploy/sql/009_billing.sql (premium_apply, premium_term_months, billing_owed),
+ * in SQL in deploy/sql/010_billing.sql (premium_apply, premium_term_months, billing_owed),
  * and tests/integration/test_80_premiums.sh checks that both give the same amounts.
  *
  * The rules, in the order applied (domain.md "Contributions", SOURCES.md "Premiums" and

@@ -283,6 +283,8 @@ def cmd_coverage(d):
     plan = [e for e in plan if e.get("nik") not in dead]
     want = set()
     for e in plan:
+        if "nik" not in e:
+            continue  # a skipped row has no worker
         for t in parse_coverage(e["coverage"]) or []:
             for p in t["programs"]:
                 want.add((e["nik"], p, t["from"], t["to"], t["status"], str(t["wage"])))

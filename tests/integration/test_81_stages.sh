@@ -13,8 +13,8 @@ AGR=PKS-T81-7313
 ARTIFACTS=$VAR_DIR/artifacts
 mkdir -p "$ARTIFACTS"
 cd "$TEST_TMP"
-# NIKs of this test only: serials 81xx, born 1 January 1990.
-nik() { printf '7313010101908%03d' "$1"; }
+# NIKs of this test only: serials 91xx (gen_roster runs of other tests use 3000-8599), born 1 January 1990.
+nik() { printf '7313010101909%03d' "$1"; }
 
 cat >agreements.csv <<CSV
 agreement_id,name,institution,counterparty,bpjs_branch,region_scope,programs,period_start,period_end,funding_source
@@ -57,6 +57,8 @@ for h in 1 2 3; do
         fail "roster-producer handover $h: $(cat "producer$h.log")"
     timeout 120 "$BIN/roster-consumer" --exit.when.drained 2>"consumer$h.log" ||
         fail "roster-consumer handover $h: $(tail -n 5 "consumer$h.log")"
+    grep -q 'msg="stopped".* rejected=0 ' "consumer$h.log" ||
+        fail "handover $h: events refused: $(grep 'msg="stopped"' "consumer$h.log")"
 done
 assert_eq "coverages (one cancelled)" "ACTIVE|34
 CANCELLED|2" "$(q "SELECT status, count(*) FROM coverages WHERE agreement_id = '$AGR' GROUP BY 1 ORDER BY 1")"
@@ -83,7 +85,7 @@ assert_eq "PDF files per set" "6 5 8" \
 assert_eq "index rows per set" "5 4 7" \
     "$(for s in 1 2 3; do tail -n +2 certs/stage-$s/index.tsv | wc -l; done | paste -sd' ')"
 assert_eq "the cancelled KPPS has no certificate" "0" \
-    "$(grep -c '7313\*\*\*\*\*\*\*\*8306' certs/stage-3/index.tsv || true)"
+    "$(grep -c '7313\*\*\*\*\*\*\*\*9306' certs/stage-3/index.tsv || true)"
 for f in certs/stage-*/*.pdf; do
     [[ $(head -c 5 "$f") == "%PDF-" ]] || fail "$f is not a PDF"
     [[ $(pdfinfo "$f" | awk '/^Pages:/ {print $2}') == 1 ]] || fail "$f does not have one page"
@@ -92,7 +94,7 @@ echo "ok: every file is a one-page PDF"
 
 # What a person reads on the certificate of the first KPPS (stage 3, ordered by region, role and name: the first).
 pdftotext -layout certs/stage-3/cert-00001.pdf cert.txt
-for want in "SERTIFIKAT KEPESERTAAN" "Jusman Latif" "7313\*\*\*\*\*\*\*\*8301" "KPPS \(KPU\)" \
+for want in "SERTIFIKAT KEPESERTAAN" "Jusman Latif" "7313\*\*\*\*\*\*\*\*9301" "KPPS \(KPU\)" \
     "TPS 3, Desa Doka, Kecamatan Sabbangparu" "73\.13\.01\.2001" "JKK, JKM, JHT" \
     "25 Januari 2024 s\.d\. 25 Februari 2024" "$AGR" "Tahap 3 - KPPS dan Linmas" "belum terbit"; do
     grep -Eq "$want" cert.txt || fail "certificate text lacks '$want': $(cat cert.txt)"

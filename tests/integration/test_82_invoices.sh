@@ -10,8 +10,8 @@
 
 AGR=PKS-T82-7313
 cd "$TEST_TMP"
-# NIKs of this test only: serials 82xx, born 2 February 1991.
-nik() { printf '7313010202918%03d' "$1"; }
+# NIKs of this test only: serials 92xx (gen_roster runs of other tests use 3000-8599), born 2 February 1991.
+nik() { printf '7313010202919%03d' "$1"; }
 W1=$(nik 201) W2=$(nik 202) W3=$(nik 203) W4=$(nik 204)
 
 cat >agreements.csv <<CSV
@@ -29,6 +29,8 @@ publish() {
         fail "roster-producer $1: $(cat "$1.producer.log")"
     timeout 120 "$BIN/roster-consumer" --exit.when.drained 2>"$1.consumer.log" ||
         fail "roster-consumer $1: $(tail -n 5 "$1.consumer.log")"
+    grep -q 'msg="stopped".* rejected=0 ' "$1.consumer.log" ||
+        fail "$1: events refused: $(grep 'msg="stopped"' "$1.consumer.log")"
 }
 cat >roster1.csv <<CSV
 $HEAD

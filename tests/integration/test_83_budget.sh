@@ -10,8 +10,8 @@
 
 REJ=PKS-T83-REJECT WARN=PKS-T83-WARN
 cd "$TEST_TMP"
-# NIKs of this test only: serials 83xx, born 3 March 1992.
-nik() { printf '7313030303928%03d' "$1"; }
+# NIKs of this test only: serials 93xx (gen_roster runs of other tests use 3000-8599), born 3 March 1992.
+nik() { printf '7313030303929%03d' "$1"; }
 
 cat >agreements.csv <<CSV
 agreement_id,name,institution,counterparty,bpjs_branch,region_scope,programs,period_start,period_end,funding_source,budget_idr,budget_policy

@@ -8,8 +8,8 @@
 
 AGR=PKS-T85-7313
 cd "$TEST_TMP"
-# NIKs of this test only: serials 85xx, born 5 May 1994.
-nik() { printf '7313050505948%03d' "$1"; }
+# NIKs of this test only: serials 95xx (gen_roster runs of other tests use 3000-8599), born 5 May 1994.
+nik() { printf '7313050505949%03d' "$1"; }
 
 cat >agreements.csv <<CSV
 agreement_id,name,institution,counterparty,bpjs_branch,region_scope,programs,period_start,period_end,funding_source
@@ -28,6 +28,7 @@ CSV
     fail "roster-producer: $(cat producer.log)"
 timeout 120 "$BIN/roster-consumer" --exit.when.drained 2>consumer.log ||
     fail "roster-consumer: $(tail -n 5 consumer.log)"
+grep -q 'msg="stopped".* rejected=0 ' consumer.log || fail "events refused: $(grep 'msg="stopped"' consumer.log)"
 
 mine() {
     kcat -C -b "$KAFKA_BOOTSTRAP" -t billing.invoices -e -q -f '%k\t%S\n%s\n' |

@@ -823,7 +823,8 @@ static const program_def program = {
     "  stages add ID N --from DATE --to DATE [--name TEXT]\n"
     "                               stage N: the enrolments whose term starts in that range\n"
     "  stages list [--agreement ID]\n"
-    "  certificates ID N [--out DIR] one certificate PDF per enrolment of stage N and a\n"
+    "  certificates ID N [--out DIR] [--issued-on DATE]\n"
+    "                               one certificate PDF per enrolment of stage N and a\n"
     "                               summary PDF by kecamatan and role\n\n"
     "options:\n",
     PROGRAM_OPT_PG | PROGRAM_OPT_KAFKA,
