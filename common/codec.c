@@ -1,4 +1,4 @@
-/* codec: RosterChange, Incident, ClaimEvent and CoverageChange records <-> Confluent-framed
+/* codec: RosterChange, Incident, ClaimEvent, CoverageChange and Invoice records <-> Confluent-framed
  * Avro, with per-schema-id caches. One table of fields per C record type (codec_fields.c)
  * drives every direction. Encoding follows a plan built once per writer schema (one step per
  * writer field) and writes Avro binary straight from the record (the unit tests compare its
@@ -956,6 +956,12 @@ int codec_encode_coverage_change(codec *c, const coverage_change *cc, int schema
     return encode(c, CODEC_FIELDS_COVERAGE, cc, schema_id, out, len, errstr, errstr_size);
 }
 
+int codec_encode_invoice_event(codec *c, const invoice_event *ev, int schema_id,
+                               const void **out, size_t *len, char *errstr, size_t errstr_size)
+{
+    return encode(c, CODEC_FIELDS_INVOICE, ev, schema_id, out, len, errstr, errstr_size);
+}
+
 /* ---- checking a body against the writer schema ---- */
 
 struct cursor {
@@ -1276,4 +1282,10 @@ int codec_decode_coverage_change(codec *c, const void *data, size_t len, coverag
                                  int *schema_id, char *errstr, size_t errstr_size)
 {
     return decode(c, CODEC_FIELDS_COVERAGE, data, len, cc, schema_id, errstr, errstr_size);
+}
+
+int codec_decode_invoice_event(codec *c, const void *data, size_t len, invoice_event *ev,
+                               int *schema_id, char *errstr, size_t errstr_size)
+{
+    return decode(c, CODEC_FIELDS_INVOICE, data, len, ev, schema_id, errstr, errstr_size);
 }

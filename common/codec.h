@@ -1,7 +1,7 @@
-/* codec: RosterChange, Incident, ClaimEvent and CoverageChange records <-> Avro binary in
+/* codec: RosterChange, Incident, ClaimEvent, CoverageChange and Invoice records <-> Avro binary in
  * the Confluent wire format (byte 0 = 0, bytes 1-4 = big-endian schema id, then the Avro
  * body). Schemas come from the catalog (subjects "roster.changes-value", "incidents-value",
- * "claims-value", "coverage.changes-value"). A codec caches, per
+ * "claims-value", "coverage.changes-value", "billing.invoices-value"). A codec caches, per
  * schema id, the Avro value class, one reusable value, the field/enum mappings and an
  * encoder plan, so no schema is parsed per call. One codec per thread: a codec is not thread-safe, but
  * several codecs may be used in parallel. */
@@ -13,16 +13,18 @@
 #include "claim_event.h"
 #include "coverage_change.h"
 #include "incident.h"
+#include "invoice_event.h"
 #include "roster.h"
 
 #define CODEC_ROSTER_SUBJECT "roster.changes-value"
 #define CODEC_INCIDENT_SUBJECT "incidents-value"
 #define CODEC_CLAIM_SUBJECT "claims-value"
 #define CODEC_COVERAGE_SUBJECT "coverage.changes-value"
+#define CODEC_INVOICE_SUBJECT "billing.invoices-value"
 
 typedef struct codec codec;
 
-/* A new codec; NULL and errstr filled when the catalog lacks a schema of one of the four
+/* A new codec; NULL and errstr filled when the catalog lacks a schema of one of the five
  * subjects or it does not parse. The latest version of each subject at this call is the
  * reader schema (its defaults fill fields an older writer lacks). Free with codec_destroy. */
 codec *codec_new(char *errstr, size_t errstr_size);
@@ -78,5 +80,12 @@ int codec_encode_coverage_change(codec *c, const coverage_change *cc, int schema
                                  const void **out, size_t *len, char *errstr, size_t errstr_size);
 int codec_decode_coverage_change(codec *c, const void *data, size_t len, coverage_change *cc,
                                  int *schema_id, char *errstr, size_t errstr_size);
+
+/* The same for Invoice records (subject "billing.invoices-value"): every field is required;
+ * an enum value outside its range is refused. Same buffer ownership. */
+int codec_encode_invoice_event(codec *c, const invoice_event *ev, int schema_id,
+                               const void **out, size_t *len, char *errstr, size_t errstr_size);
+int codec_decode_invoice_event(codec *c, const void *data, size_t len, invoice_event *ev,
+                               int *schema_id, char *errstr, size_t errstr_size);
 
 #endif

@@ -7,10 +7,12 @@
 #include "codec.h"
 #include "coverage_change.h"
 #include "incident.h"
+#include "invoice_event.h"
 #include "roster.h"
 
 _Static_assert(sizeof(roster_role) == sizeof(int) && sizeof(incident_type) == sizeof(int) &&
-               sizeof(claim_status) == sizeof(int) && sizeof(coverage_status) == sizeof(int),
+               sizeof(claim_status) == sizeof(int) && sizeof(coverage_status) == sizeof(int) &&
+               sizeof(invoice_status) == sizeof(int) && sizeof(premium_scheme) == sizeof(int),
                "enum fields are stored as int");
 
 static const char *sym_change(int i) { return roster_change_name((roster_change_kind)i); }
@@ -26,6 +28,8 @@ static const char *sym_circumstance(int i) { return incident_circumstance_name((
 static const char *sym_cause(int i) { return incident_cause_name((incident_cause)i); }
 static const char *sym_severity(int i) { return incident_severity_name((incident_severity)i); }
 static const char *sym_reporter(int i) { return incident_reporter_name((incident_reporter)i); }
+static const char *sym_invoice_status(int i) { return invoice_status_name((invoice_status)i); }
+static const char *sym_scheme(int i) { return premiums_scheme_name((premium_scheme)i); }
 static const char *sym_claim_program(int i) { return claim_program_name((claim_program)i); }
 static const char *sym_benefit(int i) { return claim_benefit_name((claim_benefit)i); }
 static const char *sym_status(int i) { return claim_status_name((claim_status)i); }
@@ -116,6 +120,30 @@ static const codec_fields_def coverage_fields[] = {
     ENUMF(coverage_change, "institution", institution, 0, sym_institution, INST__COUNT),
     FIELD(coverage_change, "event_time", event_time_us, TIMESTAMP, 0),
 };
+
+static const codec_fields_def invoice_fields[] = {
+    FIELD(invoice_event, "event_id", event_id, STRING, 0),
+    FIELD(invoice_event, "source", source, STRING, 0),
+    FIELD(invoice_event, "invoice_id", invoice_id, STRING, 0),
+    FIELD(invoice_event, "agreement_id", agreement_id, STRING, 0),
+    FIELD(invoice_event, "billing_month", billing_month, DATE, 0),
+    ENUMF(invoice_event, "status", status, 0, sym_invoice_status, INVOICE_STATUS__COUNT),
+    ENUMF(invoice_event, "premium_scheme", scheme, 0, sym_scheme, PREMIUM_SCHEME__COUNT),
+    FIELD(invoice_event, "rates_version", rates_version, STRING, 0),
+    FIELD(invoice_event, "workers", workers, INT, 0),
+    FIELD(invoice_event, "worker_months", worker_months, INT, 0),
+    FIELD(invoice_event, "adjustment_worker_months", adjustment_worker_months, INT, 0),
+    FIELD(invoice_event, "lines", lines, INT, 0),
+    FIELD(invoice_event, "jkk_idr", jkk_idr, LONG, 0),
+    FIELD(invoice_event, "jkm_idr", jkm_idr, LONG, 0),
+    FIELD(invoice_event, "jht_idr", jht_idr, LONG, 0),
+    FIELD(invoice_event, "current_idr", current_idr, LONG, 0),
+    FIELD(invoice_event, "adjustment_idr", adjustment_idr, LONG, 0),
+    FIELD(invoice_event, "total_idr", total_idr, LONG, 0),
+    FIELD(invoice_event, "issued_at", issued_at_us, TIMESTAMP, 0),
+    FIELD(invoice_event, "issued_by", issued_by, STRING, 0),
+    FIELD(invoice_event, "event_time", event_time_us, TIMESTAMP, 0),
+};
 #undef FIELD
 #undef ENUMF
 #undef MEMBER_SIZE
@@ -124,13 +152,15 @@ static const codec_fields_def coverage_fields[] = {
 _Static_assert(COUNT(roster_fields) <= CODEC_FIELDS_MAX
                && COUNT(incident_fields) <= CODEC_FIELDS_MAX
                && COUNT(claim_fields) <= CODEC_FIELDS_MAX
-               && COUNT(coverage_fields) <= CODEC_FIELDS_MAX,
+               && COUNT(coverage_fields) <= CODEC_FIELDS_MAX
+               && COUNT(invoice_fields) <= CODEC_FIELDS_MAX,
                "a record type has more than CODEC_FIELDS_MAX fields");
 
 static void init_roster(void *rec) { roster_change_init(rec); }
 static void init_incident(void *rec) { incident_init(rec); }
 static void init_claim(void *rec) { claim_event_init(rec); }
 static void init_coverage(void *rec) { coverage_change_init(rec); }
+static void init_invoice(void *rec) { invoice_event_init(rec); }
 
 const codec_fields_type codec_fields_types[CODEC_FIELDS_NTYPES] = {
     {CODEC_ROSTER_SUBJECT, roster_fields, COUNT(roster_fields),
@@ -141,4 +171,6 @@ const codec_fields_type codec_fields_types[CODEC_FIELDS_NTYPES] = {
      sizeof(claim_event), offsetof(claim_event, fields), init_claim},
     {CODEC_COVERAGE_SUBJECT, coverage_fields, COUNT(coverage_fields),
      sizeof(coverage_change), offsetof(coverage_change, fields), init_coverage},
+    {CODEC_INVOICE_SUBJECT, invoice_fields, COUNT(invoice_fields),
+     sizeof(invoice_event), offsetof(invoice_event, fields), init_invoice},
 };

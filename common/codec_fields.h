@@ -1,4 +1,4 @@
-/* codec_fields: the field tables of the codec's four C record types: which member of the
+/* codec_fields: the field tables of the codec's five C record types: which member of the
  * struct is which Avro field, of what kind, under which presence bit, with which enum
  * symbols. For codec.c and its tests only (the reference encoder of tests/unit/support/
  * reads the same tables); programs use codec.h. Constant data; any thread. */
@@ -48,13 +48,13 @@ typedef struct codec_fields_type {
 /* The record types, indexes of codec_fields_types. */
 enum {
     CODEC_FIELDS_ROSTER, CODEC_FIELDS_INCIDENT, CODEC_FIELDS_CLAIM, CODEC_FIELDS_COVERAGE,
-    CODEC_FIELDS_NTYPES
+    CODEC_FIELDS_INVOICE, CODEC_FIELDS_NTYPES
 };
 
 /* No record type has more fields than this. */
 #define CODEC_FIELDS_MAX 24
 
-/* roster_change, incident, claim_event and coverage_change, in that order. */
+/* roster_change, incident, claim_event, coverage_change and invoice_event, in that order. */
 extern const codec_fields_type codec_fields_types[CODEC_FIELDS_NTYPES];
 
 #endif

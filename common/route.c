@@ -15,14 +15,15 @@
 /* Above this a wage is a data error, and wage x multiplier could overflow. */
 #define WAGE_MAX 1000000000000LL
 
-static const char *const coverage_status_names[] = {"ACTIVE", "TERMINATED", "CANCELLED"};
+static const char *const coverage_status_names[] = {"ACTIVE", "TERMINATED", "CANCELLED",
+                                                    "LAPSED"};
 static const char *const outcome_names[] = {
     "CLAIM", "NO_CLAIM_OFF_DUTY", "NOT_COVERED", "REJECTED"};
 static const char *const why_names[] = {
     "worker_deceased", "not_enrolled", "off_duty", "program_not_held", "cancelled",
     "before_term", "after_term", "terminated", "jkk_lapsed", "jkk_death", "jkk_accident",
     "jkm_death", "jkm_without_jkk", "determined_work_related", "determined_not_work_related",
-    "not_work_related"};
+    "not_work_related", "lapsed"};
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define CHECKLIST(a) (a), COUNT(a)
@@ -107,10 +108,17 @@ static const char *mask_name(unsigned mask)
     return mask == PROG_JKK ? "JKK" : mask == PROG_JKM ? "JKM" : "JKK or JKM";
 }
 
+/* The last day a row protects: its valid_to, or for a LAPSED row its lapse if earlier. */
+static int32_t last_day(const route_coverage *c)
+{
+    return c->status == ROUTE_COV_LAPSED && c->lapsed_on < c->valid_to ? c->lapsed_on
+                                                                      : c->valid_to;
+}
+
 static int in_force(const route_coverage *c, unsigned mask, int32_t day)
 {
     return (c->program & mask) && c->status != ROUTE_COV_CANCELLED && c->valid_from <= day &&
-           day <= c->valid_to;
+           day <= last_day(c);
 }
 
 /* The row of a program in mask in force on day, or NULL. */
@@ -127,7 +135,7 @@ static const route_coverage *find_in_force(const route_coverage *cov, int ncov, 
 static void explain_not_covered(const route_coverage *cov, int ncov, unsigned mask,
                                 route_decision *out)
 {
-    const route_coverage *first = NULL, *prev = NULL;
+    const route_coverage *first = NULL, *prev = NULL, *started = NULL;
     int cancelled = 0;
     char d1[16], d2[16];
     int32_t day = out->local_date;
@@ -144,9 +152,16 @@ static void explain_not_covered(const route_coverage *cov, int ncov, unsigned ma
             first = c;
         if (c->valid_to < day && (!prev || c->valid_to > prev->valid_to))
             prev = c;
+        if (c->valid_from <= day && (!started || c->valid_from > started->valid_from))
+            started = c;
     }
     dates_format(day, d2, sizeof d2);
-    if (!first && cancelled)
+    if (started && started->status == ROUTE_COV_LAPSED && started->lapsed_on < day)
+        reason(out, ROUTE_WHY_LAPSED,
+               "%s coverage lapsed on %s (contributions unpaid), incident on %s %s",
+               mask_name(mask), dates_format(started->lapsed_on, d1, sizeof d1), d2,
+               region_zone_name(out->utc_offset_minutes));
+    else if (!first && cancelled)
         reason(out, ROUTE_WHY_CANCELLED, "every %s term of the worker was cancelled", mask_name(mask));
     else if (!first)
         reason(out, ROUTE_WHY_PROGRAM_NOT_HELD, "the worker holds no %s coverage", mask_name(mask));

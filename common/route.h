@@ -15,9 +15,14 @@
  *  4. ACCIDENT OFF_DUTY opens no claim (NO_CLAIM_OFF_DUTY, "off_duty").
  *  5. ACCIDENT ON_DUTY/COMMUTING needs JKK in force, DEATH ON_DUTY/COMMUTING needs JKK or
  *     (falling back) JKM, DEATH OFF_DUTY needs JKM; otherwise NOT_COVERED with the precise
- *     reason: "program_not_held", "cancelled", "before_term", "after_term", "terminated".
- *     A row is in force on day d when its status is not CANCELLED and
- *     valid_from <= d <= valid_to (a TERMINATED row's valid_to is its termination date).
+ *     reason: "program_not_held", "cancelled", "before_term", "after_term", "terminated",
+ *     "lapsed". A row is in force on day d when its status is not CANCELLED and
+ *     valid_from <= d <= valid_to (a TERMINATED row's valid_to is its termination date),
+ *     and a LAPSED row only up to its lapsed_on as well (contributions unpaid: the lapse
+ *     rule of deploy/premiums/billing_rules.tsv; a term that started after lapsed_on is
+ *     never in force). "lapsed" is the reason when the latest row of the program that
+ *     started on or before the local date is LAPSED and the date is after its lapsed_on;
+ *     the text names the lapse date.
  *  6. A JKK claim reported (local date) more than jkk_claim_lapse_years after the local
  *     date of the accident is REJECTED ("jkk_lapsed"); the anniversary itself is in time
  *     (29 February runs to 1 March). The years are those of the version in force on the
@@ -59,7 +64,7 @@
 /* Status of a coverages row (a column of the coverages table; no record carries it). */
 typedef enum {
     ROUTE_COV_NONE = -1, ROUTE_COV_ACTIVE, ROUTE_COV_TERMINATED, ROUTE_COV_CANCELLED,
-    ROUTE_COV__COUNT
+    ROUTE_COV_LAPSED, ROUTE_COV__COUNT
 } route_coverage_status;
 
 /* What an incident opens (the incidents.outcome column). */
@@ -76,7 +81,7 @@ typedef enum {
     ROUTE_WHY_AFTER_TERM, ROUTE_WHY_TERMINATED, ROUTE_WHY_JKK_LAPSED, ROUTE_WHY_JKK_DEATH,
     ROUTE_WHY_JKK_ACCIDENT, ROUTE_WHY_JKM_DEATH, ROUTE_WHY_JKM_WITHOUT_JKK,
     ROUTE_WHY_DETERMINED_WORK_RELATED, ROUTE_WHY_DETERMINED_NOT_WORK_RELATED,
-    ROUTE_WHY_NOT_WORK_RELATED, ROUTE_WHY__COUNT
+    ROUTE_WHY_NOT_WORK_RELATED, ROUTE_WHY_LAPSED, ROUTE_WHY__COUNT
 } route_why;
 
 /* One coverages row: worker x program x term. */
@@ -86,6 +91,7 @@ typedef struct route_coverage {
     int32_t valid_to;
     route_coverage_status status;
     long long monthly_wage;   /* rupiah */
+    int32_t lapsed_on;        /* LAPSED rows: the last day of protection; unused otherwise */
 } route_coverage;
 
 /* The facts of an incident that routing reads; enums are incident.h's. */

@@ -3,7 +3,9 @@
 # every program takes its own credentials from $VAR_DIR/secrets), load reference data,
 # publish a generated roster for Wajo (73.13) with some invalid rows as data center
 # dc-sulsel (to its own topic, roster.changes.dc-sulsel), drain it with the roster consumer,
-# and print the coverage summary and the rejected rows; then incidents and claims, and what
+# and print the coverage summary and the rejected rows; then incidents and claims; then, for
+# the Wajo KPU agreement, its first month's invoice (issued and published to
+# billing.invoices), its budget status and the certificates of its first stage; and what
 # the broker refuses a data center.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,12 @@ echo "== reference data"
 "$bin/covadm" data-centers load sample/data_centers.csv
 "$bin/covadm" agreements load sample/agreements.csv
 "$bin/covadm" regions load sample/regions.csv
+# The Wajo KPU agreement's budget (APBD line): its row with two more columns.
+wajo=PKS-KPU-7313-2023
+awk -F, -v id="$wajo" 'NR == 1 { print $0 ",budget_idr,budget_policy" } $1 == id { print $0 ",1500000000,warn" }' \
+    sample/agreements.csv >"$work/budget-wajo.csv"
+"$bin/covadm" agreements load "$work/budget-wajo.csv"
+"$bin/covadm" premiums sync
 
 echo "== roster for Wajo (73.13), seed 2024, with invalid rows"
 "$bin/gen_roster" --seed 2024 --regency 73.13 --invalid 9 --updates 2 --terminations 1 \
@@ -79,6 +87,26 @@ psql -X -P pager=off -c "SELECT type, circumstance, local_date, outcome, outcome
 echo "== claims opened (BPJS officers: build/bin/claims list / show / determine / approve / pay)"
 "$bin/claims" list
 echo "== claim events published to the claims topic: $(kcat -C -b "$KAFKA_BOOTSTRAP" -t claims -e -q -f '%k\n' | grep -c .)"
+
+echo "== premiums: the first month's invoice of $wajo (issued; it never changes after this)"
+first=$(psql -X -Atc "SELECT to_char(min(valid_from), 'YYYY-MM') FROM coverages WHERE agreement_id = '$wajo'")
+"$bin/covadm" invoices issue "$wajo" "$first" --actor demo | sed -n '1,30p'
+echo "   ... ($(psql -X -Atc "SELECT count(*) FROM invoice_lines l JOIN invoices v USING (invoice_id)
+    WHERE v.agreement_id = '$wajo' AND v.billing_month = '$first-01'") lines in all: covadm invoices show $wajo $first)"
+"$bin/billing-relay" --exit.when.drained 2>&1 | grep -E 'level=(error|warn)' | tail -n 3 || true
+echo "== invoices published to billing.invoices: $(kcat -C -b "$KAFKA_BOOTSTRAP" -t billing.invoices -e -q -f '%k\n' | grep -c .)"
+
+echo "== budget status: premiums committed (issued + projected to the end of every term) against the budget"
+"$bin/covadm" agreements status "$wajo"
+
+echo "== certificate stages of $wajo (by the start of the term) and stage 1's certificates"
+"$bin/covadm" stages add "$wajo" 1 --from 2023-01-01 --to 2023-01-31 --name "PPK, PPS dan sekretariat"
+"$bin/covadm" stages add "$wajo" 2 --from 2023-02-01 --to 2023-12-31 --name "Pantarlih dan sekretariat PPS"
+"$bin/covadm" stages add "$wajo" 3 --from 2024-01-01 --to 2024-12-31 --name "KPPS dan Linmas"
+"$bin/covadm" certificates "$wajo" 1 --issued-on 2023-02-01 --out "$work/certificates/$wajo/stage-1"
+pdftoppm -png -r 72 -singlefile "$work/certificates/$wajo/stage-1/cert-00001.pdf" "$work/certificate"
+pdftoppm -png -r 72 -singlefile "$work/certificates/$wajo/stage-1/summary.pdf" "$work/certificate-summary"
+echo "a certificate and the stage summary as pages: $work/certificate.png, $work/certificate-summary.png"
 
 echo "== security: each data center writes only its own topics"
 echo "dc-maluku's credentials, publishing as dc-sulsel:"

@@ -28,7 +28,8 @@ static const char load_round[] =
     " w.deceased_on - DATE '1970-01-01', c.program, c.valid_from - DATE '1970-01-01',"
     " c.valid_to - DATE '1970-01-01', c.status, c.monthly_wage,"
     " EXISTS (SELECT 1 FROM data_center_provinces d WHERE d.source = s.source"
-    "  AND d.province = left(s.region_code, 2)::smallint)"
+    "  AND d.province = left(s.region_code, 2)::smallint),"
+    " c.lapsed_on - DATE '1970-01-01'"
     " FROM stg_incident s"
     " LEFT JOIN applied_events a ON a.event_id = s.event_id AND a.outcome <> 'REPLAYING'"
     " LEFT JOIN incidents i ON i.nik = s.nik AND i.type = s.type AND i.local_date = s.local_date"
@@ -38,7 +39,7 @@ static const char load_round[] =
 
 enum {
     L_SEQ, L_DUP, L_KNOWN, L_ENROLLED, L_DECEASED, L_PROGRAM, L_FROM, L_TO, L_STATUS, L_WAGE,
-    L_AUTHORISED
+    L_AUTHORISED, L_LAPSED_ON
 };
 
 /* Columns of a decision row after seq, round and state. */
@@ -145,6 +146,9 @@ static int parse_coverage(const PGresult *res, int row, route_coverage *c)
     c->valid_to = (int32_t)atol(PQgetvalue(res, row, L_TO));
     c->status = (route_coverage_status)route_coverage_status_parse(PQgetvalue(res, row, L_STATUS));
     c->monthly_wage = atoll(PQgetvalue(res, row, L_WAGE));
+    c->lapsed_on = PQgetisnull(res, row, L_LAPSED_ON)
+                       ? DATE_NONE
+                       : (int32_t)atol(PQgetvalue(res, row, L_LAPSED_ON));
     return prog > 0 && c->status != ROUTE_COV_NONE ? 0 : -1;
 }
 

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "pg.h"
 #include "roster.h"
+#include "roster_budget.h"
 #include "rounds.h"
 #include "source_topic.h"
 #include "validate.h"
@@ -48,7 +49,8 @@ static const char copy_staging[] =
     " FROM STDIN";
 
 /* The merge of one round. $1 = round. Order matters: duplicates first, then
- * the rules (each rejection names the rule), then the changes, then the record of events. */
+ * the rules (each rejection names the rule), then the changes, then the record of events.
+ * The budget rule (roster_budget.c) runs after the first MERGE_RULES statements. */
 static const char *const merge_round[] = {
     /* Every statement reads a few rows per staged event, so each lookup of a hot table
      * must be an index probe driven by the staging rows, whatever the planner believes of
@@ -185,6 +187,11 @@ static const char *const merge_round[] = {
     "  outcome = EXCLUDED.outcome, applied_at = now()"
     " WHERE applied_events.outcome = 'REPLAYING'",
 };
+
+/* merge_round[0, MERGE_RULES): the session settings, the duplicates and the rules; the
+ * changes follow. */
+#define MERGE_RULES 3
+#define MERGE_COUNT (sizeof merge_round / sizeof *merge_round)
 
 roster_apply *roster_apply_new(const char *base_topic, char *errstr, size_t n)
 {
@@ -400,7 +407,9 @@ int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
         char round[16];
         const char *params[1] = {round};
         snprintf(round, sizeof round, "%d", r);
-        if (pg_exec_each(pg, merge_round, sizeof merge_round / sizeof *merge_round, 1, params,
+        if (pg_exec_each(pg, merge_round, MERGE_RULES, 1, params, errstr, n) < 0 ||
+            roster_budget_round(pg, round, errstr, n) < 0 ||
+            pg_exec_each(pg, merge_round + MERGE_RULES, MERGE_COUNT - MERGE_RULES, 1, params,
                          errstr, n) < 0)
             return -1;
     }

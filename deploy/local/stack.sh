@@ -115,14 +115,14 @@ PROMETHEUS_PORT=${PROMETHEUS_PORT:-$((KAFKA_PORT - 2))}
 PROMETHEUS_SCRAPE_INTERVAL=${PROMETHEUS_SCRAPE_INTERVAL:-5s}
 METRICS_PORT_BASE=${METRICS_PORT_BASE:-$((KAFKA_PORT + 108))}
 # The services with a metrics port, in port order from METRICS_PORT_BASE.
-SERVICES=(lag-monitor roster-consumer incident-consumer claims-relay coverage-relay)
+SERVICES=(lag-monitor roster-consumer incident-consumer claims-relay coverage-relay billing-relay)
 # Seconds to wait for Kafka; by default 60 for one node and 30 more per further node.
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-}
 
 DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev libmicrohttpd-dev
     libcsv-dev libjansson-dev uuid-dev postgresql postgresql-contrib
     openjdk-17-jre-headless maven kafkacat libssl-dev openssl python3 time chromium prometheus
-    curl clang libclang-rt-14-dev)
+    curl clang libclang-rt-14-dev libcairo2-dev poppler-utils)
 
 mkdir -p "$VAR_DIR"
 VAR_DIR=$(cd "$VAR_DIR" && pwd)
@@ -316,6 +316,7 @@ PRINCIPALS=(
     "incident-consumer incident-consumer incident_consumer"
     "claims-relay claims-relay claims_relay"
     "coverage-relay coverage-relay coverage_relay"
+    "billing-relay billing-relay billing_relay"
     "lag-monitor lag-monitor lag_monitor"
     "covadm covadm covadm"
     "claims - claims_officer"
@@ -327,10 +328,10 @@ PRINCIPALS=(
 # a super user (the stack's own tooling: topics, ACLs, credentials; the tests' kcat);
 # `analytics` reads claims and coverage.changes; `coverage` owns the database
 # (migrations, the stack, psql in the tests).
-KAFKA_USERS=(admin roster-consumer incident-consumer claims-relay coverage-relay lag-monitor
-    covadm analytics)
-PG_ROLES=(coverage roster_consumer incident_consumer claims_relay coverage_relay lag_monitor
-    claims_officer covadm analytics)
+KAFKA_USERS=(admin roster-consumer incident-consumer claims-relay coverage-relay billing-relay
+    lag-monitor covadm analytics)
+PG_ROLES=(coverage roster_consumer incident_consumer claims_relay coverage_relay billing_relay
+    lag_monitor claims_officer covadm analytics)
 
 # set_security MODE: secure or insecure (an `up` flag, or the recorded mode).
 set_security() {
@@ -603,10 +604,12 @@ write_acls() {
         done
         acl claims-relay topic literal claims write
         acl coverage-relay topic literal coverage.changes write
+        acl billing-relay topic literal billing.invoices write
         acl lag-monitor group literal '*' describe
         acl lag-monitor topic literal '*' describe
         acl analytics topic literal claims read
         acl analytics topic literal coverage.changes read
+        acl analytics topic literal billing.invoices read
         acl analytics group prefixed analytics read
     } >"$ACLS_TSV"
 }
@@ -1363,6 +1366,7 @@ prometheus_config() {
         -e "s|@INCIDENT_CONSUMER_PORT@|$(service_port incident-consumer)|g" \
         -e "s|@CLAIMS_RELAY_PORT@|$(service_port claims-relay)|g" \
         -e "s|@COVERAGE_RELAY_PORT@|$(service_port coverage-relay)|g" \
+        -e "s|@BILLING_RELAY_PORT@|$(service_port billing-relay)|g" \
         "$REPO/deploy/monitoring/prometheus.yml.in"
 }
 

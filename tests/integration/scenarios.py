@@ -73,7 +73,8 @@ def local_date(ts, province):
 
 
 def parse_coverage(spec):
-    """'-' -> None, 'NONE' -> [], else a list of terms (programs, from, to, status, wage)."""
+    """'-' -> None, 'NONE' -> [], else a list of terms (programs, from, to, status, wage);
+    a LAPSED status carries its lapse date (LAPSED@YYYY-MM-DD)."""
     if spec == "-":
         return None
     if spec == "NONE":
@@ -211,6 +212,11 @@ def cmd_prepare(tsv, d):
                              " through the roster pipeline (every ENROLL creates coverages)")
             plan.append(entry)
             continue
+        if "LAPSED" in row["coverage"]:
+            entry["skip"] = ("coverage LAPSED: a lapse comes from unpaid invoices, not from the"
+                             " roster (test_84_lapse.sh runs one end to end)")
+            plan.append(entry)
+            continue
         w = worker_for(row)
         entry.update(nik=w["nik"], report_id="%s%d" % (REPORT_PREFIX, row["line"]))
         provinces.add(w["region"][:2])
@@ -277,6 +283,8 @@ def cmd_coverage(d):
     plan = [e for e in plan if e.get("nik") not in dead]
     want = set()
     for e in plan:
+        if "nik" not in e:
+            continue  # a skipped row has no worker
         for t in parse_coverage(e["coverage"]) or []:
             for p in t["programs"]:
                 want.add((e["nik"], p, t["from"], t["to"], t["status"], str(t["wage"])))

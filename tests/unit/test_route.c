@@ -66,12 +66,21 @@ static int parse_coverage(const char *spec, route_coverage *cov, int max)
 
         if (datafile_split(seg[i], ':', part, 4) != 4)
             return -1;
+        int32_t lapsed_on = DATE_NONE;
+        char *at = strchr(part[2], '@');
+
         dots = strstr(part[1], "..");
         if (!dots)
             return -1;
         *dots = '\0';
+        if (at) {
+            *at = '\0';
+            if (dates_parse(at + 1, &lapsed_on) < 0)
+                return -1;
+        }
         status = route_coverage_status_parse(part[2]);
-        if (dates_parse(part[1], &from) < 0 || dates_parse(dots + 2, &to) < 0 || status < 0)
+        if (dates_parse(part[1], &from) < 0 || dates_parse(dots + 2, &to) < 0 || status < 0 ||
+            (status == ROUTE_COV_LAPSED) != (at != NULL))
             return -1;
         np = datafile_split(part[0], ',', progs, 3);
         if (np > 3)
@@ -85,6 +94,7 @@ static int parse_coverage(const char *spec, route_coverage *cov, int max)
             cov[n].valid_to = to;
             cov[n].status = (route_coverage_status)status;
             cov[n].monthly_wage = atoll(part[3]);
+            cov[n].lapsed_on = lapsed_on;
             n++;
         }
     }
@@ -445,7 +455,7 @@ static route_incident incident_at(const char *occurred, const char *region)
 Test(route, amount_comes_from_version_in_force_on_local_date)
 {
     benefit_table *t = two_versions("2024-02-14", 16000000, 20000000);
-    route_coverage cov = {PROG_JKK | PROG_JKM, 19000, 20000, ROUTE_COV_ACTIVE, 1000000};
+    route_coverage cov = {PROG_JKK | PROG_JKM, 19000, 20000, ROUTE_COV_ACTIVE, 1000000, DATE_NONE};
     route_worker w = {1, DATE_NONE};
     /* 23:30 on the 13th in Jakarta (WIB), 01:30 on the 14th in Jayapura (WIT). */
     route_incident wib = incident_at("2024-02-13T16:30:00Z", "3171011001");
@@ -467,7 +477,7 @@ Test(route, amount_comes_from_version_in_force_on_local_date)
 Test(route, determination_recomputes_from_incident_version)
 {
     benefit_table *t = two_versions("2024-02-14", 16000000, 20000000);
-    route_coverage cov = {PROG_JKK | PROG_JKM, 19000, 20000, ROUTE_COV_ACTIVE, 1000000};
+    route_coverage cov = {PROG_JKK | PROG_JKM, 19000, 20000, ROUTE_COV_ACTIVE, 1000000, DATE_NONE};
     route_worker w = {1, DATE_NONE};
     route_incident in = incident_at("2024-02-13T16:30:00Z", "3171011001");
     route_decision d;
@@ -489,7 +499,7 @@ Test(route, determination_recomputes_from_incident_version)
 Test(route, reported_at_absent_uses_now)
 {
     benefit_table *t = deployed_table();
-    route_coverage cov = {PROG_JKK | PROG_JKM, 19700, 19800, ROUTE_COV_ACTIVE, 1200000};
+    route_coverage cov = {PROG_JKK | PROG_JKM, 19700, 19800, ROUTE_COV_ACTIVE, 1200000, DATE_NONE};
     route_worker w = {1, DATE_NONE};
     route_incident in = incident_at("2024-02-14T10:00:00+08:00", "7371011001");
     route_decision d;
@@ -508,7 +518,7 @@ Test(route, reported_at_absent_uses_now)
 Test(route, undecidable_input_is_an_error)
 {
     benefit_table *t = deployed_table();
-    route_coverage cov = {PROG_JKK | PROG_JKM, 19700, 19800, ROUTE_COV_ACTIVE, 0};
+    route_coverage cov = {PROG_JKK | PROG_JKM, 19700, 19800, ROUTE_COV_ACTIVE, 0, DATE_NONE};
     route_worker w = {1, DATE_NONE};
     route_incident in = incident_at("2024-02-14T10:00:00+08:00", "7371011001");
     route_decision d;
@@ -538,7 +548,7 @@ Test(route, undecidable_input_is_an_error)
 Test(route, amount_overflow_is_an_error)
 {
     benefit_row rows[NKEYS];
-    route_coverage cov = {PROG_JKK | PROG_JKM, 19000, 20000, ROUTE_COV_ACTIVE, 1000000000000LL};
+    route_coverage cov = {PROG_JKK | PROG_JKM, 19000, 20000, ROUTE_COV_ACTIVE, 1000000000000LL, DATE_NONE};
     route_worker w = {1, DATE_NONE};
     route_incident in = incident_at("2024-02-14T10:00:00+08:00", "7371011001");
     route_decision d;
@@ -640,7 +650,7 @@ Test(route, unknown_record_enum_value_is_refused)
 {
     benefit_table *t = deployed_table();
     incident inc = make_incident();
-    route_coverage cov = {PROG_JKK, 19000, 20000, ROUTE_COV_ACTIVE, 1000000};
+    route_coverage cov = {PROG_JKK, 19000, 20000, ROUTE_COV_ACTIVE, 1000000, DATE_NONE};
     route_worker w = {1, DATE_NONE};
     route_incident in;
     route_decision d;
@@ -676,10 +686,10 @@ static route_decision decide_accident_on(const char *day, const route_coverage *
 Test(route, decision_names_the_wage_of_the_jkk_row_in_force)
 {
     route_coverage cov[] = {
-        {PROG_JKM, dates_from_civil(2024, 1, 1), dates_from_civil(2024, 3, 31), ROUTE_COV_ACTIVE, 900000},
-        {PROG_JKK, dates_from_civil(2023, 1, 1), dates_from_civil(2023, 12, 31), ROUTE_COV_ACTIVE, 1000000},
-        {PROG_JKK, dates_from_civil(2024, 1, 1), dates_from_civil(2024, 3, 31), ROUTE_COV_CANCELLED, 2000000},
-        {PROG_JKK, dates_from_civil(2024, 1, 1), dates_from_civil(2024, 2, 14), ROUTE_COV_TERMINATED, 1200000},
+        {PROG_JKM, dates_from_civil(2024, 1, 1), dates_from_civil(2024, 3, 31), ROUTE_COV_ACTIVE, 900000, DATE_NONE},
+        {PROG_JKK, dates_from_civil(2023, 1, 1), dates_from_civil(2023, 12, 31), ROUTE_COV_ACTIVE, 1000000, DATE_NONE},
+        {PROG_JKK, dates_from_civil(2024, 1, 1), dates_from_civil(2024, 3, 31), ROUTE_COV_CANCELLED, 2000000, DATE_NONE},
+        {PROG_JKK, dates_from_civil(2024, 1, 1), dates_from_civil(2024, 2, 14), ROUTE_COV_TERMINATED, 1200000, DATE_NONE},
     };
     int n = (int)(sizeof cov / sizeof cov[0]);
     route_decision d;
@@ -698,7 +708,7 @@ Test(route, decision_names_the_wage_of_the_jkk_row_in_force)
 Test(route, a_recorded_death_closes_coverage)
 {
     benefit_table *t = deployed_table();
-    route_coverage cov = {PROG_JKK | PROG_JKM, 19700, 19800, ROUTE_COV_ACTIVE, 1200000};
+    route_coverage cov = {PROG_JKK | PROG_JKM, 19700, 19800, ROUTE_COV_ACTIVE, 1200000, DATE_NONE};
     route_worker alive = {1, DATE_NONE}, absent = {0, DATE_NONE}, dead = {1, 19766};
     route_incident death = incident_at("2024-02-14T10:00:00+08:00", "7371011001");
     route_incident accident = death;

@@ -342,7 +342,8 @@ static int load_route_input(PGconn *pg, const char *claim, const char *nik, rout
     PQclear(res);
     if (!(res = pg_query(pg,
                          "SELECT program, valid_from - DATE '1970-01-01',"
-                         " valid_to - DATE '1970-01-01', status, monthly_wage"
+                         " valid_to - DATE '1970-01-01', status, monthly_wage,"
+                         " lapsed_on - DATE '1970-01-01'"
                          " FROM coverages WHERE nik = $1 ORDER BY coverage_id",
                          1, q, errstr, n)))
         return -1;
@@ -358,6 +359,7 @@ static int load_route_input(PGconn *pg, const char *claim, const char *nik, rout
         c->valid_to = (int32_t)atol(PQgetvalue(res, i, 2));
         c->status = (route_coverage_status)route_coverage_status_parse(PQgetvalue(res, i, 3));
         c->monthly_wage = atoll(PQgetvalue(res, i, 4));
+        c->lapsed_on = PQgetisnull(res, i, 5) ? DATE_NONE : (int32_t)atol(PQgetvalue(res, i, 5));
     }
     rc = 0;
 out:

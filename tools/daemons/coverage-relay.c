@@ -13,7 +13,8 @@
  * The current state: a worker's terms are its coverages grouped by enrol event. The term
  * is the earliest one not cancelled whose valid_to is today (UTC) or later, else the most
  * recent one not cancelled, else (everything cancelled) the latest enrolment. status is
- * TERMINATED when the term was closed early (a TERMINATE or a death) or cancelled, EXPIRED
+ * TERMINATED when the term was closed early (a TERMINATE, a death or a lapse of unpaid
+ * contributions) or cancelled, EXPIRED
  * when its valid_to is past, else ACTIVE; programs are the term's programs not cancelled.
  *
  * One relay publishes at a time (session advisory lock; a second relay stands by), so a
@@ -62,7 +63,7 @@ static const char batch_sql[] =
     " FROM b GROUP BY nik),"
     " terms AS ("
     " SELECT c.nik, bool_and(c.status = 'CANCELLED') AS cancelled,"
-    "  bool_or(c.status = 'TERMINATED') AS terminated,"
+    "  bool_or(c.status IN ('TERMINATED', 'LAPSED')) AS terminated,"
     "  coalesce(min(c.valid_from) FILTER (WHERE c.status <> 'CANCELLED'), min(c.valid_from))"
     "   AS valid_from,"
     "  coalesce(max(c.valid_to) FILTER (WHERE c.status <> 'CANCELLED'), max(c.valid_to))"

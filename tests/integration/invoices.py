@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""invoices.py: decode the billing.invoices topic as kcat prints it with -f '%k\\t%S\\n%s\\n'
+(stdin) and print every record in topic order, one JSON object a line (dates ISO 8601,
+timestamps as microseconds), with the Kafka key as "_key" and the writer schema id as
+"_schema_id". Fields are decoded generically from the writer schema (schemas/<file> named
+in schemas/catalog.tsv by the Confluent header's schema id), independently of common/codec.
+Exit 1 when a record does not decode, has trailing bytes or its key is not its agreement_id."""
+import datetime
+import json
+import os
+import sys
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+EPOCH = datetime.date(1970, 1, 1)
+SUBJECT = "billing.invoices-value"
+
+
+def load_catalog():
+    schemas = {}
+    with open(os.path.join(REPO, "schemas", "catalog.tsv")) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            sid, subject, _version, name = line.rstrip("\n").split("\t")
+            if subject == SUBJECT:
+                with open(os.path.join(REPO, "schemas", name)) as s:
+                    schemas[int(sid)] = json.load(s)
+    return schemas
+
+
+class Reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def long(self):
+        shift = value = 0
+        while True:
+            b = self.data[self.pos]
+            self.pos += 1
+            value |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return (value >> 1) ^ -(value & 1)
+
+    def string(self):
+        n = self.long()
+        s = self.data[self.pos:self.pos + n].decode("utf-8")
+        self.pos += n
+        return s
+
+
+def read(r, t, named):
+    if isinstance(t, str) and t in named:
+        t = named[t]
+    if isinstance(t, str):
+        return {"string": r.string, "int": r.long, "long": r.long}[t]()
+    if isinstance(t, list):
+        return read(r, t[r.long()], named)
+    kind = t["type"]
+    if kind in ("string", "int", "long"):
+        v = read(r, kind, named)
+        if t.get("logicalType") == "date":
+            v = (EPOCH + datetime.timedelta(days=v)).isoformat()
+        return v
+    if kind == "enum":
+        named[t["name"]] = t
+        return t["symbols"][r.long()]
+    raise ValueError("unsupported type %r" % (t,))
+
+
+def decode(value, schemas):
+    if len(value) < 5 or value[0] != 0:
+        raise ValueError("not a Confluent-framed value")
+    sid = int.from_bytes(value[1:5], "big")
+    r, named, rec = Reader(value[5:]), {}, {"_schema_id": sid}
+    for f in schemas[sid]["fields"]:
+        rec[f["name"]] = read(r, f["type"], named)
+    if r.pos != len(value) - 5:
+        raise ValueError("%d trailing bytes" % (len(value) - 5 - r.pos))
+    return rec
+
+
+def main():
+    schemas = load_catalog()
+    data = sys.stdin.buffer.read()
+    pos = 0
+    while pos < len(data):
+        nl = data.index(b"\n", pos)
+        key, size = data[pos:nl].decode().split("\t")
+        size = int(size)
+        value = data[nl + 1:nl + 1 + size]
+        pos = nl + 1 + size + 1
+        rec = decode(value, schemas)
+        if rec["agreement_id"] != key:
+            sys.exit("key %s carries agreement %s" % (key, rec["agreement_id"]))
+        rec["_key"] = key
+        print(json.dumps(rec, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
