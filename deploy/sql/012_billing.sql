@@ -768,8 +768,8 @@ GROUP BY s.agreement_id, s.stage_no, c.enroll_event, c.nik, w.full_name, w.kpj;
 
 -- ---- grants -----------------------------------------------------------------------------
 
--- For the per-service roles of deploy/sql/009_service_roles.sql (security branch), when they
--- exist; a stack without them runs everything as the owner. billing_relay is new here.
+-- For the per-service roles of deploy/sql/011_service_roles.sql (a database without them,
+-- migrated by hand, runs everything as the owner). billing_relay is new here.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'roster_consumer') THEN
