@@ -609,7 +609,6 @@ write_acls() {
         acl lag-monitor topic literal '*' describe
         acl analytics topic literal claims read
         acl analytics topic literal coverage.changes read
-        acl analytics topic literal billing.invoices read
         acl analytics group prefixed analytics read
     } >"$ACLS_TSV"
 }

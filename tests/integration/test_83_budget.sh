@@ -2,7 +2,7 @@
 # The budget guard. Two agreements with the same small budget (Rp 50,000: two KPPS members
 # for a month at the lowest band, Rp 16,800 each, and not three) enrol five members each:
 # the one whose budget_policy is reject dead-letters the enrolments that would exceed it
-# (error class rule, reason budget_exceeded, also on roster.changes.dlq with its headers),
+# (error class rule, reason budget_exceeded, also on the DLQ of the topic it came from, with its headers),
 # the one whose policy is warn applies them all and records and logs a warning for each over
 # the budget. `covadm agreements status` shows the committed premiums against each budget;
 # a larger budget and a replay apply the refused enrolments.
@@ -46,7 +46,7 @@ assert_eq "reject: the others dead-lettered, class rule" "3|rule" \
 assert_match "reject: the reason says what and how much" \
     "budget_exceeded: the enrolment costs Rp 16800 in premiums; with it agreement $REJ would commit Rp (50400|67200|84000) of its budget of Rp 50000" \
     "$(q "SELECT error_message FROM dead_letters WHERE error_message LIKE '%agreement $REJ %' LIMIT 1")"
-kcat -C -b "$KAFKA_BOOTSTRAP" -t roster.changes.dlq -e -q -f '%h\n' >dlq.headers
+dlq_dump roster.changes '%h\n' >dlq.headers
 assert_eq "reject: on the DLQ topic with their headers" "3" \
     "$(grep 'dlq.error.class=rule' dlq.headers | grep -c "budget_exceeded: .*agreement $REJ ")"
 
