@@ -29,8 +29,8 @@ export VAR_DIR=${FAULTS_VAR_DIR:-$REPO/var/faults}
 export KAFKA_PORT=${FAULTS_KAFKA_PORT:-49092}
 export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1)) PGPORT=${FAULTS_PGPORT:-45432}
 export KAFKA_BROKERS=3
-SUITE_TIMEOUT=${FAULTS_TIMEOUT:-600}
-# shellcheck source=../lib/suite.sh
+export SUITE_TIMEOUT=${FAULTS_TIMEOUT:-600}
+# shellcheck source=tests/lib/suite.sh
 . "$REPO/tests/lib/suite.sh"
 suite_begin faults
 

@@ -24,8 +24,8 @@ export KAFKA_PORT=${ITEST_KAFKA_PORT:-29092}
 export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1)) PGPORT=${ITEST_PGPORT:-25432}
 # One Kafka node, whatever the caller's shell exports (the tests expect run/kafka.pid).
 export KAFKA_BROKERS=1
-SUITE_TIMEOUT=${ITEST_TIMEOUT:-600}
-# shellcheck source=../lib/suite.sh
+export SUITE_TIMEOUT=${ITEST_TIMEOUT:-600}
+# shellcheck source=tests/lib/suite.sh
 . "$REPO/tests/lib/suite.sh"
 suite_begin integration
 
