@@ -49,14 +49,6 @@ struct consumer_worker {
 
 /* ---- small helpers ---- */
 
-int64_t consumer_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void consumer_rejects_reset(consumer_rejects *r)
 {
     r->count = 0;

@@ -120,9 +120,6 @@ void consumer_rejects_reset(consumer_rejects *r);
 /* Free a rejects list's storage. */
 void consumer_rejects_release(consumer_rejects *r);
 
-/* Monotonic milliseconds. */
-int64_t consumer_mono_ms(void);
-
 /* Record readiness in sh's stats, accounting the time not ready (caller holds sh->lock). */
 void consumer_shared_not_ready(consumer_shared *sh, const char *reason);
 void consumer_shared_ready(consumer_shared *sh);
