@@ -34,7 +34,8 @@
  *
  * This header owns the consumer's handle and its life. What a service sees of a batch (its
  * messages, the handler the service fills, the counters and what a COMMIT did, for the
- * hooks) is consumer_batch.h's, and comes with this header.
+ * hooks) is consumer_batch.h's; how it rejects a record or reports one applied
+ * (consumer_reject, consumer_applied) is consumer_rejects.h's. Both come with this header.
  *
  * Threads: consumer_run on one thread; consumer_stop from any thread or a signal handler;
  * consumer_get_stats from any thread. */
@@ -42,26 +43,12 @@
 #define CONSUMER_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "config.h"
 #include "consumer_batch.h"
+#include "consumer_rejects.h"
 
 typedef struct consumer consumer;
-
-/* Reject batch message idx: it goes to the dead-letter topic with these headers and into
- * the dead_letters table. error_class is a short word (decode, validation, rule, db, auth);
- * event_id (a UUID or NULL) and nik (masked before it is stored; NULL) identify it. */
-void consumer_reject(consumer_rejects *rej, int idx, const char *error_class,
-                     const char *event_id, const char *nik, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
-/* Record that batch message idx was applied, with the data center that published it
- * (source, copied) and its event time (microseconds since the epoch): after COMMIT it reaches
- * the after-commit hook (consumer_on_commit) as one applied event, for the freshness of
- * the data (event time to applied). Call it from apply for each record applied (not for a
- * rejected one or a re-delivery); optional. A transaction that fails forgets its calls. */
-void consumer_applied(consumer_rejects *rej, int idx, const char *source, int64_t event_time_us);
 
 /* Create a consumer of topic for group. It reads the options of the groups
  * PROGRAM_OPT_KAFKA, _PG and _CONSUMER (common/program.h) and kafka.* from cfg, and takes

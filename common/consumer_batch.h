@@ -2,7 +2,7 @@
  * poll thread and the apply workers pass along with it: a batch and its messages, the
  * service's handler (prepare and apply), the counters, what one COMMIT did and the hooks
  * that receive them, and the monotonic clock that bounds batches and waits. The rejects a
- * handler fills are consumer.h's. Services include consumer.h, which brings this.
+ * handler fills are consumer_rejects.h's. Services include consumer.h, which brings both.
  *
  * Types and a clock: no state of its own. consumer_mono_ms from any thread. */
 #ifndef CONSUMER_BATCH_H
@@ -32,7 +32,7 @@ typedef struct consumer_batch {
     int count;
 } consumer_batch;
 
-/* What the service decided to reject (by message index in the batch): consumer.h. */
+/* What the service decided to reject (by message index in the batch): consumer_rejects.h. */
 typedef struct consumer_rejects consumer_rejects;
 
 /* The service's part. Each context belongs to one batch slot: the consumer makes two per

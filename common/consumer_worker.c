@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "dates.h"
+#include "dead_letter.h"
 #include "log.h"
 #include "pg.h"
 #include "strbuf.h"
@@ -48,24 +49,6 @@ struct consumer_worker {
 };
 
 /* ---- small helpers ---- */
-
-void consumer_rejects_reset(consumer_rejects *r)
-{
-    r->count = 0;
-    r->oom = 0;
-    r->napplied = 0;
-    r->nsources = 0;
-}
-
-void consumer_rejects_release(consumer_rejects *r)
-{
-    free(r->items);
-    free(r->applied);
-    r->items = NULL;
-    r->applied = NULL;
-    r->cap = r->applied_cap = 0;
-    consumer_rejects_reset(r);
-}
 
 /* Room for n more bytes in s->bytes. */
 static int slot_reserve(consumer_slot *s, size_t n)
