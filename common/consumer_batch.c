@@ -1,4 +1,5 @@
-/* consumer_batch: the monotonic clock of the consumer's batch deadlines and waits. */
+/* consumer_batch: what a service sees of a batch (the types are all in consumer_batch.h), and
+ * the monotonic clock of the consumer's batch deadlines and waits. */
 #include "consumer_batch.h"
 
 #include <time.h>
