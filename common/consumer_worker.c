@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "dates.h"
+#include "dead_letter.h"
 #include "log.h"
 #include "pg.h"
 #include "strbuf.h"
@@ -48,32 +49,6 @@ struct consumer_worker {
 };
 
 /* ---- small helpers ---- */
-
-int64_t consumer_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void consumer_rejects_reset(consumer_rejects *r)
-{
-    r->count = 0;
-    r->oom = 0;
-    r->napplied = 0;
-    r->nsources = 0;
-}
-
-void consumer_rejects_release(consumer_rejects *r)
-{
-    free(r->items);
-    free(r->applied);
-    r->items = NULL;
-    r->applied = NULL;
-    r->cap = r->applied_cap = 0;
-    consumer_rejects_reset(r);
-}
 
 /* Room for n more bytes in s->bytes. */
 static int slot_reserve(consumer_slot *s, size_t n)

@@ -17,27 +17,12 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
-#include "consumer.h"
-#include "dead_letter.h"
+#include "consumer_batch.h"
+#include "consumer_rejects.h"
 #include "tpmap.h"
 
 /* A partition whose stored offset could not be read: the fence refuses it until read. */
 #define CONSUMER_OFFSET_UNKNOWN INT64_C(-2)
-
-/* The sources of a rejects list's applied events, interned; past the limit "other". */
-#define CONSUMER_SOURCES_MAX 64
-#define CONSUMER_SOURCE_LEN 48
-
-struct consumer_rejects {
-    dead_letter *items;
-    int count, cap;
-    int oom;
-    /* consumer_applied: events whose source points into sources. */
-    consumer_applied_event *applied;
-    int napplied, applied_cap;
-    char sources[CONSUMER_SOURCES_MAX][CONSUMER_SOURCE_LEN];
-    int nsources;
-};
 
 /* What the poll thread and the workers share; lock guards tps (the map, and its entries'
  * expected offsets), stats and rewind. */
@@ -114,14 +99,6 @@ int consumer_slot_add(consumer_slot *s, const rd_kafka_message_t *m, const char 
 void consumer_slot_seal(consumer_slot *s);
 /* Empty a slot, back to FREE. */
 void consumer_slot_clear(consumer_slot *s);
-
-/* Reset a rejects list (keeps its storage). */
-void consumer_rejects_reset(consumer_rejects *r);
-/* Free a rejects list's storage. */
-void consumer_rejects_release(consumer_rejects *r);
-
-/* Monotonic milliseconds. */
-int64_t consumer_mono_ms(void);
 
 /* Record readiness in sh's stats, accounting the time not ready (caller holds sh->lock). */
 void consumer_shared_not_ready(consumer_shared *sh, const char *reason);

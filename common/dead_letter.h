@@ -14,7 +14,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
-#include "consumer.h"
+#include "consumer_batch.h"
 
 /* One rejected message of a batch. */
 typedef struct dead_letter {
