@@ -11,7 +11,7 @@
 #   make WERROR=1        warnings are errors (CI sets this)
 
 CC      ?= cc
-PKGS    := rdkafka avro-c libpq jansson uuid libcrypto libmicrohttpd
+PKGS    := rdkafka avro-c libpq jansson uuid libcrypto libmicrohttpd libcurl
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wvla -Wwrite-strings -Wshadow
