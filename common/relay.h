@@ -27,7 +27,8 @@
 #include "program.h"
 
 /* The shared option groups of a relay program (common/program.h). */
-#define RELAY_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_RELAY | PROGRAM_OPT_METRICS)
+#define RELAY_OPTIONS \
+    (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_RELAY | PROGRAM_OPT_METRICS | PROGRAM_OPT_REGISTRY)
 
 /* One message to produce, filled by a relay_def's encode_row. */
 typedef struct relay_msg {

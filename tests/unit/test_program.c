@@ -17,11 +17,11 @@ static const config_option own[] = {
 
 static const program_def consumer_like = {
     "test-program", "usage: test-program [options] [FILE]\n\noptions:\n",
-    PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER, own, 0, 1,
+    PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER, own, 0, 1, NULL,
 };
 
 static const program_def cli_like = {
-    "test-cli", "usage: test-cli COMMAND\n", PROGRAM_OPT_PG, NULL, 1, 2,
+    "test-cli", "usage: test-cli COMMAND\n", PROGRAM_OPT_PG, NULL, 1, 2, NULL,
 };
 
 /* program_start over a copy of args (argv[0] is added); *rc its exit code. */

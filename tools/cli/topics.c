@@ -47,6 +47,7 @@ static const program_def program = {
     options,
     1,
     2,
+    NULL,
 };
 
 static char *trim(char *s)

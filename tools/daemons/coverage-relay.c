@@ -31,10 +31,13 @@
 #include "log.h"
 #include "relay.h"
 #include "roster.h"
+#include "schemareg.h"
 #include "uuid5.h"
 
 /* pg_advisory_lock key of this relay (claims-relay holds 7310430001). */
 #define RELAY_LOCK_KEY "7310430002"
+
+static schemareg_subjects writes = {CODEC_COVERAGE_SUBJECT, NULL};
 
 static const config_option options[] = {
     {"topic", CONFIG_STR, "coverage.changes", NULL, "topic the coverage states go to"},
@@ -156,7 +159,7 @@ static const relay_def coverage_relay = {
                 "Publishes the current coverage state of every worker queued in coverage_outbox\n"
                 "to the coverage.changes topic, keyed by NIK, at least once.\n\n"
                 "options:\n",
-                RELAY_OPTIONS, options, 0, 0},
+                RELAY_OPTIONS, options, 0, 0, writes},
     .lock_key = RELAY_LOCK_KEY,
     .channel = "coverage_outbox",
     .batch_sql = batch_sql,
