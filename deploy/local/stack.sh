@@ -1005,6 +1005,16 @@ registry_compatibility() {
         die "the registry reports compatibility '$got', not $REGISTRY_COMPATIBILITY"
 }
 
+# Register every version of schemas/catalog.tsv in order (idempotent), so that the
+# registry's versions of a subject are the catalog's, whichever program starts first.
+registry_register_catalog() {
+    python3 "$REPO/schemas/register.py" "$(registry_url)" >"$LOG_DIR/registry-schemas.log" 2>&1 || {
+        cat "$LOG_DIR/registry-schemas.log" >&2
+        die "the registry refused a schema of schemas/catalog.tsv"
+    }
+    say "registry: $(grep -c '^registered' "$LOG_DIR/registry-schemas.log") schema versions of schemas/catalog.tsv registered"
+}
+
 registry_down() {
     local pid
     stop_pidfile "$RUN_DIR/registry.pid" "$REGISTRY_MATCH" "schema registry"
@@ -1221,6 +1231,7 @@ cmd_up() {
     registry_start postgresql
     kafka_up
     registry_wait_ready
+    registry_register_catalog
     kafka_topics
     write_env
     ((MONITORING == 0)) || prometheus_up
