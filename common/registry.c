@@ -121,10 +121,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *opaque)
 
 /* One request: method GET (body NULL) or POST (body, JSON text) to url + path. Returns
  * REGISTRY_OK with the status in *status and the parsed JSON answer in *answer (the
- * caller decrefs it), or REGISTRY_UNAVAILABLE + errstr (no answer, 5xx, not JSON).
- * Called with r->lock held. */
-static int request(registry *r, const char *path, const char *body, long *status,
-                   json_t **answer, char *errstr, size_t errstr_size)
+ * caller decrefs it), or REGISTRY_UNAVAILABLE + errstr starting with what (no answer,
+ * 5xx, not JSON). Called with r->lock held. */
+static int request(registry *r, const char *what, const char *path, const char *body,
+                   long *status, json_t **answer, char *errstr, size_t errstr_size)
 {
     char url[2048];
     strbuf resp;
@@ -158,19 +158,19 @@ static int request(registry *r, const char *path, const char *body, long *status
     }
     rc = curl_easy_perform(r->curl);
     if (rc != CURLE_OK) {
-        errstr_fail(errstr, errstr_size, "schema registry %s: %s", url, curl_easy_strerror(rc));
+        errstr_fail(errstr, errstr_size, "%s: %s", what, curl_easy_strerror(rc));
         goto out;
     }
     curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, status);
     if (*status >= 500) {
-        errstr_fail(errstr, errstr_size, "schema registry %s: HTTP %ld: %.200s", url, *status,
+        errstr_fail(errstr, errstr_size, "%s: HTTP %ld: %.200s", what, *status,
                     strbuf_str(&resp));
         goto out;
     }
     *answer = json_loadb(strbuf_str(&resp), resp.len, 0, &jerr);
     if (!*answer) {
-        errstr_fail(errstr, errstr_size, "schema registry %s: HTTP %ld, answer is not JSON "
-                    "(%s): %.120s", url, *status, jerr.text, strbuf_str(&resp));
+        errstr_fail(errstr, errstr_size, "%s: HTTP %ld, answer is not JSON (%s): %.120s", what,
+                    *status, jerr.text, strbuf_str(&resp));
         goto out;
     }
     rval = REGISTRY_OK;
@@ -232,7 +232,7 @@ static int post(registry *r, const char *what, const char *path, const char *sch
     if (!body)
         return errstr_fail(errstr, errstr_size, "out of memory"), REGISTRY_REFUSED;
     pthread_mutex_lock(&r->lock);
-    rval = request(r, path, body, &status, answer, errstr, errstr_size);
+    rval = request(r, what, path, body, &status, answer, errstr, errstr_size);
     pthread_mutex_unlock(&r->lock);
     free(body);
     if (rval == REGISTRY_OK && (status < 200 || status > 299)) {
@@ -300,11 +300,13 @@ int registry_register(registry *r, const char *subject, const char *schema, int 
 static int get(registry *r, const char *path, int id, json_t **answer, char *errstr,
                size_t errstr_size)
 {
+    char what[700];
     long status;
     int rval;
 
+    snprintf(what, sizeof what, "schema registry %s: fetching schema id %d", r->url, id);
     pthread_mutex_lock(&r->lock);
-    rval = request(r, path, NULL, &status, answer, errstr, errstr_size);
+    rval = request(r, what, path, NULL, &status, answer, errstr, errstr_size);
     pthread_mutex_unlock(&r->lock);
     if (rval == REGISTRY_OK && (status < 200 || status > 299)) {
         json_t *m = json_object_get(*answer, "message");
