@@ -75,6 +75,10 @@
 #                                  PostgreSQL; what `make schemas-check` starts)
 #   deploy/local/stack.sh registry-down
 #                                  stop it
+#   deploy/local/stack.sh connect-jars
+#                                  resolve Kafka Connect 3.9.1 and its plugins (the Debezium
+#                                  JDBC sink, Apicurio's Avro converter; deploy/connect/)
+#                                  into $CACHE_DIR (deps does too) and print the folder
 # CACHE_DIR (<repo>/var/cache) keeps downloads that every stack of this work tree shares:
 # the registry's distribution, Kafka Connect's jars and the Python environment of the
 # tests; a test run's data never lives there.
@@ -127,6 +131,7 @@ TOPICS_TSV=$REPO/deploy/topics.tsv
 TOPICS_BIN=$REPO/$BUILD/bin/topics
 CACHE_DIR=${CACHE_DIR:-$REPO/var/cache}
 REGISTRY_DIST=$CACHE_DIR/apicurio-registry-$REGISTRY_VERSION
+CONNECT_DIR=$CACHE_DIR/kafka-connect-3.9.1
 REGISTRY_DIR=$VAR_DIR/registry
 # Resolved by pg_paths: $VAR_DIR/pg, or where it points when it is a symlink (see pg_prepare).
 PG_DIR='' PGDATA_DIR='' PG_RUN=''
@@ -236,6 +241,39 @@ ensure_registry_dist() {
         touch "$REGISTRY_DIST.tmp/.complete"
         mv "$REGISTRY_DIST.tmp" "$REGISTRY_DIST"
     ) 8>"$CACHE_DIR/.registry.lock"
+}
+
+# Kafka Connect for the analysts' example (README "For analysts", test_72): the worker
+# (deploy/connect/pom.xml, Apache Kafka's, the broker's 3.9.x) in $CONNECT_DIR/lib, and one
+# plugin folder per pom under deploy/connect/*/ in $CONNECT_DIR/plugins/<name> (Kafka's and
+# slf4j's jars left out of them: the worker's serve every plugin).
+ensure_connect_jars() {
+    local pom name
+    [[ -f $CONNECT_DIR/.complete ]] && return 0
+    mkdir -p "$CACHE_DIR"
+    (
+        flock -w 600 8 || die "another stack.sh holds $CACHE_DIR/.connect.lock"
+        [[ -f $CONNECT_DIR/.complete ]] && exit 0
+        say "resolving Kafka Connect and its plugins into $CONNECT_DIR"
+        rm -rf "$CONNECT_DIR" "$CONNECT_DIR.tmp"
+        mvn -q -B -f "$REPO/deploy/connect/pom.xml" dependency:copy-dependencies \
+            -DoutputDirectory="$CONNECT_DIR.tmp/lib" -DincludeScope=runtime \
+            >"$CACHE_DIR/connect-mvn.log" 2>&1 || {
+            tail -n 30 "$CACHE_DIR/connect-mvn.log" >&2
+            die "maven could not resolve Kafka Connect (deploy/connect/pom.xml)"
+        }
+        for pom in "$REPO"/deploy/connect/*/pom.xml; do
+            name=$(basename "$(dirname "$pom")")
+            mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+                -DoutputDirectory="$CONNECT_DIR.tmp/plugins/$name" \
+                -DexcludeGroupIds=org.apache.kafka,org.slf4j >>"$CACHE_DIR/connect-mvn.log" 2>&1 || {
+                tail -n 30 "$CACHE_DIR/connect-mvn.log" >&2
+                die "maven could not resolve the Connect plugin deploy/connect/$name/pom.xml"
+            }
+        done
+        touch "$CONNECT_DIR.tmp/.complete"
+        mv "$CONNECT_DIR.tmp" "$CONNECT_DIR"
+    ) 8>"$CACHE_DIR/.connect.lock"
 }
 
 # java_major JAVA: the feature version of a java binary (17, 21, 25), or nothing.
@@ -1178,6 +1216,8 @@ write_env() {
         done
         echo "export PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT"
         echo "export SCHEMA_REGISTRY_URL=$(registry_url)"
+        echo "export APICURIO_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/registry/v2"
+        echo "export CONNECT_DIR=$(shq "$CONNECT_DIR")"
     } >"$ENV_FILE.tmp"
     mv "$ENV_FILE.tmp" "$ENV_FILE"
 }
@@ -1216,6 +1256,7 @@ cmd_deps() {
     ensure_kafka_jars
     ensure_registry_dist
     registry_java >/dev/null
+    ensure_connect_jars
 }
 
 cmd_up() {
@@ -1485,6 +1526,7 @@ registry-up)
     *) usage ;;
     esac ;;
 registry-down) (($# == 0)) || usage; lock_stack soft; registry_down ;;
+connect-jars) (($# == 0)) || usage; ensure_connect_jars; echo "$CONNECT_DIR" ;;
 services-down) (($# == 0)) || usage; lock_stack soft; services_down ;;
 monitoring-config) (($# == 0)) || usage; prometheus_config ;;
 monitoring-down) (($# == 0)) || usage; lock_stack soft; prometheus_down ;;
