@@ -8,7 +8,8 @@ the key: one key lives in one partition, read in order), one line each:
 Fields are decoded generically from the writer schema named by the Confluent header's
 schema id: fetched from the schema registry at $SCHEMA_REGISTRY_URL (the stack's), or,
 without one, schemas/<file> of schemas/catalog.tsv (the compiled-in ids). --all prints
-every record in topic order instead. --niks FILE keeps only the NIKs listed in FILE."""
+every record in topic order instead. --niks FILE keeps only the NIKs listed in FILE.
+--time adds |event_time (microseconds) to each line."""
 import datetime
 import json
 import os
@@ -108,16 +109,20 @@ def decode(value, schemas):
     return rec
 
 
-def line_of(rec):
+def line_of(rec, with_time=False):
     day = lambda d: (EPOCH + datetime.timedelta(days=d)).isoformat()
-    return "|".join([rec["nik"], rec["event_id"], rec.get("source", ""), ";".join(rec["programs"]),
-                     rec["status"], day(rec["valid_from"]), day(rec["valid_to"]),
-                     rec["region_code"], rec["role"], rec["institution"]])
+    fields = [rec["nik"], rec["event_id"], rec.get("source", ""), ";".join(rec["programs"]),
+              rec["status"], day(rec["valid_from"]), day(rec["valid_to"]),
+              rec["region_code"], rec["role"], rec["institution"]]
+    if with_time:
+        fields.append(str(rec["event_time"]))
+    return "|".join(fields)
 
 
 def main():
     args = sys.argv[1:]
     every = "--all" in args
+    with_time = "--time" in args
     keep = None
     if "--niks" in args:
         with open(args[args.index("--niks") + 1]) as f:
@@ -137,11 +142,11 @@ def main():
         if keep is not None and key not in keep:
             continue
         if every:
-            print(line_of(rec))
+            print(line_of(rec, with_time))
         latest[key] = rec
     if not every:
         for key in sorted(latest):
-            print(line_of(latest[key]))
+            print(line_of(latest[key], with_time))
 
 
 if __name__ == "__main__":
