@@ -15,6 +15,12 @@ bin=$root/build/bin
 work=$VAR_DIR/demo
 mkdir -p "$work"
 
+echo "== the schema registry: every schema version registered (stack.sh up), one subject per record"
+for subject in $(curl -fsS "$SCHEMA_REGISTRY_URL/subjects" | tr -d '[]"' | tr ',' ' '); do
+    echo "$subject versions $(curl -fsS "$SCHEMA_REGISTRY_URL/subjects/$subject/versions")"
+done
+echo "compatibility $(curl -fsS "$SCHEMA_REGISTRY_URL/config")"
+
 echo "== reference data"
 "$bin/covadm" data-centers load sample/data_centers.csv
 "$bin/covadm" agreements load sample/agreements.csv
@@ -77,6 +83,11 @@ echo "== claims opened (BPJS officers: build/bin/claims list / show / determine 
 "$bin/claims" list
 echo "== claim events published to the claims topic: $(kcat -C -b "$KAFKA_BOOTSTRAP" -t claims -e -q -f '%k\n' | grep -c .)"
 
+echo "== an analytics subscriber with no code from us (Python confluent-kafka + the registry)"
+demo_py=$(deploy/local/stack.sh subscriber-python)
+"$demo_py" tests/integration/subscriber.py --bootstrap "$KAFKA_BOOTSTRAP" \
+    --registry "$SCHEMA_REGISTRY_URL" claims | head -n 2 || true
+
 echo "== the services keep running, each with its metrics port"
 deploy/local/stack.sh services-up
 sleep 3
@@ -87,6 +98,7 @@ cat <<MSG
 The stack keeps running. Connect with:
   . $VAR_DIR/env && psql                   # PostgreSQL (database coverage)
   kcat -b \$KAFKA_BOOTSTRAP -L              # Kafka topics
+  curl \$SCHEMA_REGISTRY_URL/subjects       # the schema registry (Confluent API; README "For analysts")
 Where to look (README.md, "Metrics, health and alerts"):
   $PROMETHEUS_URL/alerts                    # Prometheus: alerts (and /graph for queries)
   curl http://127.0.0.1:$METRICS_PORT_ROSTER_CONSUMER/metrics   # roster-consumer (also /healthz, /readyz)

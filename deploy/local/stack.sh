@@ -79,6 +79,10 @@
 #                                  resolve Kafka Connect 3.9.1 and its plugins (the Debezium
 #                                  JDBC sink, Apicurio's Avro converter; deploy/connect/)
 #                                  into $CACHE_DIR (deps does too) and print the folder
+#   deploy/local/stack.sh subscriber-python
+#                                  make the analytics subscribers' Python environment
+#                                  (confluent-kafka with Avro and the registry client, from
+#                                  PyPI) in $CACHE_DIR once, and print its python
 # CACHE_DIR (<repo>/var/cache) keeps downloads that every stack of this work tree shares:
 # the registry's distribution, Kafka Connect's jars and the Python environment of the
 # tests; a test run's data never lives there.
@@ -274,6 +278,26 @@ ensure_connect_jars() {
         touch "$CONNECT_DIR.tmp/.complete"
         mv "$CONNECT_DIR.tmp" "$CONNECT_DIR"
     ) 8>"$CACHE_DIR/.connect.lock"
+}
+
+# The analytics subscribers' Python environment (README "For analysts", test_71): a venv
+# in $CACHE_DIR/subscriber-venv with SUBSCRIBER_REQUIREMENTS from PyPI, made anew when they
+# change; Debian's python3 when there is one.
+SUBSCRIBER_REQUIREMENTS="confluent-kafka[avro,schemaregistry]==2.16.1"
+ensure_subscriber_venv() {
+    local venv=$CACHE_DIR/subscriber-venv py=python3
+    [[ -x /usr/bin/python3 ]] && py=/usr/bin/python3
+    mkdir -p "$CACHE_DIR"
+    (
+        flock -w 600 8 || die "another stack.sh holds $CACHE_DIR/.subscriber-venv.lock"
+        [[ -x $venv/bin/python && $(cat "$venv/.requirements" 2>/dev/null) == "$SUBSCRIBER_REQUIREMENTS" ]] &&
+            exit 0
+        say "creating $venv ($SUBSCRIBER_REQUIREMENTS)"
+        rm -rf "$venv"
+        "$py" -m venv "$venv" >&2 && "$venv/bin/pip" install -q "$SUBSCRIBER_REQUIREMENTS" >&2 ||
+            die "unable to create the subscribers' Python environment in $venv"
+        echo "$SUBSCRIBER_REQUIREMENTS" >"$venv/.requirements"
+    ) 8>"$CACHE_DIR/.subscriber-venv.lock"
 }
 
 # java_major JAVA: the feature version of a java binary (17, 21, 25), or nothing.
@@ -1257,6 +1281,7 @@ cmd_deps() {
     ensure_registry_dist
     registry_java >/dev/null
     ensure_connect_jars
+    ensure_subscriber_venv
 }
 
 cmd_up() {
@@ -1527,6 +1552,7 @@ registry-up)
     esac ;;
 registry-down) (($# == 0)) || usage; lock_stack soft; registry_down ;;
 connect-jars) (($# == 0)) || usage; ensure_connect_jars; echo "$CONNECT_DIR" ;;
+subscriber-python) (($# == 0)) || usage; ensure_subscriber_venv; echo "$CACHE_DIR/subscriber-venv/bin/python" ;;
 services-down) (($# == 0)) || usage; lock_stack soft; services_down ;;
 monitoring-config) (($# == 0)) || usage; prometheus_config ;;
 monitoring-down) (($# == 0)) || usage; lock_stack soft; prometheus_down ;;

@@ -163,24 +163,7 @@ lib_cleanup() {
 }
 trap lib_cleanup EXIT
 
-# SUBSCRIBER_REQUIREMENTS: what the analytics subscribers' Python environment holds (PyPI).
-SUBSCRIBER_REQUIREMENTS="confluent-kafka[avro,schemaregistry]==2.16.1"
-# subscriber_python: print the python of a virtual environment with SUBSCRIBER_REQUIREMENTS,
-# created once under $REPO/var/cache/subscriber-venv (kept between runs; a change of the
-# requirements makes it anew), from Debian's python3 when there is one.
-subscriber_python() {
-    local venv=${CACHE_DIR:-$REPO/var/cache}/subscriber-venv py=python3
-    [[ -x /usr/bin/python3 ]] && py=/usr/bin/python3
-    mkdir -p "$(dirname "$venv")"
-    (
-        flock -w 600 8 || fail "another test holds $venv.lock"
-        [[ -x $venv/bin/python && $(cat "$venv/.requirements" 2>/dev/null) == "$SUBSCRIBER_REQUIREMENTS" ]] &&
-            exit 0
-        echo "creating $venv ($SUBSCRIBER_REQUIREMENTS)" >&2
-        rm -rf "$venv"
-        "$py" -m venv "$venv" >&2 && "$venv/bin/pip" install -q "$SUBSCRIBER_REQUIREMENTS" >&2 ||
-            fail "unable to create the subscribers' Python environment in $venv"
-        echo "$SUBSCRIBER_REQUIREMENTS" >"$venv/.requirements"
-    ) 8>"$venv.lock" || exit 1
-    echo "$venv/bin/python"
-}
+# subscriber_python: print the python of the analytics subscribers' virtual environment
+# (confluent-kafka with Avro and the registry client, from PyPI), made once under var/cache
+# and kept between runs (deploy/local/stack.sh subscriber-python).
+subscriber_python() { "$STACK" subscriber-python || fail "no Python environment for the subscribers"; }
