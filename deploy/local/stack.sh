@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # stack.sh: the local stack of real parts: Kafka 3.9 in KRaft mode (one node, or a cluster
-# of N nodes that are each broker and controller) and one PostgreSQL 15 cluster,
-# everything under $VAR_DIR.
+# of N nodes that are each broker and controller), one PostgreSQL 15 cluster and a schema
+# registry (Apicurio, see Schema registry below), everything under $VAR_DIR.
 #
-#   deploy/local/stack.sh deps     install missing Debian packages and the Kafka jars
+#   deploy/local/stack.sh deps     install missing Debian packages, the Kafka jars, the
+#                                  registry, Kafka Connect's jars and the subscribers' Python
+#                                  environment (the last three into $CACHE_DIR)
 #   deploy/local/stack.sh up [--brokers N] [--monitoring]
-#                                  deps, start Kafka (N nodes, default 1) and PostgreSQL,
-#                                  migrate, create topics, write $VAR_DIR/env (idempotent;
-#                                  starts again any node that stopped); --monitoring also
-#                                  starts Prometheus (see Monitoring below)
-#   deploy/local/stack.sh down     stop the services, Prometheus, every Kafka node and
-#                                  PostgreSQL (safe when nothing runs)
+#                                  deps, start Kafka (N nodes, default 1), PostgreSQL and the
+#                                  registry, migrate, register the schemas, create topics,
+#                                  write $VAR_DIR/env (idempotent; starts again any node that
+#                                  stopped); --monitoring also starts Prometheus (see
+#                                  Monitoring below)
+#   deploy/local/stack.sh down     stop the services, Prometheus, the registry, every Kafka
+#                                  node and PostgreSQL (safe when nothing runs)
 #   deploy/local/stack.sh status   what runs (exit 0 all up, 3 otherwise)
 #   deploy/local/stack.sh services-up
 #                                  start the services in the background, each with its
