@@ -1028,9 +1028,17 @@ registry_start() {
         if [[ $storage == postgresql ]]; then
             # Trust authentication on 127.0.0.1 (pg_hba.conf.in): the password is a placeholder
             # the driver wants, never a secret.
+            # A small pool (Apicurio's default keeps 20 connections open), each connection
+            # checked before use and every 10 s, so that the registry outlives a restart of
+            # PostgreSQL (stack.sh pg-stop / pg-start, the fault tests) instead of answering
+            # 500 from a pool of dead connections.
             env+=(APICURIO_STORAGE_KIND=sql APICURIO_STORAGE_SQL_KIND=postgresql
                 "APICURIO_DATASOURCE_URL=jdbc:postgresql://127.0.0.1:$PGPORT/registry"
-                APICURIO_DATASOURCE_USERNAME=registry APICURIO_DATASOURCE_PASSWORD=registry)
+                APICURIO_DATASOURCE_USERNAME=registry APICURIO_DATASOURCE_PASSWORD=registry
+                APICURIO_DATASOURCE_JDBC_INITIAL_SIZE=2 APICURIO_DATASOURCE_JDBC_MIN_SIZE=2
+                APICURIO_DATASOURCE_JDBC_MAX_SIZE=10
+                QUARKUS_DATASOURCE_POSTGRESQL_JDBC_VALIDATE_ON_BORROW=true
+                QUARKUS_DATASOURCE_POSTGRESQL_JDBC_BACKGROUND_VALIDATION_INTERVAL=10S)
         fi
         echo "$storage" >"$REGISTRY_DIR/storage"
         say "starting the schema registry on 127.0.0.1:$REGISTRY_PORT ($storage storage, $java)"
