@@ -3,6 +3,8 @@
 #   make test            unit tests + integration tests on a real local Kafka and PostgreSQL
 #   make unit            unit tests only (no services), and the static checks of
 #                        deploy/monitoring (promtool: rules, their tests, the dashboard)
+#   make schemas-check   every schema version registered in order with a fresh schema
+#                        registry, and the incompatible ones of tests/schemas refused
 #   make bench           throughput and latency benchmarks, 1M events (starts its own stack)
 #   make bench-national  the same with 7.5M events, the national roster (~30 GB of disk)
 #   make test-faults     fault tests on a 3-node Kafka cluster (kill -9 of leaders)
@@ -11,7 +13,7 @@
 #   make WERROR=1        warnings are errors (CI sets this)
 
 CC      ?= cc
-PKGS    := rdkafka avro-c libpq jansson uuid libcrypto libmicrohttpd cairo
+PKGS    := rdkafka avro-c libpq jansson uuid libcrypto libmicrohttpd cairo libcurl
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wvla -Wwrite-strings -Wshadow
@@ -41,7 +43,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 SCHEMAS    := $(wildcard schemas/*.avsc)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps unit test integration test-faults bench bench-national demo clean stack-up stack-down
+.PHONY: all deps unit schemas-check test integration test-faults bench bench-national demo clean stack-up stack-down
 all: $(PRODUCERS) $(CONSUMERS) $(TOOLS)
 
 $(BUILD)/%.o: %.c
@@ -123,8 +125,13 @@ unit: $(UNIT_TESTS)
 deps:
 	deploy/local/stack.sh deps
 
+# A fresh registry (in memory) checks the evolution of schemas/ (tests/schemas/check.sh).
+schemas-check: deps
+	tests/schemas/check.sh
+
 test: deps
 	$(MAKE) all unit
+	tests/schemas/check.sh
 	tests/integration/run.sh
 
 integration: deps

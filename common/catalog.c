@@ -1,5 +1,5 @@
-/* catalog: lookups in the compiled-in schema table (plus run-time additions) and a
- * cache of parsed schemas. */
+/* catalog: lookups in the compiled-in schema table (plus run-time additions: schemas bound
+ * to or fetched from a registry) and a cache of parsed schemas. */
 #include "catalog.h"
 
 #include <pthread.h>
@@ -11,19 +11,41 @@
 struct cached {
     const struct catalog_entry *entry;
     avro_schema_t schema;
-    struct catalog_entry *owned;    /* set for entries added with catalog_add */
+    struct catalog_entry *owned;    /* set for entries added with catalog_add or bound */
+    int bound;                      /* catalog_bind: what this process writes */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cached *cache;
 static size_t cache_len, cache_cap;
+/* The registry's id space; set once before other threads start (catalog_use_registry). */
+static int registry_ids;
+static catalog_fetch_fn fetch_fn;
+static void *fetch_opaque;
 
+/* A compiled-in entry by id: none in the registry's id space. */
 static const struct catalog_entry *find_static(int id)
 {
+    if (registry_ids)
+        return NULL;
     for (const struct catalog_entry *e = catalog_entries; e->id != 0; e++)
         if (e->id == id)
             return e;
     return NULL;
+}
+
+void catalog_use_registry(catalog_fetch_fn fetch, void *opaque)
+{
+    pthread_mutex_lock(&lock);
+    registry_ids = 1;
+    fetch_fn = fetch;
+    fetch_opaque = opaque;
+    pthread_mutex_unlock(&lock);
+}
+
+int catalog_uses_registry(void)
+{
+    return registry_ids;
 }
 
 static struct cached *cache_find(const struct catalog_entry *e, int id)
@@ -48,13 +70,11 @@ static struct cached *cache_push(void)
     return &cache[cache_len++];
 }
 
-const struct catalog_entry *catalog_find(int id)
+static const struct catalog_entry *find_added(int id)
 {
-    const struct catalog_entry *e = find_static(id);
     struct cached *c;
+    const struct catalog_entry *e;
 
-    if (e)
-        return e;
     pthread_mutex_lock(&lock);
     c = cache_find(NULL, id);
     e = c ? c->entry : NULL;
@@ -62,17 +82,63 @@ const struct catalog_entry *catalog_find(int id)
     return e;
 }
 
-const struct catalog_entry *catalog_latest(const char *subject)
+int catalog_lookup(int id, const struct catalog_entry **out, char *errstr, size_t errstr_size)
+{
+    char *subject = NULL, *json = NULL, err[512];
+    int version = 0, rval;
+
+    if ((*out = find_static(id)) || (*out = find_added(id)))
+        return CATALOG_OK;
+    if (!registry_ids || !fetch_fn || id <= 0) {
+        snprintf(errstr, errstr_size, "unknown schema id %d", id);
+        return CATALOG_UNKNOWN;
+    }
+    rval = fetch_fn(fetch_opaque, id, &subject, &version, &json, errstr, errstr_size);
+    if (rval == CATALOG_OK) {
+        /* Another thread may have added it meanwhile: then its entry stands. */
+        if (catalog_add(id, subject, version, json, err, sizeof err) < 0 && !find_added(id)) {
+            snprintf(errstr, errstr_size, "schema id %d from the registry: %s", id, err);
+            rval = CATALOG_UNKNOWN;
+        }
+        *out = find_added(id);
+    }
+    free(subject);
+    free(json);
+    return *out ? CATALOG_OK : rval == CATALOG_OK ? CATALOG_UNKNOWN : rval;
+}
+
+const struct catalog_entry *catalog_find(int id)
+{
+    const struct catalog_entry *e;
+    char err[512];
+
+    return catalog_lookup(id, &e, err, sizeof err) == CATALOG_OK ? e : NULL;
+}
+
+static const struct catalog_entry *compiled_latest(const char *subject)
 {
     const struct catalog_entry *best = NULL;
 
     for (const struct catalog_entry *e = catalog_entries; e->id != 0; e++)
         if (strcmp(e->subject, subject) == 0 && (!best || e->version > best->version))
             best = e;
+    return best;
+}
+
+const struct catalog_entry *catalog_reader(const char *subject)
+{
+    return registry_ids ? compiled_latest(subject) : catalog_latest(subject);
+}
+
+const struct catalog_entry *catalog_latest(const char *subject)
+{
+    const struct catalog_entry *best = registry_ids ? NULL : compiled_latest(subject);
+
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < cache_len; i++) {
         const struct catalog_entry *e = cache[i].owned;
-        if (e && strcmp(e->subject, subject) == 0 && (!best || e->version > best->version))
+        if (e && (!registry_ids || cache[i].bound) && strcmp(e->subject, subject) == 0
+            && (!best || e->version > best->version))
             best = e;
     }
     pthread_mutex_unlock(&lock);
@@ -96,6 +162,11 @@ avro_schema_t catalog_schema(int id, char *errstr, size_t errstr_size)
     const struct catalog_entry *e = find_static(id);
     avro_schema_t schema = NULL;
     struct cached *c;
+
+    /* In the registry's id space an id is known once looked up (fetched on first sight). */
+    if (registry_ids && catalog_lookup(id, &e, errstr, errstr_size) != CATALOG_OK)
+        return NULL;
+    e = find_static(id);
 
     pthread_mutex_lock(&lock);
     c = cache_find(e, id);
@@ -123,13 +194,13 @@ out:
     return schema;
 }
 
-int catalog_add(int id, const char *subject, int version, const char *json,
-                char *errstr, size_t errstr_size)
+/* catalog_add, with the file name the entry names and whether it is bound. */
+static int add(int id, const char *subject, int version, const char *json, const char *file,
+               int bound, char *errstr, size_t errstr_size)
 {
     struct catalog_entry *e = NULL;
     avro_schema_t schema = NULL;
     struct cached *c;
-    char file[32];
     int rval = -1;
 
     if (id <= 0 || version <= 0) {
@@ -137,7 +208,6 @@ int catalog_add(int id, const char *subject, int version, const char *json,
                  version);
         return -1;
     }
-    snprintf(file, sizeof file, "(added id %d)", id);
     e = calloc(1, sizeof *e);
     if (!e || !(e->subject = strdup(subject)) || !(e->json = strdup(json))
         || !(e->file = strdup(file))) {
@@ -154,7 +224,7 @@ int catalog_add(int id, const char *subject, int version, const char *json,
         snprintf(errstr, errstr_size, "schema id %d is already in the catalog", id);
         goto unlock;
     }
-    for (const struct catalog_entry *s = catalog_entries; s->id != 0; s++)
+    for (const struct catalog_entry *s = catalog_entries; !registry_ids && s->id != 0; s++)
         if (s->version == version && strcmp(s->subject, subject) == 0) {
             snprintf(errstr, errstr_size, "subject '%s' version %d is already schema id %d",
                      subject, version, s->id);
@@ -174,6 +244,7 @@ int catalog_add(int id, const char *subject, int version, const char *json,
     }
     c->entry = c->owned = e;
     c->schema = schema;
+    c->bound = bound;
     e = NULL;
     schema = NULL;
     rval = 0;
@@ -189,6 +260,39 @@ out:
         free(e);
     }
     return rval;
+}
+
+int catalog_add(int id, const char *subject, int version, const char *json,
+                char *errstr, size_t errstr_size)
+{
+    char file[32];
+
+    snprintf(file, sizeof file, "(added id %d)", id);
+    return add(id, subject, version, json, file, 0, errstr, errstr_size);
+}
+
+int catalog_bind(int id, int version, const struct catalog_entry *compiled, char *errstr,
+                 size_t errstr_size)
+{
+    struct cached *c;
+    int rval = -1;
+
+    if (!registry_ids) {
+        snprintf(errstr, errstr_size, "catalog_bind: not in the registry's id space");
+        return -1;
+    }
+    pthread_mutex_lock(&lock);
+    c = cache_find(NULL, id);
+    if (c && strcmp(c->owned->json, compiled->json) != 0)
+        snprintf(errstr, errstr_size, "schema id %d is already known with another text than "
+                 "'%s'", id, compiled->file);
+    else if (c)
+        c->bound = rval = 1;
+    pthread_mutex_unlock(&lock);
+    if (c)
+        return rval > 0 ? 0 : -1;
+    return add(id, compiled->subject, version, compiled->json, compiled->file, 1, errstr,
+               errstr_size);
 }
 
 void catalog_release(void)
@@ -207,5 +311,8 @@ void catalog_release(void)
     free(cache);
     cache = NULL;
     cache_len = cache_cap = 0;
+    registry_ids = 0;
+    fetch_fn = NULL;
+    fetch_opaque = NULL;
     pthread_mutex_unlock(&lock);
 }

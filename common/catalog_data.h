@@ -4,7 +4,7 @@
 
 struct catalog_entry {
     int id;              /* schema id written in the Confluent wire-format header */
-    const char *subject; /* e.g. "roster.changes-value" */
+    const char *subject; /* the record's full name, e.g. "id.bpjs.adhoc.RosterChange" */
     int version;         /* version within the subject, 1, 2, ... */
     const char *file;    /* the .avsc file it came from */
     const char *json;    /* the schema text */

@@ -75,9 +75,11 @@ struct codec {
     struct slot **slots;
     size_t nslots;
     struct {
-        int latest_id;
+        int latest_id;              /* the id written by default; 0 when none is bound */
+        int reader_version;         /* the compiled latest version, named in messages */
         json_t *reader_json;        /* the latest schema of the type, for field defaults */
     } latest[CODEC_FIELDS_NTYPES];
+    int unavailable;                /* the last slot_new could not ask the registry */
     char *buf;
     size_t cap;
     avro_reader_t reader;
@@ -309,7 +311,7 @@ bad:
 static void prepare_blank(codec *c, struct slot *s)
 {
     const codec_fields_type *t = s->type;
-    int latest_id = c->latest[t - codec_fields_types].latest_id;
+    int reader_version = c->latest[t - codec_fields_types].reader_version;
     json_t *rfields = json_object_get(c->latest[t - codec_fields_types].reader_json, "fields");
     char err[200];
 
@@ -330,13 +332,13 @@ static void prepare_blank(codec *c, struct slot *s)
         def = json_object_get(rf, "default");
         if (!def) {
             snprintf(s->decode_err, sizeof s->decode_err, "writer schema id %d lacks field "
-                     "'%s', which latest schema id %d has without a default", s->id,
-                     t->fields[i].name, latest_id);
+                     "'%s', which the reader schema (%s version %d) has without a default",
+                     s->id, t->fields[i].name, t->subject, reader_version);
             return;
         }
         if (apply_default(t, s->blank, &t->fields[i], def, err, sizeof err) < 0) {
-            snprintf(s->decode_err, sizeof s->decode_err, "latest schema id %d: %s",
-                     latest_id, err);
+            snprintf(s->decode_err, sizeof s->decode_err, "reader schema (%s version %d): %s",
+                     t->subject, reader_version, err);
             return;
         }
     }
@@ -570,13 +572,13 @@ static void slot_free(struct slot *s)
 static struct slot *slot_new(codec *c, const codec_fields_type *t, int id, char *errstr,
                              size_t errstr_size)
 {
-    const struct catalog_entry *e = catalog_find(id);
+    const struct catalog_entry *e = NULL;
     struct slot *s = NULL;
+    int found = catalog_lookup(id, &e, errstr, errstr_size);
 
-    if (!e) {
-        errstr_fail(errstr, errstr_size, "unknown schema id %d", id);
+    c->unavailable = found == CATALOG_UNAVAILABLE;
+    if (found != CATALOG_OK)
         return NULL;
-    }
     if (strcmp(e->subject, t->subject) != 0) {
         errstr_fail(errstr, errstr_size, "schema id %d is subject '%s', not '%s'", id, e->subject,
                     t->subject);
@@ -650,23 +652,29 @@ static struct slot *slot_get(codec *c, const codec_fields_type *t, int id, char 
     return s;
 }
 
-/* Remember the latest schema of type ti and its JSON (for reader defaults). */
+/* Remember the reader schema of type ti (the compiled latest) and its JSON (for reader
+ * defaults), and the id written by default (catalog_latest; none when the registry's id
+ * space has none bound for the subject). */
 static int load_latest(codec *c, int ti, char *errstr, size_t errstr_size)
 {
-    const struct catalog_entry *latest = catalog_latest(codec_fields_types[ti].subject);
+    const char *subject = codec_fields_types[ti].subject;
+    const struct catalog_entry *reader = catalog_reader(subject);
+    const struct catalog_entry *writer = catalog_latest(subject);
     json_error_t jerr;
     json_t *j;
 
-    if (!latest)
-        return errstr_fail(errstr, errstr_size, "catalog has no '%s' schema",
-                           codec_fields_types[ti].subject);
-    j = json_loads(latest->json, 0, &jerr);
-    c->latest[ti].latest_id = latest->id;
+    if (!reader)
+        return errstr_fail(errstr, errstr_size, "catalog has no '%s' schema", subject);
+    j = json_loads(reader->json, 0, &jerr);
+    c->latest[ti].latest_id = writer ? writer->id : 0;
+    c->latest[ti].reader_version = reader->version;
     c->latest[ti].reader_json = j;
     if (!j || !json_is_array(json_object_get(j, "fields")))
-        return errstr_fail(errstr, errstr_size, "schema id %d ('%s') line %d: %s", latest->id,
-                           latest->file, jerr.line, j ? "no \"fields\" array" : jerr.text);
-    return slot_get(c, &codec_fields_types[ti], latest->id, errstr, errstr_size) ? 0 : -1;
+        return errstr_fail(errstr, errstr_size, "'%s' line %d: %s", reader->file, jerr.line,
+                           j ? "no \"fields\" array" : jerr.text);
+    if (!writer)
+        return 0;
+    return slot_get(c, &codec_fields_types[ti], writer->id, errstr, errstr_size) ? 0 : -1;
 }
 
 codec *codec_new(char *errstr, size_t errstr_size)
@@ -913,12 +921,15 @@ static int encode_plan(codec *c, struct slot *s, const void *rec, size_t *body, 
 static int encode(codec *c, int ti, const void *rec, int schema_id, const void **out,
                   size_t *len, char *errstr, size_t errstr_size)
 {
-    struct slot *s = slot_get(c, &codec_fields_types[ti],
-                              schema_id > 0 ? schema_id : c->latest[ti].latest_id, errstr,
-                              errstr_size);
+    int id = schema_id > 0 ? schema_id : c->latest[ti].latest_id;
+    struct slot *s;
     size_t body = 0;
 
-    if (!s)
+    if (id <= 0)
+        return errstr_fail(errstr, errstr_size, "no schema id to write '%s' with: this program "
+                           "did not register it in the schema registry",
+                           codec_fields_types[ti].subject);
+    if (!(s = slot_get(c, &codec_fields_types[ti], id, errstr, errstr_size)))
         return -1;
     if (encode_plan(c, s, rec, &body, errstr, errstr_size) < 0)
         return -1;
@@ -1214,9 +1225,10 @@ static int decode(codec *c, int ti, const void *data, size_t len, void *rec, int
     id = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
     if (id == 0 || id > INT32_MAX)
         return errstr_fail(errstr, errstr_size, "unknown schema id %u", id);
+    c->unavailable = 0;
     s = slot_get(c, t, (int)id, errstr, errstr_size);
     if (!s)
-        return -1;
+        return c->unavailable ? CODEC_UNAVAILABLE : -1;
     if (s->decode_err[0])
         return errstr_fail(errstr, errstr_size, "%s", s->decode_err);
     cur.start = b;

@@ -40,7 +40,8 @@ typedef struct consumer_service_def {
 
 /* The shared option groups of a consumer service. */
 #define CONSUMER_SERVICE_OPTIONS \
-    (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER | PROGRAM_OPT_METRICS)
+    (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER | PROGRAM_OPT_METRICS | \
+     PROGRAM_OPT_REGISTRY)
 
 /* Run the service with the program's arguments; returns main's exit status: 0 after --help
  * or a clean stop, 1 when it could not start or stopped on an error, 2 for bad usage.

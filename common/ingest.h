@@ -21,7 +21,7 @@
 
 /* The shared option groups of a producer (common/program.h); its own rows add "topic"
  * and INGEST_OPTION_ROWS. */
-#define INGEST_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PRODUCER)
+#define INGEST_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PRODUCER | PROGRAM_OPT_REGISTRY)
 
 /* The option rows every producer adds to its own:
  * --workers N: threads that parse, check and encode the rows of CSV files while the main

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "pg.h"
+#include "schemareg.h"
 
 /* The one table of shared options: each row belongs to the groups in its mask. */
 static const struct shared_row {
@@ -82,6 +83,22 @@ static const struct shared_row {
     {PROGRAM_OPT_METRICS,
      {"metrics.host", CONFIG_STR, "127.0.0.1", NULL,
       "address the metrics port listens on (0.0.0.0: every interface)"}},
+    {PROGRAM_OPT_REGISTRY,
+     {"registry.url", CONFIG_STR, "", "SCHEMA_REGISTRY_URL",
+      "Confluent-compatible schema registry (http://host:port/apis/ccompat/v7); empty: the "
+      "compiled-in schema ids, for a deployment without a registry (schemas/README.md)"}},
+    {PROGRAM_OPT_REGISTRY,
+     {"registry.user", CONFIG_STR, NULL, "SCHEMA_REGISTRY_USER",
+      "user for the registry's basic authentication"}},
+    {PROGRAM_OPT_REGISTRY,
+     {"registry.password", CONFIG_STR, NULL, "SCHEMA_REGISTRY_PASSWORD",
+      "its password (config file or environment only)"}},
+    {PROGRAM_OPT_REGISTRY,
+     {"registry.timeout.ms", CONFIG_INT, "10000", NULL, "longest wait for one registry request"}},
+    {PROGRAM_OPT_REGISTRY,
+     {"registry.auto.register", CONFIG_BOOL, "true", NULL,
+      "register the schemas this program writes when the registry lacks them (off: they "
+      "must be registered already)"}},
     {PROGRAM_OPT_LOG, {"log.level", CONFIG_STR, "info", NULL, "debug, info, warn or error"}},
 };
 
@@ -246,6 +263,12 @@ config *program_start(const program_def *def, int argc, char **argv, int *nargs,
     }
     if ((*exit_code = check(def, cfg, argv, rest)) >= 0)
         goto fail;
+    if ((def->shared & PROGRAM_OPT_REGISTRY)
+        && schemareg_start(cfg, def->writes, errstr, sizeof errstr) < 0) {
+        fprintf(stderr, "%s: %s\n", def->name, errstr);
+        *exit_code = 1;
+        goto fail;
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);

@@ -26,6 +26,10 @@ enum {
                                     * ignore-unknown-columns, max-errors, progress */
     PROGRAM_OPT_METRICS = 1 << 6,  /* metrics.port (0: off), metrics.host: the service's
                                     * /metrics, /healthz and /readyz (metrics_http.h) */
+    PROGRAM_OPT_REGISTRY = 1 << 7, /* registry.url, registry.user, registry.password,
+                                    * registry.timeout.ms, registry.auto.register: where
+                                    * schema ids come from (schemareg.h); program_start
+                                    * binds the subjects of program_def.writes */
 };
 
 /* Static description of a program; not copied, must outlive the program's run. */
@@ -35,14 +39,19 @@ typedef struct program_def {
     unsigned shared;               /* PROGRAM_OPT_* groups it takes */
     const config_option *options;  /* its own rows, ending with {NULL}; may be NULL */
     int min_args, max_args;        /* positional arguments allowed; max_args -1: any */
+    /* With PROGRAM_OPT_REGISTRY: the subjects (CODEC_*_SUBJECT) it writes, NULL-terminated;
+     * NULL when it only reads. */
+    const char *const *writes;
 } program_def;
 
 /* Parse argv (argv[0] = the program) into a new config with def's rows: the shared groups
  * in table order, then the program's own. The positional arguments are moved to
- * argv[1..*nargs]. Starts logging at log.level and installs SIGINT/SIGTERM handlers (see
- * program_on_stop). Returns the config (config_destroy() it), or NULL with *exit_code: 0
- * after --help (printed on stdout), 2 after a usage error ("NAME: message" on stderr),
- * 1 when out of memory. Call once. */
+ * argv[1..*nargs]. Starts logging at log.level, with PROGRAM_OPT_REGISTRY takes its schema
+ * ids from the registry (schemareg_start with def->writes), and installs SIGINT/SIGTERM
+ * handlers (see program_on_stop). Returns the config (config_destroy() it), or NULL with
+ * *exit_code: 0 after --help (printed on stdout), 2 after a usage error ("NAME: message"
+ * on stderr), 1 when out of memory or the registry failed ("NAME: message" on stderr).
+ * Call once. */
 config *program_start(const program_def *def, int argc, char **argv, int *nargs,
                       int *exit_code);
 

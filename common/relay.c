@@ -437,6 +437,28 @@ static void stop_relay(void *r)
     relay_stop(r);
 }
 
+/* The snapshot option: run def->snapshot_sql in one transaction; main's exit status. */
+static int queue_snapshot(const config *cfg, const relay_def *def)
+{
+    PGconn *pg = program_connect_pg(&def->program, cfg);
+    PGresult *res;
+    int rc = 1;
+
+    if (!pg)
+        return 1;
+    res = PQexec(pg, def->snapshot_sql);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        log_info("snapshot queued", "channel=%s rows=%s", def->channel, PQcmdTuples(res));
+        rc = 0;
+    } else {
+        log_error("snapshot failed", "channel=%s error=\"%s\"", def->channel,
+                  PQresultErrorMessage(res));
+    }
+    PQclear(res);
+    PQfinish(pg);
+    return rc;
+}
+
 int relay_main(int argc, char **argv, const relay_def *def)
 {
     char errstr[1024];
@@ -455,6 +477,10 @@ int relay_main(int argc, char **argv, const relay_def *def)
         goto out;
     }
     rc = 1;
+    if (def->snapshot_sql && config_bool(cfg, def->snapshot_option)) {
+        rc = queue_snapshot(cfg, def);
+        goto out;
+    }
     mh.opaque = r = relay_new(cfg, def, errstr, sizeof errstr);
     if (!r || metrics_http_start_config(cfg, &mh, &http, errstr, sizeof errstr) < 0) {
         log_error("unable to start", "error=\"%s\"", errstr);

@@ -27,7 +27,8 @@
 #include "program.h"
 
 /* The shared option groups of a relay program (common/program.h). */
-#define RELAY_OPTIONS (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_RELAY | PROGRAM_OPT_METRICS)
+#define RELAY_OPTIONS \
+    (PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_RELAY | PROGRAM_OPT_METRICS | PROGRAM_OPT_REGISTRY)
 
 /* One message to produce, filled by a relay_def's encode_row. */
 typedef struct relay_msg {
@@ -61,6 +62,11 @@ typedef struct relay_def {
      * row cannot be encoded (the batch then ends before it; fatal for a batch's first row). */
     int (*encode_row)(const config *cfg, codec *cd, const PGresult *res, int row,
                       relay_msg *msg, char *errstr, size_t errstr_size);
+    /* Optional: the name of a boolean option of the program's own rows and the statement it
+     * runs instead of the loop (an INSERT that queues everything again, in one transaction,
+     * without the lock, so the relay that runs publishes it). NULL: none. */
+    const char *snapshot_option;
+    const char *snapshot_sql;
 } relay_def;
 
 typedef struct relay relay;
@@ -85,7 +91,8 @@ void relay_stop(relay *r);
 void relay_destroy(relay *r);
 
 /* The main of a relay program: start the program (common/program.h), stop on
- * SIGINT/SIGTERM, run. Returns main's exit status: 0 after --help or a clean end,
+ * SIGINT/SIGTERM, run (or, with the snapshot option set, queue the snapshot, log
+ * "snapshot queued" with its rows, and return). Returns main's exit status: 0 after --help or a clean end,
  * 1 when it could not start or failed, 2 for bad usage. Call once, from main. */
 int relay_main(int argc, char **argv, const relay_def *def);
 

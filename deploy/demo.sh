@@ -20,6 +20,12 @@ bin=$root/build/bin
 work=$VAR_DIR/demo
 mkdir -p "$work"
 
+echo "== the schema registry: every schema version registered (stack.sh up), one subject per record"
+for subject in $(curl -fsS "$SCHEMA_REGISTRY_URL/subjects" | tr -d '[]"' | tr ',' ' '); do
+    echo "$subject versions $(curl -fsS "$SCHEMA_REGISTRY_URL/subjects/$subject/versions")"
+done
+echo "compatibility $(curl -fsS "$SCHEMA_REGISTRY_URL/config")"
+
 echo "== reference data"
 "$bin/covadm" data-centers load sample/data_centers.csv
 "$bin/covadm" agreements load sample/agreements.csv
@@ -118,6 +124,11 @@ kcat -F "$COVERAGE_CONFIG_DIR/analytics.kcat" -C -t roster.changes.dc-sulsel -e 
 echo "ACLs: $(deploy/local/stack.sh acls | wc -l) (deploy/local/stack.sh acls); principals' files:" \
     "$(cd "$COVERAGE_CONFIG_DIR" && ls -- *.conf | tr '\n' ' ')"
 
+echo "== an analytics subscriber with no code from us (Python confluent-kafka + the registry, as analytics)"
+demo_py=$(deploy/local/stack.sh subscriber-python)
+"$demo_py" tests/integration/subscriber.py --config "$COVERAGE_CONFIG_DIR/analytics.kcat" \
+    --registry "$SCHEMA_REGISTRY_URL" claims | head -n 2 || true
+
 echo "== the services keep running, each with its metrics port"
 deploy/local/stack.sh services-up
 sleep 3
@@ -129,6 +140,7 @@ The stack keeps running, secure (README.md, "Security"). Connect with:
   . $VAR_DIR/env && psql                   # PostgreSQL (database coverage, TLS, as the owner)
   kcat -L                                  # Kafka topics (KCAT_CONFIG: the admin's credentials)
   ls $COVERAGE_CONFIG_DIR                  # each principal's config file (0600)
+  curl $SCHEMA_REGISTRY_URL/subjects       # the schema registry (Confluent API; README "For analysts")
 Where to look (README.md, "Metrics, health and alerts"):
   $PROMETHEUS_URL/alerts                    # Prometheus: alerts (and /graph for queries)
   curl http://127.0.0.1:$METRICS_PORT_ROSTER_CONSUMER/metrics   # roster-consumer (also /healthz, /readyz)

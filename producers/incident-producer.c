@@ -9,6 +9,7 @@
 #include "incident.h"
 #include "incident_row.h"
 #include "ingest.h"
+#include "schemareg.h"
 
 /* The flags of --one mode, each the contracts.md column with '_' written '-'. */
 static const char *const one_flags[] = {
@@ -16,6 +17,8 @@ static const char *const one_flags[] = {
     "severity", "description", "reporter-institution", "reporter-name", "reporter-phone",
 };
 #define NFLAGS ((int)(sizeof one_flags / sizeof one_flags[0]))
+
+static schemareg_subjects writes = {CODEC_INCIDENT_SUBJECT, NULL};
 
 static const config_option options[] = {
     {"topic", CONFIG_STR, "incidents", NULL, "topic to publish to"},
@@ -79,7 +82,7 @@ static const ingest_ops ops = {
      "file:line:column: rule and not sent.\n"
      "Exit status: 0 all reports sent, 1 some report rejected or not delivered, 2 usage.\n"
      "\noptions:\n",
-     INGEST_OPTIONS, options, 0, -1},
+     INGEST_OPTIONS, options, 0, -1, writes},
     INGEST_RECORD(incident),
     incident_row_check_header,
     parse,

@@ -7,7 +7,10 @@
 #include "ingest.h"
 #include "roster.h"
 #include "roster_row.h"
+#include "schemareg.h"
 #include "validate.h"
+
+static schemareg_subjects writes = {CODEC_ROSTER_SUBJECT, NULL};
 
 static const config_option options[] = {
     {"topic", CONFIG_STR, "roster.changes", NULL, "topic to publish to"},
@@ -39,7 +42,7 @@ static const ingest_ops ops = {
      "them to Kafka. Invalid rows are reported as file:line:column: rule and not sent.\n"
      "Exit status: 0 all rows sent, 1 some row rejected or not delivered, 2 usage.\n"
      "\noptions:\n",
-     INGEST_OPTIONS, options, 0, -1},
+     INGEST_OPTIONS, options, 0, -1, writes},
     INGEST_RECORD(roster_change),
     roster_row_check_header,
     parse,

@@ -163,16 +163,24 @@ static void report_text(const validate_report *report, char *msg, size_t size)
 }
 
 /* Decode and check message i into st->pend[i]; its offset in *offset_minutes. 0 when it is
- * to be staged, -1 when it was rejected. */
+ * to be staged, -1 when it was rejected, CODEC_UNAVAILABLE (errstr filled) when the schema
+ * registry could not be asked for its writer schema (the batch is to be retried). */
 static int take(incident_stage *st, const consumer_msg *m, int i, int64_t now,
-                consumer_rejects *rej, int *offset_minutes)
+                consumer_rejects *rej, int *offset_minutes, char *errstr, size_t n)
 {
     incident *inc = &st->inc;
     incident_pending *p = &st->pend[i];
     validate_report report;
     char msg[512];
+    int decoded = codec_decode_incident(st->codec, m->value, m->value_len, inc, NULL, msg,
+                                        sizeof msg);
 
-    if (codec_decode_incident(st->codec, m->value, m->value_len, inc, NULL, msg, sizeof msg) < 0) {
+    if (decoded == CODEC_UNAVAILABLE) {
+        snprintf(errstr, n, "partition %d offset %lld: %s", (int)m->partition,
+                 (long long)m->offset, msg);
+        return CODEC_UNAVAILABLE;
+    }
+    if (decoded < 0) {
         consumer_reject(rej, i, "decode", NULL, NULL, "partition %d offset %lld: %s",
                         (int)m->partition, (long long)m->offset, msg);
         return -1;
@@ -214,7 +222,11 @@ int incident_stage_prepare(incident_stage *st, const consumer_batch *batch,
         int offset;
 
         p->round = 0;
-        if (take(st, &batch->msgs[i], i, now, rej, &offset) < 0)
+        int taken = take(st, &batch->msgs[i], i, now, rej, &offset, errstr, n);
+
+        if (taken == CODEC_UNAVAILABLE)
+            return -1;
+        if (taken < 0)
             continue;
         p->round = rounds_assign(st->rounds, p->nik);
         if (p->round > max_round)

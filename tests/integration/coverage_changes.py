@@ -5,29 +5,47 @@ the key: one key lives in one partition, read in order), one line each:
 
   nik|event_id|source|programs (;)|status|valid_from|valid_to|region_code|role|institution
 
-Fields are decoded generically from the writer schema (schemas/<file> named in
-schemas/catalog.tsv by the Confluent header's schema id). --all prints every record in
-topic order instead. --niks FILE keeps only the NIKs listed in FILE."""
+Fields are decoded generically from the writer schema named by the Confluent header's
+schema id: fetched from the schema registry at $SCHEMA_REGISTRY_URL (the stack's), or,
+without one, schemas/<file> of schemas/catalog.tsv (the compiled-in ids). --all prints
+every record in topic order instead. --niks FILE keeps only the NIKs listed in FILE.
+--time adds |event_time (microseconds) to each line."""
 import datetime
 import json
 import os
 import sys
+import urllib.request
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 EPOCH = datetime.date(1970, 1, 1)
 
 
-def load_catalog():
-    schemas = {}
-    with open(os.path.join(REPO, "schemas", "catalog.tsv")) as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            sid, subject, _version, name = line.rstrip("\n").split("\t")
-            if subject == "coverage.changes-value":
-                with open(os.path.join(REPO, "schemas", name)) as s:
-                    schemas[int(sid)] = json.load(s)
-    return schemas
+class Schemas(dict):
+    """Writer schemas by id: from the registry when one is set, else the catalog."""
+
+    def __init__(self):
+        super().__init__()
+        self.url = os.environ.get("SCHEMA_REGISTRY_URL", "").rstrip("/")
+        if self.url:
+            return
+        with open(os.path.join(REPO, "schemas", "catalog.tsv")) as f:
+            for line in f:
+                if line.startswith("#") or not line.strip():
+                    continue
+                sid, subject, _version, name = line.rstrip("\n").split("\t")
+                if subject == "id.bpjs.adhoc.CoverageChange":
+                    with open(os.path.join(REPO, "schemas", name)) as s:
+                        self[int(sid)] = json.load(s)
+
+    def __missing__(self, sid):
+        if not self.url:
+            raise KeyError("schema id %d is not a CoverageChange of the catalog" % sid)
+        with urllib.request.urlopen("%s/schemas/ids/%d" % (self.url, sid), timeout=30) as r:
+            schema = json.loads(json.load(r)["schema"])
+        if schema.get("name") != "CoverageChange":
+            raise KeyError("schema id %d is a %s, not a CoverageChange" % (sid, schema.get("name")))
+        self[sid] = schema
+        return schema
 
 
 class Reader:
@@ -91,21 +109,25 @@ def decode(value, schemas):
     return rec
 
 
-def line_of(rec):
+def line_of(rec, with_time=False):
     day = lambda d: (EPOCH + datetime.timedelta(days=d)).isoformat()
-    return "|".join([rec["nik"], rec["event_id"], rec.get("source", ""), ";".join(rec["programs"]),
-                     rec["status"], day(rec["valid_from"]), day(rec["valid_to"]),
-                     rec["region_code"], rec["role"], rec["institution"]])
+    fields = [rec["nik"], rec["event_id"], rec.get("source", ""), ";".join(rec["programs"]),
+              rec["status"], day(rec["valid_from"]), day(rec["valid_to"]),
+              rec["region_code"], rec["role"], rec["institution"]]
+    if with_time:
+        fields.append(str(rec["event_time"]))
+    return "|".join(fields)
 
 
 def main():
     args = sys.argv[1:]
     every = "--all" in args
+    with_time = "--time" in args
     keep = None
     if "--niks" in args:
         with open(args[args.index("--niks") + 1]) as f:
             keep = {l.strip() for l in f if l.strip()}
-    schemas = load_catalog()
+    schemas = Schemas()
     data = sys.stdin.buffer.read()
     pos, latest = 0, {}
     while pos < len(data):
@@ -120,11 +142,11 @@ def main():
         if keep is not None and key not in keep:
             continue
         if every:
-            print(line_of(rec))
+            print(line_of(rec, with_time))
         latest[key] = rec
     if not every:
         for key in sorted(latest):
-            print(line_of(latest[key]))
+            print(line_of(latest[key], with_time))
 
 
 if __name__ == "__main__":

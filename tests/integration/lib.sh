@@ -181,3 +181,8 @@ lib_cleanup() {
     exit "$rc"
 }
 trap lib_cleanup EXIT
+
+# subscriber_python: print the python of the analytics subscribers' virtual environment
+# (confluent-kafka with Avro and the registry client, from PyPI), made once under var/cache
+# and kept between runs (deploy/local/stack.sh subscriber-python).
+subscriber_python() { "$STACK" subscriber-python || fail "no Python environment for the subscribers"; }

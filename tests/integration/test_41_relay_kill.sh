@@ -101,7 +101,10 @@ q "SELECT o.event_id, o.claim_id, row_number() OVER (PARTITION BY o.claim_id ORD
    WHERE o.claim_id IN ($MINE)" -F $'\t' >expected.tsv
 kcat -C -b "$KAFKA_BOOTSTRAP" -t claims -e -q -f '%p %o %S\n%s\n' >topic.bin
 python3 - expected.tsv topic.bin <<'PY'
+import json
+import os
 import sys
+import urllib.request
 
 STATUS = ["OPENED", "AWAITING_DOCUMENTS", "PENDING_DETERMINATION", "UNDER_REVIEW",
           "APPROVED", "REJECTED", "PAID"]
@@ -122,10 +125,22 @@ class Reader:
     def opt(self, f):
         return None if self.long() == 0 else f()
 
+SUBJECTS = {}
+
+def subject_of(schema_id):
+    """The subject of a schema id: the registry's (the stack's), else the catalog's."""
+    url = os.environ.get("SCHEMA_REGISTRY_URL")
+    if not url:
+        return "id.bpjs.adhoc.ClaimEvent" if schema_id == 20 else None
+    if schema_id not in SUBJECTS:
+        with urllib.request.urlopen(f"{url}/schemas/ids/{schema_id}/versions") as f:
+            SUBJECTS[schema_id] = json.load(f)[0]["subject"]
+    return SUBJECTS[schema_id]
+
 def decode(v):
     assert v[0] == 0, "magic byte"
     schema_id = int.from_bytes(v[1:5], "big")
-    assert schema_id == 20, f"schema id {schema_id}"
+    assert subject_of(schema_id) == "id.bpjs.adhoc.ClaimEvent", f"schema id {schema_id}"
     r = Reader(v[5:])
     ev = {k: r.string() for k in ("event_id", "source", "claim_id", "incident_id", "nik")}
     assert ev["source"] == "claims-relay", f"source {ev['source']}"

@@ -256,3 +256,89 @@ Test(catalog, schema_cache_is_shared_across_threads)
             cr_assert_eq(got[i][k], got[0][k], "thread %d got another schema for entry %zu", i, k);
     }
 }
+
+/* ---- the registry's id space, with a fake fetch function ---- */
+
+static int fetches;
+
+/* Id 1 is an Incident here (a registry numbers its own way), 2 is unknown, 3 cannot be
+ * asked now. */
+static int fake_fetch(void *opaque, int id, char **subject, int *version, char **json,
+                      char *errstr, size_t errstr_size)
+{
+    const struct catalog_entry *incident = catalog_reader("id.bpjs.adhoc.Incident");
+
+    (void)opaque;
+    fetches++;
+    if (id == 3) {
+        snprintf(errstr, errstr_size, "registry down");
+        return CATALOG_UNAVAILABLE;
+    }
+    if (id != 1) {
+        snprintf(errstr, errstr_size, "schema id %d is not in the registry", id);
+        return CATALOG_UNKNOWN;
+    }
+    *subject = strdup(incident->subject);
+    *json = strdup(incident->json);
+    *version = 4;
+    return CATALOG_OK;
+}
+
+Test(catalog, registry_ids_replace_compiled_ones_and_are_fetched_once)
+{
+    const struct catalog_entry *e, *compiled = catalog_find(1);
+
+    cr_assert_str_eq(compiled->subject, "id.bpjs.adhoc.RosterChange", "compiled id 1: %s",
+                     compiled->subject);
+    catalog_use_registry(fake_fetch, NULL);
+    cr_assert(catalog_uses_registry(), "not in the registry's id space");
+    e = catalog_find(1);
+    cr_assert_not_null(e, "id 1 not fetched");
+    cr_assert_str_eq(e->subject, "id.bpjs.adhoc.Incident", "id 1 is the registry's: %s",
+                     e->subject);
+    cr_assert_eq(e->version, 4, "version %d", e->version);
+    cr_assert_not_null(catalog_schema(1, err, sizeof err), "schema of id 1: %s", err);
+    cr_assert_eq(catalog_find(1), e, "another entry the second time");
+    cr_assert_eq(fetches, 1, "fetched %d times", fetches);
+    cr_assert_null(catalog_latest("id.bpjs.adhoc.Incident"),
+                   "a fetched schema became what this process writes");
+    cr_assert_eq(catalog_reader("id.bpjs.adhoc.Incident")->id, 10,
+                 "the reader schema is the compiled one");
+    catalog_release();
+    cr_assert_eq(catalog_find(1), compiled, "compiled ids are back after release");
+}
+
+Test(catalog, registry_unknown_and_unavailable_ids_say_so)
+{
+    const struct catalog_entry *e = NULL;
+
+    catalog_use_registry(fake_fetch, NULL);
+    cr_assert_eq(catalog_lookup(2, &e, err, sizeof err), CATALOG_UNKNOWN, "id 2 found");
+    cr_assert_str_eq(err, "schema id 2 is not in the registry", "message: %s", err);
+    cr_assert_eq(catalog_lookup(3, &e, err, sizeof err), CATALOG_UNAVAILABLE,
+                 "id 3 not unavailable");
+    cr_assert_str_eq(err, "registry down", "message: %s", err);
+    cr_assert_null(catalog_schema(10, err, sizeof err), "compiled id 10 known in the registry's"
+                   " id space");
+    catalog_release();
+}
+
+Test(catalog, bind_sets_what_this_process_writes)
+{
+    const struct catalog_entry *roster = catalog_reader("id.bpjs.adhoc.RosterChange");
+    const struct catalog_entry *other = catalog_reader("id.bpjs.adhoc.ClaimEvent");
+
+    cr_assert_eq(catalog_bind(41, 2, roster, err, sizeof err), -1,
+                 "bound in the compiled id space");
+    catalog_use_registry(NULL, NULL);
+    cr_assert_null(catalog_latest(roster->subject), "a latest before any bind");
+    cr_assert_eq(catalog_bind(41, 2, roster, err, sizeof err), 0, "bind: %s", err);
+    cr_assert_eq(catalog_latest(roster->subject)->id, 41, "latest is not the bound id");
+    cr_assert_eq(catalog_find(41)->json, catalog_latest(roster->subject)->json, "find 41");
+    cr_assert_str_eq(catalog_find(41)->json, roster->json, "bound with another text");
+    cr_assert_eq(catalog_bind(41, 2, roster, err, sizeof err), 0, "binding again: %s", err);
+    cr_assert_eq(catalog_bind(41, 1, other, err, sizeof err), -1, "id 41 rebound to a claim");
+    cr_assert_not_null(strstr(err, "another text"), "message: %s", err);
+    cr_assert_null(catalog_find(1), "an unbound id found without a fetch function");
+    catalog_release();
+}

@@ -420,7 +420,7 @@ Test(codec, decode_rejects_unknown_and_foreign_ids)
     msg[4] = 10;
     cr_assert_eq(codec_decode_roster(c, msg, len, &got, NULL, err, sizeof err), -1,
                  "incident schema id accepted as roster");
-    cr_assert_not_null(strstr(err, "incidents-value"), "message: %s", err);
+    cr_assert_not_null(strstr(err, CODEC_INCIDENT_SUBJECT), "message: %s", err);
     free(msg);
     codec_destroy(c);
 }
@@ -1781,4 +1781,80 @@ Test(codec_plan, same_bytes_as_avro_c_for_coverage_changes)
         }
     }
     codec_destroy(c);
+}
+
+/* ---- the registry's id space (catalog_use_registry), with a fake fetch function ---- */
+
+/* Id 500: a RosterChange version newer than any compiled in (v2 plus a field this program
+ * does not know, with a default); 501: the registry cannot be asked. */
+static int fetch_newer(void *opaque, int id, char **subject, int *version, char **json,
+                       char *errstr, size_t errstr_size)
+{
+    const char *v2 = catalog_reader(CODEC_ROSTER_SUBJECT)->json;
+    const char *added = "{\"name\": \"district_office\", \"type\": \"string\", "
+                        "\"default\": \"none\", \"doc\": \"added later\"},";
+    const char *at = strstr(v2, "\"fields\": [");
+    size_t head;
+
+    (void)opaque;
+    if (id == 501)
+        return snprintf(errstr, errstr_size, "registry down"), CATALOG_UNAVAILABLE;
+    if (id != 500 || !at)
+        return snprintf(errstr, errstr_size, "no id %d", id), CATALOG_UNKNOWN;
+    head = (size_t)(at - v2) + strlen("\"fields\": [");
+    *json = malloc(strlen(v2) + strlen(added) + 1);
+    memcpy(*json, v2, head);
+    strcpy(*json + head, added);
+    strcat(*json, v2 + head);
+    *subject = strdup(CODEC_ROSTER_SUBJECT);
+    *version = 3;
+    return CATALOG_OK;
+}
+
+Test(codec, registry_writer_newer_than_the_reader_is_read_by_name)
+{
+    codec *c;
+    size_t len;
+    unsigned char *msg;
+    roster_change got;
+    int id = 0;
+
+    load_records();
+    catalog_use_registry(fetch_newer, NULL);
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new without any bound subject: %s", err);
+    msg = encode_copy(c, &records[0], 500, &len);
+    cr_assert_eq(be32(msg + 1), 500u, "header id %u", be32(msg + 1));
+    cr_assert_eq(codec_decode_roster(c, msg, len, &got, &id, err, sizeof err), 0,
+                 "decode: %s", err);
+    cr_assert_eq(id, 500, "writer id %d", id);
+    assert_same(&records[0], &got, "writer v3 from the registry");
+    free(msg);
+    codec_destroy(c);
+    catalog_release();
+}
+
+Test(codec, registry_unavailable_is_not_a_bad_record)
+{
+    unsigned char msg[] = {0, 0, 0, 0x01, 0xf5, 0x02};    /* schema id 501 */
+    const void *out;
+    size_t len;
+    roster_change got;
+    codec *c;
+
+    load_records();
+    catalog_use_registry(fetch_newer, NULL);
+    c = codec_new(err, sizeof err);
+    cr_assert_not_null(c, "codec_new: %s", err);
+    cr_assert_eq(codec_decode_roster(c, msg, sizeof msg, &got, NULL, err, sizeof err),
+                 CODEC_UNAVAILABLE, "unavailable registry not told apart: %s", err);
+    cr_assert_str_eq(err, "registry down", "message: %s", err);
+    msg[4] = 0xf6;                                          /* 502: unknown */
+    cr_assert_eq(codec_decode_roster(c, msg, sizeof msg, &got, NULL, err, sizeof err), -1,
+                 "unknown id not a bad record");
+    cr_assert_eq(codec_encode_roster(c, &records[0], 0, &out, &len, err, sizeof err), -1,
+                 "encoded an unbound subject");
+    cr_assert_not_null(strstr(err, "did not register it"), "message: %s", err);
+    codec_destroy(c);
+    catalog_release();
 }

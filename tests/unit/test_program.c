@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "config.h"
 #include "program.h"
 
@@ -18,7 +19,7 @@ static const config_option own[] = {
 
 static const program_def consumer_like = {
     "test-program", "usage: test-program [options] [FILE]\n\noptions:\n",
-    PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER, own, 0, 1,
+    PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_CONSUMER, own, 0, 1, NULL,
 };
 
 static const program_def producer_like = {
@@ -27,7 +28,7 @@ static const program_def producer_like = {
 };
 
 static const program_def cli_like = {
-    "test-cli", "usage: test-cli COMMAND\n", PROGRAM_OPT_PG, NULL, 1, 2,
+    "test-cli", "usage: test-cli COMMAND\n", PROGRAM_OPT_PG, NULL, 1, 2, NULL,
 };
 
 /* program_start over a copy of args (argv[0] is added); *rc its exit code. */
@@ -84,6 +85,55 @@ Test(program, metrics_group_is_off_by_default)
     cr_assert_eq(config_int(cfg, "metrics.port"), 0, "metrics.port 0: off");
     cr_assert_str_eq(config_get(cfg, "metrics.host"), "127.0.0.1", "loopback");
     config_destroy(cfg);
+}
+
+static const program_def writer_like = {
+    "test-writer", "usage: test-writer\n", PROGRAM_OPT_KAFKA | PROGRAM_OPT_REGISTRY, NULL, 0, 0,
+    (const char *const[]){"id.bpjs.adhoc.RosterChange", NULL},
+};
+
+static void registry_cleanup(void)
+{
+    unsetenv("SCHEMA_REGISTRY_URL");
+}
+
+Test(program, registry_group_defaults_to_the_compiled_ids, .fini = registry_cleanup)
+{
+    char *argv[4];
+    int nargs, rc;
+    config *cfg;
+
+    unsetenv("SCHEMA_REGISTRY_URL");
+    cfg = start(&writer_like, 0, NULL, &nargs, &rc, argv);
+    cr_assert_not_null(cfg, "start failed with %d", rc);
+    cr_assert_str_eq(config_get(cfg, "registry.url"), "", "no registry by default");
+    cr_assert(config_bool(cfg, "registry.auto.register"), "auto.register on by default");
+    cr_assert_not(catalog_uses_registry(), "compiled ids without a registry");
+    config_destroy(cfg);
+}
+
+Test(program, registry_password_is_refused_on_the_command_line)
+{
+    char *argv[4];
+    int nargs, rc;
+    config *cfg = start(&writer_like, 2, (const char *const[]){"--registry.password", "pw"},
+                        &nargs, &rc, argv);
+
+    cr_assert_null(cfg, "a password on argv was taken");
+    cr_assert_eq(rc, 2, "usage error, got %d", rc);
+}
+
+Test(program, registry_down_at_start_up_is_an_error, .fini = registry_cleanup)
+{
+    char *argv[4];
+    int nargs, rc;
+    config *cfg;
+
+    setenv("SCHEMA_REGISTRY_URL", "http://127.0.0.1:1/apis/ccompat/v7", 1);
+    cfg = start(&writer_like, 2, (const char *const[]){"--registry.timeout.ms", "500"}, &nargs,
+                &rc, argv);
+    cr_assert_null(cfg, "started without its registry");
+    cr_assert_eq(rc, 1, "exit status %d, want 1", rc);
 }
 
 Test(program, shared_rows_by_group, .fini = cleanup)

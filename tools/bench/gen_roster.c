@@ -1298,6 +1298,7 @@ static const program_def program = {
     options,
     0,
     0,
+    NULL,
 };
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

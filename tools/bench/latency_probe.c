@@ -50,6 +50,9 @@
 #include "pg.h"
 #include "program.h"
 #include "region.h"
+#include "schemareg.h"
+
+static schemareg_subjects writes = {CODEC_INCIDENT_SUBJECT, NULL};
 
 static const config_option options[] = {
     {"source", CONFIG_STR, "dc-sulsel", NULL, "data center id the probe incidents are sent as"},
@@ -79,10 +82,11 @@ static const program_def program = {
     "each takes to become a claim in PostgreSQL and a ClaimEvent on the claims topic.\n"
     "Prints p50/p99/max per metric (nearest rank). Exit status: 0 all probes\n"
     "completed, 1 a probe timed out or failed, 2 usage.\n\noptions:\n",
-    PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG,
+    PROGRAM_OPT_KAFKA | PROGRAM_OPT_PG | PROGRAM_OPT_REGISTRY,
     options,
     0,
     0,
+    writes,
 };
 
 typedef enum { P_IDLE, P_SENT, P_DONE, P_TIMED_OUT, P_FAILED } probe_state;

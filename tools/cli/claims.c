@@ -491,6 +491,7 @@ static const program_def program = {
     options,
     1,
     -1,
+    NULL,
 };
 
 /* Runs one change command in a transaction. */

@@ -831,6 +831,7 @@ static const program_def program = {
     options,
     1,
     -1,
+    NULL,
 };
 
 static const struct command *find_command(char **args, int nargs)

@@ -54,6 +54,7 @@ static const program_def program = {
     options,
     1,
     2,
+    NULL,
 };
 
 static char *trim(char *s)

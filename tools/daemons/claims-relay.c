@@ -26,10 +26,13 @@
 #include "config.h"
 #include "log.h"
 #include "relay.h"
+#include "schemareg.h"
 
 /* pg_advisory_lock key of the relay: hashtext('claims-relay') would do as well, a constant
  * is easier to find in pg_locks. */
 #define RELAY_LOCK_KEY "7310430001"
+
+static schemareg_subjects writes = {CODEC_CLAIM_SUBJECT, NULL};
 
 static const config_option options[] = {
     {"topic", CONFIG_STR, "claims", NULL, "topic the claim events go to"},
@@ -132,7 +135,7 @@ static const relay_def claims_relay = {
                 "usage: claims-relay [options]\n"
                 "Publishes claim_outbox rows to the claims topic, oldest first, at least once.\n\n"
                 "options:\n",
-                RELAY_OPTIONS, options, 0, 0},
+                RELAY_OPTIONS, options, 0, 0, writes},
     .lock_key = RELAY_LOCK_KEY,
     .channel = "claim_outbox",
     .batch_sql = batch_sql,

@@ -20,7 +20,9 @@
  * One relay publishes at a time (session advisory lock; a second relay stands by), so a
  * worker's states reach the topic in outbox order. Between batches it sleeps up to
  * poll.interval.ms or until NOTIFY coverage_outbox. SIGINT/SIGTERM finish the current batch
- * and exit. Exit status 0, 1 on a failure, 2 usage. The lock, LISTEN, batch and mark loop is
+ * and exit. With --snapshot it queues every worker's current state again (snapshot_sql) and
+ * exits, taking no lock, so the relay that runs republishes them. Exit status 0, 1 on a
+ * failure, 2 usage. The lock, LISTEN, batch and mark loop is
  * common/relay (shared with tools/daemons/claims-relay.c); this file is the states' SQL and encoding. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,14 +34,20 @@
 #include "log.h"
 #include "relay.h"
 #include "roster.h"
+#include "schemareg.h"
 #include "uuid5.h"
 
 /* pg_advisory_lock key of this relay (claims-relay holds 7310430001). */
 #define RELAY_LOCK_KEY "7310430002"
 
+static schemareg_subjects writes = {CODEC_COVERAGE_SUBJECT, NULL};
+
 static const config_option options[] = {
     {"topic", CONFIG_STR, "coverage.changes", NULL, "topic the coverage states go to"},
     {"source", CONFIG_STR, "coverage-relay", NULL, "id written as every event's source"},
+    {"snapshot", CONFIG_BOOL, "false", NULL,
+     "queue the current state of every worker again and exit: the running relay republishes "
+     "each with the event id it was published with (a new subscriber, a retention accident)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -53,7 +61,8 @@ enum {
 
 static const char batch_sql[] =
     "WITH b AS ("
-    " SELECT outbox_id, nik, cause_event, created_at FROM coverage_outbox"
+    " SELECT outbox_id, nik, cause_event, coalesce(event_at, created_at) AS created_at"
+    " FROM coverage_outbox"
     " WHERE published_at IS NULL ORDER BY outbox_id LIMIT $1),"
     " n AS ("
     " SELECT nik, max(outbox_id) AS last_id,"
@@ -84,6 +93,22 @@ static const char batch_sql[] =
     "  t.valid_from - DATE '1970-01-01', t.valid_to - DATE '1970-01-01', t.region_code,"
     "  t.role, t.institution"
     " FROM n LEFT JOIN cur t USING (nik) ORDER BY n.last_id";
+
+/* --snapshot: every worker with coverages queued again, with the cause event and time of its
+ * latest outbox row (the state's event id and time when it was last published), or, for a
+ * worker that never had one, its latest enrolment and the time of the snapshot. In NIK order,
+ * one statement: the running relay publishes them after whatever was queued before, and a
+ * change queued later is published after them, so the topic ends at each worker's latest
+ * state. */
+static const char snapshot_sql[] =
+    "INSERT INTO coverage_outbox (nik, cause_event, event_at)"
+    " SELECT w.nik, coalesce(o.cause_event, w.enroll_event), coalesce(o.at, now())"
+    " FROM (SELECT nik, (array_agg(enroll_event ORDER BY coverage_id DESC))[1] AS enroll_event"
+    "  FROM coverages GROUP BY nik) w"
+    " LEFT JOIN (SELECT DISTINCT ON (nik) nik, cause_event,"
+    "  coalesce(event_at, created_at) AS at FROM coverage_outbox"
+    "  ORDER BY nik, outbox_id DESC) o USING (nik)"
+    " ORDER BY w.nik";
 
 /* The event id of a state: v5 UUID of (NIK, cause event) in a namespace of its own. */
 static void state_event_id(const char *nik, const char *cause, char *out)
@@ -157,7 +182,7 @@ static const relay_def coverage_relay = {
                 "Publishes the current coverage state of every worker queued in coverage_outbox\n"
                 "to the coverage.changes topic, keyed by NIK, at least once.\n\n"
                 "options:\n",
-                RELAY_OPTIONS, options, 0, 0},
+                RELAY_OPTIONS, options, 0, 0, writes},
     .lock_key = RELAY_LOCK_KEY,
     .channel = "coverage_outbox",
     .batch_sql = batch_sql,
@@ -171,6 +196,8 @@ static const relay_def coverage_relay = {
     .log_skipped = 1,
     .drain_eagerly = 1,
     .encode_row = encode_row,
+    .snapshot_option = "snapshot",
+    .snapshot_sql = snapshot_sql,
 };
 
 int main(int argc, char **argv)

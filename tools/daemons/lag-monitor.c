@@ -65,6 +65,7 @@ static const program_def program = {
     options,
     0,
     0,
+    NULL,
 };
 
 /* What a printed snapshot looks like: --json picks the second row. */

@@ -40,6 +40,9 @@
 #include "roster.h"
 #include "roster_row.h"
 #include "rowsrc.h"
+#include "schemareg.h"
+
+static schemareg_subjects writes = {CODEC_ROSTER_SUBJECT, CODEC_INCIDENT_SUBJECT, NULL};
 
 static const config_option options[] = {
     {"topic", CONFIG_STR, "roster.changes", NULL, "topic to publish to"},
@@ -64,10 +67,11 @@ static const program_def program = {
     "description reporter_name event_time occurred_at reported_at. Strings take \\xHH;\n"
     "times are microseconds, dates days since 1970-01-01.\n"
     "\noptions:\n",
-    PROGRAM_OPT_KAFKA,
+    PROGRAM_OPT_KAFKA | PROGRAM_OPT_REGISTRY,
     options,
     1,
     -1,
+    writes,
 };
 
 /* ---- fields a test may overwrite ---- */

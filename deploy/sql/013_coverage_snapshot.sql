@@ -1,0 +1,8 @@
+-- 011_coverage_snapshot: `coverage-relay --snapshot` queues the current state of every worker
+-- again (a new subscriber, or coverage.changes lost to a retention accident) as outbox rows
+-- that repeat the worker's last cause event and its time, so the relay republishes each state
+-- with the event id and event time it was first published with. event_at is that time (NULL:
+-- created_at, every row the consumers write); created_at stays the time the row was queued,
+-- so the backlog's age still says how long the relay is behind.
+
+ALTER TABLE coverage_outbox ADD COLUMN event_at timestamptz;
