@@ -3,7 +3,11 @@
 Consumer, its SchemaRegistryClient pointed at the schema registry, and its AvroDeserializer,
 which looks every record's writer schema up by the id in the Confluent header.
 
-    subscriber.py --bootstrap HOST:PORT --registry URL TOPIC...
+    subscriber.py [--config FILE] [--bootstrap HOST:PORT] --registry URL TOPIC...
+
+--config: a librdkafka properties file (key=value lines), e.g. the analytics principal's
+var/secrets/analytics.kcat on the secure stack (TLS, SCRAM); --bootstrap overrides its
+bootstrap.servers.
 
 Reads each TOPIC from the beginning to its end as of the start (every partition, no
 consumer group) and prints one JSON line per record:
@@ -35,14 +39,25 @@ def plain(v):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bootstrap", required=True)
+    ap.add_argument("--config")
+    ap.add_argument("--bootstrap")
     ap.add_argument("--registry", required=True)
     ap.add_argument("topics", nargs="+")
     args = ap.parse_args()
 
     deserialize = AvroDeserializer(SchemaRegistryClient({"url": args.registry}))
-    consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": "subscriber-py",
-                         "enable.auto.commit": False, "enable.partition.eof": True})
+    conf = {}
+    if args.config:
+        with open(args.config) as f:
+            conf = dict(line.rstrip("\n").split("=", 1) for line in f
+                        if "=" in line and not line.lstrip().startswith("#"))
+    if args.bootstrap:
+        conf["bootstrap.servers"] = args.bootstrap
+    if "bootstrap.servers" not in conf:
+        ap.error("--bootstrap or a --config with bootstrap.servers is required")
+    conf.update({"group.id": "analytics-subscriber-py", "enable.auto.commit": False,
+                 "enable.partition.eof": True})
+    consumer = Consumer(conf)
     todo = []
     for topic in args.topics:
         meta = consumer.list_topics(topic, timeout=30).topics[topic]

@@ -37,7 +37,7 @@ assert_eq "unpublished outbox rows" "0|0" \
     "$(q "SELECT (SELECT count(*) FROM coverage_outbox WHERE published_at IS NULL),
                  (SELECT count(*) FROM claim_outbox WHERE published_at IS NULL)")"
 
-"$py" "$REPO/tests/integration/subscriber.py" --bootstrap "$KAFKA_BOOTSTRAP" \
+"$py" "$REPO/tests/integration/subscriber.py" --config "$COVERAGE_CONFIG_DIR/analytics.kcat" \
     --registry "$SCHEMA_REGISTRY_URL" coverage.changes claims >records.jsonl 2>subscriber.err ||
     fail "the subscriber failed: $(tail -n 5 subscriber.err)"
 assert_eq "coverage.changes records decoded" "$(topic_count coverage.changes)" \

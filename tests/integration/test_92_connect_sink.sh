@@ -10,9 +10,11 @@ cd "$TEST_TMP"
 
 CONNECT_DIR=$("$STACK" connect-jars) || fail "Kafka Connect's jars could not be resolved"
 export CONNECT_DIR CONNECT_PORT=$((KAFKA_PORT - 10))
-PGOPTIONS="-c client_min_messages=warning" psql -X -q -U postgres -d postgres -c "DROP DATABASE IF EXISTS analytics_sink" \
-    -c "CREATE DATABASE analytics_sink OWNER coverage"
-sink() { psql -X -Atq -d analytics_sink -c "$1"; }
+# The stack made the database and its role; the worker's and sink's files carry the
+# credentials of the Kafka user analytics and the role analytics_sink.
+conf=$("$STACK" connect-config) || fail "stack.sh connect-config failed"
+sink() { psql -X -Atq -U analytics_sink -d analytics_sink -c "$1"; }
+PGOPTIONS="-c client_min_messages=warning" sink "DROP TABLE IF EXISTS coverage_changes" >/dev/null
 
 "$BIN/covadm" agreements load "$REPO/sample/agreements.csv" >/dev/null
 "$BIN/covadm" data-centers load "$REPO/sample/data_centers.csv" >/dev/null
@@ -26,10 +28,11 @@ run timeout 300 "$BIN/coverage-relay" --exit.when.drained --batch.size 5000
 # The worker, from the repository's root (plugin.path is relative to it).
 rm -rf "$VAR_DIR/connect"
 mkdir -p "$VAR_DIR/connect"
+export conf
 start_bg connect bash -c 'cd "$REPO" && exec java -Xmx512m \
     -Dlog4j.configuration=file:deploy/connect/log4j.properties -cp "$CONNECT_DIR/lib/*" \
     org.apache.kafka.connect.cli.ConnectStandalone \
-    deploy/connect/worker.properties deploy/connect/coverage-sink.properties'
+    "$conf/worker.properties" "$conf/coverage-sink.properties"'
 dump() { kcat -C -b "$KAFKA_BOOTSTRAP" -t coverage.changes -e -q -f '%k\t%S\n%s\n'; }
 keys=$(kcat -C -b "$KAFKA_BOOTSTRAP" -t coverage.changes -e -q -f '%k\n' | sort -u | wc -l)
 landed() { [[ $(sink "SELECT count(*) FROM coverage_changes" 2>/dev/null) == "$keys" ]]; }

@@ -24,7 +24,7 @@ static const program_def consumer_like = {
 
 static const program_def producer_like = {
     "test-producer", "usage: test-producer [FILE...]\n", PROGRAM_OPT_KAFKA | PROGRAM_OPT_PRODUCER,
-    own, 0, -1,
+    own, 0, -1, NULL,
 };
 
 static const program_def cli_like = {

@@ -21,9 +21,12 @@
 #include "invoice_event.h"
 #include "log.h"
 #include "relay.h"
+#include "schemareg.h"
 
 /* pg_advisory_lock key (claims-relay holds 7310430001, coverage-relay 7310430002). */
 #define RELAY_LOCK_KEY "7310430003"
+
+static schemareg_subjects writes = {CODEC_INVOICE_SUBJECT, NULL};
 
 static const config_option options[] = {
     {"topic", CONFIG_STR, "billing.invoices", NULL, "topic the issued invoices go to"},
@@ -126,7 +129,7 @@ static const relay_def billing_relay = {
                 "Publishes issued invoices (invoice_outbox) to billing.invoices, oldest first, at\n"
                 "least once, keyed by agreement id.\n\n"
                 "options:\n",
-                RELAY_OPTIONS, options, 0, 0},
+                RELAY_OPTIONS, options, 0, 0, writes},
     .lock_key = RELAY_LOCK_KEY,
     .channel = "invoice_outbox",
     .batch_sql = batch_sql,
