@@ -265,16 +265,25 @@ ensure_packages() {
     fi
 }
 
+# mvn_copy POM DIR LOG WHAT [ARG...]: copy POM's dependencies into DIR with maven (extra
+# ARGs to dependency:copy-dependencies), its output appended to LOG and shown on failure.
+mvn_copy() {
+    local pom=$1 dir=$2 log=$3 what=$4
+    shift 4
+    mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$dir" "$@" >>"$log" 2>&1 || {
+        tail -n 30 "$log" >&2
+        die "maven could not resolve $what (${pom#"$REPO"/})"
+    }
+}
+
 ensure_kafka_jars() {
     [[ -f $KAFKA_JARS/.complete ]] && return 0
     say "resolving Kafka jars into $KAFKA_JARS"
     rm -rf "$KAFKA_JARS" "$KAFKA_JARS.tmp"
     mkdir -p "$KAFKA_DIR"
-    mvn -q -B -f "$REPO/deploy/kafka/pom.xml" dependency:copy-dependencies \
-        -DoutputDirectory="$KAFKA_JARS.tmp" -DincludeScope=runtime >"$KAFKA_DIR/mvn.log" 2>&1 || {
-        tail -n 30 "$KAFKA_DIR/mvn.log" >&2
-        die "maven could not resolve the Kafka jars (deploy/kafka/pom.xml)"
-    }
+    : >"$KAFKA_DIR/mvn.log"
+    mvn_copy "$REPO/deploy/kafka/pom.xml" "$KAFKA_JARS.tmp" "$KAFKA_DIR/mvn.log" "the Kafka jars" \
+        -DincludeScope=runtime
     touch "$KAFKA_JARS.tmp/.complete"
     mv "$KAFKA_JARS.tmp" "$KAFKA_JARS"
 }
@@ -290,11 +299,9 @@ ensure_registry_dist() {
         say "resolving Apicurio Registry $REGISTRY_VERSION into $REGISTRY_DIST"
         rm -rf "$REGISTRY_DIST" "$REGISTRY_DIST.tmp"
         mkdir -p "$REGISTRY_DIST.tmp"
-        mvn -q -B -f "$REPO/deploy/registry/pom.xml" dependency:copy-dependencies \
-            -DoutputDirectory="$REGISTRY_DIST.tmp/download" >"$CACHE_DIR/registry-mvn.log" 2>&1 || {
-            tail -n 30 "$CACHE_DIR/registry-mvn.log" >&2
-            die "maven could not resolve the registry (deploy/registry/pom.xml)"
-        }
+        : >"$CACHE_DIR/registry-mvn.log"
+        mvn_copy "$REPO/deploy/registry/pom.xml" "$REGISTRY_DIST.tmp/download" \
+            "$CACHE_DIR/registry-mvn.log" "the registry"
         tar -xzf "$REGISTRY_DIST.tmp"/download/apicurio-registry-app-*.tar.gz -C "$REGISTRY_DIST.tmp" ||
             die "unable to unpack the registry's distribution"
         rm -rf "$REGISTRY_DIST.tmp/download"
@@ -343,20 +350,14 @@ ensure_connect_jars() {
         [[ -f $CONNECT_DIR/.complete ]] && exit 0
         say "resolving Kafka Connect and its plugins into $CONNECT_DIR"
         rm -rf "$CONNECT_DIR" "$CONNECT_DIR.tmp"
-        mvn -q -B -f "$REPO/deploy/connect/pom.xml" dependency:copy-dependencies \
-            -DoutputDirectory="$CONNECT_DIR.tmp/lib" -DincludeScope=runtime \
-            >"$CACHE_DIR/connect-mvn.log" 2>&1 || {
-            tail -n 30 "$CACHE_DIR/connect-mvn.log" >&2
-            die "maven could not resolve Kafka Connect (deploy/connect/pom.xml)"
-        }
+        : >"$CACHE_DIR/connect-mvn.log"
+        mvn_copy "$REPO/deploy/connect/pom.xml" "$CONNECT_DIR.tmp/lib" "$CACHE_DIR/connect-mvn.log" \
+            "Kafka Connect" -DincludeScope=runtime
         for pom in "$REPO"/deploy/connect/*/pom.xml; do
             name=$(basename "$(dirname "$pom")")
-            mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
-                -DoutputDirectory="$CONNECT_DIR.tmp/plugins/$name" \
-                -DexcludeGroupIds=org.apache.kafka,org.slf4j >>"$CACHE_DIR/connect-mvn.log" 2>&1 || {
-                tail -n 30 "$CACHE_DIR/connect-mvn.log" >&2
-                die "maven could not resolve the Connect plugin deploy/connect/$name/pom.xml"
-            }
+            mvn_copy "$pom" "$CONNECT_DIR.tmp/plugins/$name" "$CACHE_DIR/connect-mvn.log" \
+                "the Connect plugin $name" -DincludeScope=runtime \
+                -DexcludeGroupIds=org.apache.kafka,org.slf4j
         done
         touch "$CONNECT_DIR.tmp/.complete"
         mv "$CONNECT_DIR.tmp" "$CONNECT_DIR"
