@@ -99,6 +99,10 @@ static const struct shared_row {
      {"registry.auto.register", CONFIG_BOOL, "true", NULL,
       "register the schemas this program writes when the registry lacks them (off: they "
       "must be registered already)"}},
+    {PROGRAM_OPT_REGISTRY,
+     {"registry.cache", CONFIG_STR, "", NULL,
+      "file of the ids this host bound before, used when the registry cannot answer at "
+      "start-up (empty: $XDG_CACHE_HOME or ~/.cache, coverage/schema-ids.tsv; none: off)"}},
     {PROGRAM_OPT_LOG, {"log.level", CONFIG_STR, "info", NULL, "debug, info, warn or error"}},
 };
 

@@ -9,9 +9,45 @@
 #include "errstr.h"
 #include "log.h"
 #include "registry.h"
+#include "schema_cache.h"
 
 static registry *client;
 static int started;
+/* registry.cache resolved: the file of the ids bound before; "" when off. */
+static char cache_path[4096];
+
+/* registry.cache: a path, "none" (off), or empty for schema_cache_default_path. */
+static void cache_init(const config *cfg)
+{
+    const char *opt = config_get(cfg, "registry.cache");
+
+    cache_path[0] = '\0';
+    if (opt && strcmp(opt, "none") == 0)
+        return;
+    if (opt && *opt)
+        snprintf(cache_path, sizeof cache_path, "%s", opt);
+    else if (schema_cache_default_path(cache_path, sizeof cache_path) < 0)
+        cache_path[0] = '\0';
+}
+
+/* The registry could not answer at start-up: the id bound before for this registry, if
+ * any (what the registry gave once it never gives to other content). */
+static int cached(const char *subject, const struct catalog_entry *e, int *id, int *version)
+{
+    return cache_path[0]
+        ? schema_cache_find(cache_path, registry_url(client), subject, e->file, id, version)
+        : -1;
+}
+
+static void remember(const char *subject, const struct catalog_entry *e, int id, int version)
+{
+    char err[512];
+
+    if (cache_path[0]
+        && schema_cache_store(cache_path, registry_url(client), subject, e->file, id, version,
+                              err, sizeof err) < 0)
+        log_warn("schema id not remembered", "subject=%s error=\"%s\"", subject, err);
+}
 
 /* catalog_fetch_fn over the registry client. */
 static int fetch(void *opaque, int id, char **subject, int *version, char **json,
@@ -49,6 +85,14 @@ static int bind_subject(const char *subject, int auto_register, char *errstr,
         errstr_prefix(errstr, errstr_size, "'%s' (version %d) is not registered and "
                       "registry.auto.register is off: ", e->file, e->version);
     }
+    if (rc == REGISTRY_UNAVAILABLE && cached(subject, e, &id, &version) == 0) {
+        log_warn("schema registry unavailable; the id bound before is used",
+                 "subject=%s id=%d error=\"%s\"", subject, id, errstr);
+        how = "cached";
+        rc = REGISTRY_OK;
+    } else if (rc == REGISTRY_OK) {
+        remember(subject, e, id, version);
+    }
     if (rc != REGISTRY_OK)
         return -1;
     if (catalog_bind(id, version, e, errstr, errstr_size) < 0)
@@ -75,6 +119,7 @@ int schemareg_start(const config *cfg, const char *const *writes, char *errstr,
                           (long)config_int(cfg, "registry.timeout.ms"), errstr, errstr_size);
     if (!client)
         return -1;
+    cache_init(cfg);
     catalog_use_registry(fetch, client);
     for (size_t i = 0; writes && writes[i]; i++)
         if (bind_subject(writes[i], config_bool(cfg, "registry.auto.register"), errstr,

@@ -8,7 +8,9 @@
  * Ids the program reads and does not know yet are fetched from the registry on first
  * sight and cached for the life of the process. A registry that cannot be reached or
  * refuses a schema at start-up is an error: no fallback to the compiled-in ids, which
- * would mean other schemas under the same numbers.
+ * would mean other schemas under the same numbers. One that cannot answer (down, or its
+ * storage down) is not, for a subject this program bound before with this registry: the
+ * id it gave then (schema_cache.h, file registry.cache) is used, with a warning.
  *
  * With registry.url empty the compiled-in catalog's ids are used: an air-gapped data
  * center without a registry, where every program of the deployment must run so.
@@ -25,10 +27,10 @@
 /* Subjects a program writes (the latest compiled-in version of each), NULL-terminated. */
 typedef const char *const schemareg_subjects[];
 
-/* Read registry.url, registry.user, registry.password, registry.timeout.ms and
- * registry.auto.register from cfg; with a URL, bind each subject of writes (may be NULL)
- * and fetch unknown ids from then on; log one line per subject bound (subject, id,
- * version). 0, or -1 with errstr naming the subject and the registry's answer. Once per
+/* Read registry.url, registry.user, registry.password, registry.timeout.ms,
+ * registry.auto.register and registry.cache from cfg; with a URL, bind each subject of
+ * writes (may be NULL) and fetch unknown ids from then on; log one line per subject bound
+ * (subject, id, version, how: found, registered or cached). 0, or -1 with errstr naming the subject and the registry's answer. Once per
  * process (a second call fails). */
 int schemareg_start(const config *cfg, const char *const *writes, char *errstr,
                     size_t errstr_size);

@@ -99,6 +99,9 @@ suite_begin() {
     fi
     rm -rf "$LOGS" "$PIDS_DIR" "$VAR_DIR/tmp"
     mkdir -p "$LOGS" "$PIDS_DIR"
+    # The programs' per-user cache (the schema ids bound before: common/schema_cache.h) is
+    # the suite's, never the caller's home.
+    export XDG_CACHE_HOME=$VAR_DIR/xdg-cache
 }
 
 suite_run() {
