@@ -1582,7 +1582,7 @@ registry_pg_password() {
 }
 
 registry_start() {
-    local storage=$1 java pid env=()
+    local storage=$1 java pid env=() cwd=$REGISTRY_DIR
     ensure_registry_dist
     java=$(registry_java)
     mkdir -p "$REGISTRY_DIR" "$LOG_DIR" "$RUN_DIR"
@@ -1600,8 +1600,9 @@ registry_start() {
         if [[ $storage == postgresql ]]; then
             # Secure stack: TLS (verified against the stack's CA) and the role's own password
             # (PG_ROLES); `up --insecure`: trust on 127.0.0.1 (pg_hba.conf.in), the password a
-            # placeholder the driver wants. The environment is set with the shell's `export`,
-            # never as arguments of a command (ps would show them).
+            # placeholder the driver wants. The password is in no argument and no
+            # environment: Quarkus reads config/application.properties of its working
+            # directory, $SECRETS/registry (0700, the file 0600).
             # A small pool (Apicurio's default keeps 20 connections open), each connection
             # checked before use and every 10 s, so that the registry outlives a restart of
             # PostgreSQL (stack.sh pg-stop / pg-start, the fault tests) instead of answering
@@ -1609,15 +1610,18 @@ registry_start() {
             env+=(APICURIO_STORAGE_KIND=sql APICURIO_STORAGE_SQL_KIND=postgresql
                 "APICURIO_DATASOURCE_URL=jdbc:postgresql://127.0.0.1:$PGPORT/registry$(registry_jdbc_tls)"
                 APICURIO_DATASOURCE_USERNAME=registry
-                "APICURIO_DATASOURCE_PASSWORD=$(registry_pg_password)"
                 APICURIO_DATASOURCE_JDBC_INITIAL_SIZE=2 APICURIO_DATASOURCE_JDBC_MIN_SIZE=2
                 APICURIO_DATASOURCE_JDBC_MAX_SIZE=10
                 QUARKUS_DATASOURCE_POSTGRESQL_JDBC_VALIDATE_ON_BORROW=true
                 QUARKUS_DATASOURCE_POSTGRESQL_JDBC_BACKGROUND_VALIDATION_INTERVAL=10S)
+            cwd=$SECRETS/registry
+            mkdir -p "$cwd/config" && chmod 700 "$cwd" "$cwd/config"
+            echo "apicurio.datasource.password=$(registry_pg_password)" |
+                write_secret "$cwd/config/application.properties"
         fi
         echo "$storage" >"$REGISTRY_DIR/storage"
         say "starting the schema registry on 127.0.0.1:$REGISTRY_PORT ($storage storage, $java)"
-        (cd "$REGISTRY_DIR" && export "${env[@]}" && exec nohup setsid "$java" "-Xmx$REGISTRY_HEAP" \
+        (cd "$cwd" && export "${env[@]}" && exec nohup setsid "$java" "-Xmx$REGISTRY_HEAP" \
             "-Dcoverage.stack=$VAR_DIR" -jar "$REGISTRY_DIST/quarkus-run.jar" \
             >>"$LOG_DIR/registry.log" 2>&1 </dev/null 9>&-) &
         echo $! >"$RUN_DIR/registry.pid"

@@ -34,7 +34,7 @@ acl_has() { grep -qxF "$(printf 'User:%s\t%s\t%s\t%s\t%s\tallow\t*' "$@")" acls.
 acl_has dc-sulsel topic literal roster.changes.dc-sulsel write || fail "dc-sulsel may not write its topic"
 acl_has dc-sulsel topic literal incidents.dc-sulsel write || fail "dc-sulsel may not write its incidents"
 assert_eq "ACLs of dc-sulsel (its two topics)" "2" "$(grep -c '^User:dc-sulsel	' acls.txt)"
-assert_eq "ACLs of analytics" "3" "$(grep -c '^User:analytics	' acls.txt)"
+assert_eq "ACLs of analytics (two topics, its groups and its Connect sinks' groups)" "4" "$(grep -c '^User:analytics	' acls.txt)"
 acl_has roster-consumer topic literal roster.changes.dc-maluku read || fail "consumer may not read dc-maluku"
 acl_has roster-consumer topic literal roster.changes.dc-maluku.dlq write || fail "consumer may not write its DLQ"
 assert_eq "write ACLs on input topics of others than their data center and covadm" "" \
