@@ -437,7 +437,8 @@ static void stop_relay(void *r)
     relay_stop(r);
 }
 
-/* The snapshot option: run def->snapshot_sql in one transaction; main's exit status. */
+/* The snapshot option: run def->snapshot_sql (one row, one column: the rows queued) in one
+ * transaction; main's exit status. */
 static int queue_snapshot(const config *cfg, const relay_def *def)
 {
     PGconn *pg = program_connect_pg(&def->program, cfg);
@@ -447,8 +448,8 @@ static int queue_snapshot(const config *cfg, const relay_def *def)
     if (!pg)
         return 1;
     res = PQexec(pg, def->snapshot_sql);
-    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-        log_info("snapshot queued", "channel=%s rows=%s", def->channel, PQcmdTuples(res));
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        log_info("snapshot queued", "channel=%s rows=%s", def->channel, PQgetvalue(res, 0, 0));
         rc = 0;
     } else {
         log_error("snapshot failed", "channel=%s error=\"%s\"", def->channel,

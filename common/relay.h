@@ -63,8 +63,9 @@ typedef struct relay_def {
     int (*encode_row)(const config *cfg, codec *cd, const PGresult *res, int row,
                       relay_msg *msg, char *errstr, size_t errstr_size);
     /* Optional: the name of a boolean option of the program's own rows and the statement it
-     * runs instead of the loop (an INSERT that queues everything again, in one transaction,
-     * without the lock, so the relay that runs publishes it). NULL: none. */
+     * runs instead of the loop (one that queues everything again, in one transaction,
+     * without the relay's lock, so the relay that runs publishes it, and answers one row:
+     * how many rows it queued). NULL: none. */
     const char *snapshot_option;
     const char *snapshot_sql;
 } relay_def;

@@ -7,7 +7,34 @@
 
 ALTER TABLE coverage_outbox ADD COLUMN event_at timestamptz;
 
--- The snapshot is the relay's own statement: its role (011_service_roles) may queue rows,
--- those columns and no others.
-GRANT INSERT (nik, cause_event, event_at) ON coverage_outbox TO coverage_relay;
-GRANT USAGE ON SEQUENCE coverage_outbox_outbox_id_seq TO coverage_relay;
+
+-- coverage_snapshot(): the snapshot itself, one transaction: every worker with coverages
+-- queued again with the cause event and time of its latest outbox row (the state's event
+-- id and time when it was last published), or, for a worker that never had one, its latest
+-- enrolment and now; in NIK order. It first waits for the changes being applied to commit
+-- and holds new ones off until it commits (SHARE ROW EXCLUSIVE on coverage_outbox: the
+-- consumers' inserts wait, the relay's marking does not), so that each row's cause event is
+-- that of the state the relay will read: a change committed between the snapshot's read
+-- and its insert would otherwise be republished under its previous event id. Returns the
+-- rows queued. SECURITY DEFINER (the owner's rights), so the relay's role needs only
+-- EXECUTE, not INSERT nor the table lock.
+CREATE FUNCTION coverage_snapshot() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    queued bigint;
+BEGIN
+    LOCK TABLE coverage_outbox IN SHARE ROW EXCLUSIVE MODE;
+    INSERT INTO coverage_outbox (nik, cause_event, event_at)
+    SELECT w.nik, coalesce(o.cause_event, w.enroll_event), coalesce(o.at, now())
+    FROM (SELECT nik, (array_agg(enroll_event ORDER BY coverage_id DESC))[1] AS enroll_event
+          FROM coverages GROUP BY nik) w
+    LEFT JOIN (SELECT DISTINCT ON (nik) nik, cause_event,
+                      coalesce(event_at, created_at) AS at
+               FROM coverage_outbox ORDER BY nik, outbox_id DESC) o USING (nik)
+    ORDER BY w.nik;
+    GET DIAGNOSTICS queued = ROW_COUNT;
+    RETURN queued;
+END
+$$;
+REVOKE ALL ON FUNCTION coverage_snapshot() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION coverage_snapshot() TO coverage_relay;

@@ -94,21 +94,11 @@ static const char batch_sql[] =
     "  t.role, t.institution"
     " FROM n LEFT JOIN cur t USING (nik) ORDER BY n.last_id";
 
-/* --snapshot: every worker with coverages queued again, with the cause event and time of its
- * latest outbox row (the state's event id and time when it was last published), or, for a
- * worker that never had one, its latest enrolment and the time of the snapshot. In NIK order,
- * one statement: the running relay publishes them after whatever was queued before, and a
- * change queued later is published after them, so the topic ends at each worker's latest
- * state. */
-static const char snapshot_sql[] =
-    "INSERT INTO coverage_outbox (nik, cause_event, event_at)"
-    " SELECT w.nik, coalesce(o.cause_event, w.enroll_event), coalesce(o.at, now())"
-    " FROM (SELECT nik, (array_agg(enroll_event ORDER BY coverage_id DESC))[1] AS enroll_event"
-    "  FROM coverages GROUP BY nik) w"
-    " LEFT JOIN (SELECT DISTINCT ON (nik) nik, cause_event,"
-    "  coalesce(event_at, created_at) AS at FROM coverage_outbox"
-    "  ORDER BY nik, outbox_id DESC) o USING (nik)"
-    " ORDER BY w.nik";
+/* --snapshot: every worker with coverages queued again (deploy/sql/013_coverage_snapshot.sql
+ * says how, and why it holds the consumers' inserts off while it runs): the running relay
+ * publishes them after whatever was queued before, and a change queued later is published
+ * after them, so the topic ends at each worker's latest state. */
+static const char snapshot_sql[] = "SELECT coverage_snapshot()";
 
 /* The event id of a state: v5 UUID of (NIK, cause event) in a namespace of its own. */
 static void state_event_id(const char *nik, const char *cause, char *out)
