@@ -90,7 +90,7 @@ int codec_encode_coverage_change(codec *c, const coverage_change *cc, int schema
 int codec_decode_coverage_change(codec *c, const void *data, size_t len, coverage_change *cc,
                                  int *schema_id, char *errstr, size_t errstr_size);
 
-/* The same for Invoice records (subject "billing.invoices-value"): every field is required;
+/* The same for Invoice records (subject CODEC_INVOICE_SUBJECT): every field is required;
  * an enum value outside its range is refused. Same buffer ownership. */
 int codec_encode_invoice_event(codec *c, const invoice_event *ev, int schema_id,
                                const void **out, size_t *len, char *errstr, size_t errstr_size);

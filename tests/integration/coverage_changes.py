@@ -12,40 +12,11 @@ every record in topic order instead. --niks FILE keeps only the NIKs listed in F
 --time adds |event_time (microseconds) to each line."""
 import datetime
 import json
-import os
 import sys
-import urllib.request
 
-REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+from writer_schemas import WriterSchemas
+
 EPOCH = datetime.date(1970, 1, 1)
-
-
-class Schemas(dict):
-    """Writer schemas by id: from the registry when one is set, else the catalog."""
-
-    def __init__(self):
-        super().__init__()
-        self.url = os.environ.get("SCHEMA_REGISTRY_URL", "").rstrip("/")
-        if self.url:
-            return
-        with open(os.path.join(REPO, "schemas", "catalog.tsv")) as f:
-            for line in f:
-                if line.startswith("#") or not line.strip():
-                    continue
-                sid, subject, _version, name = line.rstrip("\n").split("\t")
-                if subject == "id.bpjs.adhoc.CoverageChange":
-                    with open(os.path.join(REPO, "schemas", name)) as s:
-                        self[int(sid)] = json.load(s)
-
-    def __missing__(self, sid):
-        if not self.url:
-            raise KeyError("schema id %d is not a CoverageChange of the catalog" % sid)
-        with urllib.request.urlopen("%s/schemas/ids/%d" % (self.url, sid), timeout=30) as r:
-            schema = json.loads(json.load(r)["schema"])
-        if schema.get("name") != "CoverageChange":
-            raise KeyError("schema id %d is a %s, not a CoverageChange" % (sid, schema.get("name")))
-        self[sid] = schema
-        return schema
 
 
 class Reader:
@@ -127,7 +98,7 @@ def main():
     if "--niks" in args:
         with open(args[args.index("--niks") + 1]) as f:
             keep = {l.strip() for l in f if l.strip()}
-    schemas = Schemas()
+    schemas = WriterSchemas("CoverageChange")
     data = sys.stdin.buffer.read()
     pos, latest = 0, {}
     while pos < len(data):

@@ -2,30 +2,17 @@
 """invoices.py: decode the billing.invoices topic as kcat prints it with -f '%k\\t%S\\n%s\\n'
 (stdin) and print every record in topic order, one JSON object a line (dates ISO 8601,
 timestamps as microseconds), with the Kafka key as "_key" and the writer schema id as
-"_schema_id". Fields are decoded generically from the writer schema (schemas/<file> named
-in schemas/catalog.tsv by the Confluent header's schema id), independently of common/codec.
+"_schema_id". Fields are decoded generically from the writer schema of the Confluent
+header's schema id (writer_schemas.py: the registry, or the catalog), independently of
+common/codec.
 Exit 1 when a record does not decode, has trailing bytes or its key is not its agreement_id."""
 import datetime
 import json
-import os
 import sys
 
-REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+from writer_schemas import WriterSchemas
+
 EPOCH = datetime.date(1970, 1, 1)
-SUBJECT = "billing.invoices-value"
-
-
-def load_catalog():
-    schemas = {}
-    with open(os.path.join(REPO, "schemas", "catalog.tsv")) as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            sid, subject, _version, name = line.rstrip("\n").split("\t")
-            if subject == SUBJECT:
-                with open(os.path.join(REPO, "schemas", name)) as s:
-                    schemas[int(sid)] = json.load(s)
-    return schemas
 
 
 class Reader:
@@ -81,7 +68,7 @@ def decode(value, schemas):
 
 
 def main():
-    schemas = load_catalog()
+    schemas = WriterSchemas("Invoice")
     data = sys.stdin.buffer.read()
     pos = 0
     while pos < len(data):

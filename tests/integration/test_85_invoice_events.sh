@@ -45,8 +45,13 @@ relay
 mine >events1.jsonl
 assert_eq "one event for the issued invoice" "1" "$(wc -l <events1.jsonl)"
 ID=$(q "SELECT invoice_id FROM invoices WHERE agreement_id = '$AGR' AND billing_month = '2024-01-01'")
+# The writer's schema id: the registry's for the Invoice record (the compiled-in 40 without one).
+SID=40
+[[ -z ${SCHEMA_REGISTRY_URL:-} ]] ||
+    SID=$(curl -fsS "$SCHEMA_REGISTRY_URL/subjects/id.bpjs.adhoc.Invoice/versions/latest" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 EXPECT=$(q "SELECT json_build_object(
-    '_key', v.agreement_id, '_schema_id', 40, 'event_id', invoice_event_uuid(v.invoice_id),
+    '_key', v.agreement_id, '_schema_id', $SID, 'event_id', invoice_event_uuid(v.invoice_id),
     'source', 'billing-relay', 'invoice_id', v.invoice_id, 'agreement_id', v.agreement_id,
     'billing_month', v.billing_month, 'status', v.status, 'premium_scheme', v.premium_scheme,
     'rates_version', 'PP49-2023', 'workers', v.workers, 'worker_months', v.worker_months,
