@@ -247,8 +247,8 @@ fuzz-seeds: $(FUZZ_BUILD)/bin/codec_seeds
 
 # ---- producer benchmark (tests/bench/producer.sh) ----------------------------------------
 #   make bench-producer          roster-producer against kcat -P sending the same encoded
-#                                values, on its own stack (var/bench-producer, ports 63092 and
-#                                63432); BENCH_EVENTS rows (default 1,000,000)
+#                                values, on its own stack (var/bench-producer, ports 26092 and
+#                                26432); BENCH_EVENTS rows (default 1,000,000)
 .PHONY: bench-producer
 bench-producer: deps
 	$(MAKE) all

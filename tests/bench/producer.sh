@@ -13,16 +13,17 @@
 #      ratio producer / kcat of the rates over all rounds. Target (2 cores): ratio >= 0.8.
 # Environment: BENCH_EVENTS, BENCH_PRODUCER_ROUNDS (2; odd rounds run the producer first,
 # even rounds kcat), BENCH_PRODUCER_VAR_DIR (var/bench-producer),
-# BENCH_PRODUCER_KAFKA_PORT (63092), BENCH_PRODUCER_PGPORT (63432), BENCH_PRODUCER_ARGS
+# BENCH_PRODUCER_KAFKA_PORT (26092), BENCH_PRODUCER_PGPORT (26432), BENCH_PRODUCER_ARGS
 # (extra roster-producer options), BENCH_KEEP_STACK=1 (leave the stack running).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
 BIN=$REPO/${BUILD:-build}/bin
 export VAR_DIR=${BENCH_PRODUCER_VAR_DIR:-$REPO/var/bench-producer}
-export KAFKA_PORT=${BENCH_PRODUCER_KAFKA_PORT:-63092}
+# Below the ephemeral range (32768-60999), as every stack's.
+export KAFKA_PORT=${BENCH_PRODUCER_KAFKA_PORT:-26092}
 export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
-export PGPORT=${BENCH_PRODUCER_PGPORT:-63432}
+export PGPORT=${BENCH_PRODUCER_PGPORT:-26432}
 WORK=$VAR_DIR/work
 N=${BENCH_EVENTS:-1000000}
 read -r -a EXTRA <<<"${BENCH_PRODUCER_ARGS:-}"

@@ -29,8 +29,9 @@ cd "$(dirname "$0")/../.."
 REPO=$PWD
 export BIN=$REPO/${BUILD:-build}/bin
 export VAR_DIR=${BENCH_VAR_DIR:-$REPO/var/bench}
-export KAFKA_PORT=${BENCH_KAFKA_PORT:-33092} KAFKA_CONTROLLER_PORT=$((${BENCH_KAFKA_PORT:-33092} + 1))
-export PGPORT=${BENCH_PGPORT:-33432}
+# Ports below Linux's ephemeral range (32768-60999), as every stack's.
+export KAFKA_PORT=${BENCH_KAFKA_PORT:-23092} KAFKA_CONTROLLER_PORT=$((${BENCH_KAFKA_PORT:-23092} + 1))
+export PGPORT=${BENCH_PGPORT:-23432}
 export BENCH_DIR=$VAR_DIR/work
 N=${BENCH_EVENTS:-1000000}
 NAME=${BENCH_NAME:-bench}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: the fault tests on a 3-node Kafka cluster (KRaft, each node broker and
 # controller, replication factor 3, min.insync.replicas 2) and PostgreSQL. Starts its own
-# stack (VAR_DIR=<repo>/var/faults; Kafka nodes on 49092, 49102, 49112 with controllers on
-# 49093, 49103, 49113; PostgreSQL 45432) beside any other stack, runs every
+# stack (VAR_DIR=<repo>/var/faults; Kafka nodes on 22092, 22102, 22112 with controllers on
+# 22093, 22103, 22113; PostgreSQL 22432) beside any other stack, runs every
 # tests/faults/test_*.sh in order, and always stops the stack and whatever a test left
 # running, also on failure or Ctrl-C. Builds nothing: run `make` first (or
 # `make test-faults`).
@@ -26,8 +26,10 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export REPO
 export BUILD=${BUILD:-build}
 export VAR_DIR=${FAULTS_VAR_DIR:-$REPO/var/faults}
-export KAFKA_PORT=${FAULTS_KAFKA_PORT:-49092}
-export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1)) PGPORT=${FAULTS_PGPORT:-45432}
+# Ports below Linux's ephemeral range (32768-60999), where a client connection's own port
+# could hold a listener's port when the stack starts.
+export KAFKA_PORT=${FAULTS_KAFKA_PORT:-22092}
+export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1)) PGPORT=${FAULTS_PGPORT:-22432}
 export KAFKA_BROKERS=3
 export SUITE_TIMEOUT=${FAULTS_TIMEOUT:-600}
 # shellcheck source=tests/lib/suite.sh
