@@ -7,8 +7,9 @@
 # it locked stay as long as A is frozen. Consumer B of the same group takes over when A's
 # group session times out (10 s) and must finish the whole backlog while A is still frozen
 # there: A took no lock of the stored offsets before its COPY. A is then resumed: its
-# batch is fenced, nothing is written twice, and both stop cleanly. Batches of 20,000
-# events here, so that a COPY takes long enough to be caught.
+# batch is fenced, nothing is written twice, and both stop cleanly. Batches of 100,000
+# events here, so that a COPY's rows (about 10 MB per connection) outgrow the socket
+# buffers and a COPY is still being sent when it is caught.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 cd "$TEST_TMP"
@@ -16,11 +17,11 @@ cd "$TEST_TMP"
 topic=f41.roster group=f41-roster
 case_topics "$topic" 12
 load_reference
-roster_file good 8000 100000 --updates 2 --terminations 1
+roster_file good 8000 200000 --updates 2 --terminations 1
 publish_rows "$topic" good.csv
 rows=$(($(wc -l <good.csv) - 1))
 
-start_consumer consumerA roster-consumer "$topic" "$group" --batch.max.messages 20000
+start_consumer consumerA roster-consumer "$topic" "$group" --batch.max.messages 100000
 a=$BG_PID
 resume_a() { kill -CONT "$a" 2>/dev/null || true; }
 on_exit resume_a
@@ -50,7 +51,7 @@ echo "consumer A stopped in a COPY (try $tries) with" \
 q "SELECT application_name, pid, state, wait_event, left(query, 40) FROM pg_stat_activity
    WHERE application_name LIKE '$group/%'" | sed 's/^/    /'
 
-start_consumer consumerB roster-consumer "$topic" "$group" --batch.max.messages 20000
+start_consumer consumerB roster-consumer "$topic" "$group" --batch.max.messages 100000
 wait_settled "$topic" "$group" 240 consumerB
 stuck=$(all_resumed_after "$topic" "$fault")
 echo "consumer B finished the backlog; every partition applied again ${stuck}s after A froze"
