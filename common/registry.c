@@ -122,7 +122,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *opaque)
 /* One request: method GET (body NULL) or POST (body, JSON text) to url + path. Returns
  * REGISTRY_OK with the status in *status and the parsed JSON answer in *answer (the
  * caller decrefs it), or REGISTRY_UNAVAILABLE + errstr starting with what (no answer,
- * 5xx, not JSON). Called with r->lock held. */
+ * 5xx, not JSON), or REGISTRY_DENIED (401, 403, a certificate that does not verify).
+ * Called with r->lock held. */
 static int request(registry *r, const char *what, const char *path, const char *body,
                    long *status, json_t **answer, char *errstr, size_t errstr_size)
 {
@@ -159,12 +160,24 @@ static int request(registry *r, const char *what, const char *path, const char *
     rc = curl_easy_perform(r->curl);
     if (rc != CURLE_OK) {
         errstr_fail(errstr, errstr_size, "%s: %s", what, curl_easy_strerror(rc));
+        /* A certificate that does not verify is this client's setting, not an outage. */
+        if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE
+            || rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_LOGIN_DENIED)
+            rval = REGISTRY_DENIED;
         goto out;
     }
     curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, status);
     if (*status >= 500) {
         errstr_fail(errstr, errstr_size, "%s: HTTP %ld: %.200s", what, *status,
                     strbuf_str(&resp));
+        goto out;
+    }
+    if (*status == 401 || *status == 403) {
+        /* Credentials refused: never an outage (a program must not start on remembered
+         * ids with a wrong registry.password), whatever the body is. */
+        errstr_fail(errstr, errstr_size, "%s: HTTP %ld: the registry refused the credentials",
+                    what, *status);
+        rval = REGISTRY_DENIED;
         goto out;
     }
     *answer = json_loadb(strbuf_str(&resp), resp.len, 0, &jerr);

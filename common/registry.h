@@ -10,7 +10,10 @@
  *    that does not parse, an unknown id or subject): errstr has its HTTP status, error code
  *    and message;
  *  - REGISTRY_UNAVAILABLE: no usable answer (refused connection, timeout, HTTP 5xx, a body
- *    that is not the JSON expected): worth trying again later.
+ *    that is not the JSON expected): worth trying again later;
+ *  - REGISTRY_DENIED: this client is refused (HTTP 401 or 403, a server certificate that
+ *    does not verify): its configuration is wrong; worth trying again only once it is
+ *    fixed, and never a reason to use anything remembered.
  *
  * The base URL must not carry credentials (they would reach logs); give them with
  * registry_new's user and password (HTTP basic authentication). The URL is printed in
@@ -28,6 +31,7 @@ enum {
     REGISTRY_OK = 0,
     REGISTRY_REFUSED = -1,
     REGISTRY_UNAVAILABLE = -2,
+    REGISTRY_DENIED = -3,
 };
 
 /* Error codes of the Confluent API that callers tell apart. */

@@ -2,9 +2,11 @@
 #include "schema_cache.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,16 +91,28 @@ int schema_cache_store(const char *path, const char *url, const char *subject,
     char tmp[LINE_MAX_LEN + 32], line[LINE_MAX_LEN];
     const char *parts[] = {url, subject, file};
     FILE *in, *out;
-    int ok;
+    int ok, lock;
 
     for (size_t i = 0; i < 3; i++)
         if (strpbrk(parts[i], "\t\n"))
             return errstr_fail(errstr, errstr_size, "a tab or newline in '%s'", parts[i]);
     if (make_folders(path, errstr, errstr_size) < 0)
         return -1;
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    if (!(out = fopen(tmp, "w")))
+    /* Writers take turns (programs started together), so that none drops another's line. */
+    snprintf(tmp, sizeof tmp, "%s.lock", path);
+    if ((lock = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
         return errstr_fail(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
+    if (flock(lock, LOCK_EX) < 0) {
+        errstr_fail(errstr, errstr_size, "locking %s: %s", tmp, strerror(errno));
+        close(lock);
+        return -1;
+    }
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    if (!(out = fopen(tmp, "w"))) {
+        errstr_fail(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
+        close(lock);
+        return -1;
+    }
     if ((in = fopen(path, "r"))) {
         while (fgets(line, sizeof line, in))
             if (!has_key(line, url, subject, file) && strchr(line, '\n'))
@@ -110,7 +124,9 @@ int schema_cache_store(const char *path, const char *url, const char *subject,
     if (fclose(out) != 0 || !ok || rename(tmp, path) < 0) {
         errstr_fail(errstr, errstr_size, "writing %s: %s", path, strerror(errno));
         unlink(tmp);
+        close(lock);
         return -1;
     }
+    close(lock);
     return 0;
 }

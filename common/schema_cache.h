@@ -7,8 +7,9 @@
  * under `subject`. A registry never gives an id to other content, so an id remembered
  * for a URL stays right as long as that registry keeps its storage.
  *
- * Owns only the file's format and its atomic rewrite (a temporary file renamed over it);
- * when to use it is schemareg.c's decision. Not thread-safe; called at start-up. */
+ * Owns only the file's format and its atomic rewrite (a temporary file renamed over it,
+ * writers serialised by flock on "<file>.lock"); when to use it is schemareg.c's decision.
+ * Not thread-safe within a process; called at start-up. */
 #ifndef SCHEMA_CACHE_H
 #define SCHEMA_CACHE_H
 

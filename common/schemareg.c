@@ -39,11 +39,16 @@ static int cached(const char *subject, const struct catalog_entry *e, int *id, i
         : -1;
 }
 
+/* Remember an id the registry gave, unless the file has it already (programs started
+ * together would otherwise rewrite it together). */
 static void remember(const char *subject, const struct catalog_entry *e, int id, int version)
 {
     char err[512];
+    int had_id = 0, had_version = 0;
 
     if (cache_path[0]
+        && !(cached(subject, e, &had_id, &had_version) == 0 && had_id == id
+             && had_version == version)
         && schema_cache_store(cache_path, registry_url(client), subject, e->file, id, version,
                               err, sizeof err) < 0)
         log_warn("schema id not remembered", "subject=%s error=\"%s\"", subject, err);
@@ -57,7 +62,7 @@ static int fetch(void *opaque, int id, char **subject, int *version, char **json
 
     if (rc == REGISTRY_OK)
         return CATALOG_OK;
-    if (rc == REGISTRY_UNAVAILABLE)
+    if (rc == REGISTRY_UNAVAILABLE || rc == REGISTRY_DENIED)
         log_warn("schema registry unavailable", "schema_id=%d error=\"%s\"", id, errstr);
     return rc == REGISTRY_REFUSED ? CATALOG_UNKNOWN : CATALOG_UNAVAILABLE;
 }
@@ -90,13 +95,13 @@ static int bind_subject(const char *subject, int auto_register, char *errstr,
                  "subject=%s id=%d error=\"%s\"", subject, id, errstr);
         how = "cached";
         rc = REGISTRY_OK;
-    } else if (rc == REGISTRY_OK) {
-        remember(subject, e, id, version);
     }
     if (rc != REGISTRY_OK)
         return -1;
     if (catalog_bind(id, version, e, errstr, errstr_size) < 0)
         return -1;
+    if (strcmp(how, "cached") != 0)
+        remember(subject, e, id, version);
     log_info("schema bound", "registry=%s subject=%s file=%s id=%d version=%d how=%s",
              registry_url(client), subject, e->file, id, version, how);
     return 0;

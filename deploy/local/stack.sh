@@ -316,8 +316,9 @@ ensure_registry_dist() {
 # coverage-sink.properties with this stack's credentials after them (Java properties: the
 # last value of a key wins), written to $SECRETS/connect/ (0600); prints that folder.
 connect_config() {
-    local dir=$SECRETS/connect
+    local dir=$SECRETS/connect pw=''
     pg_paths
+    ((SECURE == 0)) || pw=$(password pg analytics_sink)
     mkdir -p "$dir" && chmod 700 "$dir"
     {
         cat "$REPO/deploy/connect/worker.properties"
@@ -331,10 +332,17 @@ connect_config() {
         echo "connection.username=analytics_sink"
         if ((SECURE)); then
             echo "connection.url=jdbc:postgresql://127.0.0.1:$PGPORT/analytics_sink?sslmode=verify-full&sslrootcert=$CA_CERT"
-            echo "connection.password=$(password pg analytics_sink)"
+            echo "connection.password=$pw"
         fi
     } | write_secret "$dir/coverage-sink.properties"
     echo "$dir"
+}
+
+# After a rotation: Connect's files again, when connect-config wrote them before.
+connect_config_if_written() {
+    [[ -f $SECRETS/connect/worker.properties ]] || return 0
+    connect_config >/dev/null
+    say "Connect's files in $SECRETS/connect have the new password; restart the worker"
 }
 
 # Kafka Connect for the analysts' example (README "For analysts", test_92): the worker
@@ -669,11 +677,13 @@ pg_conninfo() {
 # java_props USER PREFIX: Kafka's Java client properties of USER (SCRAM over TLS), each key
 # prefixed with PREFIX (Connect's "consumer.", say); nothing on an insecure stack.
 java_props() {
+    local pw
     ((SECURE)) || return 0
+    pw=$(password kafka "$1")
     echo "${2}security.protocol=SASL_SSL"
     echo "${2}sasl.mechanism=SCRAM-SHA-512"
     echo "${2}sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule" \
-        "required username=\"$1\" password=\"$(password kafka "$1")\";"
+        "required username=\"$1\" password=\"$pw\";"
     echo "${2}ssl.truststore.type=PEM"
     echo "${2}ssl.truststore.location=$CA_CERT"
 }
@@ -1553,8 +1563,10 @@ pg_down() {
 
 # --- schema registry -------------------------------------------------------------------
 #
-# Apicurio Registry from $REGISTRY_DIST, run from $REGISTRY_DIR (its working directory),
-# pid run/registry.pid, log log/registry.log. The Quarkus application serves the API on
+# Apicurio Registry from $REGISTRY_DIST, its state in $REGISTRY_DIR, run from
+# $SECRETS/registry (PostgreSQL storage: its working directory holds the password file,
+# registry_secret_file) or $REGISTRY_DIR (memory storage), pid run/registry.pid, log
+# log/registry.log. The Quarkus application serves the API on
 # REGISTRY_PORT and its health (/health/ready) on REGISTRY_PORT + 1, both on 127.0.0.1.
 # The command line carries -Dcoverage.stack=$VAR_DIR, so a stack finds its own registry.
 
@@ -1579,6 +1591,16 @@ registry_jdbc_tls() {
 }
 registry_pg_password() {
     if ((SECURE)); then password pg registry; else echo registry; fi
+}
+
+# $SECRETS/registry/config/application.properties (0600; the registry's working directory,
+# whose config/ Quarkus reads): the registry role's password, in no argument and no
+# environment.
+registry_secret_file() {
+    local dir=$SECRETS/registry pw
+    pw=$(registry_pg_password)
+    mkdir -p "$dir/config" && chmod 700 "$dir" "$dir/config"
+    printf 'apicurio.datasource.password=%s\n' "$pw" | write_secret "$dir/config/application.properties"
 }
 
 registry_start() {
@@ -1615,9 +1637,7 @@ registry_start() {
                 QUARKUS_DATASOURCE_POSTGRESQL_JDBC_VALIDATE_ON_BORROW=true
                 QUARKUS_DATASOURCE_POSTGRESQL_JDBC_BACKGROUND_VALIDATION_INTERVAL=10S)
             cwd=$SECRETS/registry
-            mkdir -p "$cwd/config" && chmod 700 "$cwd" "$cwd/config"
-            echo "apicurio.datasource.password=$(registry_pg_password)" |
-                write_secret "$cwd/config/application.properties"
+            registry_secret_file
         fi
         echo "$storage" >"$REGISTRY_DIR/storage"
         say "starting the schema registry on 127.0.0.1:$REGISTRY_PORT ($storage storage, $java)"
@@ -2059,6 +2079,14 @@ cmd_rotate() {
     ((${#kafka[@]} == 0)) || scram_set "${kafka[@]}"
     ((${#pg[@]} == 0)) || pg_passwords "${pg[@]}"
     write_client_configs
+    for u in "${pg[@]}"; do
+        [[ $u != registry ]] || {
+            registry_secret_file
+            say "the registry reads its new password when it starts again (registry-down, registry-up)"
+        }
+        [[ $u != analytics_sink ]] || connect_config_if_written
+    done
+    for u in "${kafka[@]}"; do [[ $u != analytics ]] || connect_config_if_written; done
     say "rotated${kafka[*]:+ Kafka user(s) ${kafka[*]}}${pg[*]:+${kafka[*]:+,} PostgreSQL role(s) ${pg[*]}};" \
         "the files in $SECRETS have the new password; restart what runs as it (services-down," \
         "services-up): its open connections stay, a new one needs the new password"

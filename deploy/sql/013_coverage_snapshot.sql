@@ -11,19 +11,21 @@ ALTER TABLE coverage_outbox ADD COLUMN event_at timestamptz;
 -- coverage_snapshot(): the snapshot itself, one transaction: every worker with coverages
 -- queued again with the cause event and time of its latest outbox row (the state's event
 -- id and time when it was last published), or, for a worker that never had one, its latest
--- enrolment and now; in NIK order. It first waits for the changes being applied to commit
--- and holds new ones off until it commits (SHARE ROW EXCLUSIVE on coverage_outbox: the
--- consumers' inserts wait, the relay's marking does not), so that each row's cause event is
--- that of the state the relay will read: a change committed between the snapshot's read
--- and its insert would otherwise be republished under its previous event id. Returns the
--- rows queued. SECURITY DEFINER (the owner's rights), so the relay's role needs only
--- EXECUTE, not INSERT nor the table lock.
+-- enrolment and now; in NIK order. Every change of a worker's coverage writes `coverages`
+-- and its outbox row in one transaction (roster-consumer, incident-consumer's deaths,
+-- covadm's lapses), so the snapshot first takes SHARE on `coverages`: the changes being
+-- applied commit before its read, and new ones wait until it commits (or, past their
+-- lock_timeout, retry their batch). Each row's cause event is then that of the state it
+-- saw: a change committed between the read and the insert would otherwise be queued before
+-- the snapshot's rows and republished after them under its previous event id. The relay's
+-- marking (coverage_outbox) does not wait. Returns the rows queued. SECURITY DEFINER (the
+-- owner's rights), so the relay's role needs only EXECUTE, not INSERT nor the lock.
 CREATE FUNCTION coverage_snapshot() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     queued bigint;
 BEGIN
-    LOCK TABLE coverage_outbox IN SHARE ROW EXCLUSIVE MODE;
+    LOCK TABLE coverages IN SHARE MODE;
     INSERT INTO coverage_outbox (nik, cause_event, event_at)
     SELECT w.nik, coalesce(o.cause_event, w.enroll_event), coalesce(o.at, now())
     FROM (SELECT nik, (array_agg(enroll_event ORDER BY coverage_id DESC))[1] AS enroll_event

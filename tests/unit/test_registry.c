@@ -40,6 +40,9 @@ static const struct canned {
     {"GET", "/schemas/ids/11", NULL, 503, "busy"},
     {"GET", "/schemas/ids/12", NULL, 200, "<html>not json</html>"},
     {"GET", "/schemas/ids/13", NULL, 200, "{\"schema\":42}"},
+    /* A proxy's refusal, in HTML as proxies answer. */
+    {"POST", "/subjects/id.bpjs.adhoc.Guarded", NULL, 401, "<html>Unauthorized</html>"},
+    {"GET", "/schemas/ids/14", NULL, 403, "<html>Forbidden</html>"},
 };
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
@@ -223,6 +226,22 @@ Test(registry, basic_auth_goes_in_a_header)
                     sizeof err);
     /* base64("analyst:s3cret") */
     cr_assert_str_eq(last_auth, "Basic YW5hbHlzdDpzM2NyZXQ=", "Authorization: %s", last_auth);
+    registry_destroy(r);
+}
+
+Test(registry, refused_credentials_are_denied_never_unavailable)
+{
+    registry *r = client("analyst", "wrong");
+    int id = 0, version = 0, code = 0;
+    char *schema = NULL, *subject = NULL;
+
+    cr_assert_eq(registry_lookup(r, "id.bpjs.adhoc.Guarded", "\"x\"", &id, &version, &code,
+                                 err, sizeof err), REGISTRY_DENIED, "%s", err);
+    cr_assert(strstr(err, "HTTP 401") && strstr(err, "refused the credentials"), "%s", err);
+    cr_assert_eq(registry_fetch(r, 14, &schema, &subject, &version, err, sizeof err),
+                 REGISTRY_DENIED, "%s", err);
+    cr_assert(strstr(err, "HTTP 403"), "%s", err);
+    cr_assert_null(schema);
     registry_destroy(r);
 }
 
