@@ -13,7 +13,7 @@
 #   make WERROR=1        warnings are errors (CI sets this)
 
 CC      ?= cc
-PKGS    := rdkafka avro-c libpq jansson uuid libcrypto libmicrohttpd cairo libcurl
+PKGS    := rdkafka avro-c libpq jansson uuid libcrypto libmicrohttpd cairo fontconfig libcurl
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wvla -Wwrite-strings -Wshadow

@@ -6,6 +6,7 @@
 
 #include <cairo.h>
 #include <cairo-pdf.h>
+#include <fontconfig/fontconfig.h>
 
 #include "dates.h"
 #include "errstr.h"
@@ -390,4 +391,11 @@ int certificate_summary_write(const char *path, const certificate_summary *s, ch
     snprintf(buf, sizeof buf, "%ld sertifikat; diterbitkan %s", grand, or_dash(s->issued_on));
     text_at(cr, MARGIN, L_H - 36, buf);
     return finish(cr, surface, path, errstr, n);
+}
+
+void certificate_release(void)
+{
+    /* Cairo's font caches hold fontconfig patterns: reset them first. */
+    cairo_debug_reset_static_data();
+    FcFini();
 }

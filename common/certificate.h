@@ -53,6 +53,12 @@ typedef struct certificate_summary {
 int certificate_summary_write(const char *path, const certificate_summary *s, char *errstr,
                               size_t errstr_size);
 
+/* Free what Cairo and fontconfig keep for the whole process after drawing text (font
+ * caches, fontconfig's configuration), so that a leak checker sees only real leaks. Call
+ * once, after the last certificate of the process; drawing again afterwards is allowed
+ * (they load again). */
+void certificate_release(void);
+
 /* A local date written the Indonesian way, "14 Februari 2024", into buf. Returns buf. */
 char *certificate_format_date(int32_t day, char *buf, size_t size);
 

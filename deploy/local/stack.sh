@@ -160,7 +160,7 @@ KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-}
 DEB_PACKAGES=(gcc make pkg-config librdkafka-dev libavro-dev libpq-dev libcriterion-dev libmicrohttpd-dev
     libcsv-dev libjansson-dev libcurl4-openssl-dev uuid-dev postgresql postgresql-contrib
     openjdk-17-jre-headless maven kafkacat libssl-dev openssl python3 python3-venv time chromium
-    prometheus curl clang libclang-rt-14-dev libcairo2-dev poppler-utils)
+    prometheus curl clang libclang-rt-14-dev libcairo2-dev libfontconfig-dev poppler-utils)
 
 mkdir -p "$VAR_DIR"
 VAR_DIR=$(cd "$VAR_DIR" && pwd)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "billing_db.h"
+#include "certificate.h"
 #include "certificate_stage.h"
 #include "cli.h"
 #include "config.h"
@@ -747,7 +748,7 @@ static int cmd_certificates(PGconn *pg, const config *cfg, char **args)
     const char *out = config_get(cfg, "out");
     certificate_stage_counts counts;
     int32_t issued;
-    int stage = stage_arg(args[2]);
+    int stage = stage_arg(args[2]), rc;
 
     if (stage < 0 || date_opt(cfg, "issued-on", issued_txt, sizeof issued_txt) < 0)
         return 2;
@@ -756,8 +757,10 @@ static int cmd_certificates(PGconn *pg, const config *cfg, char **args)
         snprintf(dir, sizeof dir, "%s", out);
     else
         snprintf(dir, sizeof dir, "certificates/%s/stage-%d", args[1], stage);
-    if (certificate_stage_write(pg, args[1], stage, dir, issued, &counts, errstr,
-                                sizeof errstr) < 0) {
+    rc = certificate_stage_write(pg, args[1], stage, dir, issued, &counts, errstr,
+                                 sizeof errstr);
+    certificate_release();
+    if (rc < 0) {
         fprintf(stderr, "covadm: %s\n", errstr);
         return 1;
     }
