@@ -126,7 +126,7 @@ echo "ACLs: $(deploy/local/stack.sh acls | wc -l) (deploy/local/stack.sh acls); 
 
 echo "== an analytics subscriber with no code from us (Python confluent-kafka + the registry, as analytics)"
 demo_py=$(deploy/local/stack.sh subscriber-python)
-"$demo_py" tests/integration/subscriber.py --config "$COVERAGE_CONFIG_DIR/analytics.kcat" \
+timeout 120 "$demo_py" tests/integration/subscriber.py --config "$COVERAGE_CONFIG_DIR/analytics.kcat" \
     --registry "$SCHEMA_REGISTRY_URL" claims | head -n 2 || true
 
 echo "== the services keep running, each with its metrics port"

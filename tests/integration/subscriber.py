@@ -45,7 +45,8 @@ def main():
     ap.add_argument("topics", nargs="+")
     args = ap.parse_args()
 
-    deserialize = AvroDeserializer(SchemaRegistryClient({"url": args.registry}))
+    # The client waits forever for an answer unless given a timeout (seconds; it then retries).
+    deserialize = AvroDeserializer(SchemaRegistryClient({"url": args.registry, "timeout": 30}))
     conf = {}
     if args.config:
         with open(args.config) as f:

@@ -105,7 +105,7 @@ conf = dict(line.rstrip("\n").split("=", 1) for line in open(config)
 schema = json.load(open(v2))
 schema["fields"].append({"name": "district_office", "type": ["null", "string"], "default": None,
                          "doc": "A field this project's consumers do not know yet."})
-serialize = AvroSerializer(SchemaRegistryClient({"url": registry}), json.dumps(schema),
+serialize = AvroSerializer(SchemaRegistryClient({"url": registry, "timeout": 30}), json.dumps(schema),
                            conf={"auto.register.schemas": True,
                                  "subject.name.strategy": record_subject_name_strategy})
 producer = Producer(dict(conf, **{"enable.idempotence": True}))
