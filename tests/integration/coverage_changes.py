@@ -14,30 +14,9 @@ import datetime
 import json
 import sys
 
-from writer_schemas import WriterSchemas
+from writer_schemas import Reader, WriterSchemas
 
 EPOCH = datetime.date(1970, 1, 1)
-
-
-class Reader:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def long(self):
-        shift = value = 0
-        while True:
-            b = self.data[self.pos]
-            self.pos += 1
-            value |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return (value >> 1) ^ -(value & 1)
-
-    def string(self):
-        n = self.long()
-        s = self.data[self.pos:self.pos + n].decode("utf-8")
-        self.pos += n
-        return s
 
 
 def read(r, t, named):

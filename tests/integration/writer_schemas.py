@@ -1,8 +1,9 @@
-"""writer_schemas.py: the writer schemas of one record type by Confluent schema id, for the
-tests' own Avro decoders (coverage_changes.py, invoices.py), which must not use
-common/codec: fetched from the schema registry at $SCHEMA_REGISTRY_URL (the stack's) on
-first sight of an id, or, without one, read from schemas/<file> of schemas/catalog.tsv (the
-compiled-in ids)."""
+"""writer_schemas.py: what the tests' own Avro decoders (coverage_changes.py, invoices.py),
+which must not use common/codec, share: Reader, the Avro binary primitives (zig-zag longs,
+strings), and WriterSchemas, the writer schemas of one record type by Confluent schema id,
+fetched from the schema registry at $SCHEMA_REGISTRY_URL (the stack's) on first sight of an
+id, or, without one, read from schemas/<file> of schemas/catalog.tsv (the compiled-in
+ids)."""
 import json
 import os
 import urllib.request
@@ -38,3 +39,26 @@ class WriterSchemas(dict):
             raise KeyError("schema id %d is a %s, not a %s" % (sid, schema.get("name"), self.name))
         self[sid] = schema
         return schema
+
+
+class Reader:
+    """Avro binary primitives over one value's body."""
+
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def long(self):
+        shift = value = 0
+        while True:
+            b = self.data[self.pos]
+            self.pos += 1
+            value |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return (value >> 1) ^ -(value & 1)
+
+    def string(self):
+        n = self.long()
+        s = self.data[self.pos:self.pos + n].decode("utf-8")
+        self.pos += n
+        return s
