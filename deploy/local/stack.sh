@@ -1138,8 +1138,9 @@ kafka_wait_ready() {
     want=$(seq -s' ' 1 "$BROKERS")
     while ((SECONDS < deadline)); do
         for ((n = 1; n <= BROKERS; n++)); do
-            node_pid "$n" >/dev/null && continue
+            # alive, not node_pid: a node just started may not have exec'd java yet.
             node_vars "$n"
+            alive "$(cat "$N_PIDFILE" 2>/dev/null)" && continue
             node_tail
             die "$N_LABEL exited during start-up (logs in $LOG_DIR)"
         done
@@ -1173,7 +1174,7 @@ node_wait_ready() {
     local deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
     node_vars_recorded "$1"
     while ((SECONDS < deadline)); do
-        if ! node_pid "$1" >/dev/null; then
+        if ! alive "$(cat "$N_PIDFILE" 2>/dev/null)"; then
             node_tail
             die "$N_LABEL exited during start-up (logs in $LOG_DIR)"
         fi
@@ -1653,7 +1654,9 @@ registry_start() {
 registry_wait_ready() {
     local deadline=$((SECONDS + REGISTRY_READY_TIMEOUT))
     until curl -fsS "http://127.0.0.1:$REGISTRY_MGMT_PORT/health/ready" >/dev/null 2>&1; do
-        if ! registry_pid >/dev/null; then
+        # alive, not registry_pid: until it has exec'd java, a child just started has this
+        # script's command line.
+        if ! alive "$(cat "$RUN_DIR/registry.pid" 2>/dev/null)"; then
             tail -n 30 "$LOG_DIR/registry.log" >&2
             die "the registry exited during start-up (log $LOG_DIR/registry.log)"
         fi
@@ -1751,7 +1754,8 @@ prometheus_up() {
     echo $! >"$RUN_DIR/prometheus.pid"
     for ((i = 0; i < 300; i++)); do
         curl -fsS "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1 && return 0
-        live_pid "$RUN_DIR/prometheus.pid" prometheus >/dev/null || break
+        # alive, not live_pid: until it has exec'd, the child's command line is this script's.
+        alive "$(<"$RUN_DIR/prometheus.pid")" || break
         sleep 0.1
     done
     tail -n 20 "$LOG_DIR/prometheus.log" >&2
