@@ -91,6 +91,9 @@ static int listen_socket(const char *addr, int *is_v6, char *errstr, size_t errs
     return fd;
 }
 
+/* libmicrohttpd's error logger (MHD_OPTION_EXTERNAL_LOGGER): fmt is its own format. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
