@@ -1464,8 +1464,21 @@ pg_up() {
     pg_bootstrap
     pg_passwords coverage
     pg_migrate
+    pg_extensions
     # The roles of the services (deploy/sql/011) and analytics (005).
     pg_passwords "${PG_ROLES[@]:1}"
+}
+
+# pg_stat_statements in the database when the server preloads it (postgresql.conf.in): made
+# by the superuser (it is not a trusted extension) for the owner `coverage`, who reads every
+# statement (pg_read_all_stats) and may reset them (make bench: the drain's statements).
+pg_extensions() {
+    psql_as postgres -d coverage <<'SQL' >/dev/null
+SELECT 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'
+WHERE current_setting('shared_preload_libraries') ~ 'pg_stat_statements' \gexec
+SELECT 'GRANT EXECUTE ON FUNCTION pg_stat_statements_reset(oid, oid, bigint) TO coverage'
+WHERE EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements') \gexec
+SQL
 }
 
 # psql_as ROLE ARGS...: psql on the stack's server: `postgres` over the unix socket as the
@@ -1499,7 +1512,9 @@ $$;
 SELECT 'CREATE DATABASE coverage OWNER coverage ENCODING ''UTF8'' TEMPLATE template0'
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'coverage') \gexec
 -- The owner administers the services' sessions too (each service has a role of its own):
--- it sees what they wait for and may end one.
+-- it sees what they wait for and may end one. It may make scratch databases (make bench's
+-- plan test), never a superuser.
+ALTER ROLE coverage CREATEDB;
 GRANT pg_read_all_stats, pg_signal_backend TO coverage;
 -- The schema registry's own database (Apicurio creates its tables on first start).
 DO $$

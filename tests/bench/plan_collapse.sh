@@ -52,7 +52,8 @@ WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
 cd "$WORK"
 
-su_sql() { psql -X -Atq -v ON_ERROR_STOP=1 -U postgres -d postgres -c "$1"; }
+# As the owner `coverage` (CREATEDB, stack.sh pg_bootstrap): no superuser needed.
+su_sql() { psql -X -Atq -v ON_ERROR_STOP=1 -U coverage -d coverage -c "$1"; }
 db() { psql -X -Atq -v ON_ERROR_STOP=1 -U coverage -d "$DB" "$@"; }
 drop_db() { su_sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true; }
 
