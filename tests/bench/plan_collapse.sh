@@ -116,7 +116,9 @@ nparams() { # highest $n a statement names (pg_exec_each passes only those)
     echo "$n"
 }
 args() { case $1 in 0) ;; 1) echo "($2)" ;; *) echo "($2, '$TOPIC')" ;; esac; }
-stage() { echo "INSERT INTO stg_roster SELECT seq, round, partition, kafka_offset, event_id, source, event_time, change, nik, full_name, birth_date, gender, institution, role, region_code, tps, term_start, term_end, effective_date, monthly_wage, programs, agreement_id, kpj, phone FROM stg_src WHERE batch = $1;"; }
+cols="seq, round, partition, kafka_offset, event_id, source, event_time, change, nik, full_name, birth_date, gender, institution, role, region_code, tps, term_start, term_end, effective_date, monthly_wage, programs, agreement_id, kpj, phone"
+# Each staged row names the topic it came from (stg_roster.topic, NOT NULL), as the consumer's COPY does.
+stage() { echo "INSERT INTO stg_roster ($cols, topic) SELECT $cols, '$TOPIC' FROM stg_src WHERE batch = $1;"; }
 rounds_of() { db -c "SELECT coalesce(max(round), 0) FROM stg_src WHERE batch = $1"; }
 # A round with the prepared statements (plans kept) or planned afresh (parameters inlined).
 prepared_round() {
