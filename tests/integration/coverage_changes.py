@@ -14,49 +14,9 @@ import datetime
 import json
 import sys
 
-from writer_schemas import Reader, WriterSchemas
+from avro_decode import WriterSchemas, decode
 
 EPOCH = datetime.date(1970, 1, 1)
-
-
-def read(r, t, named):
-    if isinstance(t, str) and t in named:
-        t = named[t]
-    if isinstance(t, str):
-        return {"string": r.string, "int": r.long, "long": r.long}[t]()
-    if isinstance(t, list):
-        return read(r, t[r.long()], named)
-    kind = t["type"]
-    if kind in ("string", "int", "long"):
-        return read(r, kind, named)
-    if kind == "enum":
-        named[t["name"]] = t
-        return t["symbols"][r.long()]
-    if kind == "array":
-        items = []
-        while True:
-            n = r.long()
-            if n == 0:
-                return items
-            if n < 0:
-                n = -n
-                r.long()
-            for _ in range(n):
-                items.append(read(r, t["items"], named))
-    raise ValueError("unsupported type %r" % (t,))
-
-
-def decode(value, schemas):
-    if len(value) < 5 or value[0] != 0:
-        raise ValueError("not a Confluent-framed value")
-    sid = int.from_bytes(value[1:5], "big")
-    schema = schemas[sid]
-    r, named, rec = Reader(value[5:]), {}, {}
-    for f in schema["fields"]:
-        rec[f["name"]] = read(r, f["type"], named)
-    if r.pos != len(value) - 5:
-        raise ValueError("%d trailing bytes" % (len(value) - 5 - r.pos))
-    return rec
 
 
 def line_of(rec, with_time=False):
@@ -79,6 +39,7 @@ def main():
             keep = {l.strip() for l in f if l.strip()}
     schemas = WriterSchemas("CoverageChange")
     data = sys.stdin.buffer.read()
+    n = 1
     pos, latest = 0, {}
     while pos < len(data):
         nl = data.index(b"\n", pos)
@@ -86,7 +47,11 @@ def main():
         size = int(size)
         value = data[nl + 1:nl + 1 + size]
         pos = nl + 1 + size + 1
-        rec = decode(value, schemas)
+        try:
+            rec = decode(value, schemas)
+        except (ValueError, KeyError) as e:
+            sys.exit("%s: record %d of stdin (key %s): %s" % (sys.argv[0], n, key, e))
+        n += 1
         if rec["nik"] != key:
             raise ValueError("key %s carries NIK %s" % (key, rec["nik"]))
         if keep is not None and key not in keep:
