@@ -476,6 +476,14 @@ alive() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Print the pid of process in pidfile $1 when it is alive and its command line has $2.
+# started_alive PIDFILE: the process this script just started (its pid recorded in PIDFILE)
+# still lives. Not live_pid: until the child has exec'd its program, its command line is
+# still this script's, so a match on it fails right after the start.
+started_alive() {
+    local pid
+    pid=$(cat "$1" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] && alive "$pid"
+}
+
 live_pid() {
     local pid cmdline
     [[ -f $1 ]] || return 1
@@ -1138,9 +1146,8 @@ kafka_wait_ready() {
     want=$(seq -s' ' 1 "$BROKERS")
     while ((SECONDS < deadline)); do
         for ((n = 1; n <= BROKERS; n++)); do
-            # alive, not node_pid: a node just started may not have exec'd java yet.
             node_vars "$n"
-            alive "$(cat "$N_PIDFILE" 2>/dev/null)" && continue
+            started_alive "$N_PIDFILE" && continue
             node_tail
             die "$N_LABEL exited during start-up (logs in $LOG_DIR)"
         done
@@ -1174,7 +1181,7 @@ node_wait_ready() {
     local deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
     node_vars_recorded "$1"
     while ((SECONDS < deadline)); do
-        if ! alive "$(cat "$N_PIDFILE" 2>/dev/null)"; then
+        if ! started_alive "$N_PIDFILE"; then
             node_tail
             die "$N_LABEL exited during start-up (logs in $LOG_DIR)"
         fi
@@ -1669,9 +1676,7 @@ registry_start() {
 registry_wait_ready() {
     local deadline=$((SECONDS + REGISTRY_READY_TIMEOUT))
     until curl -fsS "http://127.0.0.1:$REGISTRY_MGMT_PORT/health/ready" >/dev/null 2>&1; do
-        # alive, not registry_pid: until it has exec'd java, a child just started has this
-        # script's command line.
-        if ! alive "$(cat "$RUN_DIR/registry.pid" 2>/dev/null)"; then
+        if ! started_alive "$RUN_DIR/registry.pid"; then
             tail -n 30 "$LOG_DIR/registry.log" >&2
             die "the registry exited during start-up (log $LOG_DIR/registry.log)"
         fi
@@ -1769,8 +1774,7 @@ prometheus_up() {
     echo $! >"$RUN_DIR/prometheus.pid"
     for ((i = 0; i < 300; i++)); do
         curl -fsS "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1 && return 0
-        # alive, not live_pid: until it has exec'd, the child's command line is this script's.
-        alive "$(<"$RUN_DIR/prometheus.pid")" || break
+        started_alive "$RUN_DIR/prometheus.pid" || break
         sleep 0.1
     done
     tail -n 20 "$LOG_DIR/prometheus.log" >&2
