@@ -7,9 +7,14 @@
 # it locked stay as long as A is frozen. Consumer B of the same group takes over when A's
 # group session times out (10 s) and must finish the whole backlog while A is still frozen
 # there: A took no lock of the stored offsets before its COPY. A is then resumed: its
-# batch is fenced, nothing is written twice, and both stop cleanly. Batches of 100,000
-# events here, so that a COPY's rows (about 10 MB per connection) outgrow the socket
-# buffers and a COPY is still being sent when it is caught.
+# batch is fenced, nothing is written twice, and both stop cleanly.
+# Catching A with COPY data still unsent needs a COPY larger than what the sockets between
+# A and its server process hold, and Linux grows a receive buffer up to tcp_rmem's maximum
+# (32 MB on some machines) while the reader keeps up. So A applies whole batches of
+# 100,000 events (about 25 MB of rows) on one connection, and the test first freezes A's
+# server process as soon as the COPY shows, which stops the buffers growing; then A, while
+# it is still sending; then it lets the server process drain what was sent, to wait for
+# the rest in ClientRead.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 cd "$TEST_TMP"
@@ -17,13 +22,18 @@ cd "$TEST_TMP"
 topic=f41.roster group=f41-roster
 case_topics "$topic" 12
 load_reference
-roster_file good 8000 200000 --updates 2 --terminations 1
+roster_file good 8000 300000 --updates 2 --terminations 1
 publish_rows "$topic" good.csv
 rows=$(($(wc -l <good.csv) - 1))
 
-start_consumer consumerA roster-consumer "$topic" "$group" --batch.max.messages 100000
+start_consumer consumerA roster-consumer "$topic" "$group" --batch.max.messages 100000 \
+    --batch.max.ms 60000 --apply.workers 1
 a=$BG_PID
-resume_a() { kill -CONT "$a" 2>/dev/null || true; }
+backend=
+resume_a() {
+    kill -CONT "$a" 2>/dev/null || true
+    [[ -z $backend ]] || kill -CONT "$backend" 2>/dev/null || true
+}
 on_exit resume_a
 # A runs alone, so every "<group>/<n>" session is A's.
 a_copying() {
@@ -34,14 +44,19 @@ a_waiting_in_copy() {
     q "SELECT pid FROM pg_stat_activity WHERE application_name LIKE '$group/%'
        AND state = 'active' AND wait_event = 'ClientRead' AND query LIKE 'COPY stg_roster%'"
 }
+a_waits_or_finished() { [[ -n $(a_waiting_in_copy) || -z $(a_copying) ]]; }
 frozen=0 tries=0
-deadline=$((SECONDS + 90))
+deadline=$((SECONDS + 120))
 while ((!frozen && SECONDS < deadline)); do
-    [[ -n $(a_copying) ]] || continue
+    backend=$(a_copying)
+    [[ -n $backend ]] || continue
+    kill -STOP "$backend"
+    sleep 0.2
     kill -STOP "$a"
     fault=$(now_ms)
     tries=$((tries + 1))
-    sleep 0.3
+    kill -CONT "$backend"
+    wait_until 10 a_waits_or_finished || true
     if [[ -n $(a_waiting_in_copy) ]]; then frozen=1; else kill -CONT "$a"; fi
 done
 ((frozen)) || fail "could not stop consumer A in the middle of a COPY ($tries tries)"
