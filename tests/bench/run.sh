@@ -116,7 +116,8 @@ fi
 wait "$consumer" || { tail -n 20 consumer.log; exit 1; }
 bg1=$(bgwriter)
 if [ "$pgss" = 1 ]; then
-    # Only the roster consumer's statements (the incident probes run meanwhile).
+    # Only the roster consumer's statements (the incident probes run meanwhile): it runs as
+    # its own role, roster_consumer (its config file in COVERAGE_CONFIG_DIR says so).
     su_q "SELECT round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct,
                  round(total_exec_time / 1000) AS s, calls,
                  round((total_exec_time / greatest(calls, 1))::numeric, 1) AS mean_ms, rows,
@@ -124,7 +125,7 @@ if [ "$pgss" = 1 ]; then
                  round(wal_bytes / 1048576) AS wal_mb,
                  regexp_replace(query, '\s+', ' ', 'g') AS query
           FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
-          WHERE r.rolname = 'coverage' AND s.dbid = (SELECT oid FROM pg_database WHERE datname = 'coverage')
+          WHERE r.rolname = 'roster_consumer' AND s.dbid = (SELECT oid FROM pg_database WHERE datname = 'coverage')
             AND (query ~ 'stg_roster|consumer_offsets|dead_letters' OR query IN ('BEGIN', 'COMMIT'))
           ORDER BY total_exec_time DESC" >statements.txt
 fi
