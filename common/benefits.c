@@ -1,13 +1,13 @@
 /* benefits: the versioned benefit table, parsed from TSV or built from rows. */
 #include "benefits.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dates.h"
+#include "textfile.h"
 
 #define HEADER "version\teffective_from\tkey\tvalue"
 
@@ -329,37 +329,13 @@ out:
 
 benefit_table *benefits_load(const char *path, char *errstr, size_t errstr_size)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    long size;
-    benefit_table *t = NULL;
+    char *text = textfile_read(path, NULL, errstr, errstr_size);
+    benefit_table *t;
 
-    if (!f) {
-        snprintf(errstr, errstr_size, "%s: unable to open: %s", path, strerror(errno));
+    if (!text)
         return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        snprintf(errstr, errstr_size, "%s: unable to read: %s", path, strerror(errno));
-        goto out;
-    }
-    text = malloc((size_t)size + 1);
-    if (!text) {
-        snprintf(errstr, errstr_size, "%s: out of memory", path);
-        goto out;
-    }
-    if (fread(text, 1, (size_t)size, f) != (size_t)size) {
-        snprintf(errstr, errstr_size, "%s: short read", path);
-        goto out;
-    }
-    text[size] = '\0';
-    if (strlen(text) != (size_t)size) {
-        snprintf(errstr, errstr_size, "%s: contains a NUL byte", path);
-        goto out;
-    }
     t = benefits_parse(text, path, errstr, errstr_size);
-out:
     free(text);
-    fclose(f);
     return t;
 }
 

@@ -1,7 +1,6 @@
 /* premiums: the versioned rates and billing rules, parsed from TSV, and term premiums. */
 #include "premiums.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "errstr.h"
 #include "names.h"
 #include "roster.h"
+#include "textfile.h"
 
 #define RATES_HEADER "version\teffective_from\tscheme\tprogram\trisk_class\tkind\tvalue\tsource"
 #define RULES_HEADER "version\teffective_from\tscheme\trule\tvalue\tsource"
@@ -181,41 +181,6 @@ static int lines_read(const char *text, const char *name, const char *header, in
         return -1;
     }
     return 0;
-}
-
-static char *read_file(const char *path, char *errstr, size_t n)
-{
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    long size;
-
-    if (!f) {
-        snprintf(errstr, n, "%s: unable to open: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        snprintf(errstr, n, "%s: unable to read: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (!(text = malloc((size_t)size + 1))) {
-        snprintf(errstr, n, "%s: out of memory", path);
-        goto fail;
-    }
-    if (fread(text, 1, (size_t)size, f) != (size_t)size) {
-        snprintf(errstr, n, "%s: short read", path);
-        goto fail;
-    }
-    text[size] = '\0';
-    if (strlen(text) != (size_t)size) {
-        snprintf(errstr, n, "%s: contains a NUL byte", path);
-        goto fail;
-    }
-    fclose(f);
-    return text;
-fail:
-    free(text);
-    fclose(f);
-    return NULL;
 }
 
 __attribute__((format(printf, 5, 6)))
@@ -502,7 +467,7 @@ out:
 
 premium_rates *premiums_rates_load(const char *path, char *errstr, size_t n)
 {
-    char *text = read_file(path, errstr, n);
+    char *text = textfile_read(path, NULL, errstr, n);
     premium_rates *t = text ? premiums_rates_parse(text, path, errstr, n) : NULL;
 
     free(text);
@@ -641,7 +606,7 @@ out:
 
 billing_rules *premiums_rules_load(const char *path, char *errstr, size_t n)
 {
-    char *text = read_file(path, errstr, n);
+    char *text = textfile_read(path, NULL, errstr, n);
     billing_rules *r = text ? premiums_rules_parse(text, path, errstr, n) : NULL;
 
     free(text);
