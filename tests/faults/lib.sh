@@ -467,6 +467,50 @@ outcome_of() { awk -v l="$1" '$1 == l' "$TEST_TMP/outcomes.txt"; }
 # led_by TOPIC NODE: the partitions of TOPIC that NODE leads, comma-separated.
 led_by() { "$STACK" describe "$1" | awk -v n="$2" '$3 == n {print $2}' | paste -sd, -; }
 
+# --- a partition leader killed -9 (test_30, test_31) ----------------------------------------
+
+# kill_leader TOPIC PARTITION: kill -9 the node that leads TOPIC/PARTITION, sampling the
+# progress of the partitions it led (watch_progress NAME led), and wait until another node
+# leads that partition. Sets VICTIM (the node), LED (its partitions, "0,3,7") and FAULT
+# (epoch ms of the kill).
+kill_leader() {
+    local topic=$1 part=$2
+    VICTIM=$(leader_of "$topic" "$part")
+    assert_match "leader of $topic/$part" '^[123]$' "$VICTIM"
+    LED=$(led_by "$topic" "$VICTIM")
+    echo "killing node $VICTIM, leader of partitions $LED (active controller: node $(controller_of))"
+    FAULT=$(now_ms)
+    watch_progress "$topic" led "$LED"
+    kill_node "$VICTIM"
+    wait_until 60 has_leader_other_than "$topic" "$part" "$VICTIM" ||
+        fail "no new leader for $topic/$part"
+    echo "node $LEADER leads $topic/$part after $(secs_since "$FAULT")s"
+}
+
+# finish_leader_kill TOPIC GROUP ROSTER_CSV: after kill_leader, once the consumer started
+# as `consumer` has applied all of TOPIC: report how long the killed node's partitions
+# stood still at most, start the node again and wait for every ISR to be full, check that
+# each record of ROSTER_CSV was applied exactly once with no dead letter, stop the consumer
+# and finish the case.
+finish_leader_kill() {
+    local topic=$1 group=$2 csv=$3 stuck restart
+    wait_settled "$topic" "$group" 300 consumer
+    stuck=$(longest_stall led)
+    echo "the partitions node $VICTIM led stood still for ${stuck}s at most"
+    # The group coordinator may have been on the killed node too: then the consumer's group
+    # session times out and it joins again (all partitions revoked and assigned).
+    echo "rebalances in the consumer: $(grep -c 'partitions revoked' "$(bg_log consumer)" || true)"
+    restart=$(now_ms)
+    start_node "$VICTIM"
+    wait_until 180 all_isr_full || fail "partitions without a full ISR after restarting node $VICTIM"
+    echo "node $VICTIM back with every ISR full after $(secs_since "$restart")s"
+    : >"$csv.skip"
+    check_exactly_once "$topic" "$group" "$csv" "$csv.skip"
+    assert_eq "dead letters" 0 "$CHECK_DEAD"
+    stop_consumer consumer
+    finish_case "$stuck"
+}
+
 # start_producer NAME TOPIC FILE CHUNK PAUSE_S [options...]: roster-producer in the
 # background reading FILE from a pipe that passes CHUNK rows, then pauses PAUSE_S seconds,
 # so that it publishes for a known while (fault tests kill things meanwhile); its exit

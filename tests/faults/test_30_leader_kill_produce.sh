@@ -28,35 +28,13 @@ applied_at_least() { (($(q "SELECT count(*) FROM applied_events WHERE topic = '$
 wait_until 60 applied_at_least 8000 || fail "no progress: $(tail -n 3 "$(bg_log consumer)")"
 assert_running producer
 
-victim=$(leader_of "$topic" 0)
-assert_match "leader of $topic/0" '^[123]$' "$victim"
-led=$(led_by "$topic" "$victim")
-echo "killing node $victim, leader of partitions $led (active controller: node $(controller_of))"
-fault=$(now_ms)
-watch_progress "$topic" led "$led"
-kill_node "$victim"
-wait_until 60 has_leader_other_than "$topic" 0 "$victim" || fail "no new leader for $topic/0"
-echo "node $LEADER leads $topic/0 after $(secs_since "$fault")s"
+kill_leader "$topic" 0
 
 status=0
 wait_bg producer 180 || status=$?
 assert_eq "roster-producer exit status" 0 "$status"
 assert_match "roster-producer summary" "delivered=$rows failed=0" "$(cat "$(bg_log producer)")"
 assert_eq "records on $topic (each row once: the idempotent producer)" "$rows" "$(topic_end "$topic")"
-wait_progress_after "$fault" 120 led >/dev/null
+wait_progress_after "$FAULT" 120 led >/dev/null
 
-wait_settled "$topic" "$group" 300 consumer
-stuck=$(longest_stall led)
-echo "the partitions node $victim led stood still for ${stuck}s at most"
-# The group coordinator may have been on the killed node too: then the consumer's group
-# session times out and it joins again (all partitions revoked and assigned).
-echo "rebalances in the consumer: $(grep -c 'partitions revoked' "$(bg_log consumer)" || true)"
-restart=$(now_ms)
-start_node "$victim"
-wait_until 180 all_isr_full || fail "partitions without a full ISR after restarting node $victim"
-echo "node $victim back with every ISR full after $(secs_since "$restart")s"
-: >good.skip
-check_exactly_once "$topic" "$group" good.csv good.skip
-assert_eq "dead letters" 0 "$CHECK_DEAD"
-stop_consumer consumer
-finish_case "$stuck"
+finish_leader_kill "$topic" "$group" good.csv
