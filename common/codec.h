@@ -12,16 +12,11 @@
 #include <stddef.h>
 
 #include "claim_event.h"
+#include "codec_subjects.h"
 #include "coverage_change.h"
 #include "incident.h"
 #include "invoice_event.h"
 #include "roster.h"
-
-#define CODEC_ROSTER_SUBJECT "id.bpjs.adhoc.RosterChange"
-#define CODEC_INCIDENT_SUBJECT "id.bpjs.adhoc.Incident"
-#define CODEC_CLAIM_SUBJECT "id.bpjs.adhoc.ClaimEvent"
-#define CODEC_COVERAGE_SUBJECT "id.bpjs.adhoc.CoverageChange"
-#define CODEC_INVOICE_SUBJECT "id.bpjs.adhoc.Invoice"
 
 /* What a decode answers when the writer schema's id is not cached and the schema registry
  * could not be asked: not the record's fault, so retry later rather than dead-letter it. */

@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #include "claim_event.h"
-#include "codec.h"
+#include "codec_subjects.h"
 #include "coverage_change.h"
 #include "incident.h"
 #include "invoice_event.h"

@@ -37,7 +37,7 @@ typedef struct codec_fields_def {
 
 /* One C record type and the catalog subject of its schemas. */
 typedef struct codec_fields_type {
-    const char *subject;      /* CODEC_*_SUBJECT of codec.h */
+    const char *subject;      /* CODEC_*_SUBJECT (codec_subjects.h) */
     const codec_fields_def *fields;
     size_t nfields;
     size_t size;              /* sizeof the record */
