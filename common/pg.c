@@ -252,6 +252,9 @@ void pg_copybuf_end_row(pg_copybuf *b)
         b->data[b->len++] = '\n';
 }
 
+/* What pg_copy hands PQputCopyData at a time: 64 KB, four of libpq's 16 KB buffers. */
+enum { COPY_PIECE = 64 * 1024 };
+
 int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr, size_t n)
 {
     PGresult *res;
@@ -268,10 +271,12 @@ int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr,
         return -1;
     }
     PQclear(res);
-    /* In pieces: PQputCopyData takes an int length. On a failure the COPY is still ended
-     * (with an error), or the connection would stay in COPY mode. */
+    /* In pieces of COPY_PIECE: libpq copies each piece into its output buffer, which grows
+     * to hold the largest (it never shrinks), so small pieces keep that buffer small. On a
+     * failure the COPY is still ended (with an error), or the connection would stay in
+     * COPY mode. */
     for (size_t off = 0; off < b->len && rc == 0;) {
-        size_t piece = b->len - off < (1u << 20) ? b->len - off : (1u << 20);
+        size_t piece = b->len - off < COPY_PIECE ? b->len - off : COPY_PIECE;
         if (PQputCopyData(pg, b->data + off, (int)piece) != 1) {
             copy_error(pg, NULL, errstr, n);
             rc = -1;
