@@ -7,7 +7,8 @@
 #      (tests/bench/kcat.sh): the ratio producer / kcat;
 #   2. drain that backlog with roster-consumer into PostgreSQL: drain events/s and time, peak
 #      RSS, while incident latency probes run (incident -> claim in PostgreSQL and on
-#      `claims`) for as long as the drain lasts;
+#      `claims`) for as long as the drain lasts; 50 probes on the idle stack before it say
+#      what the incident path costs by itself;
 #   3. ceiling: the same rows loaded straight into the same (emptied) tables with COPY plus a
 #      set-based merge: ceiling events/s, and the ratio drain / ceiling;
 #   4. plan robustness (tests/bench/plan_collapse.sh, in a scratch database): one batch run
@@ -100,6 +101,13 @@ producer_rate=$(sed -n 's/^summary: .*rows_per_s=\([0-9]*\).*/\1/p' producer.log
 # its ceiling: kcat -P sending the same encoded values with the same settings (kcat.sh)
 "$REPO/tests/bench/kcat.sh" dump roster.csv dump.bin
 kcat_rate=$("$REPO/tests/bench/kcat.sh" send dump.bin "$N" | awk -v n="$N" '{ printf "%.0f", n / $1 }')
+
+# The same probes on the idle stack first (the backlog is published, nothing drains yet):
+# what the incident path costs by itself, against which the figures under the drain read.
+idle_out=""
+if [ -x "$REPO/tests/bench/incident_latency.sh" ]; then
+    idle_out=$("$REPO/tests/bench/incident_latency.sh" probe --count 50 2>&1 || true)
+fi
 
 # 2. drain (measured from the assignment of the partitions to the consumer's stop, so the
 #    group join is not counted), with the incident probes running meanwhile
@@ -202,8 +210,11 @@ if [ "$plan_rc" -le 1 ]; then
 else
     echo "plan collapse: not measured: $(tail -n 3 plan_collapse.txt)"
 fi
+if [ -n "$idle_out" ]; then
+    echo "$idle_out" | grep -E '^latency (pg|claims_topic)' | sed 's/^/incident -> claim, idle stack, /'
+fi
 if [ -n "$probe_out" ]; then
-    echo "$probe_out" | grep -E '^latency|timeouts' | sed 's/^/incident -> claim, /'
+    echo "$probe_out" | grep -E '^latency|timeouts' | sed 's/^/incident -> claim, under the drain, /'
     for m in pg claims_topic; do
         p99=$(sed -n "s/^latency $m: .* p99_ms=\([0-9.]*\).*/\1/p" <<<"$probe_out")
         [ -n "$p99" ] && printf '%-34s %12s  %s\n' "incident -> claim p99 ms ($m)" "$p99" \
