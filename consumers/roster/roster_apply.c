@@ -400,7 +400,7 @@ int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
 {
     roster_apply *ra = ctx;
     PGresult *res;
-    int max_round = ra->max_round;
+    int max_round = ra->max_round, rc;
 
     ra->max_round = -1;
     if (max_round < 0) {
@@ -409,7 +409,11 @@ int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
     }
     if (max_round == 0)
         return 0;
-    if (pg_stage(pg, create_staging, copy_staging, &ra->copy, errstr, n) < 0)
+    rc = pg_stage(pg, create_staging, copy_staging, &ra->copy, errstr, n);
+    /* Staged (or not): the COPY text is not needed again, a retry prepares anew. Freed now,
+     * it is not held beside the next batches' while this one merges. */
+    pg_copybuf_release(&ra->copy);
+    if (rc < 0)
         return -1;
     for (int r = 1; r <= max_round; r++) {
         char round[16];
