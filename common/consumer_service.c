@@ -101,6 +101,19 @@ static void log_stopped(consumer *c)
              (unsigned long long)st.bisects);
 }
 
+/* The service's own librdkafka defaults into cfg, each unless the user set it (-X). */
+static int service_kafka_defaults(config *cfg, const char *const *kv, char *errstr, size_t n)
+{
+    char key[128];
+
+    for (; kv && kv[0]; kv += 2) {
+        snprintf(key, sizeof key, "kafka.%s", kv[0]);
+        if (!config_is_set(cfg, key) && config_set(cfg, key, kv[1], errstr, n) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int consumer_service_main(int argc, char **argv, const consumer_service_def *def)
 {
     char errstr[1024], fields[2048] = "", where[96] = "", pattern[256];
@@ -122,6 +135,10 @@ int consumer_service_main(int argc, char **argv, const consumer_service_def *def
      * once glibc's moving threshold has grown past them, so the peak RSS is what the
      * batches in flight hold (make bench: consumer peak RSS). */
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    if (service_kafka_defaults(cfg, def->kafka_defaults, errstr, sizeof errstr) < 0) {
+        log_error("unable to start", "error=\"%s\"", errstr);
+        goto out;
+    }
     subscription(config_get(cfg, "topic"), pattern, sizeof pattern);
     if ((def->start && def->start(cfg, fields, sizeof fields, errstr, sizeof errstr) < 0) ||
         !(c = consumer_new(cfg, config_get(cfg, "group"), pattern, &h, errstr, sizeof errstr)) ||

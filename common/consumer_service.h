@@ -36,6 +36,10 @@ typedef struct consumer_service_def {
                    size_t errstr_size);
     int (*apply)(void *ctx, PGconn *pg, const consumer_batch *b, consumer_rejects *rej,
                  char *errstr, size_t errstr_size);
+    /* Optional: librdkafka properties of the service's own (key, value pairs ending with
+     * NULL), under the user's -X, which always wins. E.g. no Nagle for a service whose
+     * every record must go on at once; a bulk service keeps librdkafka's defaults. */
+    const char *const *kafka_defaults;
 } consumer_service_def;
 
 /* The shared option groups of a consumer service. */

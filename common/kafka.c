@@ -16,11 +16,6 @@ rd_kafka_conf_t *kafka_conf_new(const config *cfg, const char *const *defaults, 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *bootstrap = config_get(cfg, "bootstrap");
 
-    /* Every client: no Nagle. librdkafka 2.0 leaves it on, and a request written in more
-     * than one piece (a TLS record and the next) then waits for the broker's delayed ACK:
-     * 40 ms added to an acks=all produce (make bench, incident -> claim). */
-    if (rd_kafka_conf_set(conf, "socket.nagle.disable", "true", errstr, n) != RD_KAFKA_CONF_OK)
-        goto fail;
     for (const char *const *kv = defaults; kv && kv[0]; kv += 2)
         if (rd_kafka_conf_set(conf, kv[0], kv[1], errstr, n) != RD_KAFKA_CONF_OK)
             goto fail;

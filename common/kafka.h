@@ -7,8 +7,7 @@
 
 #include "config.h"
 
-/* A new configuration: socket.nagle.disable=true for every client, then defaults
- * (NULL-terminated key, value pairs; may be NULL), then
+/* A new configuration: defaults (NULL-terminated key, value pairs; may be NULL), then
  * "bootstrap" from cfg, then group.id when group is not NULL, then the user's kafka.*
  * properties, which always win. librdkafka's own log lines go through log_write.
  * The caller owns the result (rd_kafka_new takes it on success). NULL + errstr on error. */

@@ -80,7 +80,11 @@ static rd_kafka_conf_t *make_conf(const config *cfg, publisher *p, char *errstr,
         "enable.idempotence", "true", "acks", "all", "linger.ms", "20",
         "batch.num.messages", "10000", "batch.size", "1000000", "compression.type", "lz4",
         "queue.buffering.max.messages", "500000", "queue.buffering.max.kbytes", "262144",
-        "message.timeout.ms", "120000", NULL};
+        "message.timeout.ms", "120000",
+        /* No Nagle: librdkafka 2.0 leaves it on, and the last piece of a produce request
+         * then waits for the broker's delayed ACK, 40 ms added to every acks=all produce
+         * (an incident's way to its claim: make bench). */
+        "socket.nagle.disable", "true", NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, NULL, errstr, n);
     const char *timeout = config_get(cfg, "delivery.timeout.ms");
 

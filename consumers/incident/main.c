@@ -83,6 +83,10 @@ out:
 
 int main(int argc, char **argv)
 {
+    /* No Nagle: a fetch request written behind another waits for the broker's delayed ACK
+     * (40 ms), and an incident's claim is waited for (make bench: incident -> claim). The
+     * roster consumer, a bulk drain, keeps Nagle: without it the drain ran 35% slower. */
+    static const char *const kafka_defaults[] = {"socket.nagle.disable", "true", NULL};
     static const consumer_service_def def = {
         .program = {"incident-consumer",
                     "usage: incident-consumer [options]\n"
@@ -94,6 +98,7 @@ int main(int argc, char **argv)
         .start = sync_benefits,
         .prepare = incident_apply_prepare,
         .apply = incident_apply_batch,
+        .kafka_defaults = kafka_defaults,
     };
 
     return consumer_service_main(argc, argv, &def);

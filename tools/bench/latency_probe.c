@@ -432,11 +432,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
  * the connection set-up. */
 static rd_kafka_t *producer_new(const config *cfg, const char *topic, char *errstr, size_t n)
 {
-    /* No linger: the probe measures the pipeline, not its own batching. Not idempotent: the
+    /* No linger and no Nagle: the probe measures the pipeline, not its own batching, nor a
+     * delayed ACK (the publisher's reason, common/publisher.c). Not idempotent: the
      * first message would wait for a producer id, and a duplicate (same event id) is
      * de-duplicated by the consumer anyway. */
     static const char *const defaults[] = {"enable.idempotence", "false", "acks", "all",
-                                           "linger.ms", "0", NULL};
+                                           "linger.ms", "0",
+                                           "socket.nagle.disable", "true", NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, NULL, errstr, n);
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt;
