@@ -12,8 +12,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$REPO/build/bin}
 TOPIC=${BENCH_KCAT_TOPIC:-bench.kcat}
-# The producer's own settings (common/publisher.c, and common/kafka.c for every client),
-# given to kcat as they are.
+# The producer's own settings (common/publisher.c), given to kcat as they are.
 KCAT_CONF=(-X acks=all -X enable.idempotence=true -X linger.ms=20 -X compression.type=lz4
     -X batch.num.messages=10000 -X batch.size=1000000 -X queue.buffering.max.messages=500000
     -X queue.buffering.max.kbytes=262144 -X message.timeout.ms=30000 -X socket.nagle.disable=true)
