@@ -81,9 +81,20 @@ probes=$((N / DRAIN_TARGET * 10 + 50))
 export LATENCY_COUNT=${LATENCY_COUNT:-$((probes < 200 ? 200 : probes))}
 export LATENCY_WORKERS=${LATENCY_WORKERS:-$((LATENCY_COUNT * 2))}
 [ -x "$REPO/tests/bench/incident_latency.sh" ] && "$REPO/tests/bench/incident_latency.sh" start
+# dc-sulsel publishes the whole roster, so it serves every province in it: beyond a million
+# events gen_roster reaches past Sulawesi Selatan, and sample/data_centers.csv (loaded again
+# by the probes' start) would make the rest dead letters of the `auth` rule, not a drain.
+provinces=$(awk -F, 'NR > 1 { print substr($8, 1, 2) }' roster.csv | sort -u | paste -sd';' -)
+printf 'source,name,provinces\ndc-sulsel,Pusdatin Sulawesi Selatan (bench: every province),%s\n' \
+    "$provinces" >data_centers.csv
+"$BIN/covadm" data-centers load data_centers.csv >/dev/null
 
 # dc-sulsel publishes to its own topic, roster.changes.dc-sulsel (its config file says so).
 base_applied=$(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic LIKE 'roster.changes%'")
+rejected_now() {
+    psql -Atqc "SELECT count(*) FROM applied_events WHERE topic LIKE 'roster.changes%' AND outcome <> 'APPLIED'"
+}
+base_rejected=$(rejected_now)
 
 # The statistics of the drain only: pg_stat_statements (when preloaded) and the bgwriter's.
 # As the owner `coverage`: the stack made the extension for it (stack.sh pg_extensions).
@@ -141,6 +152,13 @@ drain_s=$(awk -v a="$(ts_of 'partition assigned' consumer.log)" -v b="$(tsl_of '
     'BEGIN { printf "%.3f", b - a }')
 applied=$(($(psql -Atqc "SELECT count(*) FROM applied_events WHERE topic LIKE 'roster.changes%'") - base_applied))
 [ "$applied" -eq "$N" ] || { echo "$NAME: only $applied of $N events applied" >&2; exit 1; }
+# Generated rows are valid: a rejected one means the bench measured dead-lettering.
+rejected=$(($(rejected_now) - base_rejected))
+if [ "$rejected" -ne 0 ]; then
+    echo "$NAME: $rejected of $N events rejected, e.g. $(psql -Atqc "SELECT error_class || ': ' ||
+        left(error_message, 120) FROM dead_letters ORDER BY recorded_at DESC LIMIT 1")" >&2
+    exit 1
+fi
 drain_rate=$(rate "$N" "$drain_s")
 rss_mb=$(awk '{ printf "%.1f", $1 / 1024 }' consumer.rss)
 coverages=$(psql -Atqc "SELECT count(*) FROM coverages")
