@@ -572,18 +572,20 @@ static tpmap_entry *entry_of(consumer *c, const rd_kafka_message_t *m)
 }
 
 /* 1 when m is the last record of its partition as the fetch that brought it saw it (the
- * high watermark librdkafka keeps from each fetch response; no request is sent). Then the
- * partition is at its end now, not only once the next fetch comes back empty: librdkafka
+ * high watermark librdkafka keeps from each fetch response; no request is sent): the
+ * partition is at its end now, not only once the next fetch comes back empty. librdkafka
  * 2.0 reports PARTITION_EOF from that empty fetch, which the broker holds up to
  * fetch.wait.max.ms, and a lone incident would wait for batch.max.ms instead of going to
- * PostgreSQL at once. */
+ * PostgreSQL at once. Exactly the last: a watermark behind m (a new leader's, for a moment)
+ * says nothing, and under a transaction or its marker the last record is below it; then
+ * PARTITION_EOF decides, as before. */
 static int at_high_watermark(consumer *c, const rd_kafka_message_t *m)
 {
     int64_t low, high;
 
     return rd_kafka_get_watermark_offsets(c->rk, rd_kafka_topic_name(m->rkt), m->partition, &low,
                                           &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-           high >= 0 && m->offset + 1 >= high;
+           m->offset + 1 == high;
 }
 
 static int take(consumer *c, rd_kafka_message_t *m)
