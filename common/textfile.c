@@ -5,21 +5,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 char *textfile_read(const char *path, size_t *len, char *errstr, size_t n)
 {
     FILE *f = fopen(path, "rb");
     char *text = NULL;
-    long size;
+    struct stat st;
+    off_t size;
 
     if (!f) {
         snprintf(errstr, n, "%s: unable to open: %s", path, strerror(errno));
         return NULL;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    /* A directory opens too, and its "size" is whatever the file system says (LONG_MAX on
+     * ext4): only a regular file has a length to read. */
+    if (fstat(fileno(f), &st) != 0) {
         snprintf(errstr, n, "%s: unable to read: %s", path, strerror(errno));
         goto fail;
     }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(errstr, n, "%s: not a regular file", path);
+        goto fail;
+    }
+    size = st.st_size;
     if (!(text = malloc((size_t)size + 1))) {
         snprintf(errstr, n, "%s: out of memory", path);
         goto fail;
