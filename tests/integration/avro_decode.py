@@ -1,9 +1,10 @@
-"""avro_decode.py: the tests' own Avro decoder (coverage_changes.py, invoices.py), written
+"""avro_decode.py: the tests' own Avro decoder (coverage_changes.py, invoices.py,
+test_41_relay_kill.sh), written
 apart from common/codec so that it can check it: decode() reads one Confluent-framed value
 with its writer schema (WriterSchemas: by schema id, fetched from the schema registry at
 $SCHEMA_REGISTRY_URL, the stack's, on first sight of an id, or, without one, read from
 schemas/<file> of schemas/catalog.tsv, the compiled-in ids), generically from the schema:
-strings, ints and longs, enums, unions and arrays."""
+null, booleans, strings, ints and longs, enums, unions and arrays."""
 import datetime
 import json
 import os
@@ -59,6 +60,11 @@ class Reader:
             if not b & 0x80:
                 return (value >> 1) ^ -(value & 1)
 
+    def boolean(self):
+        b = self.data[self.pos]
+        self.pos += 1
+        return b != 0
+
     def string(self):
         n = self.long()
         s = self.data[self.pos:self.pos + n].decode("utf-8")
@@ -68,10 +74,11 @@ class Reader:
 
 def read(r, t, named, dates):
     """One value of Avro type t; dates True turns logicalType date into ISO 8601 text."""
-    if isinstance(t, str) and t in named:
-        t = named[t]
+    if isinstance(t, str) and t.rsplit(".", 1)[-1] in named:
+        t = named[t.rsplit(".", 1)[-1]]  # a named type again, by its name or full name
     if isinstance(t, str):
-        return {"string": r.string, "int": r.long, "long": r.long}[t]()
+        return {"null": lambda: None, "boolean": r.boolean, "string": r.string, "int": r.long,
+                "long": r.long}[t]()
     if isinstance(t, list):
         return read(r, t[r.long()], named, dates)
     kind = t["type"]
@@ -97,6 +104,21 @@ def read(r, t, named, dates):
     raise ValueError("unsupported type %r" % (t,))
 
 
+def define(t, named):
+    """Every named type defined in t, by name: a later field may use one that was defined in
+    a union branch this value did not take."""
+    if isinstance(t, list):
+        for b in t:
+            define(b, named)
+    elif isinstance(t, dict):
+        if t.get("type") in ("enum", "record", "fixed"):
+            named[t["name"]] = t
+        for f in t.get("fields", []):
+            define(f["type"], named)
+        if "items" in t:
+            define(t["items"], named)
+
+
 def decode(value, schemas, dates=False):
     """A Confluent-framed value as a dict of its fields, with "_schema_id"; ValueError names
     the rule broken and the byte offset in the value."""
@@ -104,6 +126,7 @@ def decode(value, schemas, dates=False):
         raise ValueError("offset 0: not a Confluent-framed value (magic byte 0, 4-byte id)")
     sid = int.from_bytes(value[1:5], "big")
     r, named, rec = Reader(value[5:]), {}, {"_schema_id": sid}
+    define(schemas[sid], named)
     for f in schemas[sid]["fields"]:
         try:
             rec[f["name"]] = read(r, f["type"], named, dates)
