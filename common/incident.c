@@ -186,7 +186,7 @@ static int carried(const incident *inc, unsigned bit, const char *s)
 
 int incident_validate_row(const incident *inc, int64_t now_us, validate_report *out)
 {
-    memset(out, 0, sizeof *out);
+    validate_report_reset(out);
     validate_source(out, inc->source, sizeof inc->source);
     check_nik(inc, out);
     check_enum(inc->type, INCIDENT_TYPE__COUNT, "type", 1, out);

@@ -39,27 +39,33 @@ static void put_digits(uuid5 *u, uint64_t v, int negative, char end)
 }
 
 /* Write the decimal digits of v at p; returns the end. Texts' lengths are mostly one or
- * two digits. */
+ * two digits; numbers (days, amounts) are counted first, then written from their end two
+ * digits at a time. */
 static char *digits_at(char *p, uint64_t v)
 {
-    char tmp[20], *d = tmp + sizeof tmp;
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    int n = 1;
+    char *end;
 
-    if (v < 10) {
-        *p = (char)('0' + v);
-        return p + 1;
+    for (uint64_t t = v; t >= 10; t /= 10)
+        n++;
+    end = p + n;
+    p = end;
+    while (v >= 100) {
+        unsigned k = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--p = pairs[k + 1];
+        *--p = pairs[k];
     }
-    if (v < 100) {
-        p[0] = (char)('0' + v / 10);
-        p[1] = (char)('0' + v % 10);
-        return p + 2;
+    if (v >= 10) {
+        *--p = pairs[v * 2 + 1];
+        *--p = pairs[v * 2];
+    } else {
+        *--p = (char)('0' + v);
     }
-    do {
-        *--d = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (d < tmp + sizeof tmp)
-        *p++ = *d++;
-    return p;
+    return end;
 }
 
 void uuid5_text(uuid5 *u, const char *s, size_t max)
