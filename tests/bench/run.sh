@@ -19,7 +19,7 @@
 # a cold or staging-analysed batch <= 5 x warm. A missed target prints MISSED; the run
 # fails only when something is wrong (events lost, a step failing).
 # Disk: about BENCH_DISK_MB_PER_MILLION (4,000) MB per million events under var/ (CSV, the
-# kcat dump, two topics, the tables, WAL); checked before anything starts.
+# kcat dump, the topics with kcat's warm-up copy, the tables, WAL); checked before anything starts.
 # Runs on its own stack (var/bench, or BENCH_VAR_DIR) and stops it.
 # When the server preloads pg_stat_statements (deploy/local/postgresql.conf.in), the drain's
 # statements are listed by share of execution time (all of them in
@@ -106,11 +106,13 @@ bgwriter() {
                  buffers_backend, pg_current_wal_lsn() FROM pg_stat_bgwriter"
 }
 
-# 1. producer
+# 1. producer, and its ceiling: kcat -P sending the same encoded values with the same
+#    settings (kcat.sh). An untimed kcat -P run first warms the fresh broker (JIT, segment
+#    files), which would otherwise slow whichever side runs first.
+"$REPO/tests/bench/kcat.sh" dump roster.csv dump.bin
+"$REPO/tests/bench/kcat.sh" send dump.bin "$N" >/dev/null
 "$BIN/roster-producer" --source dc-sulsel --progress never roster.csv 2>producer.log
 producer_rate=$(sed -n 's/^summary: .*rows_per_s=\([0-9]*\).*/\1/p' producer.log)
-# its ceiling: kcat -P sending the same encoded values with the same settings (kcat.sh)
-"$REPO/tests/bench/kcat.sh" dump roster.csv dump.bin
 kcat_rate=$("$REPO/tests/bench/kcat.sh" send dump.bin "$N" | awk -v n="$N" '{ printf "%.0f", n / $1 }')
 
 # The same probes on the idle stack first (the backlog is published, nothing drains yet):
