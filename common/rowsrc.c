@@ -146,24 +146,6 @@ static void csv_mark(rowsrc *rs, int col, const char *rule)
     }
 }
 
-/* 1 when the len bytes at s are ASCII without a NUL byte (then valid UTF-8 as well). */
-static int ascii_no_nul(const unsigned char *s, size_t len)
-{
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-    size_t i = 0;
-
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if ((w & highs) || ((w - ones) & ~w & highs))
-            return 0;
-    }
-    for (; i < len; i++)
-        if (s[i] == 0 || s[i] >= 0x80)
-            return 0;
-    return 1;
-}
-
 static void csv_on_field(void *s, size_t len, void *data)
 {
     rowsrc *rs = data;
@@ -173,7 +155,7 @@ static void csv_on_field(void *s, size_t len, void *data)
         rs->bare_cr = 1;
     if (!rs->keep_all && col > rs->nheader)
         return;
-    if (!ascii_no_nul(s, len) && !utf8_valid_len(s, len)) {
+    if (!utf8_valid_len(s, len)) {
         csv_mark(rs, col, "invalid UTF-8 or NUL byte");
         len = 0;
     }
@@ -255,7 +237,7 @@ static int csv_split_plain(rowsrc *rs, char *p, size_t n)
         *e = '\0';
         if (col <= rs->nheader) {
             size_t len = (size_t)(e - f);
-            if (len && !ascii_no_nul((const unsigned char *)f, len) && !utf8_valid_len(f, len)) {
+            if (len && !utf8_valid_len(f, len)) {
                 csv_mark(rs, col, "invalid UTF-8 or NUL byte");
                 len = 0;
             }

@@ -1,6 +1,7 @@
 /* utf8: well-formed UTF-8 sequences. */
 #include "utf8.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* The length of the well-formed sequence at u, which has avail readable bytes (avail >= 1),
@@ -40,10 +41,24 @@ size_t utf8_seq(const char *s)
 
 int utf8_valid_len(const char *s, size_t len)
 {
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
 
     while (i < len) {
+        /* Most text is ASCII: eight bytes at a time while none is high or NUL. */
+        if (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, u + i, 8);
+            if (!(w & highs) && !((w - ones) & ~w & highs)) {
+                i += 8;
+                continue;
+            }
+        }
+        if (u[i] - 1u < 0x7fu) {
+            i++;
+            continue;
+        }
         size_t n = u[i] ? seq(u + i, len - i) : 0;
         if (!n)
             return 0;
