@@ -56,6 +56,13 @@ Test(utf8, valid_len_stops_at_len_and_refuses_nul)
         {"ok\xff", 2, 1},                   /* the bad byte lies past the length */
         {"ok\xff", 3, 0},
         {"\xed\xa0\x80", 3, 0},             /* surrogate */
+        /* past eight bytes, where whole words of ASCII are taken at once */
+        {"abcdefghijklmnop", 16, 1},
+        {"abcdefgh\0jklmnop", 16, 0},       /* a NUL in the second word */
+        {"abc\0efghijk", 11, 0},            /* a NUL in the first word */
+        {"abcdefg\xc3\xa4hijklmn", 16, 1},   /* a sequence across two words */
+        {"abcdefghijklmno\xc3\xa4", 16, 0},  /* cut by the length after a word */
+        {"abcdefghij\xffklmnop", 17, 0},
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
