@@ -111,9 +111,23 @@ bgwriter() {
 #    files), which would otherwise slow whichever side runs first.
 "$REPO/tests/bench/kcat.sh" dump roster.csv dump.bin
 "$REPO/tests/bench/kcat.sh" send dump.bin "$N" >/dev/null
-"$BIN/roster-producer" --source dc-sulsel --progress never roster.csv 2>producer.log
+cpu0=$("$REPO/tests/bench/cpu.sh" snap)
+/usr/bin/time -f '%e %U %S' -o producer.time "$BIN/roster-producer" --source dc-sulsel --progress never \
+    roster.csv 2>producer.log
+cpu1=$("$REPO/tests/bench/cpu.sh" snap)
 producer_rate=$(sed -n 's/^summary: .*rows_per_s=\([0-9]*\).*/\1/p' producer.log)
-kcat_rate=$("$REPO/tests/bench/kcat.sh" send dump.bin "$N" | awk -v n="$N" '{ printf "%.0f", n / $1 }')
+kcat_time=$("$REPO/tests/bench/kcat.sh" send dump.bin "$N")
+cpu2=$("$REPO/tests/bench/cpu.sh" snap)
+kcat_rate=$(awk -v n="$N" '{ printf "%.0f", n / $1 }' <<<"$kcat_time")
+# CPU per event of a client ("wall user sys") and of the broker meanwhile, and how busy the
+# machine was: "client_us broker_us busy_pct"
+client_cpu() {
+    read -r busy _ broker _ _ <<<"$("$REPO/tests/bench/cpu.sh" diff "$2" "$3")"
+    awk -v t="$1" -v b="$broker" -v busy="$busy" -v n="$N" \
+        'BEGIN { split(t, x, " "); printf "%.2f %.2f %s", 1e6 * (x[2] + x[3]) / n, 1e6 * b / n, busy }'
+}
+producer_cpu=$(client_cpu "$(cat producer.time)" "$cpu0" "$cpu1")
+kcat_cpu=$(client_cpu "$kcat_time" "$cpu1" "$cpu2")
 
 # The same probes on the idle stack first (the backlog is published, nothing drains yet):
 # what the incident path costs by itself, against which the figures under the drain read.
@@ -124,7 +138,8 @@ fi
 
 # 2. drain (measured from the assignment of the partitions to the consumer's stop, so the
 #    group join is not counted), with the incident probes running meanwhile
-/usr/bin/time -f '%M' -o consumer.rss "$BIN/roster-consumer" --exit.when.drained \
+cpu3=$("$REPO/tests/bench/cpu.sh" snap)
+/usr/bin/time -f '%M %U %S' -o consumer.rss "$BIN/roster-consumer" --exit.when.drained \
     --stats.interval.s 5 2>consumer.log &
 consumer=$!
 [ "$pgss" = 1 ] && su_q "SELECT pg_stat_statements_reset()" >/dev/null
@@ -135,6 +150,7 @@ if [ -x "$REPO/tests/bench/incident_latency.sh" ]; then
     probe_out=$("$REPO/tests/bench/incident_latency.sh" probe 2>&1 || true)
 fi
 wait "$consumer" || { tail -n 20 consumer.log; exit 1; }
+cpu4=$("$REPO/tests/bench/cpu.sh" snap)
 bg1=$(bgwriter)
 if [ "$pgss" = 1 ]; then
     # Only the roster consumer's statements (the incident probes run meanwhile): it runs as
@@ -167,6 +183,7 @@ coverages=$(psql -Atqc "SELECT count(*) FROM coverages")
 
 # 3. ceiling: same rows, same tables, emptied; COPY into staging + set-based merge
 psql -Atqc "TRUNCATE workers, coverages, applied_events CASCADE"
+cpu5=$("$REPO/tests/bench/cpu.sh" snap)
 t0=$(now)
 psql -v ON_ERROR_STOP=1 -q <<'SQL'
 CREATE TEMP TABLE raw (change text, nik text, full_name text, birth_date date, gender text,
@@ -188,6 +205,7 @@ WHERE r.change = 'ENROLL';
 COMMIT;
 SQL
 ceiling_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
+cpu6=$("$REPO/tests/bench/cpu.sh" snap)
 ceiling_coverages=$(psql -Atqc "SELECT count(*) FROM coverages")
 ceiling_rate=$(rate "$N" "$ceiling_s")
 
@@ -203,10 +221,28 @@ printf '%-34s %12s\n' "producer events/s" "$producer_rate"
 kratio=$(awk -v p="$producer_rate" -v k="$kcat_rate" 'BEGIN { printf "%.2f", p / k }')
 printf '%-34s %12s\n' "kcat -P events/s (same values)" "$kcat_rate"
 printf '%-34s %12s  %s\n' "ratio producer / kcat -P" "$kratio" "target >= 0.8: $(ok "$kratio" 0.8 '>=')"
+# The machine is shared by the client, the broker and everything else: the CPU each used per
+# event says what a faster client could still gain.
+read -r pc pb pbusy <<<"$producer_cpu"
+read -r kc kb kbusy <<<"$kcat_cpu"
+printf '%-34s %12s  %s\n' "producer CPU us/event" "$pc" "(broker meanwhile $pb; machine busy $pbusy%)"
+printf '%-34s %12s  %s\n' "kcat -P CPU us/event" "$kc" "(broker meanwhile $kb; machine busy $kbusy%)"
 printf '%-34s %12s  %s\n' "drain events/s" "$drain_rate" \
     "target >= $DRAIN_TARGET (7.5M in 180 s): $(ok "$drain_rate" "$DRAIN_TARGET" '>=')"
 printf '%-34s %12s  %s\n' "drain time s" "$drain_s" "($coverages coverages)"
-printf '%-34s %12s  %s\n' "ceiling events/s (COPY + merge)" "$ceiling_rate" "($ceiling_s s, $ceiling_coverages coverages)"
+# Where the drain's CPU went, per event, against what 2 cores allow at the target rate.
+read -r _ ccpu_u ccpu_s <consumer.rss
+read -r dbusy dall dbroker dpg drest <<<"$("$REPO/tests/bench/cpu.sh" diff "$cpu3" "$cpu4")"
+awk -v n="$N" -v u="$ccpu_u" -v s="$ccpu_s" -v all="$dall" -v b="$dbroker" -v pg="$dpg" -v rest="$drest" \
+    -v busy="$dbusy" -v cores="$(nproc)" -v target="$DRAIN_TARGET" 'BEGIN {
+    c = u + s; rest -= c
+    printf "%-34s %12.1f  (consumer %.1f, PostgreSQL %.1f, broker %.1f, rest %.1f; machine busy %d%%)\n",
+        "drain CPU us/event", 1e6 * all / n, 1e6 * c / n, 1e6 * pg / n, 1e6 * b / n, 1e6 * rest / n, busy
+    printf "%-34s %12.1f  (%d cores at %d events/s)\n", "  CPU us/event the target allows", 1e6 * cores / target,
+        cores, target
+}'
+read -r _ _ _ cpg _ <<<"$("$REPO/tests/bench/cpu.sh" diff "$cpu5" "$cpu6")"
+printf '%-34s %12s  %s\n' "ceiling events/s (COPY + merge)" "$ceiling_rate" "($ceiling_s s, $ceiling_coverages coverages; PostgreSQL CPU $(awk -v p="$cpg" -v n="$N" 'BEGIN { printf "%.1f", 1e6 * p / n }') us/event)"
 printf '%-34s %12s  %s\n' "ratio drain / ceiling" "$ratio" "target >= 0.5: $(ok "$ratio" 0.5 '>=')"
 printf '%-34s %12s  %s\n' "consumer peak RSS MB" "$rss_mb" \
     "target <= $RSS_TARGET_MB: $(ok "$rss_mb" "$RSS_TARGET_MB" '<=')"
