@@ -45,6 +45,7 @@ struct consumer_worker {
     consumer_rejects rej;           /* of the current attempt */
     char sqlstate[6];               /* of the last data failure */
     int in_retry;                   /* counted in sh->retrying */
+    int gave_up;                    /* a batch was left unapplied on a stop */
     unsigned rng;
 };
 
@@ -569,8 +570,9 @@ static int next_end(int lo, int bad, int count)
 }
 
 /* Apply slot s: every record applied once or dead-lettered, unless fenced or told to give
- * up (then what is left is for the next owner, from the stored offsets). */
-static void apply_slot(consumer_worker *w, consumer_slot *s)
+ * up (then what is left is for the next owner, from the stored offsets). 1 when all of it
+ * was, else 0. */
+static int apply_slot(consumer_worker *w, consumer_slot *s)
 {
     char errstr[1024], why[1024];
     int lo = 0, bad = -1, tries = 0, reuse = s->prepared;
@@ -609,16 +611,17 @@ static void apply_slot(consumer_worker *w, consumer_slot *s)
             break;
         case TXN_FENCED:
             note_fenced(w, errstr);
-            return;
+            return 0;
         case TXN_TRANSIENT:
             note_transient(w, ++tries, errstr);
             if (backoff(w, tries))
-                return;
+                return 0;
             break;
         case TXN_ABORTED:
-            return;
+            return 0;
         }
     }
+    return 1;
 }
 
 /* ---- the thread ---- */
@@ -652,9 +655,12 @@ static void *run(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         /* After a fence, what was fetched before the rewind is not applied: the poll
-         * thread reads it again from the stored offsets. */
-        if (!rewind_pending(w->sh))
-            apply_slot(w, s);
+         * thread reads it again from the stored offsets. Nor is anything after a batch
+         * given up on a stop: the fence checks the stored offsets against those this
+         * consumer last committed, so a later batch of the same partitions would store
+         * offsets past the records left behind, and they would never be applied. */
+        if (!rewind_pending(w->sh) && !w->gave_up)
+            w->gave_up = !apply_slot(w, s) && w->sh->stop;
         set_retrying(w, 0, NULL);
 
         pthread_mutex_lock(&w->mu);
