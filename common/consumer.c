@@ -16,8 +16,12 @@
 #include "pg.h"
 #include "tpmap.h"
 
-/* A poll thread that waited this long for a worker pauses fetching and keeps polling, so
- * the group does not lose it during a long outage. */
+/* How long the poll thread polls Kafka at a time while a worker waits for a slot: the
+ * slot it waits for is taken this soon after the worker frees it. */
+#define BLOCKED_POLL_MS 5
+/* When every worker waits for a slot, the poll thread waits too (nothing it fetched could
+ * go anywhere); after this long it pauses their partitions and polls on, so that the group
+ * does not lose it during a long outage. */
 #define PAUSE_AFTER_MS 2000
 /* How long a rebalance or a rewind waits for the workers' open transactions. */
 #define DRAIN_WAIT_MS 60000
@@ -38,13 +42,21 @@ struct consumer {
      * assigned, eof and taken. */
     int nassigned;
     int64_t assigned_at_ms;         /* 0 while nothing is assigned */
-    rd_kafka_message_t *pending;    /* a message waiting for its worker's slot */
-    int paused;
+    /* Per worker: a message waiting for a slot of that worker; meanwhile the worker's
+     * partitions are paused while the others' go on, and what was fetched for it before
+     * the pause and dropped is read again after a seek. */
+    rd_kafka_message_t **pending;
+    unsigned char *paused, *dropped;
+    int npending;
+    int nactive;                    /* workers with assigned partitions */
+    int64_t all_waiting_ms;         /* since when every active worker waits; 0 otherwise */
     char kafka_down[128];           /* a cluster-wide Kafka error since the last message */
     int64_t kafka_down_ms;          /* when it began; 0 while Kafka answers */
 };
 
 /* ---- topic partitions and stored offsets ---- */
+
+static int worker_of(const consumer *c, const tpmap_entry *e);
 
 /* Every entry of the map, for a loop: for (size_t i = 0; (e = entry(c, i)); i++). */
 static tpmap_entry *entry(const consumer *c, size_t i)
@@ -108,27 +120,36 @@ static int64_t start_offset(consumer *c, const tpmap_entry *e)
     return x >= 0 ? x : RD_KAFKA_OFFSET_BEGINNING;
 }
 
-/* A list of the assigned topic partitions (offsets unset); the caller destroys it. */
-static rd_kafka_topic_partition_list_t *assigned_list(const consumer *c)
+/* A list of the assigned topic partitions of worker w, or of all with w -1 (offsets
+ * unset); the caller destroys it. */
+static rd_kafka_topic_partition_list_t *assigned_list(const consumer *c, int w)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     tpmap_entry *e;
 
     for (size_t i = 0; (e = entry(c, i)); i++)
-        if (e->assigned)
+        if (e->assigned && (w < 0 || worker_of(c, e) == w))
             rd_kafka_topic_partition_list_add(l, e->topic, e->partition);
     return l;
 }
 
 /* ---- slots ---- */
 
+static void set_paused(consumer *c, int w, int pause, int seek);
+
 /* Drop everything not yet handed to a worker's transaction, and what waits in the inboxes.
  * (What was dropped is read again: by a seek, or by the partition's next owner.) */
 static void drop_unapplied(consumer *c, int abort_workers)
 {
-    if (c->pending) {
-        rd_kafka_message_destroy(c->pending);
-        c->pending = NULL;
+    for (int w = 0; w < c->nworkers && c->pending && c->paused && c->dropped; w++) {
+        if (c->pending[w]) {
+            rd_kafka_message_destroy(c->pending[w]);
+            c->pending[w] = NULL;
+            c->npending--;
+        }
+        /* The caller seeks, or the partitions go. */
+        set_paused(c, w, 0, 0);
+        c->dropped[w] = 0;
     }
     for (int w = 0; w < c->nworkers; w++) {
         consumer_slot *s = consumer_worker_filling(c->workers[w]);
@@ -151,11 +172,12 @@ static void drain_workers(consumer *c)
         consumer_worker_abort(c->workers[w], 0);
 }
 
-/* Seek every assigned partition to its stored offset (or where it was taken up to). A seek
- * that did not happen could skip events for good: that is fatal. */
-static void seek_assigned(consumer *c, int to_taken)
+/* Seek every assigned partition (of worker w, or all with w -1) to its stored offset (or
+ * where it was taken up to). A seek that did not happen could skip events for good: that
+ * is fatal. */
+static void seek_assigned(consumer *c, int w, int to_taken)
 {
-    rd_kafka_topic_partition_list_t *l = assigned_list(c);
+    rd_kafka_topic_partition_list_t *l = assigned_list(c, w);
     rd_kafka_error_t *err;
     tpmap_entry *e;
 
@@ -176,8 +198,10 @@ static void seek_assigned(consumer *c, int to_taken)
                      rd_kafka_err2str(l->elems[i].err));
             c->fatal = 1;
         }
-    for (size_t i = 0; (e = entry(c, i)); i++)
-        e->eof = 0;
+    /* A seek back to where they were taken leaves them where they were. */
+    for (size_t i = 0; (e = entry(c, i)) && !to_taken; i++)
+        if (w < 0 || worker_of(c, e) == w)
+            e->eof = 0;
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -195,24 +219,39 @@ static void rewind_to_stored(consumer *c)
     if (load_offsets(c, errstr, sizeof errstr) < 0)
         log_warn("unable to reload stored offsets; reading on, fenced until they load",
                  "topic=%s error=\"%s\"", c->sh.topic, errstr);
-    seek_assigned(c, 0);
+    seek_assigned(c, -1, 0);
 }
 
-static void set_paused(consumer *c, int pause)
+/* Pause or resume the partitions of worker w: the poll thread goes on with the other
+ * workers' while w has no slot for the message it waits with. librdkafka drops what it
+ * fetched for them before the pause and, on the resume, fetches from after the last
+ * message it gave (the pending one, taken by then). With seek, a resume first seeks them
+ * to where they were taken up to when on_message dropped some of their messages itself. A
+ * partition left paused would stall silently: that is fatal. */
+static void set_paused(consumer *c, int w, int pause, int seek)
 {
     rd_kafka_topic_partition_list_t *l;
+    rd_kafka_resp_err_t err;
 
-    if (c->paused == pause)
+    if (c->paused[w] == pause)
         return;
-    l = assigned_list(c);
+    l = assigned_list(c, w);
     if (pause) {
-        rd_kafka_pause_partitions(c->rk, l);
+        err = rd_kafka_pause_partitions(c->rk, l);
     } else {
-        /* Messages dropped while paused are read again from where they were taken. */
-        seek_assigned(c, 1);
-        rd_kafka_resume_partitions(c->rk, l);
+        if (seek && c->dropped[w])
+            seek_assigned(c, w, 1);
+        err = rd_kafka_resume_partitions(c->rk, l);
+        c->dropped[w] = 0;
     }
-    c->paused = pause;
+    for (int i = 0; i < l->cnt && !err; i++)
+        err = l->elems[i].err;
+    if (err && !c->fatal) {
+        snprintf(c->fatal_msg, sizeof c->fatal_msg, "unable to %s the partitions of worker %d: %s",
+                 pause ? "pause" : "resume", w, rd_kafka_err2str(err));
+        c->fatal = 1;
+    }
+    c->paused[w] = (unsigned char)pause;
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -249,7 +288,12 @@ static void on_assign(consumer *c, rd_kafka_topic_partition_list_t *parts)
     }
     c->nassigned = parts->cnt;
     c->assigned_at_ms = consumer_mono_ms();
-    c->paused = 0;
+    c->nactive = 0;
+    for (int w = 0; w < c->nworkers; w++) {
+        rd_kafka_topic_partition_list_t *l = assigned_list(c, w);
+        c->nactive += l->cnt > 0;
+        rd_kafka_topic_partition_list_destroy(l);
+    }
     if ((err = rd_kafka_assign(c->rk, parts))) {
         snprintf(c->fatal_msg, sizeof c->fatal_msg, "unable to take the assignment: %s",
                  rd_kafka_err2str(err));
@@ -266,7 +310,7 @@ static void on_revoke(consumer *c, rd_kafka_topic_partition_list_t *parts)
         entry(c, i)->assigned = 0;
     c->nassigned = 0;
     c->assigned_at_ms = 0;
-    c->paused = 0;
+    c->nactive = 0;
     log_info("partitions revoked", "topic=%s count=%d", c->sh.topic, parts->cnt);
     rd_kafka_assign(c->rk, NULL);
 }
@@ -337,9 +381,12 @@ static int subscribe(consumer *c, const config *cfg, char *errstr, size_t n)
         /* Memory against fetching: what librdkafka fetches ahead is most of a consumer's
          * RSS, and a drain waits on fetches when too little is ahead. A 1M-event drain on
          * 2 cores (same stack, same run): 1024 KB ahead in 256 KB fetches ran 22-25k
-         * events/s in 46 MB; these 30k in 49 MB. A queue under about five fetches of each
-         * partition stalls (1024 with 512 KB fetches: 14k/s). */
-        "queued.max.messages.kbytes", "2048", "fetch.max.bytes", "1048576",
+         * events/s in 46 MB; 2048 KB 30k in 49 MB. A queue under about five fetches of each
+         * partition stalls (1024 with 512 KB fetches: 14k/s). Since a waiting worker's
+         * partitions are paused and fetched again on its resume, 1536 KB: 20.6k events/s
+         * in 49 MB, where the poll thread that waited for every worker ran 15.8-18.9k in
+         * 49-50 MB with 2048 KB (another stack, same run). */
+        "queued.max.messages.kbytes", "1536", "fetch.max.bytes", "1048576",
         "max.partition.fetch.bytes", "393216",
         /* A new data center's topic joins a pattern subscription within 30 s. */
         "topic.metadata.refresh.interval.ms", "30000", NULL};
@@ -394,7 +441,9 @@ consumer *consumer_new(const config *cfg, const char *group, const char *topic,
     pthread_mutex_unlock(&c->sh.lock);
     if (read_settings(c, cfg, errstr, n) < 0 || pg_ready(c, errstr, n) < 0)
         goto fail;
-    if (!(c->workers = calloc((size_t)c->nworkers, sizeof *c->workers))) {
+    if (!(c->workers = calloc((size_t)c->nworkers, sizeof *c->workers)) ||
+        !(c->pending = calloc((size_t)c->nworkers, sizeof *c->pending)) ||
+        !(c->paused = calloc((size_t)c->nworkers, 1)) || !(c->dropped = calloc((size_t)c->nworkers, 1))) {
         snprintf(errstr, n, "out of memory");
         goto fail;
     }
@@ -535,7 +584,7 @@ static int rewind_requested(consumer *c);
 /* At the end, and everything taken is applied (and no fence asks to read some again). */
 static int all_drained(consumer *c)
 {
-    if (!at_end(c) || c->pending)
+    if (!at_end(c) || c->npending)
         return 0;
     for (int w = 0; w < c->nworkers; w++)
         if (consumer_worker_filled(c->workers[w]) || !consumer_worker_idle(c->workers[w]))
@@ -652,32 +701,54 @@ static void on_message(consumer *c, rd_kafka_message_t *m)
     } else if (m->err) {
         on_kafka_error(c, m);
         rd_kafka_message_destroy(m);
-    } else if (c->paused || !e || !e->assigned || m->offset < expected_of(c, e) ||
-               (e->taken >= 0 && m->offset < e->taken)) {
-        /* Not ours, already applied or taken, or fetched while paused (read again after
-         * the seek that resumes). */
+    } else if (!e || !e->assigned || m->offset < expected_of(c, e) || (e->taken >= 0 && m->offset < e->taken)) {
+        /* Not ours, or already applied or taken. */
+        rd_kafka_message_destroy(m);
+    } else if (c->pending[worker_of(c, e)]) {
+        /* Fetched for a worker that waits (read again after the seek that resumes it):
+         * dropped means paused, and that partition is not at its end before that. */
+        int w = worker_of(c, e);
+        c->dropped[w] = 1;
+        e->eof = 0;
+        set_paused(c, w, 1, 0);
         rd_kafka_message_destroy(m);
     } else if (take(c, m) < 0) {
-        c->pending = m;
+        int w = worker_of(c, e);
+        c->pending[w] = m;
+        c->npending++;
+        /* The others go on; when none can, the poll thread waits (consumer_run). */
+        if (c->npending < c->nactive)
+            set_paused(c, w, 1, 0);
     }
 }
 
-/* Wait for the worker of the pending message to free a slot, pausing fetching if that
- * takes long; then take it. */
-static void wait_for_slot(consumer *c, int64_t *waiting_since)
+/* Take the messages that wait for their workers' slots where a slot is free now and, with
+ * resume, resume those workers' partitions. */
+static void take_pending(consumer *c, int resume)
+{
+    for (int w = 0; w < c->nworkers && c->npending; w++) {
+        if (!c->pending[w] || take(c, c->pending[w]) < 0)
+            continue;
+        c->pending[w] = NULL;
+        c->npending--;
+        if (resume)
+            set_paused(c, w, 0, 1);
+    }
+}
+
+/* Pause the partitions of every worker that waits for a slot. */
+static void pause_waiting(consumer *c)
+{
+    for (int w = 0; w < c->nworkers; w++)
+        if (c->pending[w])
+            set_paused(c, w, 1, 0);
+}
+
+/* Every worker waits for a slot: wait (bounded) for one of them to change. */
+static void wait_for_workers(consumer *c)
 {
     struct timespec ts;
 
-    if (!*waiting_since)
-        *waiting_since = consumer_mono_ms();
-    if (take(c, c->pending) == 0) {
-        c->pending = NULL;
-        *waiting_since = 0;
-        set_paused(c, 0);
-        return;
-    }
-    if (consumer_mono_ms() - *waiting_since >= PAUSE_AFTER_MS)
-        set_paused(c, 1);
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_nsec += 50 * 1000000L;
     if (ts.tv_nsec >= 1000000000L) {
@@ -724,22 +795,20 @@ static int cluster_gone(consumer *c, int64_t unassigned_ms)
 
 static void finish_open(consumer *c)
 {
-    if (c->pending && take(c, c->pending) == 0)
-        c->pending = NULL;
+    take_pending(c, 0);
     for (int i = 0; i < 2 && !c->fatal; i++) {
         hand_off_due(c, 1);
         for (int w = 0; w < c->nworkers; w++)
             consumer_worker_wait_idle(c->workers[w], DRAIN_WAIT_MS);
-        if (c->pending && take(c, c->pending) == 0)
-            c->pending = NULL;
+        take_pending(c, 0);
     }
-    if (c->pending)
+    if (c->npending)
         drop_unapplied(c, 0);
 }
 
 int consumer_run(consumer *c, char *errstr, size_t n)
 {
-    int64_t next_stats = consumer_mono_ms() + c->stats_interval_s * 1000, waiting_since = 0;
+    int64_t next_stats = consumer_mono_ms() + c->stats_interval_s * 1000;
     int64_t started = consumer_mono_ms(), unassigned_since = started;
 
     while (!c->sh.stop && !c->fatal) {
@@ -747,21 +816,31 @@ int consumer_run(consumer *c, char *errstr, size_t n)
             rewind_to_stored(c);
             continue;
         }
-        if (c->pending) {
-            /* A worker still holds both slots (e.g. retrying through an outage): readiness
-             * and progress lines below go on meanwhile. */
-            wait_for_slot(c, &waiting_since);
-            if (c->paused) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 0);
-                if (m)
-                    on_message(c, m);
+        rd_kafka_message_t *m;
+
+        take_pending(c, 1);
+        m = NULL;
+        if (c->npending && c->npending >= c->nactive) {
+            /* Every worker holds both slots (a backlog faster than PostgreSQL, or retrying
+             * through an outage): wait for one; after PAUSE_AFTER_MS, with their partitions
+             * paused, the group, readiness and progress lines go on too. */
+            if (!c->all_waiting_ms)
+                c->all_waiting_ms = consumer_mono_ms();
+            wait_for_workers(c);
+            if (consumer_mono_ms() - c->all_waiting_ms >= PAUSE_AFTER_MS) {
+                pause_waiting(c);
+                m = rd_kafka_consumer_poll(c->rk, 0);
             }
         } else {
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 50);
-            if (m)
-                on_message(c, m);
-            hand_off_due(c, at_end(c));
+            /* A worker that waits has its partitions paused while the others' go on. */
+            c->all_waiting_ms = 0;
+            if (c->npending)
+                pause_waiting(c);
+            m = rd_kafka_consumer_poll(c->rk, c->npending ? BLOCKED_POLL_MS : 50);
         }
+        if (m)
+            on_message(c, m);
+        hand_off_due(c, at_end(c));
         update_readiness(c);
         if (c->nassigned) {
             unassigned_since = 0;
@@ -804,6 +883,9 @@ void consumer_destroy(consumer *c)
     if (c->pg)
         PQfinish(c->pg);
     free(c->workers);
+    free(c->pending);
+    free(c->paused);
+    free(c->dropped);
     free(c->conninfo);
     free(c->pg_options);
     tpmap_destroy(c->sh.tps);

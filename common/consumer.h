@@ -5,7 +5,9 @@
  * p % apply.workers, so a partition is always applied in order on one connection. A batch
  * is bounded by count and time. The poll thread runs the service's prepare step (decode,
  * validate, format: no database) on a worker's next batch while the worker applies the
- * previous one.
+ * previous one. A worker holding both its batches (one applying, one ready) holds back
+ * only its own partitions: they are paused and the other workers' are fetched on; when
+ * every worker is full, the poll thread waits for one.
  *
  * A worker applies a batch in one PostgreSQL transaction of its own connection: a look at
  * the fence (below) without locks, the service's apply step, then fence and store the next
