@@ -99,6 +99,15 @@ base_rejected=$(rejected_now)
 # The statistics of the drain only: pg_stat_statements (when preloaded) and the bgwriter's.
 # As the owner `coverage`: the stack made the extension for it (stack.sh pg_extensions).
 su_q() { psql -X -Atq -v ON_ERROR_STOP=1 -c "$1"; }
+# A backend's CPU time reaches the postmaster's count (cpu.sh) once it has exited: before a
+# snapshot, wait (up to 10 s) until the sessions matching a condition are gone.
+sessions_gone() {
+    for _ in $(seq 1 100); do
+        [ "$(su_q "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND $1")" = 0 ] &&
+            return 0
+        sleep 0.1
+    done
+}
 pgss=0
 [ "$(su_q "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'")" = 1 ] && pgss=1
 bgwriter() {
@@ -150,6 +159,7 @@ if [ -x "$REPO/tests/bench/incident_latency.sh" ]; then
     probe_out=$("$REPO/tests/bench/incident_latency.sh" probe 2>&1 || true)
 fi
 wait "$consumer" || { tail -n 20 consumer.log; exit 1; }
+sessions_gone "usename = 'roster_consumer'"
 cpu4=$("$REPO/tests/bench/cpu.sh" snap)
 bg1=$(bgwriter)
 if [ "$pgss" = 1 ]; then
@@ -185,7 +195,7 @@ coverages=$(psql -Atqc "SELECT count(*) FROM coverages")
 psql -Atqc "TRUNCATE workers, coverages, applied_events CASCADE"
 cpu5=$("$REPO/tests/bench/cpu.sh" snap)
 t0=$(now)
-psql -v ON_ERROR_STOP=1 -q <<'SQL'
+PGAPPNAME=bench-ceiling psql -v ON_ERROR_STOP=1 -q <<'SQL'
 CREATE TEMP TABLE raw (change text, nik text, full_name text, birth_date date, gender text,
     institution text, role text, region_code text, tps smallint, term_start date, term_end date,
     monthly_wage bigint, programs text, agreement_id text, kpj text, effective_date date, phone text);
@@ -205,6 +215,7 @@ WHERE r.change = 'ENROLL';
 COMMIT;
 SQL
 ceiling_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
+sessions_gone "application_name = 'bench-ceiling'"
 cpu6=$("$REPO/tests/bench/cpu.sh" snap)
 ceiling_coverages=$(psql -Atqc "SELECT count(*) FROM coverages")
 ceiling_rate=$(rate "$N" "$ceiling_s")
