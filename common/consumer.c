@@ -610,8 +610,6 @@ static void update_readiness(consumer *c)
     pthread_mutex_unlock(&sh->lock);
 }
 
-/* Take message m into its worker's filling slot. 0, or -1 when both slots are taken (the
- * caller keeps m pending). */
 /* The entry of m's topic partition, NULL when it is not one the consumer met. */
 static tpmap_entry *entry_of(consumer *c, const rd_kafka_message_t *m)
 {
@@ -640,10 +638,10 @@ static int at_high_watermark(consumer *c, const rd_kafka_message_t *m)
            m->offset + 1 == high;
 }
 
-static int take(consumer *c, rd_kafka_message_t *m)
+/* Take message m, of entry e and worker w, into the worker's filling slot. 0, or -1 when
+ * both slots are taken (the caller keeps m pending). */
+static int take(consumer *c, rd_kafka_message_t *m, tpmap_entry *e, int w)
 {
-    tpmap_entry *e = entry_of(c, m);
-    int w = worker_of(c, e);
     consumer_slot *s = consumer_worker_filling(c->workers[w]);
 
     if (s && s->count >= s->cap && hand_off(c, w, s) == 0)
@@ -704,21 +702,22 @@ static void on_message(consumer *c, rd_kafka_message_t *m)
     } else if (!e || !e->assigned || m->offset < expected_of(c, e) || (e->taken >= 0 && m->offset < e->taken)) {
         /* Not ours, or already applied or taken. */
         rd_kafka_message_destroy(m);
-    } else if (c->pending[worker_of(c, e)]) {
-        /* Fetched for a worker that waits (read again after the seek that resumes it):
-         * dropped means paused, and that partition is not at its end before that. */
+    } else {
         int w = worker_of(c, e);
-        c->dropped[w] = 1;
-        e->eof = 0;
-        set_paused(c, w, 1, 0);
-        rd_kafka_message_destroy(m);
-    } else if (take(c, m) < 0) {
-        int w = worker_of(c, e);
-        c->pending[w] = m;
-        c->npending++;
-        /* The others go on; when none can, the poll thread waits (consumer_run). */
-        if (c->npending < c->nactive)
+        if (c->pending[w]) {
+            /* Fetched for a worker that waits (read again after the seek that resumes
+             * it): dropped means paused, and that partition is not at its end before. */
+            c->dropped[w] = 1;
+            e->eof = 0;
             set_paused(c, w, 1, 0);
+            rd_kafka_message_destroy(m);
+        } else if (take(c, m, e, w) < 0) {
+            c->pending[w] = m;
+            c->npending++;
+            /* The others go on; when none can, the poll thread waits (consumer_run). */
+            if (c->npending < c->nactive)
+                set_paused(c, w, 1, 0);
+        }
     }
 }
 
@@ -727,7 +726,7 @@ static void on_message(consumer *c, rd_kafka_message_t *m)
 static void take_pending(consumer *c, int resume)
 {
     for (int w = 0; w < c->nworkers && c->npending; w++) {
-        if (!c->pending[w] || take(c, c->pending[w]) < 0)
+        if (!c->pending[w] || take(c, c->pending[w], entry_of(c, c->pending[w]), w) < 0)
             continue;
         c->pending[w] = NULL;
         c->npending--;

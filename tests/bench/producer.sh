@@ -3,7 +3,8 @@
 # keys and values with the same producer settings, in the same run on its own stack.
 #   1. generate BENCH_EVENTS roster rows (default 1,000,000; gen_roster --seed 2024);
 #   2. roster-producer --dump writes the keys and values it would send (kcat -P format);
-#   3. an untimed kcat -P run warms the fresh broker; then rounds, the order swapped in every other to cancel warm-up effects: roster-producer
+#   3. an untimed kcat -P run warms the fresh broker; then rounds, the order swapped in
+#      every other to cancel what is left of warm-up effects: roster-producer
 #      publishes the CSV to roster.changes, kcat -P the dump to a scratch topic with as many
 #      partitions (tests/bench/kcat.sh); each timed with /usr/bin/time (wall seconds, user +
 #      system CPU seconds);
@@ -136,10 +137,10 @@ printf '%-34s %12s  (CPU s per run %.2f)\n' "kcat -P events/s (same values)" "$(
 # Both sides share 2 cores with the broker: when the machine is busy throughout, a client's
 # own CPU per event is what decides its rate.
 busy_line() {
-    awk -v s="$2" -v r="$ROUNDS" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(s, x, " ")
+    awk -v s="$1" -v r="$ROUNDS" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(s, x, " ")
         printf "%.0f%% (broker CPU s per run %.2f)", 100 * x[1] / x[2], x[3] / hz / r }'
 }
-printf '%-34s %s\n' "machine busy, producer runs" "$(busy_line p "$pbusy")"
-printf '%-34s %s\n' "machine busy, kcat -P runs" "$(busy_line k "$kbusy")"
+printf '%-34s %s\n' "machine busy, producer runs" "$(busy_line "$pbusy")"
+printf '%-34s %s\n' "machine busy, kcat -P runs" "$(busy_line "$kbusy")"
 printf '%-34s %12s  target >= 0.8: %s\n' "ratio producer / kcat -P" "$ratio" \
     "$(awk -v r="$ratio" 'BEGIN { print (r >= 0.8 ? "ok" : "MISSED") }')"
