@@ -9,9 +9,13 @@
 #      RSS, while incident latency probes run (incident -> claim in PostgreSQL and on
 #      `claims`) for as long as the drain lasts; 50 probes on the idle stack before it say
 #      what the incident path costs by itself;
-#   3. ceiling: the same rows loaded straight into the same (emptied) tables with COPY plus a
+#   3. floor: the rows the drain left (workers, coverages, applied_events, coverage_outbox)
+#      written again into empty copies of those tables, nothing checked: PostgreSQL CPU per
+#      event, the rate it allows on this machine's cores, and the drain's PostgreSQL CPU
+#      against it (BENCH_FLOOR_EVENTS, default 1,000,000, events' share of the rows);
+#   4. ceiling: the same rows loaded straight into the same (emptied) tables with COPY plus a
 #      set-based merge: ceiling events/s, and the ratio drain / ceiling;
-#   4. plan robustness (tests/bench/plan_collapse.sh, in a scratch database): one batch run
+#   5. plan robustness (tests/bench/plan_collapse.sh, in a scratch database): one batch run
 #      with the plans chosen while the tables were analysed empty, and with the staging
 #      table analysed, each against the same batch on warm statistics.
 # Targets (2 cores): producer >= 0.8 x kcat -P; drain >= 41,667 events/s (7.5M in 3
@@ -193,7 +197,43 @@ drain_rate=$(rate "$N" "$drain_s")
 rss_mb=$(awk '{ printf "%.1f", $1 / 1024 }' consumer.rss)
 coverages=$(psql -Atqc "SELECT count(*) FROM coverages")
 
-# 3. ceiling: same rows, same tables, emptied; COPY into staging + set-based merge
+# 3. floor: the rows the drain left behind, written again into empty copies of their tables
+#    (same columns and indexes, WAL-logged, one transaction; no staging, lookups, rules,
+#    de-duplication or offsets): the least PostgreSQL CPU any apply of these events could
+#    spend. Each table's share of BENCH_FLOOR_EVENTS events (at most a million) is copied
+#    first into unlogged scratch tables; the CPU counted is the measuring session's backend
+#    alone (its clock ticks in /proc before and after), so autovacuum working through the
+#    drained tables meanwhile is not.
+floor_n=$((N < ${BENCH_FLOOR_EVENTS:-1000000} ? N : ${BENCH_FLOOR_EVENTS:-1000000}))
+floor_tables="workers coverages applied_events coverage_outbox"
+for t in $floor_tables; do
+    psql -Atq -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+        -c "DROP TABLE IF EXISTS bench_floor_$t, bench_floor_src_$t" \
+        -c "CREATE UNLOGGED TABLE bench_floor_src_$t AS SELECT * FROM $t
+            LIMIT (SELECT ceil(count(*) * $floor_n / $N::numeric) FROM $t)" \
+        -c "CREATE TABLE bench_floor_$t (LIKE $t INCLUDING ALL)" >/dev/null
+done
+floor_rows=$(for t in $floor_tables; do psql -Atqc "SELECT count(*) FROM bench_floor_src_$t"; done | awk '{ n += $1 } END { print n }')
+{
+    cat <<'PSQL'
+SELECT pg_backend_pid() AS pid \gset
+\setenv BENCH_FLOOR_PID :pid
+\! awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/$BENCH_FLOOR_PID/stat
+BEGIN;
+PSQL
+    for t in $floor_tables; do echo "INSERT INTO bench_floor_$t SELECT * FROM bench_floor_src_$t;"; done
+    cat <<'PSQL'
+COMMIT;
+\! awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/$BENCH_FLOOR_PID/stat
+PSQL
+} >floor.sql
+t0=$(now)
+PGAPPNAME=bench-floor psql -Atq -v ON_ERROR_STOP=1 -f floor.sql >floor.ticks
+floor_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
+floor_cpu=$(awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { a = $1 } END { printf "%.2f", ($1 - a) / hz }' floor.ticks)
+for t in $floor_tables; do psql -Atqc "DROP TABLE bench_floor_$t, bench_floor_src_$t"; done
+
+# 4. ceiling: same rows, same tables, emptied; COPY into staging + set-based merge
 psql -Atqc "TRUNCATE workers, coverages, applied_events CASCADE"
 cpu5=$("$REPO/tests/bench/cpu.sh" snap)
 t0=$(now)
@@ -222,7 +262,7 @@ cpu6=$("$REPO/tests/bench/cpu.sh" snap)
 ceiling_coverages=$(psql -Atqc "SELECT count(*) FROM coverages")
 ceiling_rate=$(rate "$N" "$ceiling_s")
 
-# 4. plans chosen for analysed empty tables: the same batch cold and warm (plan_collapse.sh)
+# 5. plans chosen for analysed empty tables: the same batch cold and warm (plan_collapse.sh)
 plan_rc=0
 "$REPO/tests/bench/plan_collapse.sh" >plan_collapse.txt 2>&1 || plan_rc=$?
 
@@ -257,6 +297,16 @@ awk -v n="$N" -v u="$ccpu_u" -v s="$ccpu_s" -v all="$dall" -v b="$dbroker" -v pg
 read -r _ _ _ cpg _ <<<"$("$REPO/tests/bench/cpu.sh" diff "$cpu5" "$cpu6")"
 printf '%-34s %12s  %s\n' "ceiling events/s (COPY + merge)" "$ceiling_rate" "($ceiling_s s, $ceiling_coverages coverages; PostgreSQL CPU $(awk -v p="$cpg" -v n="$N" 'BEGIN { printf "%.1f", 1e6 * p / n }') us/event)"
 printf '%-34s %12s  %s\n' "ratio drain / ceiling" "$ratio" "target >= 0.5: $(ok "$ratio" 0.5 '>=')"
+# The floor bounds any apply of these events on this machine: its PostgreSQL CPU per event
+# alone, spread over every core, caps the rate.
+awk -v p="$floor_cpu" -v n="$floor_n" -v rows="$floor_rows" -v s="$floor_s" -v dpg="$dpg" -v dn="$N" \
+    -v cores="$(nproc)" 'BEGIN {
+    f = 1e6 * p / n; d = 1e6 * dpg / dn
+    printf "%-34s %12.1f  (%d events: %d rows written again in %.1f s, indexes, WAL, no checks;\n", \
+        "floor PostgreSQL CPU us/event", f, n, rows, s
+    printf "%-34s %12s  %d cores allow at most %.0f events/s at it)\n", "", "", cores, f > 0 ? cores * 1e6 / f : 0
+    printf "%-34s %12.2f  (the drain %.1f us/event)\n", "ratio drain / floor, PostgreSQL CPU", f > 0 ? d / f : 0, d
+}'
 printf '%-34s %12s  %s\n' "consumer peak RSS MB" "$rss_mb" \
     "target <= $RSS_TARGET_MB: $(ok "$rss_mb" "$RSS_TARGET_MB" '<=')"
 printf '%-34s %12s  %s\n' "disk used under var MB" "$(du -sm "$VAR_DIR" | cut -f1)" "($VAR_DIR)"
