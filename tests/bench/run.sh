@@ -304,9 +304,14 @@ awk -v p="$floor_cpu" -v n="$floor_n" -v rows="$floor_rows" -v s="$floor_s" -v d
     f = 1e6 * p / n; d = 1e6 * dpg / dn
     printf "%-34s %12.1f  (%d events: %d rows written again in %.1f s, indexes, WAL, no checks;\n", \
         "floor PostgreSQL CPU us/event", f, n, rows, s
-    printf "%-34s %12s  %d cores allow at most %.0f events/s at it)\n", "", "", cores, f > 0 ? cores * 1e6 / f : 0
-    printf "%-34s %12.2f  (the drain %.1f us/event)\n", "ratio drain / floor, PostgreSQL CPU", f > 0 ? d / f : 0, d
+    printf "%-34s %12s  %d cores allow at most %.0f events/s at it)\n", "", "", cores, (f > 0 ? cores * 1e6 / f : 0)
+    printf "%-34s %12.2f  (the drain %.1f us/event)\n", "ratio drain / floor, PostgreSQL CPU", (f > 0 ? d / f : 0), d
 }'
+# Batches, and how often a worker's partitions were paused with both its slots taken (each
+# pause has librdkafka fetch again what it held for them).
+sed -n 's/.*msg="stopped".* batches=\([0-9]*\).* pauses=\([0-9]*\).*/\1 \2/p' consumer.log | tail -n 1 |
+    awk '{ printf "%-34s %12d  (%d batches: %.2f a batch)\n", "consumer partition pauses", $2, $1,
+        $1 ? $2 / $1 : 0 }'
 printf '%-34s %12s  %s\n' "consumer peak RSS MB" "$rss_mb" \
     "target <= $RSS_TARGET_MB: $(ok "$rss_mb" "$RSS_TARGET_MB" '<=')"
 printf '%-34s %12s  %s\n' "disk used under var MB" "$(du -sm "$VAR_DIR" | cut -f1)" "($VAR_DIR)"
