@@ -238,6 +238,9 @@ static void set_paused(consumer *c, int w, int pause, int seek)
     l = assigned_list(c, w);
     if (pause) {
         err = rd_kafka_pause_partitions(c->rk, l);
+        pthread_mutex_lock(&c->sh.lock);
+        c->sh.stats.pauses++;
+        pthread_mutex_unlock(&c->sh.lock);
     } else {
         if (seek && c->dropped[w])
             seek_assigned(c, w, 1);
@@ -522,10 +525,10 @@ static void log_progress(consumer *c)
     consumer_get_stats(c, &st);
     log_info("progress",
              "topic=%s group=%s batches=%" PRIu64 " messages=%" PRIu64 " rejected=%" PRIu64
-             " fenced=%" PRIu64 " retries=%" PRIu64 " bisects=%" PRIu64 " lag=%" PRId64
-             " ready=%d",
+             " fenced=%" PRIu64 " retries=%" PRIu64 " bisects=%" PRIu64 " pauses=%" PRIu64
+             " lag=%" PRId64 " ready=%d",
              c->sh.topic, c->sh.group, st.batches, st.messages, st.rejected, st.fenced,
-             st.retries, st.bisects, st.lag, st.ready);
+             st.retries, st.bisects, st.pauses, st.lag, st.ready);
 }
 
 /* The worker of a topic partition: spread by partition, and by topic among topics. */

@@ -57,6 +57,8 @@ enum { CONSUMER_CLASS_MAX = 8 };
 /* Counters, for logs and metrics exporters. */
 typedef struct consumer_stats {
     uint64_t batches, messages, applied, rejected, fenced, retries, bisects, rebalances;
+    uint64_t pauses;            /* a worker's partitions paused while both its slots were
+                                 * taken; librdkafka fetches again what it held for them */
     uint64_t dlq_truncated;
     struct {
         char name[16];

@@ -146,6 +146,10 @@ static void render_counters(const consumer_metrics *m, const consumer_stats *st,
     one(p, l, "consumer_rebalances_total", PROMTEXT_COUNTER,
         "Consumer group rebalances seen (assignments and revocations).",
         (double)st->rebalances);
+    one(p, l, "consumer_pauses_total", PROMTEXT_COUNTER,
+        "Times an apply worker's partitions were paused because both its batch slots were "
+        "taken (a backlog faster than PostgreSQL); what was fetched for them is fetched again.",
+        (double)st->pauses);
     one(p, l, "consumer_retries_total", PROMTEXT_COUNTER,
         "Retries of a batch after a transient failure (PostgreSQL or Kafka unreachable, "
         "lock timeout, deadlock, ...).", (double)st->retries);

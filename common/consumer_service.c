@@ -95,10 +95,13 @@ static void log_stopped(consumer *c)
     consumer_stats st;
 
     consumer_get_stats(c, &st);
-    log_info("stopped", "messages=%llu rejected=%llu applied=%llu retries=%llu bisects=%llu",
+    log_info("stopped",
+             "messages=%llu rejected=%llu applied=%llu batches=%llu retries=%llu bisects=%llu"
+             " pauses=%llu",
              (unsigned long long)st.messages, (unsigned long long)st.rejected,
-             (unsigned long long)st.applied, (unsigned long long)st.retries,
-             (unsigned long long)st.bisects);
+             (unsigned long long)st.applied, (unsigned long long)st.batches,
+             (unsigned long long)st.retries, (unsigned long long)st.bisects,
+             (unsigned long long)st.pauses);
 }
 
 /* The service's own librdkafka defaults into cfg, each unless the user set it (-X). */

@@ -30,6 +30,7 @@ static consumer_stats stats(void)
     st.rejected = 5;
     st.retries = 2;
     st.rebalances = 1;
+    st.pauses = 5;
     st.not_ready_us = 1500000;
     st.lag = 7;
     st.ready = 1;
@@ -79,6 +80,7 @@ Test(consumer_metrics, counters_from_the_stats)
         "consumer_batches_total{" L "} 4\n",
         "consumer_retries_total{" L "} 2\n",
         "consumer_rebalances_total{" L "} 1\n",
+        "consumer_pauses_total{" L "} 5\n",
         "consumer_not_ready_seconds_total{" L "} 1.5\n",
         "consumer_lag_events{" L "} 7\n",
         "# TYPE consumer_event_freshness_seconds histogram\n",
