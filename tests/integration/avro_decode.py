@@ -6,8 +6,11 @@ $SCHEMA_REGISTRY_URL, the stack's, on first sight of an id, or, without one, rea
 schemas/<file> of schemas/catalog.tsv, the compiled-in ids), generically from the schema:
 null, booleans, strings, ints and longs, enums, unions and arrays."""
 import datetime
+import http.client
 import json
 import os
+import time
+import urllib.error
 import urllib.request
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -36,12 +39,27 @@ class WriterSchemas(dict):
     def __missing__(self, sid):
         if not self.url:
             raise KeyError("schema id %d is not a %s of the catalog" % (sid, self.name))
-        with urllib.request.urlopen("%s/schemas/ids/%d" % (self.url, sid), timeout=30) as r:
-            schema = json.loads(json.load(r)["schema"])
+        schema = json.loads(self.fetch("%s/schemas/ids/%d" % (self.url, sid))["schema"])
         if schema.get("name") != self.name:
             raise KeyError("schema id %d is a %s, not a %s" % (sid, schema.get("name"), self.name))
         self[sid] = schema
         return schema
+
+
+    @staticmethod
+    def fetch(url, tries=5):
+        """GET url as JSON. The registry may close a connection without answering while
+        it is busy (seen once under ASan: RemoteDisconnected); the lookup is idempotent,
+        so it is tried again, up to `tries` times, a second apart."""
+        for attempt in range(1, tries + 1):
+            try:
+                with urllib.request.urlopen(url, timeout=30) as r:
+                    return json.load(r)
+            except (http.client.HTTPException, ConnectionError, urllib.error.URLError) as e:
+                if isinstance(e, urllib.error.HTTPError) or attempt == tries:
+                    raise
+                time.sleep(1)
+        raise AssertionError("unreachable")
 
 
 class Reader:
