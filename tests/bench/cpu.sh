@@ -6,6 +6,7 @@
 #                        cluster, with the ended backends the postmaster reaped)
 #   cpu.sh diff A B      from two snaps: "busy_pct busy_s broker_s pg_s rest_s", CPU seconds
 #                        of all cores, rest_s the busy time of everything else
+#   cpu.sh ticks PID     the clock ticks one process has used (with its reaped children)
 # Environment: VAR_DIR (the stack's).
 set -euo pipefail
 
@@ -25,6 +26,10 @@ snap)
     fi
     echo "$busy $total $broker $pg"
     ;;
+ticks)
+    [ $# -eq 2 ] || { echo "usage: cpu.sh ticks PID" >&2; exit 2; }
+    ticks "$2"
+    ;;
 diff)
     [ $# -eq 3 ] || { echo "usage: cpu.sh diff SNAP_A SNAP_B" >&2; exit 2; }
     awk -v a="$2" -v b="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {
@@ -35,7 +40,7 @@ diff)
     }'
     ;;
 *)
-    echo "usage: cpu.sh snap | cpu.sh diff SNAP_A SNAP_B" >&2
+    echo "usage: cpu.sh snap | cpu.sh diff SNAP_A SNAP_B | cpu.sh ticks PID" >&2
     exit 2
     ;;
 esac

@@ -202,8 +202,8 @@ coverages=$(psql -Atqc "SELECT count(*) FROM coverages")
 #    de-duplication or offsets): the least PostgreSQL CPU any apply of these events could
 #    spend. Each table's share of BENCH_FLOOR_EVENTS events (at most a million) is copied
 #    first into unlogged scratch tables; the CPU counted is the measuring session's backend
-#    alone (its clock ticks in /proc before and after), so autovacuum working through the
-#    drained tables meanwhile is not.
+#    alone (cpu.sh ticks, before and after), so autovacuum working through the drained
+#    tables meanwhile is not.
 floor_n=$((N < ${BENCH_FLOOR_EVENTS:-1000000} ? N : ${BENCH_FLOOR_EVENTS:-1000000}))
 floor_tables="workers coverages applied_events coverage_outbox"
 for t in $floor_tables; do
@@ -213,22 +213,25 @@ for t in $floor_tables; do
             LIMIT (SELECT ceil(count(*) * $floor_n / $N::numeric) FROM $t)" \
         -c "CREATE TABLE bench_floor_$t (LIKE $t INCLUDING ALL)" >/dev/null
 done
-floor_rows=$(for t in $floor_tables; do psql -Atqc "SELECT count(*) FROM bench_floor_src_$t"; done | awk '{ n += $1 } END { print n }')
+floor_rows=0
 {
     cat <<'PSQL'
 SELECT pg_backend_pid() AS pid \gset
 \setenv BENCH_FLOOR_PID :pid
-\! awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/$BENCH_FLOOR_PID/stat
+\! "$BENCH_CPU_SH" ticks "$BENCH_FLOOR_PID"
 BEGIN;
 PSQL
-    for t in $floor_tables; do echo "INSERT INTO bench_floor_$t SELECT * FROM bench_floor_src_$t;"; done
+    for t in $floor_tables; do
+        echo "INSERT INTO bench_floor_$t SELECT * FROM bench_floor_src_$t;"
+        floor_rows=$((floor_rows + $(psql -Atqc "SELECT count(*) FROM bench_floor_src_$t")))
+    done
     cat <<'PSQL'
 COMMIT;
-\! awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/$BENCH_FLOOR_PID/stat
+\! "$BENCH_CPU_SH" ticks "$BENCH_FLOOR_PID"
 PSQL
 } >floor.sql
 t0=$(now)
-PGAPPNAME=bench-floor psql -Atq -v ON_ERROR_STOP=1 -f floor.sql >floor.ticks
+BENCH_CPU_SH=$REPO/tests/bench/cpu.sh PGAPPNAME=bench-floor psql -Atq -v ON_ERROR_STOP=1 -f floor.sql >floor.ticks
 floor_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
 floor_cpu=$(awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { a = $1 } END { printf "%.2f", ($1 - a) / hz }' floor.ticks)
 for t in $floor_tables; do psql -Atqc "DROP TABLE bench_floor_$t, bench_floor_src_$t"; done

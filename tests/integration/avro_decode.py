@@ -45,21 +45,22 @@ class WriterSchemas(dict):
         self[sid] = schema
         return schema
 
-
     @staticmethod
     def fetch(url, tries=5):
         """GET url as JSON. The registry may close a connection without answering while
         it is busy (seen once under ASan: RemoteDisconnected); the lookup is idempotent,
-        so it is tried again, up to `tries` times, a second apart."""
-        for attempt in range(1, tries + 1):
+        so it is tried again, up to `tries` times, a second apart. An HTTP error status
+        is an answer and is raised at once."""
+        for attempt in range(tries, 0, -1):
             try:
                 with urllib.request.urlopen(url, timeout=30) as r:
                     return json.load(r)
-            except (http.client.HTTPException, ConnectionError, urllib.error.URLError) as e:
-                if isinstance(e, urllib.error.HTTPError) or attempt == tries:
+            except urllib.error.HTTPError:
+                raise
+            except (http.client.HTTPException, ConnectionError, urllib.error.URLError):
+                if attempt == 1:
                     raise
                 time.sleep(1)
-        raise AssertionError("unreachable")
 
 
 class Reader:
