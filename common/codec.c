@@ -2,8 +2,10 @@
  * Avro, with per-schema-id caches. One table of fields per C record type (codec_fields.c)
  * drives every direction. Encoding follows a plan built once per writer schema (one step per
  * writer field) and writes Avro binary straight from the record (the unit tests compare its
- * bytes with avro-c's, tests/unit/support/avro_ref.c); avro-c's generic values do all
- * decoding. */
+ * bytes with avro-c's, tests/unit/support/avro_ref.c). Decoding reads a writer schema whose
+ * every field the record carries straight from the bytes in one pass (another plan per
+ * writer schema); whatever that pass does not accept is decoded again through avro-c's
+ * generic values, which check the body against the schema and name the error. */
 #include "codec.h"
 
 #include <errno.h>
@@ -61,6 +63,10 @@ struct slot {
     unsigned char *consts;          /* encoded defaults of the writer-only fields */
     size_t max_body;                /* no record's body is longer */
     char plan_err[256];             /* set when a writer-only default does not encode */
+    /* Direct decoder plan: one step per writer field, in writer order; NULL when the writer
+     * has a field the record does not carry (every decode then takes avro-c's path). */
+    struct dec_step *dplan;
+    size_t ndplan;
 };
 
 /* One writer field: a field of the C record (f, m), or, when f is NULL, the constant
@@ -69,6 +75,13 @@ struct enc_step {
     const codec_fields_def *f;
     const struct field_map *m;
     size_t off, len;
+};
+
+/* One writer field read straight into the record. */
+struct dec_step {
+    const codec_fields_def *f;
+    const struct field_map *m;
+    int branches;                   /* of its union; 0 when the field is no union */
 };
 
 struct codec {
@@ -83,6 +96,8 @@ struct codec {
     char *buf;
     size_t cap;
     avro_reader_t reader;
+    int indirect;                   /* codec_set_direct(c, 0): every decode through avro-c */
+    unsigned long direct;           /* decodes the direct plan answered */
 };
 
 static avro_schema_t resolve(avro_schema_t s)
@@ -553,11 +568,37 @@ static int plan_build(struct slot *s, char *errstr, size_t errstr_size)
     return rval;
 }
 
+/* The direct decoder plan of a writer whose every field is one of the record's (none when
+ * memory is short: decoding then takes avro-c's path, as for any other writer). */
+static void dplan_build(struct slot *s)
+{
+    size_t n = avro_schema_record_size(s->schema);
+
+    if (!(s->dplan = calloc(n ? n : 1, sizeof *s->dplan)))
+        return;
+    for (size_t w = 0; w < n; w++) {
+        struct dec_step *st = &s->dplan[w];
+        avro_schema_t ft = resolve(avro_schema_record_field_get_by_index(s->schema, (int)w));
+
+        for (size_t i = 0; i < s->type->nfields && !st->f; i++)
+            if (s->map[i].index == (int)w)
+                st->f = &s->type->fields[i], st->m = &s->map[i];
+        if (!st->f) {
+            free(s->dplan);
+            s->dplan = NULL;
+            return;
+        }
+        st->branches = is_avro_union(ft) ? (int)avro_schema_union_size(ft) : 0;
+    }
+    s->ndplan = n;
+}
+
 static void slot_free(struct slot *s)
 {
     if (!s)
         return;
     free(s->plan);
+    free(s->dplan);
     free(s->consts);
     json_decref(s->writer_json);
     free(s->extra);
@@ -618,6 +659,7 @@ static struct slot *slot_new(codec *c, const codec_fields_type *t, int id, char 
     prepare_blank(c, s);
     if (plan_build(s, errstr, errstr_size) < 0)
         goto err;
+    dplan_build(s);
     return s;
 err:
     slot_free(s);
@@ -714,6 +756,16 @@ void codec_destroy(codec *c)
         json_decref(c->latest[ti].reader_json);
     free(c->buf);
     free(c);
+}
+
+void codec_set_direct(codec *c, int on)
+{
+    c->indirect = !on;
+}
+
+unsigned long codec_direct_count(const codec *c)
+{
+    return c->direct;
 }
 
 /* ---- encoding ---- */
@@ -1124,6 +1176,134 @@ static int check_value(struct cursor *cur, avro_schema_t s, const char *what, in
     }
 }
 
+/* ---- decoding straight from the bytes ---- */
+
+/* A zig-zag varint of at most max bytes at *p, read as the checked path and avro-c read it
+ * (the bits of a tenth byte past 64 are dropped). 0 and *p past it, or -1. */
+static int direct_varint(const uint8_t **p, const uint8_t *end, int max, int64_t *out)
+{
+    const uint8_t *q = *p;
+    uint64_t u = 0;
+
+    for (int i = 0; i < max && q < end; i++) {
+        uint8_t b = *q++;
+        u |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            *out = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+            *p = q;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Our value of enum symbol index sym of field m, or -1. */
+static int direct_enum(const struct field_map *m, int64_t sym)
+{
+    return sym >= 0 && sym < m->nsym ? m->from_sym[sym] : -1;
+}
+
+/* The value of one field (not null) at *p into rec. 1 when present, 0 when absent (an empty
+ * set), -1 when the direct pass does not accept it. */
+static int direct_value(const codec_fields_def *f, const struct field_map *m,
+                        const uint8_t **p, const uint8_t *end, void *rec)
+{
+    char *dst = (char *)rec + f->off;
+    int64_t v;
+    int ours;
+
+    switch (f->kind) {
+    case CODEC_FIELDS_STRING: case CODEC_FIELDS_CHAR:
+        if (direct_varint(p, end, 10, &v) < 0 || v < 0 || v > end - *p)
+            return -1;
+        if (f->kind == CODEC_FIELDS_CHAR) {
+            if (v != 1 || !**p || !strchr(f->chars, **p))
+                return -1;
+            *dst = (char)**p;
+        } else {
+            if ((size_t)v >= f->size || memchr(*p, '\0', (size_t)v))
+                return -1;
+            memcpy(dst, *p, (size_t)v);
+            dst[v] = '\0';
+        }
+        *p += v;
+        return 1;
+    case CODEC_FIELDS_INT: case CODEC_FIELDS_DATE: {
+        int32_t x;
+        /* At most 4 bytes, within int32 (a fifth byte's bits avro-c folds into 32 bits, the
+         * checked path checks). */
+        if (direct_varint(p, end, 4, &v) < 0)
+            return -1;
+        x = (int32_t)v;
+        memcpy(dst, &x, sizeof x);
+        return 1;
+    }
+    case CODEC_FIELDS_LONG: case CODEC_FIELDS_TIMESTAMP:
+        if (direct_varint(p, end, 10, &v) < 0)
+            return -1;
+        memcpy(dst, &v, sizeof v);
+        return 1;
+    case CODEC_FIELDS_BOOL:
+        if (*p >= end || **p > 1)
+            return -1;
+        ours = *(*p)++;
+        memcpy(dst, &ours, sizeof ours);
+        return 1;
+    case CODEC_FIELDS_ENUM:
+        if (direct_varint(p, end, 10, &v) < 0 || (ours = direct_enum(m, v)) < 0)
+            return -1;
+        memcpy(dst, &ours, sizeof ours);
+        return 1;
+    case CODEC_FIELDS_ENUM_SET: {
+        unsigned bits = 0;
+        int64_t count = -1;
+        /* Blocks of positive counts (the sized form is left to the checked path). */
+        while (direct_varint(p, end, 10, &count) == 0 && count != 0) {
+            if (count < 0 || count > end - *p)
+                return -1;
+            for (int64_t i = 0; i < count; i++) {
+                if (direct_varint(p, end, 10, &v) < 0 || (ours = direct_enum(m, v)) < 0
+                    || bits & (1u << ours))
+                    return -1;
+                bits |= 1u << ours;
+            }
+        }
+        if (count != 0)
+            return -1;
+        memcpy(dst, &bits, sizeof bits);
+        return bits != 0;
+    }
+    }
+    return -1;
+}
+
+/* The Avro body [p, end) of writer s into rec in one pass. 0, or -1 when the pass does not
+ * accept it: a malformed body, a value the record refuses, a form it leaves to avro-c (an
+ * int of 5 bytes, an array block with its size). */
+static int decode_direct(const struct slot *s, const uint8_t *p, const uint8_t *end, void *rec)
+{
+    const codec_fields_type *t = s->type;
+
+    memcpy(rec, s->blank, t->size);
+    for (size_t k = 0; k < s->ndplan; k++) {
+        const struct dec_step *st = &s->dplan[k];
+        int64_t branch;
+        int rc;
+
+        if (st->branches) {
+            if (direct_varint(&p, end, 10, &branch) < 0 || branch < 0 || branch >= st->branches)
+                return -1;
+            if (branch == st->m->null_branch)
+                continue;
+        }
+        if ((rc = direct_value(st->f, st->m, &p, end, rec)) < 0)
+            return -1;
+        if (rc)
+            mark_present(t, rec, st->f->bit);
+    }
+    return p == end ? 0 : -1;
+}
+
 /* ---- decoding ---- */
 
 static int take_enum(const avro_value_t *v, const codec_fields_def *f, const struct field_map *m,
@@ -1231,6 +1411,12 @@ static int decode(codec *c, int ti, const void *data, size_t len, void *rec, int
         return c->unavailable ? CODEC_UNAVAILABLE : -1;
     if (s->decode_err[0])
         return errstr_fail(errstr, errstr_size, "%s", s->decode_err);
+    if (!c->indirect && s->dplan && decode_direct(s, b + HEADER_SIZE, b + len, rec) == 0) {
+        c->direct++;
+        if (schema_id)
+            *schema_id = (int)id;
+        return 0;
+    }
     cur.start = b;
     cur.p = b + HEADER_SIZE;
     cur.end = b + len;

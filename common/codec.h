@@ -4,7 +4,7 @@
  * (CODEC_*_SUBJECT): writer schemas by id (compiled in, or from the schema registry on first
  * sight), the reader schema of each type is its compiled latest. A codec caches, per
  * schema id, the Avro value class, one reusable value, the field/enum mappings and an
- * encoder plan, so no schema is parsed per call. One codec per thread: a codec is not
+ * encoder and a decoder plan, so no schema is parsed per call. One codec per thread: a codec is not
  * thread-safe, but several codecs may be used in parallel. */
 #ifndef CODEC_H
 #define CODEC_H
@@ -33,6 +33,15 @@ codec *codec_new(char *errstr, size_t errstr_size);
 
 /* Frees the codec and its buffer. Accepts NULL. */
 void codec_destroy(codec *c);
+
+/* Decoding reads the body of a writer schema whose every field the record carries straight
+ * into the record, in one pass; a body that pass does not accept (malformed, a value the
+ * record refuses, the longest varint forms) is decoded again through avro-c, whose checks
+ * name the error, so both paths answer alike. on 0: every decode takes avro-c's path (the
+ * tests and the decode fuzzer compare the two). On by default. */
+void codec_set_direct(codec *c, int on);
+/* How many decodes the direct pass answered. */
+unsigned long codec_direct_count(const codec *c);
 
 /* Encode rc with the latest RosterChange schema, or with schema_id when > 0 (which must
  * be a RosterChange schema in the catalog), into the codec's buffer. *out and

@@ -3,8 +3,10 @@
  * decoded as the record type of its schema id's subject (as all four when the id is
  * unknown), and a decoded record is checked by that type's full rules.
  *
- * Asserts besides memory safety: a decode error is terminated UTF-8 (the consumer stores it
- * in dead_letters.error_message), so is every report; a record the rules accept is one
+ * Asserts besides memory safety: the codec's direct pass and avro-c's generic path (a second
+ * codec with codec_set_direct off) answer alike: the same result, the same error, the same
+ * record; a decode error is terminated UTF-8 (the consumer stores it in
+ * dead_letters.error_message), so is every report; a record the rules accept is one
  * PostgreSQL accepts (fuzzcheck_*_ok); and it encodes again with its writer schema into a
  * message that decodes to the very same record. */
 #include <stdint.h>
@@ -21,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NOW_US INT64_C(1717200000000000)
 #define TODAY 19875
 
-static codec *cd;
+static codec *cd, *generic;
 
 typedef int (*decode_fn)(codec *, const void *, size_t, void *, int *, char *, size_t);
 typedef int (*encode_fn)(codec *, const void *, int, const void **, size_t *, char *, size_t);
@@ -124,13 +126,21 @@ static void one(const struct type *t, const uint8_t *data, size_t size)
     void *rec = malloc(t->size), *again = malloc(t->size);
     const void *out;
     size_t len;
-    char err[512];
-    int id = 0, id2 = 0;
+    char err[512], err2[512];
+    int id = 0, id2 = 0, rc, rc2;
 
     if (!rec || !again)
         fuzzcheck_fail("out of memory");
     memset(err, 0, sizeof err);
-    if (t->decode(cd, data, size, rec, &id, err, sizeof err) < 0) {
+    memset(err2, 0, sizeof err2);
+    rc = t->decode(cd, data, size, rec, &id, err, sizeof err);
+    rc2 = t->decode(generic, data, size, again, &id2, err2, sizeof err2);
+    if (rc != rc2 || (rc < 0 && strcmp(err, err2) != 0))
+        fuzzcheck_fail("%s: the direct decode answered %d (%s), avro-c's %d (%s)", t->subject, rc,
+                       rc < 0 ? err : "", rc2, rc2 < 0 ? err2 : "");
+    if (rc == 0 && (id != id2 || memcmp(rec, again, t->size) != 0))
+        fuzzcheck_fail("%s: the direct decode and avro-c's read different records", t->subject);
+    if (rc < 0) {
         fuzzcheck_text("decode error", err, sizeof err);
         goto out;
     }
@@ -163,6 +173,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* One codec for the run, as a consumer keeps one: its caches are part of what is tested. */
     if (!cd && !(cd = codec_new(err, sizeof err)))
         fuzzcheck_fail("codec_new: %s", err);
+    if (!generic) {
+        if (!(generic = codec_new(err, sizeof err)))
+            fuzzcheck_fail("codec_new: %s", err);
+        codec_set_direct(generic, 0);
+    }
     if (size >= 5)
         e = catalog_find((int)((uint32_t)data[1] << 24 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 8 | data[4]));
     for (size_t i = 0; i < NTYPES; i++)
