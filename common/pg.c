@@ -252,15 +252,36 @@ void pg_copybuf_end_row(pg_copybuf *b)
         b->data[b->len++] = '\n';
 }
 
-/* What pg_copy hands PQputCopyData at a time: 64 KB, four of libpq's 16 KB buffers. */
-enum { COPY_PIECE = 64 * 1024 };
+/* b's rows to the COPY in progress, in pieces of PG_COPY_PIECE: libpq copies each piece into
+ * its output buffer, which grows to hold the largest (it never shrinks), so small pieces
+ * keep that buffer small. 0 or -1 + errstr. */
+static int copy_put(PGconn *pg, const pg_copybuf *b, char *errstr, size_t n)
+{
+    if (b->failed) {
+        snprintf(errstr, n, "out of memory building COPY data");
+        return -1;
+    }
+    for (size_t off = 0; off < b->len;) {
+        size_t piece = b->len - off < PG_COPY_PIECE ? b->len - off : PG_COPY_PIECE;
+        if (PQputCopyData(pg, b->data + off, (int)piece) != 1) {
+            copy_error(pg, NULL, errstr, n);
+            return -1;
+        }
+        off += piece;
+    }
+    return 0;
+}
 
-int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr, size_t n)
+/* "COPY ... FROM STDIN" of the rows in whole, or, when whole is NULL, of the rows fill makes
+ * a piece at a time in piece. On a failure the COPY is still ended (with an error), or the
+ * connection would stay in COPY mode. */
+static int copy_run(PGconn *pg, const char *copy_sql, const pg_copybuf *whole,
+                    pg_copy_fill fill, void *ctx, pg_copybuf *piece, char *errstr, size_t n)
 {
     PGresult *res;
-    int rc = 0;
+    int rc = 0, more = 1;
 
-    if (b->failed) {
+    if (whole && whole->failed) {
         snprintf(errstr, n, "out of memory building COPY data");
         return -1;
     }
@@ -271,17 +292,14 @@ int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr,
         return -1;
     }
     PQclear(res);
-    /* In pieces of COPY_PIECE: libpq copies each piece into its output buffer, which grows
-     * to hold the largest (it never shrinks), so small pieces keep that buffer small. On a
-     * failure the COPY is still ended (with an error), or the connection would stay in
-     * COPY mode. */
-    for (size_t off = 0; off < b->len && rc == 0;) {
-        size_t piece = b->len - off < COPY_PIECE ? b->len - off : COPY_PIECE;
-        if (PQputCopyData(pg, b->data + off, (int)piece) != 1) {
-            copy_error(pg, NULL, errstr, n);
+    if (whole)
+        rc = copy_put(pg, whole, errstr, n);
+    while (!whole && rc == 0 && more > 0) {
+        pg_copybuf_reset(piece);
+        if ((more = fill(ctx, piece, errstr, n)) < 0)
             rc = -1;
-        }
-        off += piece;
+        else
+            rc = copy_put(pg, piece, errstr, n);
     }
     if (PQputCopyEnd(pg, rc == 0 ? NULL : "client error while sending COPY data") != 1 && rc == 0) {
         copy_error(pg, NULL, errstr, n);
@@ -297,22 +315,47 @@ int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr,
     return rc;
 }
 
+int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr, size_t n)
+{
+    return copy_run(pg, copy_sql, b, NULL, NULL, NULL, errstr, n);
+}
+
+int pg_copy_rows(PGconn *pg, const char *copy_sql, pg_copy_fill fill, void *ctx,
+                 pg_copybuf *piece, char *errstr, size_t n)
+{
+    return copy_run(pg, copy_sql, NULL, fill, ctx, piece, errstr, n);
+}
+
 static void quiet_notices(void *arg, const char *message)
 {
     (void)arg;
     (void)message;
 }
 
-int pg_stage(PGconn *pg, const char *create_sql, const char *copy_sql, const pg_copybuf *b,
-             char *errstr, size_t n)
+/* The staging table of create_sql, its "already exists" notice silenced. */
+static int create_staging(PGconn *pg, const char *create_sql, char *errstr, size_t n)
 {
     PQnoticeProcessor previous = PQsetNoticeProcessor(pg, quiet_notices, NULL);
     int rc = pg_exec(pg, create_sql, errstr, n);
 
     PQsetNoticeProcessor(pg, previous, NULL);
-    if (rc < 0)
+    return rc;
+}
+
+int pg_stage(PGconn *pg, const char *create_sql, const char *copy_sql, const pg_copybuf *b,
+             char *errstr, size_t n)
+{
+    if (create_staging(pg, create_sql, errstr, n) < 0)
         return -1;
     return pg_copy(pg, copy_sql, b, errstr, n);
+}
+
+int pg_stage_rows(PGconn *pg, const char *create_sql, const char *copy_sql, pg_copy_fill fill,
+                  void *ctx, pg_copybuf *piece, char *errstr, size_t n)
+{
+    if (create_staging(pg, create_sql, errstr, n) < 0)
+        return -1;
+    return pg_copy_rows(pg, copy_sql, fill, ctx, piece, errstr, n);
 }
 
 int pg_exec_each(PGconn *pg, const char *const *sqls, size_t count, int nparams,

@@ -65,6 +65,11 @@ PGresult *pg_query_bin(PGconn *pg, const char *sql, int nparams, const char *con
 struct pg_copybuf;
 int pg_stage(PGconn *pg, const char *create_sql, const char *copy_sql, const struct pg_copybuf *b,
              char *errstr, size_t errstr_size);
+/* The same with the rows fill makes while they are sent (pg_copy_rows). */
+typedef int (*pg_copy_fill)(void *ctx, struct pg_copybuf *piece, char *errstr,
+                            size_t errstr_size);
+int pg_stage_rows(PGconn *pg, const char *create_sql, const char *copy_sql, pg_copy_fill fill,
+                  void *ctx, struct pg_copybuf *piece, char *errstr, size_t errstr_size);
 
 /* Run each statement in turn with the parameters it references ($1..$nparams: a statement
  * gets as many as the highest it names). 0, or -1 + errstr at the first that fails. */
@@ -95,5 +100,16 @@ void pg_copybuf_end_row(pg_copybuf *b);
 /* Run "COPY ... FROM STDIN" with the buffer's rows. 0 or -1 + errstr. */
 int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr,
             size_t errstr_size);
+
+/* What a COPY hands libpq at a time, and about what a fill makes at a time. */
+#define PG_COPY_PIECE (64 * 1024)
+
+/* Run "COPY ... FROM STDIN" with rows made while they are sent, so they are never all in
+ * memory at once: fill (a pg_copy_fill) appends rows to piece, which is emptied before each
+ * call, until it holds about PG_COPY_PIECE bytes or the rows run out, and returns 1 while
+ * rows remain, 0 after the last, -1 + errstr to abandon the COPY (ended with an error).
+ * piece is the caller's, kept for the next COPY. 0 or -1 + errstr. */
+int pg_copy_rows(PGconn *pg, const char *copy_sql, pg_copy_fill fill, void *ctx,
+                 pg_copybuf *piece, char *errstr, size_t errstr_size);
 
 #endif

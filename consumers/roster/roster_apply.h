@@ -18,12 +18,13 @@ roster_apply *roster_apply_new(const char *base_topic, char *errstr, size_t errs
 void roster_apply_destroy(roster_apply *ra);
 
 /* The consumer_handler's prepare: decode and re-validate (rejects "decode" and
- * "validation"), assign rounds and format the COPY rows. No database. */
+ * "validation") and assign rounds. No database. */
 int roster_apply_prepare(void *ctx, const consumer_batch *batch, consumer_rejects *rej,
                          char *errstr, size_t errstr_size);
-/* The consumer_handler's apply, after roster_apply_prepare on the same batch: COPY, the
- * rules (rejects "rule") and the changes, round by round; each event applied (neither
- * rejected nor a re-delivery) is reported with consumer_applied. */
+/* The consumer_handler's apply, after roster_apply_prepare on the same batch: COPY (the
+ * rows made as they are sent, from the events decoded again), the rules (rejects "rule")
+ * and the changes, round by round; each event applied (neither rejected nor a
+ * re-delivery) is reported with consumer_applied. */
 int roster_apply_batch(void *ctx, PGconn *pg, const consumer_batch *batch,
                        consumer_rejects *rej, char *errstr, size_t errstr_size);
 
