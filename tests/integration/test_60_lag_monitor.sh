@@ -54,8 +54,12 @@ TOPIC=roster.changes.dc-sulsel # dc-sulsel publishes to its own topic
 kcat -b "$KAFKA_BOOTSTRAP" -G lag-test-idle -o beginning -e -q -c 500 "$TOPIC" \
     >/dev/null 2>kcat.log || fail "kcat: $(tail -n 3 kcat.log)"
 
+# STOP after 10 s without a commit. The slowed consumer below commits a partition once per
+# pass over all 12 (some 30 batches of 2 events, each its own transaction): on a loaded
+# machine a pass can take over 3 s, and a 3 s floor read the moving consumer as stopped
+# (a CI run never saw WARN in 90 s).
 start_bg monitor "$BIN/lag-monitor" --serve "127.0.0.1:$PORT" --interval.s 1 --window 4 \
-    --stop-after.s 3
+    --stop-after.s 10
 MONITOR_LOG=$(bg_log monitor)
 wait_until 30 listed lag-test-idle || fail "monitor not answering: $(tail -n 5 "$MONITOR_LOG")"
 curl -sf "$URL/healthz" | grep -qx ok || fail "/healthz"
@@ -76,7 +80,8 @@ start_bg producer bash -c "python3 '$REPO/tests/integration/pace_lines.py' 1500 
     '$BIN/roster-producer' --source dc-sulsel --progress never -"
 PRODUCER_PID=$BG_PID
 wait_until 90 group_is roster-consumer WARN ||
-    fail "roster-consumer not WARN: $(field roster-consumer status worst lag members)"
+    fail "roster-consumer not WARN: $(field roster-consumer status worst lag members);" \
+        "consumer: $(tail -n 3 "$(bg_log consumer)")"
 read -r lag1 secs1 <<<"$(field roster-consumer lag lag_seconds)"
 echo "falling behind: WARN with lag $lag1, ${secs1}s"
 
