@@ -5,7 +5,7 @@
 --
 -- The digit checks. Each regular expression of a CHECK is run on every row inserted:
 -- about 1.3 µs for a region code and 1.8 µs for a NIK. A length and "no character that
--- is not a digit" says the same thing for a third of that. The constraints keep their
+-- is not a digit" says the same thing for 0.5 and 0.4 µs. The constraints keep their
 -- names, so a violation reads as before.
 --   workers.nik          16 digits            (length of char(16) ignores its padding)
 --   workers.kpj          11 digits, or null
