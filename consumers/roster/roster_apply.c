@@ -45,7 +45,8 @@ static const char create_staging[] =
     " full_name text, birth_date date, gender char(1), institution text, role text,"
     " region_code text, tps smallint, term_start date, term_end date, effective_date date,"
     " monthly_wage bigint, programs text[], agreement_id text, kpj char(11), phone text,"
-    " reject text, topic text NOT NULL) ON COMMIT DELETE ROWS";
+    " reject text, topic text NOT NULL, known bool NOT NULL DEFAULT false,"
+    " recorded bool NOT NULL DEFAULT false) ON COMMIT DELETE ROWS";
 
 static const char copy_staging[] =
     "COPY stg_roster (seq, round, partition, kafka_offset, event_id, source, event_time, change,"
@@ -72,17 +73,18 @@ static const char *const merge_round[] = {
      * which takes longer than running it. */
     "SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)",
 
-    /* An event already decided (applied or rejected) is a re-delivery: nothing to do. One
-     * that covadm is replaying (REPLAYING) is decided again (deploy/sql/008_replay). */
-    "UPDATE stg_roster s SET reject = 'DUP' WHERE s.round = $1 AND EXISTS ("
-    " SELECT FROM applied_events a WHERE a.event_id = s.event_id"
-    "  AND a.outcome <> 'REPLAYING' OFFSET 0)",
-
-    /* MATERIALIZED: each rule is evaluated once per event, not again in the filter. A NIK
-     * with no worker row has no coverage (deploy/sql/009), so only a known NIK's enrolment
-     * looks for an overlapping term: most of a first load's NIKs are new. */
+    /* The duplicates, then the rules, in one pass. An event already decided (applied or
+     * rejected) is a re-delivery: DUP, nothing to do. One that covadm is replaying
+     * (REPLAYING) is decided again (deploy/sql/008_replay). Both are `recorded`: their
+     * record is left (DUP) or updated (REPLAYING), not inserted. An enrolment of a NIK
+     * that has a worker row is `known`: that row is updated, the others are inserted.
+     * Only the rows so marked, and the rejected ones, are written here: on a first load,
+     * hardly any. MATERIALIZED: each rule is evaluated once per event, not again in the
+     * filter. A NIK with no worker row has no coverage (deploy/sql/009), so only a known
+     * NIK's enrolment looks for an overlapping term: most of a first load's NIKs are new. */
     "WITH x AS MATERIALIZED ("
-    " SELECT s.seq, CASE"
+    " SELECT s.seq, s.change, w.nik IS NOT NULL AS known, d.outcome AS decided, CASE"
+    "  WHEN d.outcome IN ('APPLIED', 'REJECTED') THEN 'DUP'"
     "  WHEN s.change <> 'ENROLL' AND w.nik IS NULL THEN"
     "   'unknown_worker: ' || s.change || ' of a NIK that was never enrolled'"
     "  WHEN w.deceased_on IS NOT NULL"
@@ -131,24 +133,38 @@ static const char *const merge_round[] = {
     "   'overlapping_term: the new term_end overlaps another term of the same program'"
     " END AS reason"
     " FROM stg_roster s"
+    " LEFT JOIN LATERAL (SELECT d.outcome FROM applied_events d"
+    "  WHERE d.event_id = s.event_id OFFSET 0) d ON true"
     " LEFT JOIN LATERAL (SELECT w.nik, w.province, w.deceased_on FROM workers w"
     "  WHERE w.nik = s.nik OFFSET 0) w ON true"
     " LEFT JOIN LATERAL (SELECT a.agreement_id, a.institution, a.region_scope, a.period_start,"
     "  a.period_end, a.programs FROM agreements a"
     "  WHERE a.agreement_id = s.agreement_id OFFSET 0) a ON true"
-    " WHERE s.round = $1 AND s.reject IS NULL)"
-    " UPDATE stg_roster s SET reject = x.reason FROM x"
-    " WHERE s.seq = x.seq AND x.reason IS NOT NULL",
+    " WHERE s.round = $1)"
+    " UPDATE stg_roster s SET reject = x.reason, known = x.known,"
+    "  recorded = x.decided IS NOT NULL FROM x"
+    " WHERE s.seq = x.seq AND (x.reason IS NOT NULL OR x.decided IS NOT NULL"
+    "  OR (x.known AND x.change = 'ENROLL'))",
 
-    "INSERT INTO workers AS w (nik, full_name, birth_date, gender, kpj, phone, province,"
+    /* Worker rows, and below the events' records: an UPDATE of the rows the rules found,
+     * a plain INSERT of the others. An upsert (ON CONFLICT) would probe the key again and
+     * insert speculatively: nearly twice the cost of a plain INSERT per row. A row that
+     * another transaction inserts after the rules looked (one NIK enrolled on two topics
+     * at once, one event delivered on two partitions) fails the INSERT with 23505 once
+     * that transaction commits: the batch is then bisected (consumer_worker.c), and the
+     * retries' rules see the row, so each event is still applied, or marked DUP. */
+    "UPDATE workers w SET full_name = s.full_name, birth_date = s.birth_date,"
+    " gender = s.gender, kpj = coalesce(s.kpj, w.kpj), phone = coalesce(s.phone, w.phone),"
+    " province = left(s.region_code, 2)::smallint, updated_event = s.event_id,"
+    " updated_at = now()"
+    " FROM stg_roster s WHERE s.round = $1 AND s.reject IS NULL AND s.change = 'ENROLL'"
+    " AND s.known AND w.nik = ANY (ARRAY[s.nik])",
+
+    "INSERT INTO workers (nik, full_name, birth_date, gender, kpj, phone, province,"
     " created_event, updated_event)"
     " SELECT nik, full_name, birth_date, gender, kpj, phone, left(region_code, 2)::smallint,"
     "  event_id, event_id FROM stg_roster"
-    " WHERE round = $1 AND reject IS NULL AND change = 'ENROLL'"
-    " ON CONFLICT (nik) DO UPDATE SET full_name = EXCLUDED.full_name,"
-    "  birth_date = EXCLUDED.birth_date, gender = EXCLUDED.gender,"
-    "  kpj = coalesce(EXCLUDED.kpj, w.kpj), phone = coalesce(EXCLUDED.phone, w.phone),"
-    "  province = EXCLUDED.province, updated_event = EXCLUDED.updated_event, updated_at = now()",
+    " WHERE round = $1 AND reject IS NULL AND change = 'ENROLL' AND NOT known",
 
     "INSERT INTO coverages (nik, program, institution, role, region_code, tps, agreement_id,"
     " monthly_wage, valid_from, valid_to, status, enroll_event, last_event)"
@@ -186,16 +202,19 @@ static const char *const merge_round[] = {
     "INSERT INTO applied_events (event_id, topic, partition, kafka_offset, outcome)"
     " SELECT event_id, topic, partition, kafka_offset,"
     "  CASE WHEN reject IS NULL THEN 'APPLIED' ELSE 'REJECTED' END"
-    " FROM stg_roster WHERE round = $1 AND (reject IS NULL OR reject <> 'DUP')"
-    " ON CONFLICT (event_id) DO UPDATE SET topic = EXCLUDED.topic,"
-    "  partition = EXCLUDED.partition, kafka_offset = EXCLUDED.kafka_offset,"
-    "  outcome = EXCLUDED.outcome, applied_at = now()"
-    " WHERE applied_events.outcome = 'REPLAYING'",
+    " FROM stg_roster WHERE round = $1 AND NOT recorded",
+
+    "UPDATE applied_events d SET topic = s.topic, partition = s.partition,"
+    " kafka_offset = s.kafka_offset,"
+    " outcome = CASE WHEN s.reject IS NULL THEN 'APPLIED' ELSE 'REJECTED' END,"
+    " applied_at = now()"
+    " FROM stg_roster s WHERE s.round = $1 AND s.recorded AND s.reject IS DISTINCT FROM 'DUP'"
+    " AND d.event_id = ANY (ARRAY[s.event_id]) AND d.outcome = 'REPLAYING'",
 };
 
 /* merge_round[0, MERGE_RULES): the session settings, the duplicates and the rules; the
  * changes follow. */
-#define MERGE_RULES 3
+#define MERGE_RULES 2
 #define MERGE_COUNT (sizeof merge_round / sizeof *merge_round)
 
 roster_apply *roster_apply_new(const char *base_topic, char *errstr, size_t n)
