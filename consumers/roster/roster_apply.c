@@ -41,7 +41,7 @@ static const char create_staging[] =
     "CREATE TEMP TABLE IF NOT EXISTS stg_roster ("
     " seq int PRIMARY KEY, round int NOT NULL, partition int NOT NULL,"
     " kafka_offset bigint NOT NULL, event_id uuid NOT NULL, source text NOT NULL,"
-    " event_time timestamptz NOT NULL, change text NOT NULL, nik char(16) NOT NULL,"
+    " change text NOT NULL, nik char(16) NOT NULL,"
     " full_name text, birth_date date, gender char(1), institution text, role text,"
     " region_code text, tps smallint, term_start date, term_end date, effective_date date,"
     " monthly_wage bigint, programs text[], agreement_id text, kpj char(11), phone text,"
@@ -49,8 +49,8 @@ static const char create_staging[] =
     " recorded bool NOT NULL DEFAULT false) ON COMMIT DELETE ROWS";
 
 static const char copy_staging[] =
-    "COPY stg_roster (seq, round, partition, kafka_offset, event_id, source, event_time, change,"
-    " nik, full_name, birth_date, gender, institution, role, region_code, tps, term_start,"
+    "COPY stg_roster (seq, round, partition, kafka_offset, event_id, source, change, nik,"
+    " full_name, birth_date, gender, institution, role, region_code, tps, term_start,"
     " term_end, effective_date, monthly_wage, programs, agreement_id, kpj, phone, topic)"
     " FROM STDIN";
 
@@ -286,7 +286,7 @@ static void copy_opt(pg_copybuf *b, const char *s)
 static void stage_record(pg_copybuf *b, int idx, int round, const consumer_msg *m,
                          const roster_change *rc)
 {
-    char ts[40], gender[2] = {rc->gender, 0}, programs[24];
+    char gender[2] = {rc->gender, 0}, programs[24];
     unsigned prog = rc->programs ? rc->programs : PROG_DEFAULT;
 
     pg_copybuf_int(b, idx, 1);
@@ -295,7 +295,6 @@ static void stage_record(pg_copybuf *b, int idx, int round, const consumer_msg *
     pg_copybuf_int(b, m->offset, 0);
     pg_copybuf_str(b, rc->event_id, 0);
     pg_copybuf_str(b, rc->source, 0);
-    pg_copybuf_str(b, dates_format_timestamp(rc->event_time_us, ts, sizeof ts), 0);
     pg_copybuf_str(b, roster_change_name(rc->change), 0);
     pg_copybuf_str(b, rc->nik, 0);
     copy_opt(b, rc->full_name);

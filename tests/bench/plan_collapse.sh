@@ -83,7 +83,7 @@ CREATE TABLE stg_src AS
 SELECT (n - 1)::int AS seq, ((n - 1) / $BATCH)::int AS batch,
        row_number() OVER (PARTITION BY (n - 1) / $BATCH, nik ORDER BY n)::int AS round,
        ((n - 1) % 12)::int AS partition, n AS kafka_offset, gen_random_uuid() AS event_id,
-       'dc-sulsel'::text AS source, now() AS event_time, change, nik::char(16) AS nik,
+       'dc-sulsel'::text AS source, change, nik::char(16) AS nik,
        full_name, birth_date, gender::char(1) AS gender, institution, role,
        replace(region_code, '.', '') AS region_code, tps, term_start, term_end,
        CASE WHEN change = 'ENROLL' THEN coalesce(effective_date, term_start) ELSE effective_date END
@@ -116,7 +116,7 @@ nparams() { # highest $n a statement names (pg_exec_each passes only those)
     echo "$n"
 }
 args() { case $1 in 0) ;; 1) echo "($2)" ;; *) echo "($2, '$TOPIC')" ;; esac; }
-cols="seq, round, partition, kafka_offset, event_id, source, event_time, change, nik, full_name, birth_date, gender, institution, role, region_code, tps, term_start, term_end, effective_date, monthly_wage, programs, agreement_id, kpj, phone"
+cols="seq, round, partition, kafka_offset, event_id, source, change, nik, full_name, birth_date, gender, institution, role, region_code, tps, term_start, term_end, effective_date, monthly_wage, programs, agreement_id, kpj, phone"
 # Each staged row names the topic it came from (stg_roster.topic, NOT NULL), as the consumer's COPY does.
 stage() { echo "INSERT INTO stg_roster ($cols, topic) SELECT $cols, '$TOPIC' FROM stg_src WHERE batch = $1;"; }
 rounds_of() { db -c "SELECT coalesce(max(round), 0) FROM stg_src WHERE batch = $1"; }
