@@ -575,13 +575,25 @@ static int next_end(int lo, int bad, int count)
 static int apply_slot(consumer_worker *w, consumer_slot *s)
 {
     char errstr[1024], why[1024];
-    int lo = 0, bad = -1, tries = 0, reuse = s->prepared;
+    int lo = 0, bad = -1, tries = 0, reuse = s->prepared, raced = 0;
 
     while (lo < s->count) {
         int hi = next_end(lo, bad, s->count);
         txn_result r = attempt(w, s, lo, hi, reuse && lo == 0 && hi == s->count, errstr,
                                sizeof errstr);
         reuse = 0;
+        /* A unique violation may be another transaction's row, committed after this one
+         * looked (one NIK enrolled on two topics at once): the same records once more see
+         * it and decide with it, so neither a bisect nor a dead letter is the answer. A
+         * second one in a row is the records' own. */
+        if (r == TXN_DATA && strcmp(w->sqlstate, "23505") == 0 && !raced) {
+            raced = 1;
+            log_info("unique violation; trying the records again", "topic=%s worker=%d"
+                     " records=%d error=\"%s\"", w->sh->topic, w->id, hi - lo, errstr);
+            continue;
+        }
+        if (r != TXN_DATA)
+            raced = 0;
         if (r == TXN_DATA && hi - lo == 1) {
             snprintf(why, sizeof why, "%s", errstr);
             utf8_scrub(why);
