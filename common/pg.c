@@ -252,6 +252,134 @@ void pg_copybuf_end_row(pg_copybuf *b)
         b->data[b->len++] = '\n';
 }
 
+/* ---- COPY binary format (PostgreSQL's "COPY", section "Binary Format") ---- */
+
+/* Signature, flags (no OIDs), header extension length. */
+static const char copybin_header[] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', 0,
+                                      0, 0, 0, 0, 0, 0, 0, 0};
+/* A tuple of -1 fields ends the data. */
+static const char copybin_trailer[] = {'\377', '\377'};
+
+#define TEXTOID 25                  /* pg_type.oid of text: an array's element type */
+#define DAYS_1970_TO_2000 10957     /* a date is sent as days since 2000-01-01 */
+
+static void put_be(pg_copybuf *b, uint64_t v, int bytes)
+{
+    if (reserve(b, (size_t)bytes) < 0)
+        return;
+    for (int i = bytes - 1; i >= 0; i--)
+        b->data[b->len++] = (char)(v >> (8 * i));
+}
+
+static void put_bytes(pg_copybuf *b, const void *p, size_t len)
+{
+    if (reserve(b, len) < 0)
+        return;
+    memcpy(b->data + b->len, p, len);
+    b->len += len;
+}
+
+void pg_copybin_row(pg_copybuf *b, int columns)
+{
+    put_be(b, (uint16_t)columns, 2);
+}
+
+void pg_copybin_null(pg_copybuf *b)
+{
+    put_be(b, UINT32_MAX, 4); /* length -1 */
+}
+
+void pg_copybin_int2(pg_copybuf *b, int16_t v)
+{
+    put_be(b, 2, 4);
+    put_be(b, (uint16_t)v, 2);
+}
+
+void pg_copybin_int4(pg_copybuf *b, int32_t v)
+{
+    put_be(b, 4, 4);
+    put_be(b, (uint32_t)v, 4);
+}
+
+void pg_copybin_int8(pg_copybuf *b, int64_t v)
+{
+    put_be(b, 8, 4);
+    put_be(b, (uint64_t)v, 8);
+}
+
+void pg_copybin_text(pg_copybuf *b, const char *s)
+{
+    if (!s) {
+        pg_copybin_null(b);
+        return;
+    }
+    size_t len = strlen(s);
+    put_be(b, (uint32_t)len, 4);
+    put_bytes(b, s, len);
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+void pg_copybin_uuid(pg_copybuf *b, const char *s)
+{
+    unsigned char u[16];
+    int k = 0;
+
+    for (int i = 0; s && s[i] && k < 16; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                break;
+            continue;
+        }
+        int hi = hex_value(s[i]), lo = s[i + 1] ? hex_value(s[i + 1]) : -1;
+        if (hi < 0 || lo < 0)
+            break;
+        u[k++] = (unsigned char)(hi << 4 | lo);
+        i++;
+    }
+    if (k != 16 || s[36] != '\0') {
+        pg_copybin_null(b);
+        return;
+    }
+    put_be(b, 16, 4);
+    put_bytes(b, u, 16);
+}
+
+void pg_copybin_date(pg_copybuf *b, int64_t days)
+{
+    int64_t d = days - DAYS_1970_TO_2000;
+
+    /* INT32_MIN and INT32_MAX are -infinity and infinity; one inside them is refused. */
+    if (d <= INT32_MIN || d >= INT32_MAX)
+        d = INT32_MIN + 1;
+    pg_copybin_int4(b, (int32_t)d);
+}
+
+void pg_copybin_text_array(pg_copybuf *b, const char *const *items, int count)
+{
+    size_t len = 20; /* ndim, flags, element type, then the dimension's length and lower bound */
+
+    for (int i = 0; i < count; i++)
+        len += 4 + strlen(items[i]);
+    put_be(b, (uint32_t)len, 4);
+    put_be(b, 1, 4);
+    put_be(b, 0, 4);
+    put_be(b, TEXTOID, 4);
+    put_be(b, (uint32_t)count, 4);
+    put_be(b, 1, 4);
+    for (int i = 0; i < count; i++)
+        pg_copybin_text(b, items[i]);
+}
+
 /* b's rows to the COPY in progress, in pieces of PG_COPY_PIECE: libpq copies each piece into
  * its output buffer, which grows to hold the largest (it never shrinks), so small pieces
  * keep that buffer small. 0 or -1 + errstr. */
@@ -279,7 +407,7 @@ static int copy_run(PGconn *pg, const char *copy_sql, const pg_copybuf *whole,
                     pg_copy_fill fill, void *ctx, pg_copybuf *piece, char *errstr, size_t n)
 {
     PGresult *res;
-    int rc = 0, more = 1;
+    int rc = 0, more = 1, binary;
 
     if (whole && whole->failed) {
         snprintf(errstr, n, "out of memory building COPY data");
@@ -291,8 +419,13 @@ static int copy_run(PGconn *pg, const char *copy_sql, const pg_copybuf *whole,
         PQclear(res);
         return -1;
     }
+    binary = PQbinaryTuples(res);
     PQclear(res);
-    if (whole)
+    if (binary && PQputCopyData(pg, copybin_header, sizeof copybin_header) != 1) {
+        copy_error(pg, NULL, errstr, n);
+        rc = -1;
+    }
+    if (whole && rc == 0)
         rc = copy_put(pg, whole, errstr, n);
     while (!whole && rc == 0 && more > 0) {
         pg_copybuf_reset(piece);
@@ -300,6 +433,10 @@ static int copy_run(PGconn *pg, const char *copy_sql, const pg_copybuf *whole,
             rc = -1;
         else
             rc = copy_put(pg, piece, errstr, n);
+    }
+    if (binary && rc == 0 && PQputCopyData(pg, copybin_trailer, sizeof copybin_trailer) != 1) {
+        copy_error(pg, NULL, errstr, n);
+        rc = -1;
     }
     if (PQputCopyEnd(pg, rc == 0 ? NULL : "client error while sending COPY data") != 1 && rc == 0) {
         copy_error(pg, NULL, errstr, n);

@@ -1,4 +1,4 @@
-/* pg: small libpq helpers: connect, run a statement, build COPY text rows. */
+/* pg: small libpq helpers: connect, run a statement, build COPY rows (text or binary). */
 #ifndef PG_H
 #define PG_H
 
@@ -80,7 +80,7 @@ int pg_exec_each(PGconn *pg, const char *const *sqls, size_t count, int nparams,
  * double-quoted with '"' and backslash escaped. 0, or -1 when it does not fit. */
 int pg_array_literal(const char *const *items, int count, char *out, size_t size);
 
-/* A growable buffer of COPY text-format rows. */
+/* A growable buffer of COPY rows, in text format (pg_copybuf_*) or binary (pg_copybin_*). */
 typedef struct pg_copybuf {
     char *data;
     size_t len, cap;
@@ -96,6 +96,25 @@ void pg_copybuf_str(pg_copybuf *b, const char *s, int first);
 void pg_copybuf_int(pg_copybuf *b, int64_t v, int first);
 void pg_copybuf_null(pg_copybuf *b, int first);
 void pg_copybuf_end_row(pg_copybuf *b);
+
+/* The same rows in COPY's binary format, for a copy_sql that ends "(FORMAT binary)":
+ * each value in PostgreSQL's binary send form, so the server parses no text. A row is
+ * pg_copybin_row with its number of columns, then one value per column in the COPY's
+ * order. pg_copy and pg_copy_rows add the format's header and trailer themselves. */
+void pg_copybin_row(pg_copybuf *b, int columns);
+void pg_copybin_null(pg_copybuf *b);
+void pg_copybin_int2(pg_copybuf *b, int16_t v);
+void pg_copybin_int4(pg_copybuf *b, int32_t v);
+void pg_copybin_int8(pg_copybuf *b, int64_t v);
+/* text, char(n): the bytes of s (UTF-8, checked by the server); NULL writes a null. */
+void pg_copybin_text(pg_copybuf *b, const char *s);
+/* uuid: s in its 36-character form; one that is not (a caller's bug) writes a null. */
+void pg_copybin_uuid(pg_copybuf *b, const char *s);
+/* date: days since 1970-01-01. A day PostgreSQL cannot hold is sent as one it refuses
+ * (22008), never as an infinity. */
+void pg_copybin_date(pg_copybuf *b, int64_t days);
+/* text[]: a one-dimensional array of count items, none NULL. */
+void pg_copybin_text_array(pg_copybuf *b, const char *const *items, int count);
 
 /* Run "COPY ... FROM STDIN" with the buffer's rows. 0 or -1 + errstr. */
 int pg_copy(PGconn *pg, const char *copy_sql, const pg_copybuf *b, char *errstr,

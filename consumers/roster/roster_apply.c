@@ -1,7 +1,8 @@
 /* roster_apply: decode, re-validate, stage with COPY and merge a batch of roster events.
  * Prepare decodes and checks; apply decodes the accepted events again (the codec's direct
- * pass, about a third of a microsecond each) and makes their COPY text while it is sent, so
- * a batch waiting for its worker holds no COPY text beside its messages. */
+ * pass, about a third of a microsecond each) and makes their COPY rows while they are sent,
+ * so a batch waiting for its worker holds no COPY data beside its messages. The rows are in
+ * COPY's binary format: the server parses no dates, UUIDs or arrays. */
 #include "roster_apply.h"
 
 #include <stdio.h>
@@ -32,7 +33,7 @@ struct roster_apply {
     int cap;
     int max_round;           /* of the prepared batch; -1 when not prepared */
     rounds *rounds;
-    pg_copybuf piece;        /* COPY text, a piece at a time */
+    pg_copybuf piece;        /* COPY rows, a piece at a time */
     const consumer_batch *staging; /* the batch being staged, and the next event to stage */
     int next;
 };
@@ -52,7 +53,8 @@ static const char copy_staging[] =
     "COPY stg_roster (seq, round, partition, kafka_offset, event_id, source, change, nik,"
     " full_name, birth_date, gender, institution, role, region_code, tps, term_start,"
     " term_end, effective_date, monthly_wage, programs, agreement_id, kpj, phone, topic)"
-    " FROM STDIN";
+    " FROM STDIN (FORMAT binary)";
+#define STAGING_COLUMNS 24 /* of copy_staging, each row's in stage_record */
 
 /* The merge of one round. $1 = round. Order matters: duplicates first, then
  * the rules (each rejection names the rule), then the changes, then the record of events.
@@ -151,8 +153,11 @@ static const char *const merge_round[] = {
      * insert speculatively: nearly twice the cost of a plain INSERT per row. A row that
      * another transaction inserts after the rules looked (one NIK enrolled on two topics
      * at once, one event delivered on two partitions) fails the INSERT with 23505 once
-     * that transaction commits: the batch is then bisected (consumer_worker.c), and the
-     * retries' rules see the row, so each event is still applied, or marked DUP. */
+     * that transaction commits: the worker then tries the same records again
+     * (consumer_worker.c), and the retry's rules see the row, so the event is decided
+     * against it, or marked DUP. (An UPDATE of a known worker or of a REPLAYING record
+     * does not conflict: two consumers deciding one of those at once still both apply
+     * it, as the upserts did.) */
     "UPDATE workers w SET full_name = s.full_name, birth_date = s.birth_date,"
     " gender = s.gender, kpj = coalesce(s.kpj, w.kpj), phone = coalesce(s.phone, w.phone),"
     " province = left(s.region_code, 2)::smallint, updated_event = s.event_id,"
@@ -271,66 +276,70 @@ static int reserve(roster_apply *ra, int count, char *errstr, size_t n)
 
 static void copy_date(pg_copybuf *b, int32_t d)
 {
-    char buf[16];
     if (d == DATE_NONE)
-        pg_copybuf_null(b, 0);
+        pg_copybin_null(b);
     else
-        pg_copybuf_str(b, dates_format(d, buf, sizeof buf), 0);
+        pg_copybin_date(b, d);
 }
 
 static void copy_opt(pg_copybuf *b, const char *s)
 {
-    pg_copybuf_str(b, s && *s ? s : NULL, 0);
+    pg_copybin_text(b, s && *s ? s : NULL);
 }
 
+/* One staging row, in copy_staging's columns and binary format. */
 static void stage_record(pg_copybuf *b, int idx, int round, const consumer_msg *m,
                          const roster_change *rc)
 {
-    char gender[2] = {rc->gender, 0}, programs[24];
-    unsigned prog = rc->programs ? rc->programs : PROG_DEFAULT;
+    char gender[2] = {rc->gender, 0};
 
-    pg_copybuf_int(b, idx, 1);
-    pg_copybuf_int(b, round, 0);
-    pg_copybuf_int(b, m->partition, 0);
-    pg_copybuf_int(b, m->offset, 0);
-    pg_copybuf_str(b, rc->event_id, 0);
-    pg_copybuf_str(b, rc->source, 0);
-    pg_copybuf_str(b, roster_change_name(rc->change), 0);
-    pg_copybuf_str(b, rc->nik, 0);
+    pg_copybin_row(b, STAGING_COLUMNS);
+    pg_copybin_int4(b, idx);
+    pg_copybin_int4(b, round);
+    pg_copybin_int4(b, m->partition);
+    pg_copybin_int8(b, m->offset);
+    pg_copybin_uuid(b, rc->event_id);
+    pg_copybin_text(b, rc->source);
+    pg_copybin_text(b, roster_change_name(rc->change));
+    pg_copybin_text(b, rc->nik);
     copy_opt(b, rc->full_name);
     copy_date(b, rc->birth_date);
     copy_opt(b, rc->gender ? gender : NULL);
     copy_opt(b, roster_institution_name(rc->institution));
     copy_opt(b, roster_role_name(rc->role));
     copy_opt(b, rc->region_code);
-    if (rc->tps > 0)
-        pg_copybuf_int(b, rc->tps, 0);
+    if (rc->tps > 0) /* validated: 1..TPS_MAX */
+        pg_copybin_int2(b, (int16_t)rc->tps);
     else
-        pg_copybuf_null(b, 0);
+        pg_copybin_null(b);
     copy_date(b, rc->term_start);
     copy_date(b, rc->term_end);
     copy_date(b, rc->change == CHANGE_ENROLL && rc->effective_date == DATE_NONE
                      ? rc->term_start : rc->effective_date);
     if (rc->monthly_wage != MONEY_NONE)
-        pg_copybuf_int(b, rc->monthly_wage, 0);
+        pg_copybin_int8(b, rc->monthly_wage);
     else
-        pg_copybuf_null(b, 0);
+        pg_copybin_null(b);
     if (rc->change == CHANGE_ENROLL) {
-        char arr[32];
-        roster_programs_format(prog, programs, sizeof programs);
-        for (char *p = programs; *p; p++)
-            if (*p == ';')
-                *p = ',';
-        snprintf(arr, sizeof arr, "{%s}", programs);
-        pg_copybuf_str(b, arr, 0);
+        char names[24];
+        const char *items[3];
+        int count = 0;
+        /* "JKK;JKM": names of three letters, one ';' between them */
+        roster_programs_format(rc->programs ? rc->programs : PROG_DEFAULT, names, sizeof names);
+        for (char *p = names; *p && count < 3; p += 4) {
+            items[count++] = p;
+            if (p[3] == '\0')
+                break;
+            p[3] = '\0';
+        }
+        pg_copybin_text_array(b, items, count);
     } else {
-        pg_copybuf_null(b, 0);
+        pg_copybin_null(b);
     }
     copy_opt(b, rc->agreement_id);
     copy_opt(b, rc->kpj);
     copy_opt(b, rc->phone);
-    pg_copybuf_str(b, m->topic, 0);
-    pg_copybuf_end_row(b);
+    pg_copybin_text(b, m->topic);
 }
 
 /* The rules' reason codes (before ':') that are not class "rule": the source the topic

@@ -60,6 +60,65 @@ Test(pg, copy_text_is_escaped)
     pg_copybuf_release(&b);
 }
 
+/* Each value as PostgreSQL's binary receive functions read it: a 4-byte big-endian length
+ * (-1 for a null), then the value. */
+Test(pg, copy_binary_values_are_send_forms)
+{
+    static const unsigned char want[] = {
+        0, 9,                                               /* columns */
+        0, 0, 0, 4, 0xff, 0xff, 0xff, 0xd6,                 /* int4 -42 */
+        0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 2,                 /* int8 2^32 + 2 */
+        0, 0, 0, 2, 0x03, 0xe7,                             /* int2 999 */
+        0xff, 0xff, 0xff, 0xff,                             /* null */
+        0, 0, 0, 3, 'J', 'K', 'M',                          /* text */
+        0, 0, 0, 16, 0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3,
+        0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00,     /* uuid */
+        0, 0, 0, 4, 0, 0, 0x22, 0x3e,                       /* 2024-01-01: day 8,766 of 2000 */
+        0, 0, 0, 4, 0x80, 0, 0, 0x01,                       /* a day out of range: refused */
+        0, 0, 0, 34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 25,   /* text[]: 1 dim, no null, text */
+        0, 0, 0, 2, 0, 0, 0, 1,                             /* 2 items from index 1 */
+        0, 0, 0, 3, 'J', 'K', 'K', 0, 0, 0, 3, 'J', 'K', 'M',
+    };
+    const char *items[] = {"JKK", "JKM"};
+    pg_copybuf b;
+
+    pg_copybuf_init(&b);
+    pg_copybin_row(&b, 9);
+    pg_copybin_int4(&b, -42);
+    pg_copybin_int8(&b, (INT64_C(1) << 32) + 2);
+    pg_copybin_int2(&b, 999);
+    pg_copybin_text(&b, NULL);
+    pg_copybin_text(&b, "JKM");
+    pg_copybin_uuid(&b, "123e4567-E89B-12d3-a456-426614174000");
+    pg_copybin_date(&b, 19723);
+    pg_copybin_date(&b, -(INT64_C(1) << 31) + 2);
+    pg_copybin_text_array(&b, items, 2);
+    cr_assert_eq(b.failed, 0, "no allocation failure");
+    cr_assert_eq(b.len, sizeof want, "length %zu, want %zu", b.len, sizeof want);
+    for (size_t i = 0; i < sizeof want; i++)
+        cr_assert_eq((unsigned char)b.data[i], want[i], "byte %zu: 0x%02x, want 0x%02x", i,
+                     (unsigned char)b.data[i], want[i]);
+    pg_copybuf_release(&b);
+}
+
+Test(pg, copy_binary_refuses_what_is_not_a_uuid)
+{
+    static const char *const bad[] = {"123e4567-e89b-12d3-a456-42661417400",
+                                      "123e4567-e89b-12d3-a456-4266141740000",
+                                      "123e4567e89b-12d3-a456-4266141740000",
+                                      "123e4567-e89b-12d3-a456-42661417400g", "", NULL};
+    pg_copybuf b;
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pg_copybuf_init(&b);
+        pg_copybin_uuid(&b, bad[i]);
+        cr_assert_eq(b.len, 4, "\"%s\": a null", bad[i] ? bad[i] : "(null)");
+        cr_assert_eq(memcmp(b.data, "\377\377\377\377", 4), 0, "\"%s\": length -1",
+                     bad[i] ? bad[i] : "(null)");
+        pg_copybuf_release(&b);
+    }
+}
+
 Test(pg, array_literals_quote_and_fit)
 {
     const char *items[] = {"KTP", "say \"hi\"", "back\\slash"};
