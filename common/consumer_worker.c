@@ -583,10 +583,11 @@ static int apply_slot(consumer_worker *w, consumer_slot *s)
                                sizeof errstr);
         reuse = 0;
         /* A unique violation may be another transaction's row, committed after this one
-         * looked (one NIK enrolled on two topics at once): the same records once more see
-         * it and decide with it, so neither a bisect nor a dead letter is the answer. A
-         * second one in a row is the records' own. */
-        if (r == TXN_DATA && strcmp(w->sqlstate, "23505") == 0 && !raced) {
+         * looked (one NIK enrolled on two topics at once): the record once more sees it
+         * and is decided with it, so it is tried again before it is dead-lettered; a
+         * second one in a row is the record's own. (Several records are bisected, and
+         * the retried parts see the row as well.) */
+        if (r == TXN_DATA && hi - lo == 1 && strcmp(w->sqlstate, "23505") == 0 && !raced) {
             raced = 1;
             log_info("unique violation; trying the records again", "topic=%s worker=%d"
                      " records=%d error=\"%s\"", w->sh->topic, w->id, hi - lo, errstr);
