@@ -589,8 +589,8 @@ static int apply_slot(consumer_worker *w, consumer_slot *s)
          * the retried parts see the row as well.) */
         if (r == TXN_DATA && hi - lo == 1 && strcmp(w->sqlstate, "23505") == 0 && !raced) {
             raced = 1;
-            log_info("unique violation; trying the records again", "topic=%s worker=%d"
-                     " records=%d error=\"%s\"", w->sh->topic, w->id, hi - lo, errstr);
+            log_info("unique violation; trying the record again", "topic=%s worker=%d"
+                     " error=\"%s\"", w->sh->topic, w->id, errstr);
             continue;
         }
         if (r != TXN_DATA)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uuid/uuid.h>
 
 #include "log.h"
 
@@ -318,47 +319,24 @@ void pg_copybin_text(pg_copybuf *b, const char *s)
     put_bytes(b, s, len);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 void pg_copybin_uuid(pg_copybuf *b, const char *s)
 {
-    unsigned char u[16];
-    int k = 0;
+    uuid_t u;
 
-    for (int i = 0; s && s[i] && k < 16; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                break;
-            continue;
-        }
-        int hi = hex_value(s[i]), lo = s[i + 1] ? hex_value(s[i + 1]) : -1;
-        if (hi < 0 || lo < 0)
-            break;
-        u[k++] = (unsigned char)(hi << 4 | lo);
-        i++;
-    }
-    if (k != 16 || s[36] != '\0') {
+    if (!s || uuid_parse(s, u) < 0) {
         pg_copybin_null(b);
         return;
     }
     put_be(b, 16, 4);
-    put_bytes(b, u, 16);
+    put_bytes(b, u, sizeof u);
 }
 
 void pg_copybin_date(pg_copybuf *b, int64_t days)
 {
     int64_t d = days - DAYS_1970_TO_2000;
 
-    /* INT32_MIN and INT32_MAX are -infinity and infinity; one inside them is refused. */
+    /* INT32_MIN and INT32_MAX mean -infinity and infinity: a day beyond int32, or on
+     * either, goes as INT32_MIN + 1, which is no infinity and out of range (22008). */
     if (d <= INT32_MIN || d >= INT32_MAX)
         d = INT32_MIN + 1;
     pg_copybin_int4(b, (int32_t)d);

@@ -69,6 +69,16 @@ int roster_programs_parse(const char *s)
     return bits ? (int)bits : -1;
 }
 
+int roster_programs_list(unsigned bits, const char *names[3])
+{
+    int count = 0;
+
+    for (int i = 0; i < 3; i++)
+        if (bits & (1u << i))
+            names[count++] = program_names[i];
+    return count;
+}
+
 char *roster_programs_format(unsigned bits, char *buf, size_t size)
 {
     size_t used = 0;

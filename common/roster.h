@@ -72,6 +72,8 @@ int roster_role_parse(const char *s);
 
 /* Parse "JKK;JKM" into PROG_* bits; return -1 on an unknown or repeated program. */
 int roster_programs_parse(const char *s);
+/* The names of bits' programs, in the order above, into names. Returns their number. */
+int roster_programs_list(unsigned bits, const char *names[3]);
 /* Write "JKK;JKM" form of bits into buf (size >= 12). Returns buf. */
 char *roster_programs_format(unsigned bits, char *buf, size_t size);
 

@@ -321,18 +321,9 @@ static void stage_record(pg_copybuf *b, int idx, int round, const consumer_msg *
     else
         pg_copybin_null(b);
     if (rc->change == CHANGE_ENROLL) {
-        char names[24];
-        const char *items[3];
-        int count = 0;
-        /* "JKK;JKM": names of three letters, one ';' between them */
-        roster_programs_format(rc->programs ? rc->programs : PROG_DEFAULT, names, sizeof names);
-        for (char *p = names; *p && count < 3; p += 4) {
-            items[count++] = p;
-            if (p[3] == '\0')
-                break;
-            p[3] = '\0';
-        }
-        pg_copybin_text_array(b, items, count);
+        const char *names[3];
+        int count = roster_programs_list(rc->programs ? rc->programs : PROG_DEFAULT, names);
+        pg_copybin_text_array(b, names, count);
     } else {
         pg_copybin_null(b);
     }

@@ -43,7 +43,7 @@ applied() { [[ $(q "SELECT count(*) FROM coverages WHERE nik = '$nik'") -ge 1 ]]
 wait_until 90 applied || fail "the enrolment was not applied: $(tail -n 5 "$(bg_log consumer)")"
 wait "$holder" || fail "the other transaction failed: $(cat holder.log)"
 
-grep -q 'msg="unique violation; trying the records again"' "$(bg_log consumer)" ||
+grep -q 'msg="unique violation; trying the record again"' "$(bg_log consumer)" ||
     fail "no retry logged: $(tail -n 5 "$(bg_log consumer)")"
 assert_eq "the event's record" APPLIED "$(q "SELECT a.outcome FROM applied_events a
     WHERE a.event_id = (SELECT enroll_event FROM coverages WHERE nik = '$nik' LIMIT 1)")"
