@@ -14,8 +14,8 @@ struct incident_apply {
     incident_decide *decide;
 };
 
-incident_apply *incident_apply_new(const char *benefits_path, const char *base_topic, char *errstr,
-                                   size_t n)
+incident_apply *incident_apply_new(const char *benefits_path, const char *base_topic,
+                                   long long truncate_rows, char *errstr, size_t n)
 {
     incident_apply *ia = calloc(1, sizeof *ia);
 
@@ -24,7 +24,7 @@ incident_apply *incident_apply_new(const char *benefits_path, const char *base_t
         return NULL;
     }
     if (!(ia->table = benefits_load(benefits_path, errstr, n)) ||
-        !(ia->stage = incident_stage_new(base_topic, errstr, n)))
+        !(ia->stage = incident_stage_new(base_topic, truncate_rows, errstr, n)))
         goto fail;
     if (!(ia->decide = incident_decide_new())) {
         snprintf(errstr, n, "out of memory");

@@ -13,10 +13,10 @@
 
 typedef struct incident_apply incident_apply;
 
-/* Load and check the benefit table at benefits_path. NULL + errstr on failure. One per
- * batch slot (consumer_handler). */
-incident_apply *incident_apply_new(const char *benefits_path, const char *base_topic, char *errstr,
-                                   size_t errstr_size);
+/* Load and check the benefit table at benefits_path; base_topic and truncate_rows as
+ * incident_stage_new's. NULL + errstr on failure. One per batch slot (consumer_handler). */
+incident_apply *incident_apply_new(const char *benefits_path, const char *base_topic,
+                                   long long truncate_rows, char *errstr, size_t errstr_size);
 void incident_apply_destroy(incident_apply *ia);
 
 /* The loaded table; owned by ia. */

@@ -22,25 +22,39 @@ struct incident_stage {
     rounds *rounds;
     pg_copybuf copy;
     int max_round;           /* of the prepared batch; -1 when not prepared */
+    int rows;                /* rows of the prepared batch */
+    long long staged;        /* rows staged since the tables were last truncated */
+    long long truncate_rows; /* ... when the next batch truncates them */
 };
 
-static const char create_staging[] =
-    "CREATE TEMP TABLE IF NOT EXISTS stg_incident ("
-    " seq int PRIMARY KEY, round int NOT NULL, partition int NOT NULL,"
-    " kafka_offset bigint NOT NULL, event_id uuid NOT NULL, source text NOT NULL,"
-    " report_id text, nik char(16) NOT NULL, type text NOT NULL,"
-    " occurred_at timestamptz NOT NULL, reported_at timestamptz NOT NULL,"
-    " region_code text NOT NULL, circumstance text NOT NULL, cause text, severity text,"
-    " description text, reporter_institution text NOT NULL, reporter_name text,"
-    " reporter_phone text, local_date date NOT NULL, utc_offset_minutes int NOT NULL,"
-    " topic text NOT NULL)"
-    " ON COMMIT DELETE ROWS;"
-    "CREATE TEMP TABLE IF NOT EXISTS stg_incident_decision ("
-    " seq int PRIMARY KEY, round int NOT NULL, state text NOT NULL, outcome text,"
-    " outcome_reason text, late_report boolean, program text, benefit text, status text,"
-    " amount_idr bigint, assessment_required boolean, table_version text,"
-    " monthly_wage bigint, documents text[], death boolean NOT NULL)"
-    " ON COMMIT DELETE ROWS";
+/* The staging tables keep their rows past COMMIT and are emptied by DELETE before each
+ * batch's COPY. ON COMMIT DELETE ROWS truncated them in every COMMIT, and a truncation is a
+ * file operation: while a roster load kept the disk busy, incident COMMITs waited in
+ * IO/DataFileTruncate more than on anything else (sampled pg_stat_activity). A DELETE
+ * leaves dead rows that nothing vacuums in a temporary table, and the next DELETE reads
+ * them all, so every truncate_rows staged rows (--staging.truncate.rows) a batch truncates
+ * the tables instead. */
+#define CREATE_STAGING \
+    "CREATE TEMP TABLE IF NOT EXISTS stg_incident (" \
+    " seq int PRIMARY KEY, round int NOT NULL, partition int NOT NULL," \
+    " kafka_offset bigint NOT NULL, event_id uuid NOT NULL, source text NOT NULL," \
+    " report_id text, nik char(16) NOT NULL, type text NOT NULL," \
+    " occurred_at timestamptz NOT NULL, reported_at timestamptz NOT NULL," \
+    " region_code text NOT NULL, circumstance text NOT NULL, cause text, severity text," \
+    " description text, reporter_institution text NOT NULL, reporter_name text," \
+    " reporter_phone text, local_date date NOT NULL, utc_offset_minutes int NOT NULL," \
+    " topic text NOT NULL);" \
+    "CREATE TEMP TABLE IF NOT EXISTS stg_incident_decision (" \
+    " seq int PRIMARY KEY, round int NOT NULL, state text NOT NULL, outcome text," \
+    " outcome_reason text, late_report boolean, program text, benefit text, status text," \
+    " amount_idr bigint, assessment_required boolean, table_version text," \
+    " monthly_wage bigint, documents text[], death boolean NOT NULL);"
+
+/* Before a batch's COPY: the staging tables, empty (the rows of the last batch deleted, or
+ * the tables truncated). */
+static const char stage_deleted[] =
+    CREATE_STAGING "DELETE FROM stg_incident; DELETE FROM stg_incident_decision";
+static const char stage_truncated[] = CREATE_STAGING "TRUNCATE stg_incident, stg_incident_decision";
 
 static const char copy_staging[] =
     "COPY stg_incident (seq, round, partition, kafka_offset, event_id, source, report_id, nik,"
@@ -48,7 +62,8 @@ static const char copy_staging[] =
     " reporter_institution, reporter_name, reporter_phone, local_date, utc_offset_minutes, topic)"
     " FROM STDIN";
 
-incident_stage *incident_stage_new(const char *base_topic, char *errstr, size_t n)
+incident_stage *incident_stage_new(const char *base_topic, long long truncate_rows, char *errstr,
+                                   size_t n)
 {
     incident_stage *st = calloc(1, sizeof *st);
 
@@ -57,6 +72,7 @@ incident_stage *incident_stage_new(const char *base_topic, char *errstr, size_t 
         return NULL;
     }
     snprintf(st->base, sizeof st->base, "%s", base_topic);
+    st->truncate_rows = truncate_rows;
     pg_copybuf_init(&st->copy);
     st->max_round = -1;
     if (!(st->codec = codec_new(errstr, n)))
@@ -214,6 +230,7 @@ int incident_stage_prepare(incident_stage *st, const consumer_batch *batch,
     int max_round = 0;
 
     st->max_round = -1;
+    st->rows = 0;
     if (reserve(st, batch->count, errstr, n) < 0)
         return -1;
     pg_copybuf_reset(&st->copy);
@@ -232,6 +249,7 @@ int incident_stage_prepare(incident_stage *st, const consumer_batch *batch,
         if (p->round > max_round)
             max_round = p->round;
         stage_event(&st->copy, i, &batch->msgs[i], &st->inc, p, offset);
+        st->rows++;
     }
     if (st->copy.failed) {
         snprintf(errstr, n, "out of memory");
@@ -249,7 +267,13 @@ int incident_stage_copy(incident_stage *st, PGconn *pg, char *errstr, size_t n)
         snprintf(errstr, n, "incident batch staged without being prepared");
         return -1;
     }
-    if (max_round && pg_stage(pg, create_staging, copy_staging, &st->copy, errstr, n) < 0)
+    if (!max_round)
+        return 0;
+    int truncate = st->staged >= st->truncate_rows;
+    if (pg_stage(pg, truncate ? stage_truncated : stage_deleted, copy_staging, &st->copy, errstr, n) < 0)
         return -1;
+    /* A truncation whose transaction is rolled back counts as done: the tables then hold
+     * up to twice as many dead rows before the next. */
+    st->staged = (truncate ? 0 : st->staged) + st->rows;
     return max_round;
 }

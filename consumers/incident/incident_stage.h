@@ -26,9 +26,12 @@ typedef struct incident_pending {
 
 typedef struct incident_stage incident_stage;
 
-/* base_topic: the configured topic; sources write "<base>.<source>". NULL + errstr on
- * failure. */
-incident_stage *incident_stage_new(const char *base_topic, char *errstr, size_t errstr_size);
+/* base_topic: the configured topic; sources write "<base>.<source>". The staging tables
+ * keep their rows past COMMIT: each batch deletes the last one's, and once truncate_rows
+ * (>= 1) rows have been staged since the last truncation, the batch truncates them
+ * instead. NULL + errstr on failure. */
+incident_stage *incident_stage_new(const char *base_topic, long long truncate_rows, char *errstr,
+                                   size_t errstr_size);
 void incident_stage_destroy(incident_stage *st);
 
 /* Decode, validate and format the batch's COPY rows, without the database. Returns the

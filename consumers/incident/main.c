@@ -23,6 +23,9 @@ static const config_option options[] = {
     {"benefits", CONFIG_STR, "", NULL,
      "benefit table TSV (default: " BENEFITS_FILE " of the working directory, else of the "
      "repository holding this program)"},
+    {"staging.truncate.rows", CONFIG_INT, "2000", NULL,
+     "incidents staged between two truncations of the session's staging tables (emptied by "
+     "DELETE in between: a truncation is a file operation, slow while the disk is busy)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -50,8 +53,15 @@ static void *ctx_new(const config *cfg, char *errstr, size_t n)
 {
     char path[PATH_MAX + 64];
 
+    long long truncate_rows = config_int(cfg, "staging.truncate.rows");
+
+    if (truncate_rows < 1) {
+        snprintf(errstr, n, "--staging.truncate.rows must be at least 1");
+        return NULL;
+    }
     return incident_apply_new(benefits_path(cfg, path, sizeof path),
-                              source_topic_base(config_get(cfg, "topic"), INCIDENT_TOPIC), errstr, n);
+                              source_topic_base(config_get(cfg, "topic"), INCIDENT_TOPIC),
+                              truncate_rows, errstr, n);
 }
 
 static void ctx_destroy(void *ctx)

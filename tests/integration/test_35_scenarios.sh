@@ -36,8 +36,11 @@ python3 "$SCEN" coverage "$TEST_TMP" || fail "coverages differ from the scenario
 rc=0
 "$BIN/incident-producer" --source dc-itest --progress never incidents.csv 2>incident-producer.log || rc=$?
 ((rc == 0 || rc == 1)) || fail "incident-producer exit $rc: $(cat incident-producer.log)"
-# From $REPO, so the consumer finds deploy/benefits/benefit_table.tsv as in production.
-(cd "$REPO" && timeout 120 "$BIN/incident-consumer" --exit.when.drained) 2>incident-consumer.log ||
+# From $REPO, so the consumer finds deploy/benefits/benefit_table.tsv as in production. In
+# batches of 4, with each batch slot's staging tables truncated every 10 rows and emptied by
+# DELETE in between (incident_stage.c), so the rows below come through both.
+(cd "$REPO" && timeout 120 "$BIN/incident-consumer" --exit.when.drained --batch.max.messages 4 \
+    --staging.truncate.rows 10) 2>incident-consumer.log ||
     fail "incident-consumer: $(tail -n 5 incident-consumer.log)"
 
 # --- determinations, then every row against the table
