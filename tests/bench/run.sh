@@ -24,7 +24,8 @@
 # fails only when something is wrong (events lost, a step failing).
 # Disk: about BENCH_DISK_MB_PER_MILLION (4,000) MB per million events under var/ (CSV, the
 # kcat dump, the topics with kcat's warm-up copy, the tables, WAL); checked before anything starts.
-# Runs on its own stack (var/bench, or BENCH_VAR_DIR) and stops it.
+# Runs on its own stack (var/bench, or BENCH_VAR_DIR) and stops it. As root it sets the host's
+# page-cache writeback for the run (deploy/local/writeback.sh) and puts it back at the end.
 # When the server preloads pg_stat_statements (deploy/local/postgresql.conf.in), the drain's
 # statements are listed by share of execution time (all of them in
 # $BENCH_DIR/statements.txt), with the drain's WAL, the checkpoints it caused and the
@@ -53,11 +54,23 @@ if ((free_mb < need_mb)); then
     exit 1
 fi
 
+# The host's writeback for a PostgreSQL server under a load (deploy/local/writeback.sh), set
+# for the run when root and put back at its end; without it the incident -> claim p99 under
+# the drain measures the kernel's 30-second writeback bursts (deploy/local/POSTGRESQL.md).
+WRITEBACK_SAVE=$VAR_DIR/writeback.save
+writeback=$(deploy/local/writeback.sh show)
+if deploy/local/writeback.sh apply "$WRITEBACK_SAVE" 2>/dev/null; then
+    writeback="$(deploy/local/writeback.sh show) for the run (was $writeback)"
+else
+    writeback="$writeback, left as it is (not root): expect writeback bursts in the incident p99"
+fi
+
 stop() {
     if [ -x "$REPO/tests/bench/incident_latency.sh" ]; then
         "$REPO/tests/bench/incident_latency.sh" stop >/dev/null 2>&1 || true
     fi
     "$REPO/deploy/local/stack.sh" down >/dev/null 2>&1 || true
+    "$REPO/deploy/local/writeback.sh" restore "$WRITEBACK_SAVE" || true
 }
 trap stop EXIT
 
@@ -273,6 +286,7 @@ ok() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { print ((op == ">=" ? v >= t :
 ratio=$(awk -v d="$drain_rate" -v c="$ceiling_rate" 'BEGIN { printf "%.2f", d / c }')
 echo
 echo "== $NAME: $N roster events ($(nproc) cores)"
+printf '%-34s %s\n' "host writeback" "$writeback"
 printf '%-34s %12s\n' "producer events/s" "$producer_rate"
 kratio=$(awk -v p="$producer_rate" -v k="$kcat_rate" 'BEGIN { printf "%.2f", p / k }')
 printf '%-34s %12s\n' "kcat -P events/s (same values)" "$kcat_rate"
