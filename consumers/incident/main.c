@@ -52,7 +52,6 @@ static const char *benefits_path(const config *cfg, char *buf, size_t size)
 static void *ctx_new(const config *cfg, char *errstr, size_t n)
 {
     char path[PATH_MAX + 64];
-
     long long truncate_rows = config_int(cfg, "staging.truncate.rows");
 
     if (truncate_rows < 1) {
