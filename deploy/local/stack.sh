@@ -43,6 +43,14 @@
 #   deploy/local/stack.sh acls     the cluster's ACLs (principal, resource, pattern, name,
 #                                  operation, permission, host)
 #
+#   deploy/local/stack.sh wal-reserve MB
+#                                  have PostgreSQL's WAL files for the next MB of WAL made
+#                                  now (zero-filled, then recycled by a checkpoint), so a
+#                                  bulk load's COMMITs write into existing files instead of
+#                                  making one (16 MB written and fsynced inside the COMMIT
+#                                  that crosses into it); kept up to min_wal_size
+#                                  (deploy/local/POSTGRESQL.md, "WAL files made ahead")
+#
 # PostgreSQL alone, for fault tests (Kafka keeps running):
 #   deploy/local/stack.sh pg-stop [immediate]
 #                                  stop PostgreSQL (a fast shutdown; `immediate`: no
@@ -2043,6 +2051,32 @@ cmd_psql() {
     exec psql "$@"
 }
 
+# WAL files for the next MB of WAL, made ahead: each pg_switch_wal() (after a record, or it
+# does nothing) makes and fsyncs one zero-filled 16 MB segment; the checkpoint after it
+# renames the segments behind its redo point into the names ahead (up to min_wal_size).
+cmd_wal_reserve() {
+    local mb=$1 seg ahead_sql ahead want n
+    [[ $mb =~ ^[0-9]+$ ]] || die "wal-reserve: MB must be a whole number of megabytes, not '$mb'"
+    lock_stack
+    pg_paths
+    pg_running || die "postgresql does not run; '$0 up' starts it"
+    seg=$(psql_as postgres -d postgres -Atc "SELECT setting::bigint / 1048576 FROM pg_settings WHERE name = 'wal_segment_size'")
+    ahead_sql="SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}\$' AND name > pg_walfile_name(pg_current_wal_lsn())"
+    ahead=$(psql_as postgres -d postgres -Atc "$ahead_sql")
+    want=$(((mb + seg - 1) / seg))
+    n=$((want - ahead))
+    if ((n > 0)); then
+        psql_as postgres -d postgres -c "SET statement_timeout = 0" -c "DO \$\$ BEGIN
+            FOR i IN 1..$n LOOP
+                PERFORM pg_logical_emit_message(false, 'wal-reserve', '');
+                PERFORM pg_switch_wal();
+            END LOOP; END \$\$" -c "CHECKPOINT"
+        ahead=$(psql_as postgres -d postgres -Atc "$ahead_sql")
+    fi
+    say "postgresql: $ahead WAL files ($((ahead * seg)) MB) made ahead of the current one (asked: $mb MB)"
+    ((ahead >= want)) || die "wal-reserve: only $ahead of $want WAL files were kept: raise min_wal_size to $mb MB or more"
+}
+
 cmd_pg_stop() {
     lock_stack
     case ${1:-} in
@@ -2270,6 +2304,7 @@ env) cmd_env ;;
 psql) cmd_psql "$@" ;;
 pg-stop) (($# <= 1)) || usage; cmd_pg_stop "${1:-}" ;;
 pg-start) (($# == 0)) || usage; cmd_pg_start ;;
+wal-reserve) (($# == 1)) || usage; cmd_wal_reserve "$1" ;;
 onboard) (($# == 1)) || usage; cmd_onboard "$1" ;;
 rotate) (($# == 1)) || usage; cmd_rotate "$1" ;;
 acls) (($# == 0)) || usage; cmd_acls ;;

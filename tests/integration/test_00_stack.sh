@@ -95,3 +95,18 @@ assert_eq "schema_migrations after second up" "$before_rows" \
     "$(q 'SELECT version, name, applied_at FROM schema_migrations ORDER BY version')"
 assert_eq "schema after second up" "$before_schema" "$(schema | md5sum)"
 "$STACK" status >/dev/null || fail "status says the stack is not fully up"
+
+# WAL files made ahead of a load (stack.sh wal-reserve): 64 MB are 4 files, kept by the
+# checkpoint (min_wal_size); asking again for as much makes none (the WAL stays in its file);
+# a size that is not a number is refused with the rule.
+assert_eq "min_wal_size" "16GB" "$(q 'SHOW min_wal_size')"
+"$STACK" wal-reserve 64 2>"$TEST_TMP/wal.err" || fail "wal-reserve 64 failed: $(cat "$TEST_TMP/wal.err")"
+made=$(sed -n 's/.*postgresql: \([0-9]*\) WAL files .* made ahead .*(asked: 64 MB)$/\1/p' "$TEST_TMP/wal.err")
+assert_ge "WAL files ahead after wal-reserve 64" 4 "${made:-0}"
+wal_file=$(q 'SELECT pg_walfile_name(pg_current_wal_lsn())')
+"$STACK" wal-reserve 64 2>"$TEST_TMP/wal2.err" || fail "second wal-reserve 64 failed: $(cat "$TEST_TMP/wal2.err")"
+assert_eq "WAL file after a second wal-reserve 64" "$wal_file" "$(q 'SELECT pg_walfile_name(pg_current_wal_lsn())')"
+rc=0
+"$STACK" wal-reserve 64MB 2>"$TEST_TMP/wal3.err" || rc=$?
+assert_eq "wal-reserve 64MB exits" "1" "$rc"
+assert_match "wal-reserve 64MB says why" "MB must be a whole number of megabytes, not '64MB'" "$(cat "$TEST_TMP/wal3.err")"
