@@ -5,7 +5,9 @@
 #      7,500,000, the ad hoc workers of a general election) and publish them: producer
 #      events/s, and kcat -P sending the same encoded values with the same settings
 #      (tests/bench/kcat.sh): the ratio producer / kcat;
-#   2. drain that backlog with roster-consumer into PostgreSQL: drain events/s and time, peak
+#   2. make the WAL files the drain will fill ahead (stack.sh wal-reserve,
+#      BENCH_WAL_MB_PER_MILLION 1,600 MB), as on a server past its first load; then drain
+#      that backlog with roster-consumer into PostgreSQL: drain events/s and time, peak
 #      RSS, while incident latency probes run (incident -> claim in PostgreSQL and on
 #      `claims`) for as long as the drain lasts; 50 probes on the idle stack before it say
 #      what the incident path costs by itself;
@@ -156,6 +158,12 @@ client_cpu() {
 }
 producer_cpu=$(client_cpu "$(cat producer.time)" "$cpu0" "$cpu1")
 kcat_cpu=$(client_cpu "$kcat_time" "$cpu1" "$cpu2")
+
+# The WAL files the drain will fill, made ahead (about 1.6 GB of WAL per million events):
+# on a fresh cluster every 16 MB of WAL is otherwise a new file, made inside whichever
+# COMMIT crosses into it, an incident's as often as a batch's (deploy/local/POSTGRESQL.md).
+wal_mb=$((N / 1000 * ${BENCH_WAL_MB_PER_MILLION:-1600} / 1000))
+"$REPO/deploy/local/stack.sh" wal-reserve "$wal_mb" 2>&1 | sed "s/^stack: /$NAME: /"
 
 # The same probes on the idle stack first (the backlog is published, nothing drains yet):
 # what the incident path costs by itself, against which the figures under the drain read.
