@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test stack itself: topics as deploy/topics.tsv says (and each data center's, as
 # deploy/source_topics.tsv says), PostgreSQL answering with every migration applied once,
-# each service's config file reaching PostgreSQL as its own role, a topic round trip, and
-# `stack.sh up` on a running stack changing nothing.
+# each service's config file reaching PostgreSQL as its own role, a topic round trip,
+# `stack.sh up` on a running stack changing nothing, and `stack.sh wal-reserve`.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
