@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct orderq {
     void **items;
@@ -175,4 +176,18 @@ void orderq_release(orderq *q)
     q->head = (q->head + 1) % q->nitems;
     q->count--;
     pthread_mutex_unlock(&q->lock);
+}
+
+double orderq_cpu_seconds(const orderq *q)
+{
+    double total = 0;
+
+    for (int i = 0; i < q->started; i++) {
+        clockid_t clock;
+        struct timespec ts;
+        if (pthread_getcpuclockid(q->threads[i], &clock) != 0 || clock_gettime(clock, &ts) != 0)
+            return -1;
+        total += (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    }
+    return total;
 }

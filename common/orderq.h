@@ -41,4 +41,8 @@ void *orderq_oldest(orderq *q, int wait);
 /* Give the item orderq_oldest returned back, to be filled again. */
 void orderq_release(orderq *q);
 
+/* CPU seconds the worker threads have used so far, all together (0 without workers), or
+ * -1 when a thread's CPU clock cannot be read. */
+double orderq_cpu_seconds(const orderq *q);
+
 #endif

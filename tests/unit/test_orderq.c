@@ -1,6 +1,6 @@
 /* Unit tests of common/orderq: items come back in the order submitted however the workers
  * finish, a full ring hands out no item, the owner's thread runs the work without workers,
- * and destroying with items pending returns. */
+ * the workers' CPU time is theirs alone, and destroying with items pending returns. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -130,6 +130,60 @@ Test(orderq, without_workers_the_owner_runs_the_work)
     cr_assert_eq(orderq_oldest(q, 0), j, "done at once");
     orderq_release(q);
     cr_assert_null(orderq_oldest(q, 0), "nothing pending");
+    orderq_destroy(q);
+}
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Spins for 20 ms of its thread's CPU time. */
+static void burn(void *item, void *worker_ctx)
+{
+    double t0 = thread_cpu();
+
+    (void)item;
+    (void)worker_ctx;
+    while (thread_cpu() - t0 < 0.020)
+        ;
+}
+
+Test(orderq, counts_the_workers_cpu_time_and_not_the_owners)
+{
+    job jobs[4];
+    void *items[4] = {&jobs[0], &jobs[1], &jobs[2], &jobs[3]};
+    ctx cs[2] = {{0, 0}, {1, 0}};
+    void *cp[2] = {&cs[0], &cs[1]};
+    char err[128];
+
+    orderq *q = orderq_new(items, 4, 2, burn, cp, err, sizeof err);
+    cr_assert_not_null(q, "orderq_new: %s", err);
+    double before = orderq_cpu_seconds(q);
+    cr_assert(before >= 0 && before < 0.010, "idle workers used %.3f s", before);
+    for (int i = 0; i < 4; i++) {
+        orderq_free_item(q);
+        orderq_submit(q);
+    }
+    for (int i = 0; i < 4; i++) {
+        cr_assert_not_null(orderq_oldest(q, 1));
+        orderq_release(q);
+    }
+    double after = orderq_cpu_seconds(q);
+    cr_assert(after - before >= 0.080, "4 items of 20 ms: %.3f s counted", after - before);
+    cr_assert(after - before < 0.500, "4 items of 20 ms: %.3f s counted", after - before);
+    orderq_destroy(q);
+
+    /* Without workers the owner runs the work: none of it is the workers'. */
+    q = orderq_new(items, 4, 0, burn, cp, err, sizeof err);
+    cr_assert_not_null(q, "orderq_new: %s", err);
+    orderq_free_item(q);
+    orderq_submit(q);
+    cr_assert_float_eq(orderq_cpu_seconds(q), 0.0, 1e-9, "no workers, no workers' time");
+    cr_assert_not_null(orderq_oldest(q, 0));
+    orderq_release(q);
     orderq_destroy(q);
 }
 
