@@ -698,9 +698,33 @@ const config *ingest_config(const ingest *in) { return in->cfg; }
 int ingest_file_count(const ingest *in) { return in->nfiles; }
 void *ingest_record_buffer(ingest *in) { return in->main_worker.rec; }
 
+/* Where the process's CPU time went, for the summary: main's thread (reading, reporting,
+ * queueing), the workers (parsing, checking, encoding), and the rest, librdkafka's threads
+ * (compressing, sending, delivery reports). */
+typedef struct cpu_times {
+    double process, main, workers;
+} cpu_times;
+
+static double clock_seconds(clockid_t clock)
+{
+    struct timespec ts;
+
+    if (clock_gettime(clock, &ts) != 0)
+        return -1;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void cpu_split(const ingest *in, cpu_times *cpu)
+{
+    cpu->process = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    cpu->main = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
+    cpu->workers = in->q ? orderq_cpu_seconds(in->q) : 0;
+}
+
 int ingest_finish(ingest *in)
 {
     publisher_counts pc = {0, 0, 0};
+    cpu_times cpu;
     struct timespec t1;
     long undelivered = 0;
     double secs;
@@ -738,13 +762,14 @@ int ingest_finish(ingest *in)
     if (in->show_progress)
         fputc('\n', stderr);
     secs = since(&in->t0, &t1);
+    cpu_split(in, &cpu);
     fprintf(stderr,
             "summary: rows=%ld %s=%ld rejected=%ld warnings=%ld delivered=%ld failed=%ld"
-            " seconds=%.2f rows_per_s=%.0f\n",
+            " seconds=%.2f rows_per_s=%.0f cpu_s=%.2f main_cpu_s=%.2f workers_cpu_s=%.2f\n",
             in->rows, in->pub ? "sent" : in->dump_path ? "dumped" : "valid",
             in->pub ? pc.sent : in->dump_path ? in->dumped : in->rows - in->rejected, in->rejected,
             in->warnings, pc.delivered, pc.failed + (undelivered > 0 ? undelivered : 0), secs,
-            secs > 0 ? (double)in->rows / secs : 0.0);
+            secs > 0 ? (double)in->rows / secs : 0.0, cpu.process, cpu.main, cpu.workers);
     rc = (in->failed || in->rejected || pc.failed || undelivered > 0 || program_stopping()) ? 1 : 0;
     ingest_destroy(in);
     return rc;
