@@ -10,8 +10,9 @@
 #      system CPU seconds);
 #   4. the producer must report every row delivered, and kcat's topic must grow by exactly
 #      N messages a run (the dump splits into one message per row);
-#   5. prints events/s and CPU seconds of each per round and over all rounds, and the
-#      ratio producer / kcat of the rates over all rounds. Target (2 cores): ratio >= 0.8.
+#   5. prints events/s and CPU seconds of each per round and over all rounds, the
+#      producer's CPU by thread (its summary line: main's, the workers', librdkafka's), and
+#      the ratio producer / kcat of the rates over all rounds. Target (2 cores): ratio >= 0.8.
 # Environment: BENCH_EVENTS, BENCH_PRODUCER_ROUNDS (4; odd rounds run the producer first,
 # even rounds kcat), BENCH_PRODUCER_VAR_DIR (var/bench-producer),
 # BENCH_PRODUCER_KAFKA_PORT (26092), BENCH_PRODUCER_PGPORT (26432), BENCH_PRODUCER_ARGS
@@ -140,6 +141,17 @@ busy_line() {
     awk -v s="$1" -v r="$ROUNDS" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(s, x, " ")
         printf "%.0f%% (broker CPU s per run %.2f)", 100 * x[1] / x[2], x[3] / hz / r }'
 }
+# The producer's own split of its CPU (its summary line): what kcat -P does too (main's
+# thread reading and queueing, librdkafka's threads compressing and sending) and what only
+# the producer does (the workers: parse, check, event id, encode).
+split_line() {
+    cat producer*.log | awk -v r="$ROUNDS" -v kc="$kcpu" '/^summary: / {
+            for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] += kv[2] } }
+        END { printf "main %.2f (read, queue), workers %.2f (parse, check, event id, encode), librdkafka %.2f; kcat -P %.2f in all",
+            v["main_cpu_s"] / r, v["workers_cpu_s"] / r,
+            (v["cpu_s"] - v["main_cpu_s"] - v["workers_cpu_s"]) / r, kc / r }'
+}
+printf '%-34s %s\n' "producer CPU s per run, by thread" "$(split_line)"
 printf '%-34s %s\n' "machine busy, producer runs" "$(busy_line "$pbusy")"
 printf '%-34s %s\n' "machine busy, kcat -P runs" "$(busy_line "$kbusy")"
 printf '%-34s %12s  target >= 0.8: %s\n' "ratio producer / kcat -P" "$ratio" \
