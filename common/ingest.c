@@ -765,7 +765,7 @@ int ingest_finish(ingest *in)
     cpu_split(in, &cpu);
     fprintf(stderr,
             "summary: rows=%ld %s=%ld rejected=%ld warnings=%ld delivered=%ld failed=%ld"
-            " seconds=%.2f rows_per_s=%.0f cpu_s=%.2f main_cpu_s=%.2f workers_cpu_s=%.2f\n",
+            " seconds=%.2f rows_per_s=%.0f cpu_s=%.3f main_cpu_s=%.3f workers_cpu_s=%.3f\n",
             in->rows, in->pub ? "sent" : in->dump_path ? "dumped" : "valid",
             in->pub ? pc.sent : in->dump_path ? in->dumped : in->rows - in->rejected, in->rejected,
             in->warnings, pc.delivered, pc.failed + (undelivered > 0 ? undelivered : 0), secs,

@@ -46,6 +46,11 @@ status=0
 assert_eq "producer exit status with rejected rows" 1 "$status"
 assert_match "summary line" "^summary: rows=$rows sent=$((rows - 7)) rejected=7 " \
     "$(grep '^summary:' producer.log)"
+# Its CPU split: main's thread and the worker's (the default one) are parts of the whole.
+grep '^summary:' producer.log | tr ' ' '\n' | awk -F= '{ v[$1] = $2 }
+    END { exit !("workers_cpu_s" in v && v["cpu_s"] > 0 && v["main_cpu_s"] > 0 &&
+                 v["main_cpu_s"] + v["workers_cpu_s"] <= v["cpu_s"] + 0.002) }' ||
+    fail "summary's CPU split (cpu_s >= main_cpu_s + workers_cpu_s): $(grep '^summary:' producer.log)"
 while read -r _ line _; do
     line=${line%:}
     grep -qE "^roster\.csv:$line:[0-9]+: " producer.log ||
