@@ -26,6 +26,7 @@
 # fails only when something is wrong (events lost, a step failing).
 # Disk: about BENCH_DISK_MB_PER_MILLION (4,000) MB per million events under var/ (CSV, the
 # kcat dump, the topics with kcat's warm-up copy, the tables, WAL); checked before anything starts.
+# BENCH_CONSUMER_ARGS: extra roster-consumer options for the drain (e.g. --apply.workers 3).
 # Runs on its own stack (var/bench, or BENCH_VAR_DIR) and stops it. As root it sets the host's
 # page-cache writeback for the run (deploy/local/writeback.sh) and puts it back at the end.
 # When the server preloads pg_stat_statements (deploy/local/postgresql.conf.in), the drain's
@@ -43,6 +44,7 @@ export PGPORT=${BENCH_PGPORT:-23432}
 export BENCH_DIR=$VAR_DIR/work
 N=${BENCH_EVENTS:-1000000}
 NAME=${BENCH_NAME:-bench}
+read -r -a CONSUMER_ARGS <<<"${BENCH_CONSUMER_ARGS:-}"
 DRAIN_TARGET=41667   # events/s: 7,500,000 in 180 s
 RSS_TARGET_MB=50
 export LATENCY_TARGET_MS=${LATENCY_TARGET_MS:-200}
@@ -176,7 +178,7 @@ fi
 #    group join is not counted), with the incident probes running meanwhile
 cpu3=$("$REPO/tests/bench/cpu.sh" snap)
 /usr/bin/time -f '%M %U %S' -o consumer.rss "$BIN/roster-consumer" --exit.when.drained \
-    --stats.interval.s 5 2>consumer.log &
+    --stats.interval.s 5 "${CONSUMER_ARGS[@]}" 2>consumer.log &
 consumer=$!
 [ "$pgss" = 1 ] && su_q "SELECT pg_stat_statements_reset()" >/dev/null
 bg0=$(bgwriter)
@@ -295,6 +297,7 @@ ratio=$(awk -v d="$drain_rate" -v c="$ceiling_rate" 'BEGIN { printf "%.2f", d / 
 echo
 echo "== $NAME: $N roster events ($(nproc) cores)"
 printf '%-34s %s\n' "host writeback" "$writeback"
+[ ${#CONSUMER_ARGS[@]} -eq 0 ] || printf '%-34s %s\n' "roster-consumer options" "${CONSUMER_ARGS[*]}"
 printf '%-34s %12s\n' "producer events/s" "$producer_rate"
 kratio=$(awk -v p="$producer_rate" -v k="$kcat_rate" 'BEGIN { printf "%.2f", p / k }')
 printf '%-34s %12s\n' "kcat -P events/s (same values)" "$kcat_rate"
