@@ -3,7 +3,8 @@
  * row errors as "file:line:column: rule" on stderr, a progress line and the summary
  * "summary: rows=... sent=... rejected=... warnings=... delivered=... failed=... seconds=...
  * rows_per_s=... cpu_s=... main_cpu_s=... workers_cpu_s=..." (the process's CPU seconds, of
- * which main's thread's and the workers'; the rest is librdkafka's threads).
+ * which main's thread's and the workers'; the rest is librdkafka's threads; -1 when a CPU
+ * clock cannot be read).
  * The record type is the caller's, through an ingest_ops table. Called from main's thread
  * only; SIGINT/SIGTERM (program_stopping) stop reading and flushing. With --workers, the
  * rows of a CSV file are parsed, checked and encoded on worker threads (the ops' parse,

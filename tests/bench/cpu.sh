@@ -7,6 +7,9 @@
 #   cpu.sh diff A B      from two snaps: "busy_pct busy_s broker_s pg_s rest_s", CPU seconds
 #                        of all cores, rest_s the busy time of everything else
 #   cpu.sh ticks PID     the clock ticks one process has used (with its reaped children)
+#   cpu.sh producer LOG...  from producers' summary lines (cpu_s, main_cpu_s, workers_cpu_s),
+#                        summed over the logs: "main_s workers_s librdkafka_s", librdkafka's
+#                        threads being the rest of the process's CPU
 # Environment: VAR_DIR (the stack's).
 set -euo pipefail
 
@@ -39,8 +42,17 @@ diff)
         printf "%.0f %.1f %.1f %.1f %.1f\n", (total > 0 ? 100 * busy / total : 0), busy, broker, pg, busy - broker - pg
     }'
     ;;
+producer)
+    [ $# -ge 2 ] || { echo "usage: cpu.sh producer LOG..." >&2; exit 2; }
+    shift
+    awk '/^summary: / { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] += kv[2] }; n++ }
+        END { if (!n) { for (i = 1; i < ARGC; i++) f = f " " ARGV[i]
+                        print "cpu.sh: no line starting \"summary: \" in" f > "/dev/stderr"; exit 1 }
+              printf "%.3f %.3f %.3f\n", v["main_cpu_s"], v["workers_cpu_s"],
+                  v["cpu_s"] - v["main_cpu_s"] - v["workers_cpu_s"] }' "$@"
+    ;;
 *)
-    echo "usage: cpu.sh snap | cpu.sh diff SNAP_A SNAP_B | cpu.sh ticks PID" >&2
+    echo "usage: cpu.sh snap | cpu.sh diff SNAP_A SNAP_B | cpu.sh ticks PID | cpu.sh producer LOG..." >&2
     exit 2
     ;;
 esac

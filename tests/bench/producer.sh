@@ -145,11 +145,9 @@ busy_line() {
 # thread reading and queueing, librdkafka's threads compressing and sending) and what only
 # the producer does (the workers: parse, check, event id, encode).
 split_line() {
-    cat producer*.log | awk -v r="$ROUNDS" -v kc="$kcpu" '/^summary: / {
-            for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] += kv[2] } }
-        END { printf "main %.2f (read, queue), workers %.2f (parse, check, event id, encode), librdkafka %.2f; kcat -P %.2f in all",
-            v["main_cpu_s"] / r, v["workers_cpu_s"] / r,
-            (v["cpu_s"] - v["main_cpu_s"] - v["workers_cpu_s"]) / r, kc / r }'
+    "$REPO/tests/bench/cpu.sh" producer producer*.log | awk -v r="$ROUNDS" -v kc="$kcpu" '{
+        printf "main %.2f (read, queue), workers %.2f (parse, check, event id, encode), librdkafka %.2f; kcat -P %.2f in all",
+            $1 / r, $2 / r, $3 / r, kc / r }'
 }
 printf '%-34s %s\n' "producer CPU s per run, by thread" "$(split_line)"
 printf '%-34s %s\n' "machine busy, producer runs" "$(busy_line "$pbusy")"

@@ -308,11 +308,9 @@ read -r pc pb pbusy <<<"$producer_cpu"
 read -r kc kb kbusy <<<"$kcat_cpu"
 printf '%-34s %12s  %s\n' "producer CPU us/event" "$pc" "(broker meanwhile $pb; machine busy $pbusy%)"
 # Its own split (the producer's summary line): the workers' part is the work kcat -P is spared.
-printf '%-34s %s\n' "  by thread, us/event" "$(awk -v n="$N" '/^summary: / {
-        for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        printf "main %.2f (read, queue), workers %.2f (parse, check, event id, encode), librdkafka %.2f",
-            1e6 * v["main_cpu_s"] / n, 1e6 * v["workers_cpu_s"] / n,
-            1e6 * (v["cpu_s"] - v["main_cpu_s"] - v["workers_cpu_s"]) / n }' producer.log)"
+printf '%-34s %s\n' "  by thread, us/event" "$("$REPO/tests/bench/cpu.sh" producer producer.log | awk -v n="$N" '{
+    printf "main %.2f (read, queue), workers %.2f (parse, check, event id, encode), librdkafka %.2f",
+        1e6 * $1 / n, 1e6 * $2 / n, 1e6 * $3 / n }')"
 printf '%-34s %12s  %s\n' "kcat -P CPU us/event" "$kc" "(broker meanwhile $kb; machine busy $kbusy%)"
 printf '%-34s %12s  %s\n' "drain events/s" "$drain_rate" \
     "target >= $DRAIN_TARGET (7.5M in 180 s): $(ok "$drain_rate" "$DRAIN_TARGET" '>=')"
