@@ -136,6 +136,26 @@ int program_stopping(void)
     return stopping;
 }
 
+/* The program's own row called key, else fallback: a program's row of a shared option's
+ * name takes its place (its own default or text for it, e.g. a consumer's batch.max.ms). */
+static const config_option *own_row(const config_option *own, const char *key,
+                                    const config_option *fallback)
+{
+    for (size_t i = 0; own && own[i].key; i++)
+        if (strcmp(own[i].key, key) == 0)
+            return &own[i];
+    return fallback;
+}
+
+/* 1 when a shared row of groups is called key. */
+static int shared_row(unsigned groups, const char *key)
+{
+    for (size_t i = 0; i < SHARED_ROWS; i++)
+        if ((shared_rows[i].groups & groups) && strcmp(shared_rows[i].option.key, key) == 0)
+            return 1;
+    return 0;
+}
+
 config *program_config_new(unsigned groups, const config_option *own)
 {
     const config_option **rows;
@@ -149,9 +169,10 @@ config *program_config_new(unsigned groups, const config_option *own)
         return NULL;
     for (size_t i = 0; i < SHARED_ROWS; i++)
         if (shared_rows[i].groups & groups)
-            rows[n++] = &shared_rows[i].option;
+            rows[n++] = own_row(own, shared_rows[i].option.key, &shared_rows[i].option);
     for (size_t i = 0; i < nown; i++)
-        rows[n++] = &own[i];
+        if (!shared_row(groups, own[i].key))
+            rows[n++] = &own[i];
     cfg = config_new_rows(rows, n);
     free(rows);
     return cfg;

@@ -37,7 +37,8 @@ typedef struct program_def {
     const char *name;              /* "covadm": log prog=, prefix of every message */
     const char *usage;             /* printed by --help before the options */
     unsigned shared;               /* PROGRAM_OPT_* groups it takes */
-    const config_option *options;  /* its own rows, ending with {NULL}; may be NULL */
+    const config_option *options;  /* its own rows, ending with {NULL}; may be NULL; a row
+                                    * named as a shared one replaces it (its own default) */
     int min_args, max_args;        /* positional arguments allowed; max_args -1: any */
     /* With PROGRAM_OPT_REGISTRY: the subjects (CODEC_*_SUBJECT) it writes, NULL-terminated;
      * NULL when it only reads. */
@@ -65,8 +66,8 @@ int program_load_principal(const program_def *def, config *cfg, char *errstr,
                            size_t errstr_size);
 
 /* A config with the shared rows of groups (log.level always) and then own (may be NULL),
- * with their defaults, as program_start makes it; for tests and embedders. NULL when out
- * of memory. */
+ * with their defaults, as program_start makes it (a row of own named as a shared one takes
+ * its place); for tests and embedders. NULL when out of memory. */
 config *program_config_new(unsigned groups, const config_option *own);
 
 /* Print def's usage text and options (with their defaults and variables) to out. */

@@ -296,3 +296,37 @@ Test(program, a_producer_takes_its_data_centers_file_first, .fini = cleanup)
     cr_assert_null(config_get(cfg, "kafka.sasl.username"), "a source that is no id names no file");
     config_destroy(cfg);
 }
+
+/* A program's own row named as a shared one replaces it: its default, one row in --help. */
+static const config_option own_batch[] = {
+    {"batch.max.ms", CONFIG_INT, "1000", NULL, "longest wait to fill a batch (own)"},
+    {"topic", CONFIG_STR, "roster.changes", NULL, "topic"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+Test(program, own_row_replaces_the_shared_row_of_its_name)
+{
+    config *cfg = program_config_new(PROGRAM_OPT_CONSUMER, own_batch), *plain;
+    static const program_def def = {"test-own", "usage: test-own\n", PROGRAM_OPT_CONSUMER,
+                                    own_batch, 0, 0, NULL};
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out;
+
+    cr_assert_not_null(cfg, "config");
+    cr_assert_eq(config_int(cfg, "batch.max.ms"), 1000, "the program's own default");
+    cr_assert_eq(config_int(cfg, "batch.max.messages"), 10000, "the other shared rows stay");
+    cr_assert_str_eq(config_get(cfg, "topic"), "roster.changes", "its other own rows stay");
+    config_destroy(cfg);
+    cr_assert_not_null(plain = program_config_new(PROGRAM_OPT_CONSUMER, NULL), "config");
+    cr_assert_eq(config_int(plain, "batch.max.ms"), 200, "without the own row, the shared default");
+    config_destroy(plain);
+
+    cr_assert_not_null(out = open_memstream(&text, &len), "memstream");
+    program_usage(&def, out);
+    fclose(out);
+    cr_assert_not_null(strstr(text, "(own)"), "the own row's text in --help:\n%s", text);
+    cr_assert_null(strstr(strstr(text, "batch.max.ms") + 1, "batch.max.ms"),
+                   "batch.max.ms listed once:\n%s", text);
+    free(text);
+}
