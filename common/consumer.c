@@ -526,9 +526,10 @@ static void log_progress(consumer *c)
     log_info("progress",
              "topic=%s group=%s batches=%" PRIu64 " messages=%" PRIu64 " rejected=%" PRIu64
              " fenced=%" PRIu64 " retries=%" PRIu64 " bisects=%" PRIu64 " pauses=%" PRIu64
-             " lag=%" PRId64 " ready=%d",
+             " lag=%" PRId64 " ready=%d txn_s=%.3f commit_s=%.3f",
              c->sh.topic, c->sh.group, st.batches, st.messages, st.rejected, st.fenced,
-             st.retries, st.bisects, st.pauses, st.lag, st.ready);
+             st.retries, st.bisects, st.pauses, st.lag, st.ready, (double)st.txn_us_sum / 1e6,
+             (double)st.commit_us_sum / 1e6);
 }
 
 /* The worker of a topic partition: spread by partition, and by topic among topics. */

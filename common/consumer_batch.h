@@ -66,6 +66,9 @@ typedef struct consumer_stats {
     } rejected_by_class[CONSUMER_CLASS_MAX]; /* by error class, first seen first */
     int64_t last_batch_us;      /* wall time of the last applied batch */
     int64_t last_txn_us;        /* its PostgreSQL transaction */
+    int64_t txn_us_sum;         /* the committed batches' transactions (BEGIN..COMMIT), summed:
+                                 * against the apply connections' time, how busy they were */
+    int64_t commit_us_sum;      /* of that, their COMMITs (the WAL flush) */
     int64_t lag;                /* sum over assigned partitions, -1 unknown */
     int ready;                  /* 0 while retrying a transient failure, or not assigned */
     int64_t not_ready_us;       /* time spent not ready in total */

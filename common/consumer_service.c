@@ -97,11 +97,12 @@ static void log_stopped(consumer *c)
     consumer_get_stats(c, &st);
     log_info("stopped",
              "messages=%llu rejected=%llu applied=%llu batches=%llu retries=%llu bisects=%llu"
-             " pauses=%llu",
+             " pauses=%llu txn_s=%.3f commit_s=%.3f",
              (unsigned long long)st.messages, (unsigned long long)st.rejected,
              (unsigned long long)st.applied, (unsigned long long)st.batches,
              (unsigned long long)st.retries, (unsigned long long)st.bisects,
-             (unsigned long long)st.pauses);
+             (unsigned long long)st.pauses, (double)st.txn_us_sum / 1e6,
+             (double)st.commit_us_sum / 1e6);
 }
 
 /* The service's own librdkafka defaults into cfg, each unless the user set it (-X). */

@@ -46,6 +46,7 @@ struct consumer_worker {
     char sqlstate[6];               /* of the last data failure */
     int in_retry;                   /* counted in sh->retrying */
     int gave_up;                    /* a batch was left unapplied on a stop */
+    int64_t commit_us;              /* the last COMMIT's wall time */
     unsigned rng;
 };
 
@@ -345,6 +346,8 @@ static void committed(consumer_worker *w, const consumer_batch *b, int nrej, int
         count_class(&sh->stats, w->rej.items[i].error_class);
     sh->stats.last_batch_us = dates_now_us() - started_us;
     sh->stats.last_txn_us = txn_us;
+    sh->stats.txn_us_sum += txn_us;
+    sh->stats.commit_us_sum += w->commit_us;
     if (w->in_retry)
         sh->retrying--;
     w->in_retry = 0;
@@ -384,8 +387,10 @@ static txn_result finish(consumer_worker *w, const consumer_batch *b, int *trunc
         return classify(w);
     if (dead_letter_produce(w->dlq, b, w->rej.items, w->rej.count, truncated, errstr, n) < 0)
         return TXN_TRANSIENT;
+    w->commit_us = dates_now_us();
     if (pg_exec(w->pg, "COMMIT", errstr, n) < 0)
         return classify(w);
+    w->commit_us = dates_now_us() - w->commit_us;
     return TXN_OK;
 }
 

@@ -39,6 +39,11 @@ grep -q 'msg="stopped"' "$(bg_log consumer2)" || fail "no clean stop logged"
 timeout 300 "$BIN/roster-consumer" --exit.when.drained 2>consumer3.log ||
     fail "final consumer failed: $(tail -n 5 consumer3.log)"
 assert_eq "events applied exactly once" "$events" "$(applied)"
+# The stop line sums the committed transactions' time and, within it, their COMMITs'.
+read -r txn_s commit_s <<<"$(sed -n 's/.*msg="stopped".* txn_s=\([0-9.]*\) commit_s=\([0-9.]*\).*/\1 \2/p' consumer3.log)"
+echo "final consumer: txn_s=$txn_s commit_s=$commit_s"
+awk -v t="${txn_s:-0}" -v c="${commit_s:-0}" 'BEGIN { exit !(t > 0 && c > 0 && c <= t) }' ||
+    fail "want 0 < commit_s <= txn_s in the stop line: $(grep 'msg="stopped"' consumer3.log)"
 assert_eq "stored offsets advanced by the events" "$((base_offsets + events))" \
     "$(q "SELECT sum(next_offset) FROM consumer_offsets WHERE group_id = 'roster-consumer'")"
 printf '' >skip.txt
