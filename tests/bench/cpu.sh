@@ -10,6 +10,13 @@
 #   cpu.sh producer LOG...  from producers' summary lines (cpu_s, main_cpu_s, workers_cpu_s),
 #                        summed over the logs: "main_s workers_s librdkafka_s", librdkafka's
 #                        threads being the rest of the process's CPU
+#   cpu.sh budget EVENTS KCAT_WALL_S BUSY_S BYTES LOG...
+#                        the producer's workers' CPU budget per event at 0.8 x kcat -P's
+#                        rate: the cores' time at that rate less what all else used while the
+#                        producer ran (BUSY_S, the machine's busy seconds over the runs of
+#                        LOG..., less the workers'), an upper bound (the machine 100% busy);
+#                        beside what the workers used and the SHA-1 of a BYTES-long event id
+#                        name alone (openssl speed); EVENTS and KCAT_WALL_S over all runs
 # Environment: VAR_DIR (the stack's).
 set -euo pipefail
 
@@ -51,8 +58,28 @@ producer)
               printf "%.3f %.3f %.3f\n", v["main_cpu_s"], v["workers_cpu_s"],
                   v["cpu_s"] - v["main_cpu_s"] - v["workers_cpu_s"] }' "$@"
     ;;
+budget)
+    [ $# -ge 6 ] || { echo "usage: cpu.sh budget EVENTS KCAT_WALL_S BUSY_S BYTES LOG..." >&2; exit 2; }
+    events=$2 kwall=$3 busy=$4 bytes=$5
+    shift 5
+    split=$("$0" producer "$@")
+    # openssl speed prints kB/s (1000 bytes) hashed at that length: a name and its namespace.
+    sha_kbs=$(openssl speed -evp sha1 -bytes "$bytes" -seconds 1 2>/dev/null |
+        awk '$1 == "sha1" { sub(/k$/, "", $2); print $2 }')
+    awk -v e="$events" -v kw="$kwall" -v busy="$busy" -v b="$bytes" -v kbs="${sha_kbs:-0}" \
+        -v cores="$(nproc)" -v sp="$split" 'BEGIN {
+        split(sp, x, " ")
+        at = 1e6 * cores * kw / 0.8 / e             # core-us per event at 0.8 x kcat -P
+        rest = 1e6 * busy / e - 1e6 * x[2] / e      # all but the workers, per event
+        printf "<= %.2f (%d cores at 0.8 x kcat -P: %.2f, less %.2f for all else); they used %.2f", \
+            at - rest, cores, at, rest, 1e6 * x[2] / e
+        if (kbs > 0)
+            printf "; SHA-1 of a %d-byte name alone %.2f", b, 1e6 * b / (kbs * 1000)
+    }'
+    ;;
 *)
-    echo "usage: cpu.sh snap | cpu.sh diff SNAP_A SNAP_B | cpu.sh ticks PID | cpu.sh producer LOG..." >&2
+    echo "usage: cpu.sh snap | cpu.sh diff SNAP_A SNAP_B | cpu.sh ticks PID | cpu.sh producer LOG..." \
+        "| cpu.sh budget EVENTS KCAT_WALL_S BUSY_S BYTES LOG..." >&2
     exit 2
     ;;
 esac

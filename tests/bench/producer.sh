@@ -150,27 +150,11 @@ split_line() {
             $1 / r, $2 / r, $3 / r, kc / r }'
 }
 printf '%-34s %s\n' "producer CPU s per run, by thread" "$(split_line)"
-# What the workers may use at the target: the cores' time at 0.8 x kcat -P's rate, less
-# what the rest of the machine used per run while the producer ran (the broker, main's
-# thread, librdkafka's, anything else). An upper bound: it counts the machine 100% busy.
-# Beside it, what the event ids' SHA-1 alone costs (openssl speed: the hash of a name as
-# long as a message, about what it is: 188 bytes on average for gen_roster's rows, and the
-# 16-byte namespace); their form is part of every published id (contracts.md).
-budget_line() {
-    local sha_kbs
-    sha_kbs=$(openssl speed -evp sha1 -bytes "$1" -seconds 1 2>/dev/null | awk '$1 == "sha1" { sub(/k$/, "", $2); print $2 }')
-    "$REPO/tests/bench/cpu.sh" producer producer*.log | awk -v r="$ROUNDS" -v kw="$kwall" -v s="$pbusy" \
-        -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" -v n="$N" -v b="$1" -v kbs="${sha_kbs:-0}" '{
-        split(s, x, " ")
-        other = x[1] / hz / r - ($1 + $2 + $3) / r     # the busy time per run not the producer
-        avail = cores * kw / r / 0.8
-        printf "<= %.2f s per run (%d cores x %.2f s, less %.2f for all else); they used %.2f", \
-            avail - other - ($1 + $3) / r, cores, kw / r / 0.8, other + ($1 + $3) / r, $2 / r
-        if (kbs > 0)
-            printf "; SHA-1 of %d names of %d bytes alone %.2f", n, b, n * b / (kbs * 1000)
-    }'
-}
-printf '%-34s %s\n' "workers CPU s at 0.8 x kcat -P" "$(budget_line "$((size / N))")"
+# What the workers may use at the target (cpu.sh budget), beside the event ids' SHA-1 alone:
+# their form is part of every published id (contracts.md).
+printf '%-34s %s\n' "workers CPU us/event at the target" "$("$REPO/tests/bench/cpu.sh" budget $((ROUNDS * N)) \
+    "$kwall" "$(awk -v s="$pbusy" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(s, x, " "); print x[1] / hz }')" \
+    "$((size / N))" producer*.log)"
 printf '%-34s %s\n' "machine busy, producer runs" "$(busy_line "$pbusy")"
 printf '%-34s %s\n' "machine busy, kcat -P runs" "$(busy_line "$kbusy")"
 printf '%-34s %12s  target >= 0.8: %s\n' "ratio producer / kcat -P" "$ratio" \

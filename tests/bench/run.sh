@@ -311,6 +311,9 @@ printf '%-34s %12s  %s\n' "producer CPU us/event" "$pc" "(broker meanwhile $pb; 
 printf '%-34s %s\n' "  by thread, us/event" "$("$REPO/tests/bench/cpu.sh" producer producer.log | awk -v n="$N" '{
     printf "main %.2f (read, queue), workers %.2f (parse, check, event id, encode), librdkafka %.2f",
         1e6 * $1 / n, 1e6 * $2 / n, 1e6 * $3 / n }')"
+# What the workers may use at the target, beside the event ids' SHA-1 alone (cpu.sh budget).
+printf '%-34s %s\n' "  workers' budget at the target" "$("$REPO/tests/bench/cpu.sh" budget "$N" "${kcat_time%% *}" \
+    "$("$REPO/tests/bench/cpu.sh" diff "$cpu0" "$cpu1" | cut -d' ' -f2)" "$(($(stat -c %s dump.bin) / N))" producer.log)"
 printf '%-34s %12s  %s\n' "kcat -P CPU us/event" "$kc" "(broker meanwhile $kb; machine busy $kbusy%)"
 printf '%-34s %12s  %s\n' "drain events/s" "$drain_rate" \
     "target >= $DRAIN_TARGET (7.5M in 180 s): $(ok "$drain_rate" "$DRAIN_TARGET" '>=')"
@@ -344,6 +347,11 @@ awk -v p="$floor_cpu" -v n="$floor_n" -v rows="$floor_rows" -v s="$floor_s" -v d
 sed -n 's/.*msg="stopped".* batches=\([0-9]*\).* pauses=\([0-9]*\).*/\1 \2/p' consumer.log | tail -n 1 |
     awk '{ printf "%-34s %12d  (%d batches: %.2f a batch)\n", "consumer partition pauses", $2, $1,
         $1 ? $2 / $1 : 0 }'
+# The apply connections' transactions (BEGIN..COMMIT) summed, against the drain's time: how
+# many of them were busy on average, and how much of it the COMMITs (the WAL flush) took.
+sed -n 's/.*msg="stopped".* txn_s=\([0-9.]*\) commit_s=\([0-9.]*\).*/\1 \2/p' consumer.log | tail -n 1 |
+    awk -v d="$drain_s" '{ printf "%-34s %12.1f  (%.2f connections busy on average; COMMIT %.1f s of it)\n",
+        "apply transactions, summed s", $1, (d > 0 ? $1 / d : 0), $2 }'
 printf '%-34s %12s  %s\n' "consumer peak RSS MB" "$rss_mb" \
     "target <= $RSS_TARGET_MB: $(ok "$rss_mb" "$RSS_TARGET_MB" '<=')"
 printf '%-34s %12s  %s\n' "disk used under var MB" "$(du -sm "$VAR_DIR" | cut -f1)" "($VAR_DIR)"
