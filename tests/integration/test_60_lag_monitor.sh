@@ -43,9 +43,10 @@ screenshot() {
 
 # --- data: a roster to trickle in, a Kafka-only group left behind ---------------------
 "$BIN/covadm" data-centers load "$REPO/sample/data_centers.csv" >/dev/null
-# 80,000 events: the paced producer below runs for ~53 s, still producing when STOP is read
-# even when WARN takes half a minute (an ASan build on a loaded machine).
-"$BIN/gen_roster" --seed 60 --serial-base 8500 --scale-events 80000 \
+# 150,000 events: the paced producer below runs for ~100 s, still producing when STOP is
+# read even when WARN takes half a minute and STOP more than 30 s after it (an ASan build on
+# a loaded machine: with 80,000, ~53 s, a CI run's producer ended first).
+"$BIN/gen_roster" --seed 60 --serial-base 8500 --scale-events 150000 \
     --agreements-out agreements.csv --output roster.csv 2>/dev/null
 "$BIN/covadm" agreements load agreements.csv >/dev/null
 head -n 2001 roster.csv >first.csv
