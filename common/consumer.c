@@ -34,6 +34,7 @@ struct consumer {
     consumer_worker **workers;
     int nworkers;
     int max_msgs, max_ms, exit_when_drained, stats_interval_s;
+    int idle_handoff; /* batch.idle.handoff: a worker with nothing to apply takes what is there */
     int64_t cluster_wait_ms;
     int fatal;
     char fatal_msg[512];
@@ -350,6 +351,7 @@ static int read_settings(consumer *c, const config *cfg, char *errstr, size_t n)
 
     c->max_msgs = (int)config_int(cfg, "batch.max.messages");
     c->max_ms = (int)config_int(cfg, "batch.max.ms");
+    c->idle_handoff = config_bool(cfg, "batch.idle.handoff");
     c->exit_when_drained = config_bool(cfg, "exit.when.drained");
     c->stats_interval_s = (int)config_int(cfg, "stats.interval.s");
     c->nworkers = (int)config_int(cfg, "apply.workers");
@@ -558,8 +560,12 @@ static int hand_off(consumer *c, int w, consumer_slot *s)
     return consumer_worker_submit(c->workers[w], s);
 }
 
-/* Hand off every FILLING slot that is full, past its deadline, or (all) when flushing. */
-static void hand_off_due(consumer *c, int flush)
+/* Hand off every FILLING slot that is full, past its deadline, or (all) when flushing; with
+ * batch.idle.handoff and starved (a poll returned nothing), also those whose
+ * worker has nothing to apply: its connection would otherwise sit idle until batch.max.ms
+ * while the fetches lag behind it, and the next slot still grows while this one is
+ * applied. */
+static void hand_off_due(consumer *c, int flush, int starved)
 {
     int64_t now = consumer_mono_ms();
 
@@ -567,9 +573,22 @@ static void hand_off_due(consumer *c, int flush)
         consumer_slot *s;
         if (!consumer_worker_filled(c->workers[w]) || !(s = consumer_worker_filling(c->workers[w])))
             continue;
-        if (flush || s->count >= s->cap || now >= s->deadline_ms)
+        if (flush || s->count >= s->cap || now >= s->deadline_ms ||
+            (starved && c->idle_handoff && consumer_worker_idle(c->workers[w])))
             hand_off(c, w, s);
     }
+}
+
+/* With batch.idle.handoff, 1 when a worker has nothing to apply and events wait in its
+ * FILLING slot. */
+static int idle_with_events(consumer *c)
+{
+    if (!c->idle_handoff)
+        return 0;
+    for (int w = 0; w < c->nworkers; w++)
+        if (consumer_worker_filled(c->workers[w]) && consumer_worker_idle(c->workers[w]))
+            return 1;
+    return 0;
 }
 
 /* 1 when every assigned partition is at the end of its log. */
@@ -800,7 +819,7 @@ static void finish_open(consumer *c)
 {
     take_pending(c, 0);
     for (int i = 0; i < 2 && !c->fatal; i++) {
-        hand_off_due(c, 1);
+        hand_off_due(c, 1, 0);
         for (int w = 0; w < c->nworkers; w++)
             consumer_worker_wait_idle(c->workers[w], DRAIN_WAIT_MS);
         take_pending(c, 0);
@@ -820,6 +839,7 @@ int consumer_run(consumer *c, char *errstr, size_t n)
             continue;
         }
         rd_kafka_message_t *m;
+        int starved = 0; /* a poll ran and returned nothing */
 
         take_pending(c, 1);
         m = NULL;
@@ -832,18 +852,21 @@ int consumer_run(consumer *c, char *errstr, size_t n)
             wait_for_workers(c);
             if (consumer_mono_ms() - c->all_waiting_ms >= PAUSE_AFTER_MS) {
                 pause_waiting(c);
-                m = rd_kafka_consumer_poll(c->rk, 0);
+                starved = !(m = rd_kafka_consumer_poll(c->rk, 0));
             }
         } else {
             /* A worker that waits has its partitions paused while the others' go on. */
             c->all_waiting_ms = 0;
             if (c->npending)
                 pause_waiting(c);
-            m = rd_kafka_consumer_poll(c->rk, c->npending ? BLOCKED_POLL_MS : 50);
+            /* An idle worker whose slot fills (batch.idle.handoff): look without waiting
+             * whether more is fetched; if not, it gets the slot as it is (hand_off_due). */
+            int wait_ms = c->npending ? BLOCKED_POLL_MS : idle_with_events(c) ? 0 : 50;
+            starved = !(m = rd_kafka_consumer_poll(c->rk, wait_ms));
         }
         if (m)
             on_message(c, m);
-        hand_off_due(c, at_end(c));
+        hand_off_due(c, at_end(c), starved);
         update_readiness(c);
         if (c->nassigned) {
             unassigned_since = 0;

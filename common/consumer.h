@@ -1,13 +1,16 @@
 /* consumer: the batch-consumer loop shared by the services.
  *
  * The poll thread (the one that calls consumer_run) fetches and groups messages into
- * batches, one stream of batches per apply worker: partition p goes to worker
- * p % apply.workers, so a partition is always applied in order on one connection. A batch
- * is bounded by count and time. The poll thread runs the service's prepare step (decode,
- * validate, format: no database) on a worker's next batch while the worker applies the
- * previous one. A worker holding both its batches (one applying, one ready) holds back
- * only its own partitions: they are paused and the other workers' are fetched on; when
- * every worker is full, the poll thread waits for one.
+ * batches, one stream of batches per apply worker: a topic partition always goes to the
+ * same worker (spread by partition number, and by topic among topics), so it is applied in
+ * order on one connection. A batch is bounded by count and time (batch.max.messages,
+ * batch.max.ms); with batch.idle.handoff a worker with nothing to apply takes its batch as
+ * it is when a poll returns nothing, for any partition, rather than wait for the bounds.
+ * The poll thread runs the service's prepare step (decode, validate, format: no database)
+ * on a worker's next batch while the worker applies the previous one. A worker holding both
+ * its batches (one applying, one ready) holds back only its own partitions: they are paused
+ * and the other workers' are fetched on; when every worker is full, the poll thread waits
+ * for one.
  *
  * A worker applies a batch in one PostgreSQL transaction of its own connection: a look at
  * the fence (below) without locks, the service's apply step, then fence and store the next

@@ -52,6 +52,10 @@ static const struct shared_row {
     {PROGRAM_OPT_CONSUMER,
      {"batch.max.ms", CONFIG_INT, "200", NULL, "longest wait to fill a batch"}},
     {PROGRAM_OPT_CONSUMER,
+     {"batch.idle.handoff", CONFIG_BOOL, "false", NULL,
+      "a worker with nothing to apply takes its batch as it is when no more is fetched, "
+      "instead of waiting for batch.max.ms"}},
+    {PROGRAM_OPT_CONSUMER,
      {"stats.interval.s", CONFIG_INT, "10", NULL, "seconds between progress lines"}},
     {PROGRAM_OPT_CONSUMER,
      {"apply.workers", CONFIG_INT, "2", NULL,

@@ -18,8 +18,8 @@ enum {
     PROGRAM_OPT_KAFKA = 1 << 0,    /* bootstrap */
     PROGRAM_OPT_PG = 1 << 1,       /* pg */
     PROGRAM_OPT_LOG = 1 << 2,      /* log.level (every program gets it) */
-    PROGRAM_OPT_CONSUMER = 1 << 3, /* batch.max.messages, batch.max.ms, stats.interval.s,
-                                    * exit.when.drained */
+    PROGRAM_OPT_CONSUMER = 1 << 3, /* batch.max.messages, batch.max.ms, batch.idle.handoff,
+                                    * stats.interval.s, exit.when.drained */
     PROGRAM_OPT_RELAY = 1 << 4,    /* batch.size, poll.interval.ms, delivery.timeout.ms,
                                     * exit.when.drained */
     PROGRAM_OPT_PRODUCER = 1 << 5, /* source, topic.per-source, format, dry-run,

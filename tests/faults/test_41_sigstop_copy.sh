@@ -11,7 +11,8 @@
 # Catching A with COPY data still unsent needs a COPY larger than what the sockets between
 # A and its server process hold, and Linux grows a receive buffer up to tcp_rmem's maximum
 # (32 MB on some machines) while the reader keeps up. So A applies whole batches of
-# 100,000 events (about 25 MB of rows) on one connection, and the test first freezes A's
+# 100,000 events (about 25 MB of rows) on one connection (batch.idle.handoff off: it would
+# hand the idle connection its first fetches as they are), and the test first freezes A's
 # server process as soon as the COPY shows, which stops the buffers growing; then A, while
 # it is still sending; then it lets the server process drain what was sent, to wait for
 # the rest in ClientRead.
@@ -27,7 +28,7 @@ publish_rows "$topic" good.csv
 rows=$(($(wc -l <good.csv) - 1))
 
 start_consumer consumerA roster-consumer "$topic" "$group" --batch.max.messages 100000 \
-    --batch.max.ms 60000 --apply.workers 1
+    --batch.max.ms 60000 --batch.idle.handoff=false --apply.workers 1
 a=$BG_PID
 backend=
 resume_a() {

@@ -1087,6 +1087,41 @@ Test(consumer, a_batch_held_at_a_revocation_is_dropped_and_read_again)
     consumer_destroy(ra.c);
 }
 
+Test(consumer, with_batch_idle_handoff_an_idle_worker_takes_its_batch_a_busy_one_lets_it_grow)
+{
+    applier a = {.member = "a", .delay_ms = 1500};
+    runner r;
+
+    setup("idle", 2);
+    /* As in the test above, partition 1 has no leader, so the log's end is never reached
+     * and without batch.idle.handoff the batch of 0..3 would wait for batch.max.ms (50 s,
+     * beyond the time allowed here): the worker, with nothing to apply, must take it. */
+    cr_assert_eq(rd_kafka_mock_partition_set_leader(T.mock, T.topic, 1, -1), 0,
+                 "partition 1 without a leader");
+    produce_n(0, 0, 4);
+    start(&r, new_consumer(test_config("exit.when.drained", "false", "batch.max.ms", "50000",
+                                       "batch.idle.handoff", "true", NULL), &a));
+    for (int i = 0; i < 150 && __atomic_load_n(&a.calls, __ATOMIC_SEQ_CST) < 1; i++)
+        usleep(100 * 1000);
+    cr_assert_geq(__atomic_load_n(&a.calls, __ATOMIC_SEQ_CST), 1,
+                  "the first batch not handed to the idle worker within 15 s");
+    /* While that batch is applied (1.5 s), 4..7 arrive one fetch at a time: the busy
+     * worker's next batch grows with each, and is handed over whole when it is done. */
+    for (int i = 4; i < 8; i++) {
+        produce_n(0, i, 1);
+        usleep(100 * 1000);
+    }
+    wait_applied(8, 15);
+    stop(&r);
+
+    expect_text(applied_rows(), "0/0 0/1 0/2 0/3 0/4 0/5 0/6 0/7",
+                "the fetched messages applied once");
+    expect_text(stored_offsets(), "0/8", "stored next offsets");
+    cr_expect_eq(a.calls, 2, "%d batches: 4..7, fetched while the worker was busy, in one",
+                 a.calls);
+    consumer_destroy(r.c);
+}
+
 Test(consumer, failed_kafka_commits_lose_and_double_nothing)
 {
     applier a = {.member = "a"}, again = {.member = "again"};
