@@ -13,7 +13,7 @@ typedef struct config_entry {
 } config_entry;
 
 struct config {
-    const config_option **rows;   /* borrowed rows, in help order */
+    config_option *rows;   /* copies of the rows (their strings borrowed), in help order */
     size_t nrows;
     config_entry *entries;
     size_t count, cap;
@@ -22,8 +22,8 @@ struct config {
 static const config_option *find_option(const config *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->nrows; i++)
-        if (strcmp(cfg->rows[i]->key, key) == 0)
-            return cfg->rows[i];
+        if (strcmp(cfg->rows[i].key, key) == 0)
+            return &cfg->rows[i];
     return NULL;
 }
 
@@ -56,7 +56,7 @@ config *config_new_rows(const config_option *const *rows, size_t nrows)
     for (size_t i = 0; i < nrows; i++) {
         if (find_option(cfg, rows[i]->key))
             goto fail; /* a key twice: a programming error in the tables */
-        cfg->rows[cfg->nrows++] = rows[i];
+        cfg->rows[cfg->nrows++] = *rows[i];
         if (rows[i]->def && set_value(cfg, rows[i]->key, rows[i]->def, SET_DEFAULT, NULL, 0) < 0)
             goto fail;
     }
@@ -251,7 +251,7 @@ int config_is_set(const config *cfg, const char *key)
 int config_load_env(config *cfg, char *errstr, size_t n)
 {
     for (size_t i = 0; i < cfg->nrows; i++) {
-        const config_option *o = cfg->rows[i];
+        const config_option *o = &cfg->rows[i];
         const char *v = o->env ? getenv(o->env) : NULL;
         if (v && *v && config_set(cfg, o->key, v, errstr, n) < 0)
             return -1;
@@ -376,7 +376,7 @@ int config_apply_kafka(const config *cfg, rd_kafka_conf_t *conf, char *errstr, s
 void config_usage(const config *cfg, FILE *out)
 {
     for (size_t i = 0; i < cfg->nrows; i++) {
-        const config_option *o = cfg->rows[i];
+        const config_option *o = &cfg->rows[i];
         fprintf(out, "  --%-24s %s", o->key, o->help);
         if (o->def)
             fprintf(out, " (default: %s)", o->def);

@@ -19,11 +19,12 @@ typedef struct config_option {
 
 typedef struct config config;
 
-/* A config of one table, which ends with a {NULL} entry and must outlive the config.
+/* A config of one table, which ends with a {NULL} entry; its strings must outlive the config.
  * Defaults are set. NULL when out of memory. */
 config *config_new(const config_option *table);
 /* A config of nrows rows taken from any tables (common/program.h joins the shared rows and
- * a program's own), in --help order; the rows must outlive the config, the array need not.
+ * a program's own), in --help order; the rows are copied, their strings must outlive the
+ * config.
  * NULL when out of memory or when a key is given twice. */
 config *config_new_rows(const config_option *const *rows, size_t nrows);
 void config_destroy(config *cfg);

@@ -140,15 +140,22 @@ int program_stopping(void)
     return stopping;
 }
 
-/* The program's own row called key, else fallback: a program's row of a shared option's
- * name takes its place (its own default or text for it, e.g. a consumer's batch.max.ms). */
-static const config_option *own_row(const config_option *own, const char *key,
-                                    const config_option *fallback)
+/* The shared row as the program has it: a row of own of the same name takes its place, its
+ * NULL text or variable keeping the shared one's (a consumer's own batch.max.ms changes
+ * only the default). */
+static config_option as_own(const config_option *own, const config_option *shared)
 {
+    config_option row = *shared;
+
     for (size_t i = 0; own && own[i].key; i++)
-        if (strcmp(own[i].key, key) == 0)
-            return &own[i];
-    return fallback;
+        if (strcmp(own[i].key, shared->key) == 0) {
+            row = own[i];
+            if (!row.help)
+                row.help = shared->help;
+            if (!row.env)
+                row.env = shared->env;
+        }
+    return row;
 }
 
 /* 1 when a shared row of groups is called key. */
@@ -162,22 +169,28 @@ static int shared_row(unsigned groups, const char *key)
 
 config *program_config_new(unsigned groups, const config_option *own)
 {
+    config_option *shared;
     const config_option **rows;
-    size_t n = 0, nown = 0;
-    config *cfg;
+    size_t n = 0, nshared = 0, nown = 0;
+    config *cfg = NULL;
 
     groups |= PROGRAM_OPT_LOG;
     while (own && own[nown].key)
         nown++;
-    if (!(rows = calloc(SHARED_ROWS + nown + 1, sizeof *rows)))
-        return NULL;
-    for (size_t i = 0; i < SHARED_ROWS; i++)
-        if (shared_rows[i].groups & groups)
-            rows[n++] = own_row(own, shared_rows[i].option.key, &shared_rows[i].option);
-    for (size_t i = 0; i < nown; i++)
-        if (!shared_row(groups, own[i].key))
-            rows[n++] = &own[i];
-    cfg = config_new_rows(rows, n);
+    shared = calloc(SHARED_ROWS, sizeof *shared);
+    rows = calloc(SHARED_ROWS + nown + 1, sizeof *rows);
+    if (shared && rows) {
+        for (size_t i = 0; i < SHARED_ROWS; i++)
+            if (shared_rows[i].groups & groups) {
+                shared[nshared] = as_own(own, &shared_rows[i].option);
+                rows[n++] = &shared[nshared++];
+            }
+        for (size_t i = 0; i < nown; i++)
+            if (!shared_row(groups, own[i].key))
+                rows[n++] = &own[i];
+        cfg = config_new_rows(rows, n);
+    }
+    free(shared);
     free(rows);
     return cfg;
 }

@@ -38,7 +38,8 @@ typedef struct program_def {
     const char *usage;             /* printed by --help before the options */
     unsigned shared;               /* PROGRAM_OPT_* groups it takes */
     const config_option *options;  /* its own rows, ending with {NULL}; may be NULL; a row
-                                    * named as a shared one replaces it (its own default) */
+                                    * named as a shared one replaces it (its own default;
+                                    * NULL text or env keeps the shared row's) */
     int min_args, max_args;        /* positional arguments allowed; max_args -1: any */
     /* With PROGRAM_OPT_REGISTRY: the subjects (CODEC_*_SUBJECT) it writes, NULL-terminated;
      * NULL when it only reads. */

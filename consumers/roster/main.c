@@ -13,16 +13,14 @@ static const config_option options[] = {
      * their next batch (make bench, 1M, same code: 200 ms 23.0-25.5k events/s with 1.45
      * connections busy on average, 1000 ms 28.2k with 1.68, 3000 ms 29.2k, 50 ms 21.4k).
      * A batch at the end of the log is handed off at once, whatever the deadline. */
-    {"batch.max.ms", CONFIG_INT, "1000", NULL, "longest wait to fill a batch"},
+    {"batch.max.ms", CONFIG_INT, "1000", NULL, NULL},
     /* With batches that long, a connection that finishes its batch while the fetches lag
      * behind it would wait until the next is full or 1,000 ms old: it takes the next one as
      * it is instead, and the one after grows meanwhile. Stop 24's national run (without
      * it) had 1.68 of 2 connections busy; on a day PostgreSQL was twice as slow, the fetch
      * kept up either way (make bench-national: 408 s with it, 425 s without, 1.98 / 1.96
      * busy; make bench 1M: 57.6 / 55.6 s), so it costs nothing where it does not help. */
-    {"batch.idle.handoff", CONFIG_BOOL, "true", NULL,
-     "a worker with nothing to apply takes its batch as it is when no more is fetched, "
-     "instead of waiting for batch.max.ms"},
+    {"batch.idle.handoff", CONFIG_BOOL, "true", NULL, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -333,3 +333,44 @@ Test(program, own_row_replaces_the_shared_row_of_its_name)
     cr_assert_null(strstr(first + 1, "--batch.max.ms "), "batch.max.ms listed once:\n%s", text);
     free(text);
 }
+
+/* An own row that changes only the default (NULL text, NULL variable) keeps the shared
+ * row's text in --help and its environment variable: the text is written once. */
+static const config_option own_default_only[] = {
+    {"batch.max.ms", CONFIG_INT, "1000", NULL, NULL},
+    {"registry.url", CONFIG_STR, "http://registry.test:8080", NULL, NULL},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+Test(program, own_row_without_text_keeps_the_shared_text_and_variable)
+{
+    static const program_def def = {"test-own", "usage: test-own\n",
+                                    PROGRAM_OPT_CONSUMER | PROGRAM_OPT_REGISTRY,
+                                    own_default_only, 0, 0, NULL};
+    config *cfg = program_config_new(def.shared, own_default_only);
+    char errstr[256], *text = NULL;
+    const char *row;
+    size_t len = 0;
+    FILE *out;
+
+    cr_assert_not_null(cfg, "config");
+    cr_assert_eq(config_int(cfg, "batch.max.ms"), 1000, "the program's own default");
+    cr_assert_str_eq(config_get(cfg, "registry.url"), "http://registry.test:8080",
+                     "the program's own default");
+    setenv("SCHEMA_REGISTRY_URL", "http://from-env:8081", 1);
+    cr_assert_eq(config_load_env(cfg, errstr, sizeof errstr), 0, "%s", errstr);
+    unsetenv("SCHEMA_REGISTRY_URL");
+    cr_assert_str_eq(config_get(cfg, "registry.url"), "http://from-env:8081",
+                     "the shared row's variable still sets it");
+    config_destroy(cfg);
+
+    cr_assert_not_null(out = open_memstream(&text, &len), "memstream");
+    program_usage(&def, out);
+    fclose(out);
+    row = strstr(text, "--batch.max.ms ");
+    cr_assert_not_null(row, "batch.max.ms listed in --help:\n%s", text);
+    cr_assert_not_null(strstr(row, "longest wait to fill a batch (default: 1000)"),
+                       "the shared text with the own default:\n%s", text);
+    cr_assert_null(strstr(text, "(null)"), "no row without text:\n%s", text);
+    free(text);
+}
