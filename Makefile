@@ -6,7 +6,7 @@
 #   make schemas-check   every schema version registered in order with a fresh schema
 #                        registry, and the incompatible ones of tests/schemas refused
 #   make bench           throughput and latency benchmarks, 1M events (starts its own stack)
-#   make bench-national  the same with 7.5M events, the national roster (~30 GB of disk)
+#   make bench-national  the same with 7.5M events, the national roster (~32 GB of disk)
 #   make test-faults     fault tests on a 3-node Kafka cluster (kill -9 of leaders)
 #   make demo            the README's end-to-end demo on the local stack
 #   make SANITIZE=address,undefined test
@@ -148,7 +148,7 @@ bench: deps
 	$(MAKE) all
 	tests/bench/run.sh
 
-# The national roster: 7.5 million events through producer and consumer (about 30 GB free
+# The national roster: 7.5 million events through producer and consumer (about 32 GB free
 # under var/; about 25 minutes with the ceiling, on 2 cores).
 bench-national: deps
 	$(MAKE) all

@@ -86,6 +86,8 @@ ptimes=() ktimes=()
 pbusy="0 0 0 0" kbusy="0 0 0 0"
 measured() {
     local a b t
+    # What the run before left in the page cache is written back first, not during this one.
+    sync
     a=$("$REPO/tests/bench/cpu.sh" snap)
     t=$("$@")
     b=$("$REPO/tests/bench/cpu.sh" snap)
