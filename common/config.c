@@ -377,7 +377,7 @@ void config_usage(const config *cfg, FILE *out)
 {
     for (size_t i = 0; i < cfg->nrows; i++) {
         const config_option *o = &cfg->rows[i];
-        fprintf(out, "  --%-24s %s", o->key, o->help);
+        fprintf(out, "  --%-24s %s", o->key, o->help ? o->help : "");
         if (o->def)
             fprintf(out, " (default: %s)", o->def);
         if (o->env)

@@ -154,6 +154,7 @@ static config_option as_own(const config_option *own, const config_option *share
                 row.help = shared->help;
             if (!row.env)
                 row.env = shared->env;
+            break;
         }
     return row;
 }
