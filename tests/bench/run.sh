@@ -143,9 +143,9 @@ bgwriter() {
 #    files), which would otherwise slow whichever side runs first. Then kcat -P, the
 #    producer and kcat -P again, each after what the run before left in the page cache was
 #    written back (sync): kcat's rate is that of its two runs together, so a drift across
-#    the three (the machine, the broker, the disk filling) weighs on both sides alike (one
-#    kcat -P run after the producer gave 0.67-0.74 where make bench-producer's alternating
-#    rounds gave 0.85-0.88).
+#    the three (the machine, the broker, the disk filling) weighs on both sides alike. (It
+#    did not explain the gap: one kcat -P run after the producer gave 0.67-0.74, and the
+#    national run bracketed so still gave 0.73; the gap is the producer's CPU.)
 "$REPO/tests/bench/kcat.sh" dump roster.csv dump.bin
 "$REPO/tests/bench/kcat.sh" send dump.bin "$N" >/dev/null
 sync
