@@ -1,11 +1,11 @@
 /* uuid5: canonical record names and RFC 4122 version 5 UUIDs over OpenSSL's SHA-1. */
+/* SHA1_Init/Update/Final are deprecated since OpenSSL 3.0 in favour of EVP, and kept
+ * throughout 3.x. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "uuid5.h"
 
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
-#include <uuid/uuid.h>
+#include <openssl/sha.h>
 
 void uuid5_init(uuid5 *u)
 {
@@ -39,17 +39,25 @@ static void put_digits(uuid5 *u, uint64_t v, int negative, char end)
 }
 
 /* Write the decimal digits of v at p; returns the end. Texts' lengths are mostly one or
- * two digits; numbers (days, amounts) are counted first, then written from their end two
- * digits at a time. */
+ * two digits, written at once; longer numbers (days, amounts) are counted first, then
+ * written from their end two digits at a time. */
 static char *digits_at(char *p, uint64_t v)
 {
     static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                                 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                                 "8081828384858687888990919293949596979899";
-    int n = 1;
+    int n = 3;
     char *end;
 
-    for (uint64_t t = v; t >= 10; t /= 10)
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        memcpy(p, pairs + v * 2, 2);
+        return p + 2;
+    }
+    for (uint64_t t = v / 100; t >= 10; t /= 10)
         n++;
     end = p + n;
     p = end;
@@ -117,67 +125,17 @@ static void unparse(const unsigned char id[16], char *out)
     *out = '\0';
 }
 
-/* Each thread's SHA-1 context and digest, fetched once (an implicit fetch per call is
- * slow) and freed when the thread ends. */
-struct sha1_state {
-    EVP_MD_CTX *ctx;
-    EVP_MD *sha1;
-};
-
-static pthread_key_t state_key;
-static pthread_once_t state_once = PTHREAD_ONCE_INIT;
-static int state_key_ok;
-
-static void state_free(void *p)
-{
-    struct sha1_state *st = p;
-
-    EVP_MD_CTX_free(st->ctx);
-    EVP_MD_free(st->sha1);
-    free(st);
-}
-
-static void state_key_make(void)
-{
-    state_key_ok = pthread_key_create(&state_key, state_free) == 0;
-}
-
-/* This thread's state, NULL when out of memory. */
-static struct sha1_state *state_get(void)
-{
-    static _Thread_local struct sha1_state *mine;
-
-    if (mine)
-        return mine;
-    pthread_once(&state_once, state_key_make);
-    if (!state_key_ok || !(mine = calloc(1, sizeof *mine)))
-        return NULL;
-    mine->ctx = EVP_MD_CTX_new();
-    mine->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-    if (!mine->ctx || !mine->sha1 || pthread_setspecific(state_key, mine) != 0) {
-        state_free(mine);
-        mine = NULL;
-    }
-    return mine;
-}
-
 void uuid5_finish(const uuid5 *u, const unsigned char ns[16], char *out)
 {
-    struct sha1_state *st = state_get();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    uuid_t id;
+    unsigned char md[SHA_DIGEST_LENGTH];
+    SHA_CTX c;
 
-    if (!st || !EVP_DigestInit_ex(st->ctx, st->sha1, NULL) || !EVP_DigestUpdate(st->ctx, ns, 16) ||
-        !EVP_DigestUpdate(st->ctx, u->name, u->len) || !EVP_DigestFinal_ex(st->ctx, md, &mdlen) ||
-        mdlen < 16) {
-        /* OpenSSL out of memory: libuuid computes the same id, only slower. */
-        uuid_generate_sha1(id, ns, u->name, u->len);
-        uuid_unparse_lower(id, out);
-        return;
-    }
-    memcpy(id, md, 16);
-    id[6] = (unsigned char)((id[6] & 0x0f) | 0x50);
-    id[8] = (unsigned char)((id[8] & 0x3f) | 0x80);
-    unparse(id, out);
+    /* The low-level calls: EVP's per-call dispatch cost the producers more than the hash. */
+    SHA1_Init(&c);
+    SHA1_Update(&c, ns, 16);
+    SHA1_Update(&c, u->name, u->len);
+    SHA1_Final(md, &c);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);  /* version 5 */
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);  /* RFC 4122 variant */
+    unparse(md, out);
 }

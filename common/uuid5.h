@@ -20,8 +20,8 @@ void uuid5_text(uuid5 *u, const char *s, size_t max);
 void uuid5_num(uuid5 *u, int64_t v);
 /* Write the UUID of the name within namespace ns as 36 lower-case characters plus NUL
  * into out (size >= 37). Equal to libuuid's uuid_generate_sha1 over the same name, with
- * OpenSSL's faster SHA-1 (the producers hash every row). Any thread may call it; each
- * keeps a SHA-1 context, freed when the thread ends. */
+ * OpenSSL's faster SHA-1 (the producers hash every row). Any thread may call it; it
+ * allocates nothing. */
 void uuid5_finish(const uuid5 *u, const unsigned char ns[16], char *out);
 
 #endif
