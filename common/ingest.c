@@ -5,7 +5,8 @@
  * sends it, always on main's thread and in file order. JSON Lines files, --workers 0 and
  * ingest_record do both at once on main's thread. For CSV files with workers, main's
  * thread reads rows into chunks of CHUNK_ROWS, an orderq runs work_chunk on them on the
- * workers, and main's thread applies the finished chunks in the order they were read. */
+ * workers, and main's thread applies the finished chunks in the order they were read,
+ * queueing each chunk's messages with one publisher_send_many call. */
 #include "ingest.h"
 
 #include <errno.h>
@@ -105,6 +106,8 @@ struct ingest {
     chunk *chunks;
     int nchunks;
     orderq *q;                   /* made with the first CSV file */
+    publisher_msg pending[CHUNK_ROWS];  /* a chunk's messages, queued at once */
+    int pending_row[CHUNK_ROWS];        /* the row of each in its chunk */
     struct timespec t0, last_progress;
 };
 
@@ -254,13 +257,11 @@ static int dump_write(ingest *in, const char *key, const void *value, size_t len
     return 0;
 }
 
-/* Count the row, print its messages, and send it when it passed. base is the buffer the
- * result's offsets are into. Returns 0 when sent (or valid on a dry run), 1 when
- * rejected, -1 when queueing or writing failed (printed). */
-static int apply_row(ingest *in, const row_result *r, const char *base, const char *where, long line)
+/* Count the row and print its messages. base is the buffer the result's offsets are into.
+ * Returns 1 when it passed (to be sent), 0 when rejected. */
+static int count_row(ingest *in, const row_result *r, const char *base)
 {
     const char *m = base + r->msgs;
-    char errstr[1024];
     int printed = 0;
 
     in->rows++;
@@ -275,7 +276,16 @@ static int apply_row(ingest *in, const row_result *r, const char *base, const ch
         reject(in, m + 1);
     }
     in->warnings += r->warnings;
-    if (r->outcome != ROW_SEND)
+    return r->outcome == ROW_SEND;
+}
+
+/* Count the row, print its messages, and send it when it passed. Returns 0 when sent (or
+ * valid on a dry run), 1 when rejected, -1 when queueing or writing failed (printed). */
+static int apply_row(ingest *in, const row_result *r, const char *base, const char *where, long line)
+{
+    char errstr[1024];
+
+    if (!count_row(in, r, base))
         return 1;
     if (in->dump)
         return dump_write(in, base + r->key, base + r->value, r->value_len);
@@ -462,7 +472,8 @@ oom:
 static int apply_chunk(ingest *in, int wait)
 {
     chunk *c = orderq_oldest(in->q, wait);
-    int rc = 1;
+    char errstr[1024];
+    int rc = 1, npending = 0, failed = 0;
 
     if (!c)
         return 0;
@@ -471,10 +482,23 @@ static int apply_chunk(ingest *in, int wait)
         rc = -1;
     }
     for (int i = 0; i < c->n && rc > 0; i++) {
-        if (apply_row(in, &c->res[i], c->out.data, c->where, c->line[i]) < 0)
-            rc = -1;
-        else if (in->show_progress && (in->rows & 1023) == 0)
+        const row_result *r = &c->res[i];
+        if (!in->pub) {
+            if (apply_row(in, r, c->out.data, c->where, c->line[i]) < 0)
+                rc = -1;
+        } else if (count_row(in, r, c->out.data)) {
+            /* The chunk's messages are queued together, below. */
+            in->pending_row[npending] = i;
+            in->pending[npending++] = (publisher_msg){c->out.data + r->key, strlen(c->out.data + r->key),
+                                                      c->out.data + r->value, r->value_len};
+        }
+        if (rc > 0 && in->show_progress && (in->rows & 1023) == 0)
             progress(in, c->where, 0);
+    }
+    if (rc > 0 && npending &&
+        publisher_send_many(in->pub, in->pending, npending, &failed, errstr, sizeof errstr) < 0) {
+        fprintf(stderr, "%s:%ld: %s\n", c->where, c->line[in->pending_row[failed]], errstr);
+        rc = -1;
     }
     orderq_release(in->q);
     return rc;

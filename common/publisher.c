@@ -20,6 +20,7 @@ struct publisher {
     char topic_name[256];
     char principal[128];  /* kafka.sasl.username, "" without one */
     char refusal[512];
+    rd_kafka_message_t batch[PUBLISHER_BATCH];  /* publisher_send_many's */
 };
 
 /* Errors that say the broker will not take this principal's records, whatever the wait. */
@@ -150,6 +151,48 @@ int publisher_send(publisher *p, const void *key, size_t keylen, const void *val
     /* Serving delivery reports takes a lock and reads the clock: not after every message. */
     if ((++p->counts.sent & (POLL_EVERY - 1)) == 0)
         rd_kafka_poll(p->rk, 0);
+    return 0;
+}
+
+int publisher_send_many(publisher *p, const publisher_msg *msgs, int n, int *failed, char *errstr,
+                        size_t errstr_size)
+{
+    rd_kafka_message_t *batch = p->batch;
+    int done = 0;
+
+    while (done < n) {
+        int k = n - done < PUBLISHER_BATCH ? n - done : PUBLISHER_BATCH, first = -1;
+        for (int i = 0; i < k; i++) {
+            const publisher_msg *m = &msgs[done + i];
+            batch[i] = (rd_kafka_message_t){.payload = (void *)m->value, .len = m->len,
+                                            .key = (void *)m->key, .key_len = m->keylen};
+        }
+        /* With a partition of UA, each message goes through the partitioner by its key. */
+        rd_kafka_produce_batch(p->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, batch, k);
+        for (int i = 0; i < k; i++) {
+            if (!batch[i].err)
+                p->counts.sent++;
+            else if (first < 0)
+                first = i;
+        }
+        if (first < 0) {
+            done += k;
+            rd_kafka_poll(p->rk, 0);
+            continue;
+        }
+        rd_kafka_resp_err_t err = batch[first].err;
+        if (is_refusal(err))
+            refuse(p, err, rd_kafka_err2str(err));
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            *failed = done + first;
+            snprintf(errstr, errstr_size, "unable to queue: %s", rd_kafka_err2str(err));
+            return -1;
+        }
+        /* A full queue fails the message it was found at and every one after it: the
+         * order holds when they are queued again. */
+        done += first;
+        rd_kafka_poll(p->rk, 50);
+    }
     return 0;
 }
 

@@ -28,6 +28,23 @@ publisher *publisher_new(const config *cfg, const char *topic, char *errstr, siz
 int publisher_send(publisher *p, const void *key, size_t keylen, const void *value, size_t len,
                    char *errstr, size_t errstr_size);
 
+/* One message for publisher_send_many: key and value are copied when it is queued. */
+typedef struct publisher_msg {
+    const void *key;
+    size_t keylen;
+    const void *value;
+    size_t len;
+} publisher_msg;
+
+/* Queue n messages in their order, as n publisher_send calls would, at less cost a message
+ * (librdkafka reads the clock and takes the topic's lock once for up to
+ * PUBLISHER_BATCH of them). Waits while the local queue is full. Returns 0, or -1 with
+ * errstr filled and *failed set to the index of the first message that could not be
+ * queued: those before it were; of those after it, some may have been. */
+#define PUBLISHER_BATCH 512
+int publisher_send_many(publisher *p, const publisher_msg *msgs, int n, int *failed, char *errstr,
+                        size_t errstr_size);
+
 /* Serve delivery reports for up to timeout_ms (0: only those ready) and return the number of
  * messages still waiting for one. */
 int publisher_flush(publisher *p, int timeout_ms);

@@ -146,3 +146,112 @@ Test(publisher, an_authorization_failure_is_a_refusal)
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(mrk);
 }
+
+/* A mock cluster of its own with topic t in one partition, and a config reaching it. */
+static rd_kafka_mock_cluster_t *one_partition_cluster(rd_kafka_t **mrk, const char *topic, config **cfg)
+{
+    char errstr[256];
+    rd_kafka_conf_t *mconf = rd_kafka_conf_new();
+    rd_kafka_mock_cluster_t *mc;
+
+    rd_kafka_conf_set(mconf, "log_level", "0", errstr, sizeof errstr);
+    *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, mconf, errstr, sizeof errstr);
+    cr_assert_not_null(*mrk, "mock handle: %s", errstr);
+    mc = rd_kafka_mock_cluster_new(*mrk, 1);
+    cr_assert_not_null(mc, "mock cluster");
+    cr_assert_eq(rd_kafka_mock_topic_create(mc, topic, 1, 1), 0, "mock topic");
+    *cfg = config_new(table);
+    cr_assert_not_null(*cfg, "config_new");
+    cr_assert_eq(config_set(*cfg, "bootstrap", rd_kafka_mock_cluster_bootstraps(mc), err, sizeof err), 0,
+                 "set: %s", err);
+    cr_assert_eq(config_set(*cfg, "kafka.log_level", "0", err, sizeof err), 0, "set: %s", err);
+    return mc;
+}
+
+Test(publisher, send_many_keeps_the_order_through_a_full_queue)
+{
+    /* 1,000 messages in one call into a local queue of 100: the call must wait and queue
+     * the rest again, in order. Read back from the topic's one partition. */
+    enum { N = 1000 };
+    static char values[N][16];
+    static publisher_msg msgs[N];
+    rd_kafka_t *mrk, *consumer;
+    config *cfg;
+    rd_kafka_mock_cluster_t *mc = one_partition_cluster(&mrk, "t", &cfg);
+    rd_kafka_conf_t *cconf = rd_kafka_conf_new();
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+    char errstr[256];
+    int failed = -1, left = -1, got = 0;
+
+    cr_assert_eq(config_set(cfg, "kafka.queue.buffering.max.messages", "100", err, sizeof err), 0, "set: %s",
+                 err);
+    publisher *p = publisher_new(cfg, "t", err, sizeof err);
+    cr_assert_not_null(p, "publisher_new: %s", err);
+    for (int i = 0; i < N; i++) {
+        snprintf(values[i], sizeof values[i], "%d", i);
+        msgs[i] = (publisher_msg){"7301010101900001", 16, values[i], strlen(values[i])};
+    }
+    cr_assert_eq(publisher_send_many(p, msgs, N, &failed, err, sizeof err), 0, "send_many: %s", err);
+    for (int tries = 0; tries < 100 && left != 0; tries++)
+        left = publisher_flush(p, 100);
+    cr_assert_eq(left, 0, "%d messages still waiting", left);
+    cr_assert_eq(publisher_counts_get(p).sent, N, "sent %ld", publisher_counts_get(p).sent);
+    cr_assert_eq(publisher_counts_get(p).delivered, N, "delivered %ld", publisher_counts_get(p).delivered);
+
+    rd_kafka_conf_set(cconf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mc), errstr, sizeof errstr);
+    rd_kafka_conf_set(cconf, "group.id", "read-back", errstr, sizeof errstr);
+    rd_kafka_conf_set(cconf, "log_level", "0", errstr, sizeof errstr);
+    consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, errstr, sizeof errstr);
+    cr_assert_not_null(consumer, "consumer: %s", errstr);
+    rd_kafka_topic_partition_list_add(parts, "t", 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    cr_assert_eq(rd_kafka_assign(consumer, parts), 0, "assign");
+    for (int idle = 0; idle < 100 && got < N;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, 100);
+        if (!m) {
+            idle++;
+            continue;
+        }
+        if (!m->err) {
+            char want[16];
+            snprintf(want, sizeof want, "%d", got);
+            cr_assert(m->len == strlen(want) && memcmp(m->payload, want, m->len) == 0,
+                      "message %d of the partition is '%.*s'", got, (int)m->len, (const char *)m->payload);
+            got++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    cr_assert_eq(got, N, "read back %d of %d", got, N);
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_consumer_close(consumer);
+    rd_kafka_destroy(consumer);
+    publisher_destroy(p);
+    config_destroy(cfg);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mrk);
+}
+
+Test(publisher, send_many_names_the_first_message_it_could_not_queue)
+{
+    static char big[4096];
+    rd_kafka_t *mrk;
+    config *cfg;
+    rd_kafka_mock_cluster_t *mc = one_partition_cluster(&mrk, "t", &cfg);
+    publisher_msg msgs[6];
+    int failed = -1;
+
+    memset(big, 'x', sizeof big);
+    cr_assert_eq(config_set(cfg, "kafka.message.max.bytes", "2000", err, sizeof err), 0, "set: %s", err);
+    publisher *p = publisher_new(cfg, "t", err, sizeof err);
+    cr_assert_not_null(p, "publisher_new: %s", err);
+    for (int i = 0; i < 6; i++)
+        msgs[i] = (publisher_msg){"k", 1, i == 3 ? big : "v", i == 3 ? sizeof big : 1};
+    cr_assert_eq(publisher_send_many(p, msgs, 6, &failed, err, sizeof err), -1, "a too large message queued");
+    cr_assert_eq(failed, 3, "the first message not queued: %d", failed);
+    cr_assert_not_null(strstr(err, "unable to queue"), "errstr '%s'", err);
+    cr_assert_geq(publisher_counts_get(p).sent, 3, "those before it were queued: %ld", publisher_counts_get(p).sent);
+    publisher_flush(p, 1000);
+    publisher_destroy(p);
+    config_destroy(cfg);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mrk);
+}
