@@ -487,7 +487,9 @@ static int apply_chunk(ingest *in, int wait)
             if (apply_row(in, r, c->out.data, c->where, c->line[i]) < 0)
                 rc = -1;
         } else if (count_row(in, r, c->out.data)) {
-            /* The chunk's messages are queued together, below. */
+            /* The chunk's messages are queued together, below. A message librdkafka
+             * refuses on its own (larger than kafka.message.max.bytes) stops the run as
+             * before, but the chunk's rows after it are counted and may have been sent. */
             in->pending_row[npending] = i;
             in->pending[npending++] = (publisher_msg){c->out.data + r->key, strlen(c->out.data + r->key),
                                                       c->out.data + r->value, r->value_len};

@@ -40,7 +40,8 @@ typedef struct publisher_msg {
  * (librdkafka reads the clock and takes the topic's lock once for up to
  * PUBLISHER_BATCH of them). Waits while the local queue is full. Returns 0, or -1 with
  * errstr filled and *failed set to the index of the first message that could not be
- * queued: those before it were; of those after it, some may have been. */
+ * queued: those before it were, and those after it that librdkafka took on their own (a
+ * message it refuses alone, e.g. one above kafka.message.max.bytes, does not stop it). */
 #define PUBLISHER_BATCH 512
 int publisher_send_many(publisher *p, const publisher_msg *msgs, int n, int *failed, char *errstr,
                         size_t errstr_size);

@@ -248,7 +248,8 @@ Test(publisher, send_many_names_the_first_message_it_could_not_queue)
     cr_assert_eq(publisher_send_many(p, msgs, 6, &failed, err, sizeof err), -1, "a too large message queued");
     cr_assert_eq(failed, 3, "the first message not queued: %d", failed);
     cr_assert_not_null(strstr(err, "unable to queue"), "errstr '%s'", err);
-    cr_assert_geq(publisher_counts_get(p).sent, 3, "those before it were queued: %ld", publisher_counts_get(p).sent);
+    /* librdkafka refuses only that message; the ones after it are queued too. */
+    cr_assert_eq(publisher_counts_get(p).sent, 5, "the other five were queued: %ld", publisher_counts_get(p).sent);
     publisher_flush(p, 1000);
     publisher_destroy(p);
     config_destroy(cfg);
