@@ -132,28 +132,6 @@ err:
     return NULL;
 }
 
-int publisher_send(publisher *p, const void *key, size_t keylen, const void *value, size_t len,
-                   char *errstr, size_t errstr_size)
-{
-    for (;;) {
-        if (rd_kafka_produce(p->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)value, len, key,
-                             keylen, NULL) == 0)
-            break;
-        rd_kafka_resp_err_t err = rd_kafka_last_error();
-        if (is_refusal(err))
-            refuse(p, err, rd_kafka_err2str(err));
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            snprintf(errstr, errstr_size, "unable to queue: %s", rd_kafka_err2str(err));
-            return -1;
-        }
-        rd_kafka_poll(p->rk, 50);
-    }
-    /* Serving delivery reports takes a lock and reads the clock: not after every message. */
-    if ((++p->counts.sent & (POLL_EVERY - 1)) == 0)
-        rd_kafka_poll(p->rk, 0);
-    return 0;
-}
-
 int publisher_send_many(publisher *p, const publisher_msg *msgs, int n, int *failed, char *errstr,
                         size_t errstr_size)
 {
@@ -162,6 +140,7 @@ int publisher_send_many(publisher *p, const publisher_msg *msgs, int n, int *fai
 
     while (done < n) {
         int k = n - done < PUBLISHER_BATCH ? n - done : PUBLISHER_BATCH, first = -1;
+        long before = p->counts.sent;
         for (int i = 0; i < k; i++) {
             const publisher_msg *m = &msgs[done + i];
             batch[i] = (rd_kafka_message_t){.payload = (void *)m->value, .len = m->len,
@@ -175,9 +154,12 @@ int publisher_send_many(publisher *p, const publisher_msg *msgs, int n, int *fai
             else if (first < 0)
                 first = i;
         }
+        /* Serving delivery reports takes a lock and reads the clock: once every
+         * POLL_EVERY messages queued, not after each. */
+        if (p->counts.sent / POLL_EVERY != before / POLL_EVERY)
+            rd_kafka_poll(p->rk, 0);
         if (first < 0) {
             done += k;
-            rd_kafka_poll(p->rk, 0);
             continue;
         }
         rd_kafka_resp_err_t err = batch[first].err;
@@ -194,6 +176,15 @@ int publisher_send_many(publisher *p, const publisher_msg *msgs, int n, int *fai
         rd_kafka_poll(p->rk, 50);
     }
     return 0;
+}
+
+int publisher_send(publisher *p, const void *key, size_t keylen, const void *value, size_t len,
+                   char *errstr, size_t errstr_size)
+{
+    publisher_msg m = {key, keylen, value, len};
+    int failed;
+
+    return publisher_send_many(p, &m, 1, &failed, errstr, errstr_size);
 }
 
 int publisher_flush(publisher *p, int timeout_ms)

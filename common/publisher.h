@@ -23,8 +23,9 @@ typedef struct publisher_counts {
  * or when librdkafka cannot start. Free with publisher_destroy. */
 publisher *publisher_new(const config *cfg, const char *topic, char *errstr, size_t errstr_size);
 
-/* Queue one message (key and value are copied). Waits while the local queue is full,
- * serving delivery reports meanwhile. Returns 0, or -1 with errstr filled. */
+/* Queue one message (key and value are copied): publisher_send_many of one. Waits while
+ * the local queue is full, serving delivery reports meanwhile. Returns 0, or -1 with
+ * errstr filled. */
 int publisher_send(publisher *p, const void *key, size_t keylen, const void *value, size_t len,
                    char *errstr, size_t errstr_size);
 

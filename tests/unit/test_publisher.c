@@ -102,52 +102,7 @@ Test(publisher, kafka_entries_override_defaults)
     config_destroy(cfg);
 }
 
-Test(publisher, an_authorization_failure_is_a_refusal)
-{
-    /* A mock cluster of its own, whose Produce answers say the principal may not write. */
-    char errstr[256];
-    rd_kafka_conf_t *mconf = rd_kafka_conf_new();
-    rd_kafka_t *mrk;
-    rd_kafka_mock_cluster_t *mc;
-    config *cfg = config_new(table);
-    publisher *p;
-    publisher_counts pc;
-    int left = -1;
-
-    rd_kafka_conf_set(mconf, "log_level", "0", errstr, sizeof errstr);
-    mrk = rd_kafka_new(RD_KAFKA_PRODUCER, mconf, errstr, sizeof errstr);
-    cr_assert_not_null(mrk, "mock handle: %s", errstr);
-    mc = rd_kafka_mock_cluster_new(mrk, 1);
-    cr_assert_not_null(mc, "mock cluster");
-    rd_kafka_mock_push_request_errors(mc, 0 /* Produce */, 5,
-                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
-    cr_assert_eq(config_set(cfg, "bootstrap", rd_kafka_mock_cluster_bootstraps(mc), err, sizeof err),
-                 0, "set: %s", err);
-    cr_assert_eq(config_set(cfg, "kafka.log_level", "0", err, sizeof err), 0, "set: %s", err);
-    cr_assert_eq(config_set(cfg, "kafka.message.timeout.ms", "5000", err, sizeof err), 0, "%s", err);
-    p = publisher_new(cfg, "incidents.dc-maluku", err, sizeof err);
-    config_destroy(cfg);
-    cr_assert_not_null(p, "publisher_new: %s", err);
-    cr_assert_str_eq(publisher_refusal(p), "", "no refusal before sending");
-    cr_assert_eq(publisher_send(p, "k", 1, "v", 1, err, sizeof err), 0, "send: %s", err);
-    for (int tries = 0; tries < 50 && left != 0 && !*publisher_refusal(p); tries++)
-        left = publisher_flush(p, 100);
-    pc = publisher_counts_get(p);
-    cr_assert_eq(pc.failed, 1, "failed %ld (delivered %ld)", pc.failed, pc.delivered);
-    cr_assert_not_null(strstr(publisher_refusal(p), "incidents.dc-maluku"),
-                       "the refusal names the topic: '%s'", publisher_refusal(p));
-    cr_assert_not_null(strstr(publisher_refusal(p), "TOPIC_AUTHORIZATION_FAILED"),
-                       "and the error: '%s'", publisher_refusal(p));
-    publisher_destroy(p);
-    rd_kafka_mock_cluster_destroy(mc);
-    rd_kafka_destroy(mrk);
-}
-
-/* A mock cluster of its own with topic t in one partition, and a config reaching it. */
+/* A mock cluster of its own with topic in one partition, and a config reaching it. */
 static rd_kafka_mock_cluster_t *one_partition_cluster(rd_kafka_t **mrk, const char *topic, config **cfg)
 {
     char errstr[256];
@@ -166,6 +121,41 @@ static rd_kafka_mock_cluster_t *one_partition_cluster(rd_kafka_t **mrk, const ch
                  "set: %s", err);
     cr_assert_eq(config_set(*cfg, "kafka.log_level", "0", err, sizeof err), 0, "set: %s", err);
     return mc;
+}
+
+Test(publisher, an_authorization_failure_is_a_refusal)
+{
+    /* A mock cluster of its own, whose Produce answers say the principal may not write. */
+    rd_kafka_t *mrk;
+    config *cfg;
+    rd_kafka_mock_cluster_t *mc = one_partition_cluster(&mrk, "incidents.dc-maluku", &cfg);
+    publisher *p;
+    publisher_counts pc;
+    int left = -1;
+
+    rd_kafka_mock_push_request_errors(mc, 0 /* Produce */, 5,
+                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    cr_assert_eq(config_set(cfg, "kafka.message.timeout.ms", "5000", err, sizeof err), 0, "%s", err);
+    p = publisher_new(cfg, "incidents.dc-maluku", err, sizeof err);
+    config_destroy(cfg);
+    cr_assert_not_null(p, "publisher_new: %s", err);
+    cr_assert_str_eq(publisher_refusal(p), "", "no refusal before sending");
+    cr_assert_eq(publisher_send(p, "k", 1, "v", 1, err, sizeof err), 0, "send: %s", err);
+    for (int tries = 0; tries < 50 && left != 0 && !*publisher_refusal(p); tries++)
+        left = publisher_flush(p, 100);
+    pc = publisher_counts_get(p);
+    cr_assert_eq(pc.failed, 1, "failed %ld (delivered %ld)", pc.failed, pc.delivered);
+    cr_assert_not_null(strstr(publisher_refusal(p), "incidents.dc-maluku"),
+                       "the refusal names the topic: '%s'", publisher_refusal(p));
+    cr_assert_not_null(strstr(publisher_refusal(p), "TOPIC_AUTHORIZATION_FAILED"),
+                       "and the error: '%s'", publisher_refusal(p));
+    publisher_destroy(p);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mrk);
 }
 
 Test(publisher, send_many_keeps_the_order_through_a_full_queue)
