@@ -226,6 +226,10 @@ static int csv_split_plain(rowsrc *rs, char *p, size_t n)
     }
     if (memchr(p, '"', m) || memchr(p, '\r', m))
         return 0;
+    /* A line that is well-formed UTF-8 without NUL has only such fields (commas, spaces
+     * and tabs are ASCII, never inside a sequence): one pass over it spares a check per
+     * field, which remains for a line that fails, to name the column. */
+    int line_ok = utf8_valid_len(p, m);
     for (char *f = p, *end = p + m;;) {
         char *comma = memchr(f, ',', (size_t)(end - f));
         char *e = comma ? comma : end;
@@ -237,7 +241,7 @@ static int csv_split_plain(rowsrc *rs, char *p, size_t n)
         *e = '\0';
         if (col <= rs->nheader) {
             size_t len = (size_t)(e - f);
-            if (len && !utf8_valid_len(f, len)) {
+            if (len && !line_ok && !utf8_valid_len(f, len)) {
                 csv_mark(rs, col, "invalid UTF-8 or NUL byte");
                 len = 0;
             }
