@@ -3,10 +3,13 @@
 # the benchmarks (producer.sh, run.sh) on a running stack ($KAFKA_BOOTSTRAP).
 #   kcat.sh dump CSV DUMP   roster-producer --dump: every row of CSV encoded into DUMP;
 #                           fails unless every row was dumped
-#   kcat.sh send DUMP N     kcat -P sends DUMP (N messages) to the scratch topic bench.kcat
+#   kcat.sh send DUMP N [RATE]
+#                           kcat -P sends DUMP (N messages) to the scratch topic bench.kcat
 #                           (as many partitions as roster.changes; made when missing) with
 #                           the producer's settings (common/publisher.c); prints
-#                           "wall user system" seconds, and fails unless the topic grew by N
+#                           "wall user system" seconds, and fails unless the topic grew by N.
+#                           With RATE, DUMP reaches kcat's standard input at RATE messages a
+#                           second (pace.py), to see what a slower client costs the broker
 # Environment: KAFKA_BOOTSTRAP, BIN (build/bin), BENCH_KCAT_TOPIC (bench.kcat).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,7 +46,7 @@ dump)
         { tail -n 3 "$3.log" >&2; die "not every row of $2 was dumped"; }
     ;;
 send)
-    [ $# -eq 3 ] || die "usage: kcat.sh send DUMP N"
+    [ $# -eq 3 ] || [ $# -eq 4 ] || die "usage: kcat.sh send DUMP N [RATE]"
     [ -n "${KAFKA_BOOTSTRAP:-}" ] || die "KAFKA_BOOTSTRAP is not set"
     tsv=$(mktemp)
     printf '%s\t%s\t-\n' "$TOPIC" "$(partitions)" >"$tsv"
@@ -52,14 +55,22 @@ send)
     rm -f "$tsv"
     before=$(topic_count)
     times=$(mktemp)
-    /usr/bin/time -f '%e %U %S' -o "$times" kcat -P -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" "${KCAT_DELIMS[@]}" \
-        "${KCAT_CONF[@]}" -l "$2" 2>"$2.kcat.log" || { tail -n 5 "$2.kcat.log" >&2; die "kcat -P failed"; }
+    kcat=(kcat -P -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" "${KCAT_DELIMS[@]}" "${KCAT_CONF[@]}")
+    if [ $# -eq 4 ]; then
+        # The dump's bytes a second at RATE messages a second; kcat -P reads standard input.
+        bps=$(awk -v r="$4" -v b="$(stat -c %s "$2")" -v n="$3" 'BEGIN { printf "%.0f", r * b / n }')
+        "$REPO/tests/bench/pace.py" "$2" "$bps" | /usr/bin/time -f '%e %U %S' -o "$times" "${kcat[@]}" \
+            2>"$2.kcat.log" || { tail -n 5 "$2.kcat.log" >&2; die "kcat -P (paced) failed"; }
+    else
+        /usr/bin/time -f '%e %U %S' -o "$times" "${kcat[@]}" -l "$2" 2>"$2.kcat.log" ||
+            { tail -n 5 "$2.kcat.log" >&2; die "kcat -P failed"; }
+    fi
     after=$(topic_count)
     [ $((after - before)) -eq "$3" ] || die "kcat produced $((after - before)) messages, not $3"
     cat "$times"
     rm -f "$times"
     ;;
 *)
-    die "usage: kcat.sh dump CSV DUMP | kcat.sh send DUMP N"
+    die "usage: kcat.sh dump CSV DUMP | kcat.sh send DUMP N [RATE]"
     ;;
 esac
