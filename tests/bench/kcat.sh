@@ -10,7 +10,10 @@
 #                           "wall user system" seconds, and fails unless the topic grew by N.
 #                           With RATE, DUMP reaches kcat's standard input at RATE messages a
 #                           second (pace.py), to see what a slower client costs the broker
-# Environment: KAFKA_BOOTSTRAP, BIN (build/bin), BENCH_KCAT_TOPIC (bench.kcat).
+# Environment: KAFKA_BOOTSTRAP, BIN (build/bin), BENCH_KCAT_TOPIC (bench.kcat), BENCH_SNAPS
+# (a file: after sync, `cpu.sh snap` just before kcat -P and just after it, one line each,
+# so the topic's offset queries around it, a TLS and SCRAM connection each, are not in
+# them; VAR_DIR as cpu.sh needs it).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$REPO/build/bin}
@@ -56,6 +59,10 @@ send)
     before=$(topic_count)
     times=$(mktemp)
     kcat=(kcat -P -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" "${KCAT_DELIMS[@]}" "${KCAT_CONF[@]}")
+    if [ -n "${BENCH_SNAPS:-}" ]; then
+        sync
+        "$REPO/tests/bench/cpu.sh" snap >"$BENCH_SNAPS"
+    fi
     if [ $# -eq 4 ]; then
         # The dump's bytes a second at RATE messages a second; kcat -P reads standard input.
         bps=$(awk -v r="$4" -v b="$(stat -c %s "$2")" -v n="$3" 'BEGIN { printf "%.0f", r * b / n }')
@@ -65,6 +72,7 @@ send)
         /usr/bin/time -f '%e %U %S' -o "$times" "${kcat[@]}" -l "$2" 2>"$2.kcat.log" ||
             { tail -n 5 "$2.kcat.log" >&2; die "kcat -P failed"; }
     fi
+    [ -z "${BENCH_SNAPS:-}" ] || "$REPO/tests/bench/cpu.sh" snap >>"$BENCH_SNAPS"
     after=$(topic_count)
     [ $((after - before)) -eq "$3" ] || die "kcat produced $((after - before)) messages, not $3"
     cat "$times"
