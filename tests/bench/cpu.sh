@@ -14,7 +14,9 @@
 #                        the producer's workers' CPU budget per event at 0.8 x kcat -P's
 #                        rate: the cores' time at that rate less what all else used while the
 #                        producer ran (BUSY_S, the machine's busy seconds over the runs of
-#                        LOG..., less the workers'), an upper bound (the machine 100% busy);
+#                        LOG..., less the workers'), the machine taken as 100% busy and the
+#                        broker as it was at the producer's own pace (producer.sh also
+#                        measures it at the target pace);
 #                        beside what the workers used and the SHA-1 of a BYTES-long event id
 #                        name alone (openssl speed); EVENTS and KCAT_WALL_S over all runs
 # Environment: VAR_DIR (the stack's).
