@@ -58,6 +58,7 @@ send)
     rm -f "$tsv"
     before=$(topic_count)
     times=$(mktemp)
+    trap 'rm -f "$times"' EXIT    # on every path, a failed kcat -P's too
     kcat=(kcat -P -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" "${KCAT_DELIMS[@]}" "${KCAT_CONF[@]}")
     if [ -n "${BENCH_SNAPS:-}" ]; then
         sync
@@ -67,16 +68,16 @@ send)
         # The dump's bytes a second at RATE messages a second; kcat -P reads standard input.
         bps=$(awk -v r="$4" -v b="$(stat -c %s "$2")" -v n="$3" 'BEGIN { printf "%.0f", r * b / n }')
         "$REPO/tests/bench/pace.py" "$2" "$bps" | /usr/bin/time -f '%e %U %S' -o "$times" "${kcat[@]}" \
-            2>"$2.kcat.log" || { tail -n 5 "$2.kcat.log" >&2; die "kcat -P (paced) failed"; }
+            2>"$2.kcat.log" ||
+            { tail -n 5 "$2.kcat.log" >&2; die "kcat -P failed sending $2 at $4 messages a second"; }
     else
         /usr/bin/time -f '%e %U %S' -o "$times" "${kcat[@]}" -l "$2" 2>"$2.kcat.log" ||
-            { tail -n 5 "$2.kcat.log" >&2; die "kcat -P failed"; }
+            { tail -n 5 "$2.kcat.log" >&2; die "kcat -P failed sending $2"; }
     fi
     [ -z "${BENCH_SNAPS:-}" ] || "$REPO/tests/bench/cpu.sh" snap >>"$BENCH_SNAPS"
     after=$(topic_count)
     [ $((after - before)) -eq "$3" ] || die "kcat produced $((after - before)) messages, not $3"
     cat "$times"
-    rm -f "$times"
     ;;
 *)
     die "usage: kcat.sh dump CSV DUMP | kcat.sh send DUMP N [RATE]"
