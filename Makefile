@@ -17,7 +17,12 @@ PKGS    := rdkafka avro-c libpq jansson uuid libcrypto libmicrohttpd cairo fontc
 BUILD   ?= build
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wvla -Wwrite-strings -Wshadow
-CFLAGS  ?= -O2 -g
+# -O3 and link-time optimisation: a producer's row (parse, check, event id, encode) and a
+# consumer's event go through many small functions of common/, inlined across files only
+# at link time. roster-producer --dump of 100,000 rows: 7% fewer instructions (callgrind),
+# the same bytes out; of 1M rows, 8% less CPU (10 alternated runs).
+CFLAGS  ?= -O3 -g -flto=auto
+LDFLAGS ?= -flto=auto
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -I$(BUILD)/gen \
            $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm -lpthread
