@@ -131,10 +131,10 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 sum() { printf '%s\n' "$@" | awk '{ w += $1; c += $2 + $3 } END { printf "%.3f %.3f", w, c }'; }
 read -r pwall pcpu <<<"$(sum "${ptimes[@]}")"
 read -r kwall kcpu <<<"$(sum "${ktimes[@]}")"
-# The broker's CPU per event depends on the client's pace: a slower client's messages wait
-# less in librdkafka's queues before linger.ms sends them, so its batches are smaller and
-# the broker handles more of them. kcat -P held to the target pace (0.8 x its rate over the
-# rounds) shows what the broker costs there; it is not part of the ratio.
+# The broker's CPU per event depends on the client's pace, and not only through the
+# batches' size (roster-producer at linger.ms 200 sends full batches and costs the broker no
+# less per event). kcat -P held to the target pace (0.8 x its rate over the rounds) shows
+# what the broker costs there; it is not part of the ratio.
 qbusy="0 0 0 0" target=0
 if ((ROUNDS > 0)); then
     target=$(awk -v n=$((ROUNDS * N)) -v w="$kwall" 'BEGIN { printf "%.0f", 0.8 * n / w }')
