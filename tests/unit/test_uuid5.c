@@ -5,6 +5,7 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
+#include "roster.h"
 #include "uuid5.h"
 
 static const unsigned char ns[16] = {0x5c, 0x1e, 0x7a, 0x52, 0x0b, 0x7d, 0x4e, 0x0f,
@@ -68,4 +69,44 @@ Test(uuid5, a_long_name_is_cut_and_flagged)
     cr_assert_eq(u.len, sizeof u.name, "the name fills its buffer");
     cr_assert_eq(u.overflow, 1, "and says it was cut");
     expect_libuuid(&u);
+}
+
+/* A roster event's id is a contract: a row published again, by any version of the
+ * producer, must carry the id it carried before, or the consumers apply it twice. These
+ * ids were computed by the producers of 2026-11-28 onwards (the "len:text|" names). */
+Test(uuid5, roster_event_ids_never_change)
+{
+    roster_change rc;
+
+    roster_change_init(&rc);
+    strcpy(rc.source, "dc-sulsel");
+    rc.change = CHANGE_ENROLL;
+    strcpy(rc.nik, "7313011107800001");
+    rc.fields = RF_FULL_NAME | RF_BIRTH_DATE | RF_GENDER | RF_INSTITUTION | RF_ROLE | RF_REGION | RF_TPS |
+                RF_TERM_START | RF_TERM_END | RF_WAGE | RF_PROGRAMS | RF_AGREEMENT | RF_KPJ | RF_EFFECTIVE |
+                RF_PHONE;
+    strcpy(rc.full_name, "Andi Besse Tenri Ajeng");
+    rc.birth_date = -1826;
+    rc.gender = 'P';
+    rc.institution = INST_KPU;
+    rc.role = ROLE_KPPS;
+    strcpy(rc.region_code, "7313011001");
+    rc.tps = 12;
+    rc.term_start = 19700;
+    rc.term_end = 19800;
+    rc.effective_date = 19701;
+    rc.monthly_wage = 1250000;
+    rc.programs = 3;
+    strcpy(rc.agreement_id, "PKS-KPU-7313-2023");
+    strcpy(rc.kpj, "23001234567");
+    strcpy(rc.phone, "+6285682533382");
+    roster_event_id(&rc);
+    cr_assert_str_eq(rc.event_id, "263ef8de-4751-5547-b5f1-1ac0001498d9", "every field present");
+
+    roster_change_init(&rc);
+    strcpy(rc.source, "dc-jatim");
+    rc.change = CHANGE_TERMINATE;
+    strcpy(rc.nik, "3578012301900002");
+    roster_event_id(&rc);
+    cr_assert_str_eq(rc.event_id, "5b101e27-9913-5819-a5c5-c86d138ff9b2", "only change and nik");
 }
