@@ -38,17 +38,39 @@ static void put_digits(uuid5 *u, uint64_t v, int negative, char end)
     put(u, tmp + n, sizeof tmp - (size_t)n);
 }
 
-/* Write the decimal digits of v at p; returns the end. Texts' lengths are mostly one or
- * two digits, written at once; longer numbers (days, amounts) are counted first, then
- * written from their end two digits at a time. */
+static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                            "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                            "8081828384858687888990919293949596979899";
+
+/* Two digits of v (< 100) as a 16-bit word in memory order. */
+static uint64_t pair(uint32_t v)
+{
+    uint16_t w;
+
+    memcpy(&w, pairs + v * 2, 2);
+    return w;
+}
+
+/* The decimal digits of v (< 10^8) as 8 characters, leading zeros included, in a word in
+ * memory order: its halves' pairs come from two independent divisions, and the word is put
+ * together in a register (four 2-byte stores read back as one 8-byte load would stall). */
+static uint64_t eight_digits(uint32_t v)
+{
+    uint32_t hi = v / 10000, lo = v % 10000;
+    uint64_t a = pair(hi / 100), b = pair(hi % 100), c = pair(lo / 100), d = pair(lo % 100);
+
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return a << 48 | b << 32 | c << 16 | d;
+#else
+    return a | b << 16 | c << 32 | d << 48;
+#endif
+}
+
+/* Write the decimal digits of v at p; returns the end. p has room for 21 bytes: numbers
+ * under 10^8 (lengths, days, wages) are written as one 8-byte word whose leading zeros are
+ * shifted out, the bytes after the end being overwritten by what follows. */
 static char *digits_at(char *p, uint64_t v)
 {
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                "8081828384858687888990919293949596979899";
-    int n = 3;
-    char *end;
-
     if (v < 10) {
         *p = (char)('0' + v);
         return p + 1;
@@ -57,23 +79,22 @@ static char *digits_at(char *p, uint64_t v)
         memcpy(p, pairs + v * 2, 2);
         return p + 2;
     }
-    for (uint64_t t = v / 100; t >= 10; t /= 10)
-        n++;
-    end = p + n;
-    p = end;
-    while (v >= 100) {
-        unsigned k = (unsigned)(v % 100) * 2;
-        v /= 100;
-        *--p = pairs[k + 1];
-        *--p = pairs[k];
+    if (v < 100000000) {
+        int n = v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : 8;
+        uint64_t w = eight_digits((uint32_t)v);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w <<= 8 * (8 - n);
+#else
+        w >>= 8 * (8 - n);
+#endif
+        memcpy(p, &w, sizeof w);
+        return p + n;
     }
-    if (v >= 10) {
-        *--p = pairs[v * 2 + 1];
-        *--p = pairs[v * 2];
-    } else {
-        *--p = (char)('0' + v);
-    }
-    return end;
+    /* Larger: the high part, then the low 8 digits in full. */
+    p = digits_at(p, v / 100000000);
+    uint64_t w = eight_digits((uint32_t)(v % 100000000));
+    memcpy(p, &w, sizeof w);
+    return p + 8;
 }
 
 void uuid5_text(uuid5 *u, const char *s, size_t max)

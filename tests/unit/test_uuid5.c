@@ -2,6 +2,7 @@
  * uuid_generate_sha1 over the same name (the id every event has carried so far). */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <uuid/uuid.h>
 
@@ -39,6 +40,28 @@ Test(uuid5, name_is_built_field_by_field)
     cr_assert_eq(memcmp(u.name, want, u.len), 0, "name '%.*s'", (int)u.len, u.name);
     cr_assert_eq(u.overflow, 0, "no overflow");
     expect_libuuid(&u);
+}
+
+/* Numbers are written in pieces (two digits, eight digits at once): every length of
+ * number, either side of each power of ten, reads as printf's decimal. */
+Test(uuid5, numbers_read_as_decimal_at_every_length)
+{
+    int64_t v = 1;
+
+    for (int digits = 1; digits <= 19; digits++, v *= 10) {
+        const int64_t around[] = {v - 1, v, v + 1, v * 2 - 1, -v, -(v - 1)};
+        for (size_t k = 0; k < sizeof around / sizeof around[0]; k++) {
+            char want[32];
+            uuid5 u;
+            uuid5_init(&u);
+            uuid5_num(&u, around[k]);
+            uuid5_text(&u, "x", 2);
+            int n = snprintf(want, sizeof want, "%lld|1:x|", (long long)around[k]);
+            cr_assert_eq(u.len, (size_t)n, "%lld: length %zu, want %d", (long long)around[k], u.len, n);
+            cr_assert_eq(memcmp(u.name, want, u.len), 0, "%lld: '%.*s', want '%s'", (long long)around[k],
+                         (int)u.len, u.name, want);
+        }
+    }
 }
 
 Test(uuid5, ids_equal_libuuids)
