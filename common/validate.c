@@ -381,6 +381,13 @@ static void check_common(const roster_change *rc, int32_t today, unsigned bad, v
         check_date_present(rc->term_end, "term_end", r);
 }
 
+/* The last region_code this thread found valid and plain, with its level: the rows of an
+ * export mostly share a region, and that finding is a pure function of the code. */
+static _Thread_local struct {
+    char code[REGION_DESA + 1];     /* "" when none is kept */
+    int level;
+} region_seen;
+
 static void check_region(const roster_change *rc, validate_report *r)
 {
     char plain[REGION_DESA + 1], err[128];
@@ -391,13 +398,20 @@ static void check_region(const roster_change *rc, validate_report *r)
         validate_add(r, 0, "region_code", "region_code is longer than 10 digits");
         return;
     }
-    if (region_normalize(rc->region_code, plain, sizeof plain, &level, err, sizeof err) < 0) {
-        validate_add(r, 0, "region_code", "%s", err);
-        return;
-    }
-    if (strcmp(plain, rc->region_code) != 0) {
-        validate_add(r, 0, "region_code", "region_code %s must be plain digits", rc->region_code);
-        return;
+    if (region_seen.code[0] && strcmp(region_seen.code, rc->region_code) == 0) {
+        level = region_seen.level;
+        memcpy(plain, region_seen.code, sizeof plain);
+    } else {
+        if (region_normalize(rc->region_code, plain, sizeof plain, &level, err, sizeof err) < 0) {
+            validate_add(r, 0, "region_code", "%s", err);
+            return;
+        }
+        if (strcmp(plain, rc->region_code) != 0) {
+            validate_add(r, 0, "region_code", "region_code %s must be plain digits", rc->region_code);
+            return;
+        }
+        memcpy(region_seen.code, plain, sizeof region_seen.code);
+        region_seen.level = level;
     }
     if (!role)
         return;

@@ -285,3 +285,29 @@ Test(validate, unterminated_envelope_is_an_error_not_an_overread)
     validate_roster_change(&rc, today(), &r);
     cr_assert_not_null(rulecase_issue(&r, "event_id", "UUID", 0), "unterminated event_id not reported");
 }
+
+/* The checks keep the last valid region_code a thread saw: a row with the same code must
+ * still be judged on its own role, and a bad code after a good one still refused. */
+Test(validate, a_region_seen_before_is_judged_the_same)
+{
+    roster_change rc;
+    validate_report r;
+
+    for (int pass = 0; pass < 2; pass++) {
+        base_enroll(&rc);
+        cr_assert_eq(validate_roster_change(&rc, today(), &r), 0, "pass %d: the base row is valid", pass);
+        rc.role = ROLE_PPK;
+        rc.fields &= ~(unsigned)RF_TPS;
+        rc.tps = 0;
+        cr_assert_eq(validate_roster_change(&rc, today(), &r), 1, "pass %d: a PPK in a desa", pass);
+        cr_assert_not_null(rulecase_issue(&r, "region_code", "is a desa; role PPK works in a kecamatan", 0),
+                           "pass %d: the level is still checked", pass);
+        base_enroll(&rc);
+        snprintf(rc.region_code, sizeof rc.region_code, "7313014001");
+        cr_assert_eq(validate_roster_change(&rc, today(), &r), 1, "pass %d: desa 4001", pass);
+        cr_assert_not_null(rulecase_issue(&r, "region_code", "must start with 1", 0), "pass %d", pass);
+        snprintf(rc.region_code, sizeof rc.region_code, "73.13.01");
+        cr_assert_eq(validate_roster_change(&rc, today(), &r), 1, "pass %d: dotted", pass);
+        cr_assert_not_null(rulecase_issue(&r, "region_code", "must be plain digits", 0), "pass %d", pass);
+    }
+}
