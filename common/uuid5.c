@@ -66,10 +66,29 @@ static uint64_t eight_digits(uint32_t v)
 #endif
 }
 
+/* Write the decimal digits of v (>= 10^8) at p, from the end two at a time; returns the
+ * end. Out of line: ids, not the rows' numbers, get this long. */
+static __attribute__((noinline)) char *long_digits_at(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = (int)sizeof tmp;
+
+    while (v >= 100) {
+        memcpy(tmp + (n -= 2), pairs + v % 100 * 2, 2);
+        v /= 100;
+    }
+    if (v >= 10)
+        memcpy(tmp + (n -= 2), pairs + v * 2, 2);
+    else
+        tmp[--n] = (char)('0' + v);
+    memcpy(p, tmp + n, sizeof tmp - (size_t)n);
+    return p + (sizeof tmp - (size_t)n);
+}
+
 /* Write the decimal digits of v at p; returns the end. p has room for 21 bytes: numbers
  * under 10^8 (lengths, days, wages) are written as one 8-byte word whose leading zeros are
  * shifted out, the bytes after the end being overwritten by what follows. */
-static char *digits_at(char *p, uint64_t v)
+static inline char *digits_at(char *p, uint64_t v)
 {
     if (v < 10) {
         *p = (char)('0' + v);
@@ -79,22 +98,17 @@ static char *digits_at(char *p, uint64_t v)
         memcpy(p, pairs + v * 2, 2);
         return p + 2;
     }
-    if (v < 100000000) {
-        int n = v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : 8;
-        uint64_t w = eight_digits((uint32_t)v);
+    if (v >= 100000000)
+        return long_digits_at(p, v);
+    int n = v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : 8;
+    uint64_t w = eight_digits((uint32_t)v);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        w <<= 8 * (8 - n);
+    w <<= 8 * (8 - n);
 #else
-        w >>= 8 * (8 - n);
+    w >>= 8 * (8 - n);
 #endif
-        memcpy(p, &w, sizeof w);
-        return p + n;
-    }
-    /* Larger: the high part, then the low 8 digits in full. */
-    p = digits_at(p, v / 100000000);
-    uint64_t w = eight_digits((uint32_t)(v % 100000000));
     memcpy(p, &w, sizeof w);
-    return p + 8;
+    return p + n;
 }
 
 void uuid5_text(uuid5 *u, const char *s, size_t max)
