@@ -58,8 +58,9 @@ static const struct column *lookup_at(const char *name, int hint)
     return NULL;
 }
 
-/* The columns of a row's cells: looked up once per header (rowsrc_row.header_id) on each
- * thread, else per row. Returns the column of cell i (NULL: unknown). */
+/* The columns of a row's cells (at most MAP_CELLS): looked up once per header
+ * (rowsrc_row.header_id) on each thread, else for this row into own. Returns the column of
+ * each cell (NULL: unknown). */
 #define MAP_CELLS 64
 static _Thread_local struct {
     unsigned long header_id;
@@ -67,17 +68,20 @@ static _Thread_local struct {
     const struct column *col[MAP_CELLS];
 } header_map;
 
-static const struct column *cell_column(const rowsrc_row *row, int i)
+static const struct column *const *cell_columns(const rowsrc_row *row, const struct column **own)
 {
-    if (!row->header_id || row->ncells > MAP_CELLS)
-        return lookup_at(row->names[i], i);
+    if (!row->header_id) {
+        for (int k = 0; k < row->ncells; k++)
+            own[k] = lookup_at(row->names[k], k);
+        return own;
+    }
     if (header_map.header_id != row->header_id || header_map.ncells != row->ncells) {
         for (int k = 0; k < row->ncells; k++)
             header_map.col[k] = lookup_at(row->names[k], k);
         header_map.header_id = row->header_id;
         header_map.ncells = row->ncells;
     }
-    return header_map.col[i];
+    return header_map.col;
 }
 
 /* Digits only, at least one, no sign or separator, at most max. */
@@ -239,8 +243,12 @@ int roster_row_parse(const rowsrc_row *row, const char *file, int ignore_unknown
     memcpy(rc->source, source, sizeof source);
     rc->event_time_us = event_time_us;
 
+    /* Beyond MAP_CELLS cells (a file of unknown columns), each cell is looked up. */
+    const struct column *own[MAP_CELLS];
+    const struct column *const *map = row->ncells <= MAP_CELLS ? cell_columns(row, own) : NULL;
+
     for (int i = 0; i < row->ncells; i++) {
-        const struct column *c = cell_column(row, i);
+        const struct column *c = map ? map[i] : lookup_at(row->names[i], i);
         const char *v = row->values[i];
         int col = row->columns[i];
 

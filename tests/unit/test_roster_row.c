@@ -285,3 +285,32 @@ Test(roster_row, repeated_values_parse_as_the_first_time)
         cr_assert_str_eq(err, "r.csv:2:3: term_start is not a calendar date YYYY-MM-DD", "date message");
     }
 }
+
+/* A row of more cells than the kept header map holds: each cell is looked up on its own. */
+Test(roster_row, a_row_of_many_cells_still_finds_its_columns)
+{
+    enum { N = 70 };
+    static char names_buf[N][16];
+    const char *names[N], *values[N];
+    int cols[N];
+    roster_change rc;
+
+    for (int i = 0; i < N; i++) {
+        snprintf(names_buf[i], sizeof names_buf[i], "extra_%d", i);
+        names[i] = names_buf[i];
+        values[i] = "x";
+        cols[i] = i + 1;
+    }
+    names[N - 3] = "tps", values[N - 3] = "9";
+    names[N - 2] = "nik", values[N - 2] = "7313011107800003";
+    names[N - 1] = "change", values[N - 1] = "TERMINATE";
+    for (unsigned long id = 0; id <= 903; id += 903) {
+        rowsrc_row row = {.line = 5, .ncells = N, .names = names, .values = values, .columns = cols, .header_id = id};
+        cr_assert_eq(roster_row_parse(&row, "w.csv", 1, &rc, err, sizeof err), 0, "header id %lu: %s", id, err);
+        cr_assert_str_eq(rc.nik, "7313011107800003", "header id %lu: nik", id);
+        cr_assert_eq(rc.tps, 9, "header id %lu: tps", id);
+        cr_assert_eq(rc.change, CHANGE_TERMINATE, "header id %lu: change", id);
+        cr_assert_eq(roster_row_parse(&row, "w.csv", 0, &rc, err, sizeof err), -1, "header id %lu: refused", id);
+        cr_assert_str_eq(err, "w.csv:5:1: unknown column 'extra_0'", "header id %lu", id);
+    }
+}
