@@ -53,8 +53,9 @@ all: $(PRODUCERS) $(CONSUMERS) $(TOOLS)
 
 # Objects depend on the flags they were built with: the stamp is rewritten only when the
 # compiler or its flags change, so an old build/ is rebuilt instead of mixing flags.
+# -Werror changes no object, so `make` after `make WERROR=1` rebuilds nothing.
 FLAGS_STAMP := $(BUILD)/flags.stamp
-FLAGS_NOW   := $(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)
+FLAGS_NOW   := $(CC) $(filter-out -Werror,$(CFLAGS)) $(LDFLAGS) $(LDLIBS)
 $(shell mkdir -p $(BUILD) && printf '%s\n' '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || \
         printf '%s\n' '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 
