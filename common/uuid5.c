@@ -23,21 +23,6 @@ static void put(uuid5 *u, const char *s, size_t n)
     u->len += n;
 }
 
-static void put_digits(uuid5 *u, uint64_t v, int negative, char end)
-{
-    char tmp[24];
-    int n = (int)sizeof tmp;
-
-    tmp[--n] = end;
-    do {
-        tmp[--n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (negative)
-        tmp[--n] = '-';
-    put(u, tmp + n, sizeof tmp - (size_t)n);
-}
-
 static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                             "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                             "8081828384858687888990919293949596979899";
@@ -109,6 +94,18 @@ static inline char *digits_at(char *p, uint64_t v)
 #endif
     memcpy(p, &w, sizeof w);
     return p + n;
+}
+
+/* A number and its end mark, cut at the name's end (the slow path of a full name). */
+static void put_digits(uuid5 *u, uint64_t v, int negative, char end)
+{
+    char tmp[32], *p = tmp;     /* digits_at's room: 21 bytes, and its 8-byte stores */
+
+    if (negative)
+        *p++ = '-';
+    p = digits_at(p, v);
+    *p++ = end;
+    put(u, tmp, (size_t)(p - tmp));
 }
 
 void uuid5_text(uuid5 *u, const char *s, size_t max)

@@ -89,6 +89,10 @@ Test(uuid5, a_long_name_is_cut_and_flagged)
     for (int i = 0; i < 4; i++)
         uuid5_text(&u, big, sizeof big);
     uuid5_num(&u, 12345);
+    cr_assert_eq(memcmp(u.name, "3999:x", 6), 0, "the first text's length");
+    cr_assert_eq(memcmp(u.name + 4004, "|3999:x", 7), 0, "the second text's length");
+    /* The third does not fit: written piece by piece, then cut. */
+    cr_assert_eq(memcmp(u.name + 8009, "|3999:x", 7), 0, "the third text's length, before the cut");
     cr_assert_eq(u.len, sizeof u.name, "the name fills its buffer");
     cr_assert_eq(u.overflow, 1, "and says it was cut");
     expect_libuuid(&u);
