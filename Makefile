@@ -56,8 +56,10 @@ all: $(PRODUCERS) $(CONSUMERS) $(TOOLS)
 # -Werror changes no object, so `make` after `make WERROR=1` rebuilds nothing.
 FLAGS_STAMP := $(BUILD)/flags.stamp
 FLAGS_NOW   := $(CC) $(filter-out -Werror,$(CFLAGS)) $(LDFLAGS) $(LDLIBS)
-$(shell mkdir -p $(BUILD) && printf '%s\n' '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || \
-        printf '%s\n' '$(FLAGS_NOW)' > $(FLAGS_STAMP))
+ifneq ($(file < $(FLAGS_STAMP)),$(FLAGS_NOW))
+$(shell mkdir -p $(BUILD))
+$(file > $(FLAGS_STAMP),$(FLAGS_NOW))
+endif
 
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
