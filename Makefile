@@ -78,6 +78,9 @@ $(LIBCOMMON): $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The producers' objects come from this pattern chain alone, so make took them for
+# intermediates and deleted them after each build: the next make compiled them again.
+.SECONDARY: $(PRODUCERS:$(BUILD)/bin/%=$(BUILD)/producers/%.o)
 $(BUILD)/bin/%: $(BUILD)/producers/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
