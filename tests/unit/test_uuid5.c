@@ -48,8 +48,8 @@ Test(uuid5, numbers_read_as_decimal_at_every_length)
 {
     int64_t v = 1;
 
-    for (int digits = 1; digits <= 19; digits++, v *= 10) {
-        const int64_t around[] = {v - 1, v, v + 1, v * 2 - 1, -v, -(v - 1)};
+    for (int digits = 1; digits <= 19; digits++) {
+        const int64_t around[] = {v - 1, v, v + 1, v * 2 - 1, -v, -(v - 1), INT64_MAX, INT64_MIN};
         for (size_t k = 0; k < sizeof around / sizeof around[0]; k++) {
             char want[32];
             uuid5 u;
@@ -61,6 +61,8 @@ Test(uuid5, numbers_read_as_decimal_at_every_length)
             cr_assert_eq(memcmp(u.name, want, u.len), 0, "%lld: '%.*s', want '%s'", (long long)around[k],
                          (int)u.len, u.name, want);
         }
+        if (digits < 19)
+            v *= 10;            /* 10^19 does not fit */
     }
 }
 
