@@ -60,6 +60,9 @@ ifneq ($(file < $(FLAGS_STAMP)),$(FLAGS_NOW))
 $(shell mkdir -p $(BUILD))
 $(file > $(FLAGS_STAMP),$(FLAGS_NOW))
 endif
+# Written again when deleted in the same run (make clean all).
+$(FLAGS_STAMP):
+	$(shell mkdir -p $(dir $@))$(file > $@,$(FLAGS_NOW))
 
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
