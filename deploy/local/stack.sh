@@ -27,6 +27,12 @@
 #                                  as it
 #   deploy/local/stack.sh down     stop the services, Prometheus, the registry, every Kafka
 #                                  node and PostgreSQL (safe when nothing runs)
+#   deploy/local/stack.sh purge    down, then delete what the stack stored: PostgreSQL's
+#                                  cluster (in /var/tmp too, see pg_prepare), every Kafka
+#                                  node's data and config (not the jars), the registry's and
+#                                  Prometheus' storage, the secrets, env and run files; the
+#                                  logs stay; also the clusters in /var/tmp whose stack
+#                                  directory is gone. The next `up` starts afresh
 #   deploy/local/stack.sh status   what runs (exit 0 all up, 3 otherwise)
 #   deploy/local/stack.sh services-up
 #                                  start the services in the background, each with its
@@ -1378,8 +1384,10 @@ as_pg() {
 }
 
 # Create $VAR_DIR/pg. As root the cluster belongs to `postgres`, which may be unable to
-# reach a repo under a private home; then the data lives in /var/tmp and $VAR_DIR/pg is
-# a symlink to it.
+# reach a repo under a private home; then the data lives in $PG_ALT_ROOT/coverage-stack-<n>,
+# $VAR_DIR/pg is a symlink to it and its file `stack` names $VAR_DIR: deleting $VAR_DIR
+# (a clone thrown away) leaves that data behind, and pg_sweep_orphans removes it.
+PG_ALT_ROOT=${PG_ALT_ROOT:-/var/tmp}
 pg_prepare() {
     local alt
     if is_root; then
@@ -1387,17 +1395,22 @@ pg_prepare() {
             alt=$(readlink "$VAR_DIR/pg")
             mkdir -p "$alt"
             chown postgres:postgres "$alt"
+            [[ -f $alt/stack ]] || printf '%s\n' "$VAR_DIR" >"$alt/stack"
         elif [[ ! -d $VAR_DIR/pg ]]; then
             mkdir -p "$VAR_DIR/pg"
             chown postgres:postgres "$VAR_DIR/pg"
             if ! runuser -u postgres -- test -w "$VAR_DIR/pg" 2>/dev/null; then
                 rmdir "$VAR_DIR/pg"
-                alt=/var/tmp/coverage-stack-$(printf '%s' "$VAR_DIR" | cksum | cut -d' ' -f1)
+                pg_sweep_orphans
+                alt=$PG_ALT_ROOT/coverage-stack-$(printf '%s' "$VAR_DIR" | cksum | cut -d' ' -f1)
                 rm -rf "$alt"
                 mkdir -p "$alt"
                 chown postgres:postgres "$alt"
                 chmod 700 "$alt"
+                # The link first: a sweep by another stack meanwhile leaves alone a cluster
+                # whose file is not written yet, never one whose file names a stack without it.
                 ln -s "$alt" "$VAR_DIR/pg"
+                printf '%s\n' "$VAR_DIR" >"$alt/stack"
                 say "user postgres cannot reach $VAR_DIR; cluster lives in $alt"
             fi
         fi
@@ -1407,6 +1420,32 @@ pg_prepare() {
     pg_paths
     as_pg mkdir -p "$PG_RUN"
     ((${#PG_RUN} + 16 < 107)) || die "socket dir path too long for a unix socket: $PG_RUN"
+}
+
+# Remove the clusters in $PG_ALT_ROOT whose stack is gone: its `stack` file names a
+# directory whose pg link no longer points there, and no server runs on the data. A cluster
+# without that file (made before it was written) is left alone and named.
+pg_sweep_orphans() {
+    local dir owner pid
+    for dir in "$PG_ALT_ROOT"/coverage-stack-*; do
+        [[ -d $dir && ! -L $dir ]] || continue
+        dir=$(readlink -f "$dir")
+        if [[ ! -f $dir/stack ]]; then
+            say "left $dir: it does not say which stack it belongs to (remove it by hand when unused)"
+            continue
+        fi
+        owner=$(<"$dir/stack")
+        [[ $(readlink -f "$owner/pg" 2>/dev/null) == "$dir" ]] && continue
+        if [[ -f $dir/data/postmaster.pid ]]; then
+            pid=$(head -n 1 "$dir/data/postmaster.pid")
+            [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && continue
+        fi
+        if rm -rf -- "$dir" 2>/dev/null; then
+            say "removed $dir, the cluster of $owner, which is gone"
+        else
+            say "could not remove $dir, the cluster of $owner, which is gone (not ours?)"
+        fi
+    done
 }
 
 pg_running() { [[ -f $PGDATA_DIR/PG_VERSION ]] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }
@@ -1993,6 +2032,24 @@ cmd_down() {
     rm -f "$ENV_FILE"
 }
 
+# Down, then delete what the stack stored (see purge at the top); $VAR_DIR/pg's data
+# where it points, when that is one of pg_prepare's clusters.
+cmd_purge() {
+    local target
+    cmd_down
+    if [[ -L $VAR_DIR/pg ]]; then
+        target=$(readlink -f "$VAR_DIR/pg" || true)
+        [[ $target == "$(readlink -f "$PG_ALT_ROOT")"/coverage-stack-* ]] && rm -rf -- "$target"
+    fi
+    rm -rf -- "$VAR_DIR/pg" "$RUN_DIR" "$ENV_FILE" "$SECRETS" "$SECURITY_FILE" "$REGISTRY_DIR" \
+        "$MON_DIR" "$ONBOARDED_FILE"
+    if [[ -d $KAFKA_DIR ]]; then
+        find "$KAFKA_DIR" -mindepth 1 -maxdepth 1 ! -name jars -exec rm -rf -- {} +
+    fi
+    pg_sweep_orphans
+    say "purged $VAR_DIR (kept: log/, kafka/jars)"
+}
+
 cmd_status() {
     local pid rc=0 n
     pg_paths
@@ -2299,6 +2356,7 @@ case $cmd in
 deps) cmd_deps ;;
 up) cmd_up ;;
 down) cmd_down ;;
+purge) (($# == 0)) || usage; cmd_purge ;;
 status) cmd_status ;;
 env) cmd_env ;;
 psql) cmd_psql "$@" ;;
