@@ -39,11 +39,12 @@ trap stop EXIT
 
 # A fresh stack each run; the Kafka jars are copied from another stack when there is one,
 # which spares a Maven run.
-deploy/local/stack.sh down >/dev/null 2>&1 || true
-rm -rf "$VAR_DIR/pg" "$VAR_DIR/kafka/data" "$WORK"
+# (purge: also PostgreSQL's data where $VAR_DIR/pg points, see stack.sh).
+deploy/local/stack.sh purge >/dev/null 2>&1 || true
+rm -rf "$WORK"
 mkdir -p "$WORK" "$VAR_DIR/kafka"
 if [ ! -f "$VAR_DIR/kafka/jars/.complete" ]; then
-    for jars in "$REPO/var/kafka/jars" /work/main/var/kafka/jars; do
+    for jars in "$REPO"/var/kafka/jars "$REPO"/var/*/kafka/jars; do
         if [ -f "$jars/.complete" ]; then
             rm -rf "$VAR_DIR/kafka/jars"
             cp -r "$jars" "$VAR_DIR/kafka/jars"

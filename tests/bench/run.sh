@@ -78,9 +78,10 @@ stop() {
 }
 trap stop EXIT
 
-# A fresh stack each run: the figures must not depend on what an earlier run left.
-deploy/local/stack.sh down >/dev/null 2>&1 || true
-rm -rf "$VAR_DIR/pg" "$VAR_DIR/kafka/data" "$BENCH_DIR"
+# A fresh stack each run: the figures must not depend on what an earlier run left (purge:
+# also PostgreSQL's data where $VAR_DIR/pg points, see stack.sh).
+deploy/local/stack.sh purge >/dev/null 2>&1 || true
+rm -rf "$BENCH_DIR"
 mkdir -p "$BENCH_DIR"
 deploy/local/stack.sh up >"$BENCH_DIR/stack.log" 2>&1 || { cat "$BENCH_DIR/stack.log"; exit 1; }
 # shellcheck disable=SC1091

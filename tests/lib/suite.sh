@@ -88,14 +88,14 @@ suite_begin() {
     trap 'echo "run: interrupted" >&2; exit 130' INT
     trap 'exit 143' TERM
     echo $$ >"$VAR_DIR/run.pid"
-    # Every run starts from empty topics and an empty database (the Kafka jars are kept);
+    # Every run starts from empty topics and an empty database (the Kafka jars are kept;
+    # purge also removes PostgreSQL's data where $VAR_DIR/pg points, see stack.sh);
     # ITEST_KEEP_DATA=1 keeps the previous run's data.
-    "$STACK" down
-    if [[ ${ITEST_KEEP_DATA:-} != 1 ]]; then
+    if [[ ${ITEST_KEEP_DATA:-} == 1 ]]; then
+        "$STACK" down
+    else
+        "$STACK" purge
         find "$VAR_DIR" -mindepth 1 -maxdepth 1 ! -name kafka ! -name run.pid -exec rm -rf {} +
-        if [[ -d $VAR_DIR/kafka ]]; then
-            find "$VAR_DIR/kafka" -mindepth 1 -maxdepth 1 ! -name jars -exec rm -rf {} +
-        fi
     fi
     rm -rf "$LOGS" "$PIDS_DIR" "$VAR_DIR/tmp"
     mkdir -p "$LOGS" "$PIDS_DIR"
