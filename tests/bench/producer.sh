@@ -3,7 +3,7 @@
 # keys and values with the same producer settings, in the same run on its own stack.
 #   1. generate BENCH_EVENTS roster rows (default 1,000,000; gen_roster --seed 2024);
 #   2. roster-producer --dump writes the keys and values it would send (kcat -P format);
-#   3. an untimed kcat -P run warms the fresh broker; then rounds, the order swapped in
+#   3. an untimed run of each side warms the fresh broker and both topics; then rounds, the order swapped in
 #      every other to cancel what is left of warm-up effects: roster-producer
 #      publishes the CSV to roster.changes, kcat -P the dump to a scratch topic with as many
 #      partitions (tests/bench/kcat.sh); each timed with /usr/bin/time (wall seconds, user +
@@ -79,10 +79,12 @@ run_producer() {
         { echo "bench-producer: producer run $1 did not deliver $N:" >&2; tail -n 3 "producer$1.log" >&2; exit 1; }
 }
 
-# A fresh broker runs its first million messages slower (JIT, segment files): an untimed
-# kcat -P run first, so neither timed side pays for it.
-echo "bench-producer: warm-up (kcat -P, not timed)"
+# A fresh broker runs its first million messages slower (JIT), and so does a topic its first
+# (new segment and index files): an untimed run of each side into its own topic first, so
+# neither timed side pays for it.
+echo "bench-producer: warm-up (kcat -P, then roster-producer, not timed)"
 "$REPO/tests/bench/kcat.sh" send dump.bin "$N" >/dev/null
+run_producer 0 >/dev/null
 ROUNDS=${BENCH_PRODUCER_ROUNDS:-4}
 ptimes=() ktimes=()
 # The machine's busy time and the broker's CPU while each side runs (cpu.sh), summed.
