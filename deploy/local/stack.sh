@@ -1428,7 +1428,8 @@ pg_prepare() {
 pg_sweep_orphans() {
     local dir owner pid
     for dir in "$PG_ALT_ROOT"/coverage-stack-*; do
-        [[ -d $dir && ! -L $dir ]] || continue
+        # Not ours to judge: a cluster this user cannot even look into (another user's).
+        [[ -d $dir && ! -L $dir && -r $dir && -x $dir ]] || continue
         dir=$(readlink -f "$dir")
         if [[ ! -f $dir/stack ]]; then
             say "left $dir: it does not say which stack it belongs to (remove it by hand when unused)"
@@ -1438,7 +1439,7 @@ pg_sweep_orphans() {
         [[ $(readlink -f "$owner/pg" 2>/dev/null) == "$dir" ]] && continue
         if [[ -f $dir/data/postmaster.pid ]]; then
             pid=$(head -n 1 "$dir/data/postmaster.pid")
-            [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && continue
+            [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]] && continue
         fi
         if rm -rf -- "$dir" 2>/dev/null; then
             say "removed $dir, the cluster of $owner, which is gone"
