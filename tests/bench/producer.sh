@@ -17,7 +17,8 @@
 #      broker's CPU per event at each pace and the producer's CPU budget at the target, and
 #      the ratio producer / kcat of the rates over all rounds. Target (2 cores): ratio >= 0.8.
 # Environment: BENCH_EVENTS, BENCH_PRODUCER_ROUNDS (4; odd rounds run the producer first,
-# even rounds kcat), BENCH_PRODUCER_VAR_DIR (var/bench-producer),
+# even rounds kcat; 0: the stack and the warm-up only, with BENCH_KEEP_STACK=1 to try things on),
+# BENCH_PRODUCER_VAR_DIR (var/bench-producer),
 # BENCH_PRODUCER_KAFKA_PORT (26092), BENCH_PRODUCER_PGPORT (26432), BENCH_PRODUCER_ARGS
 # (extra roster-producer options), BENCH_KEEP_STACK=1 (leave the stack running).
 set -euo pipefail
@@ -85,7 +86,13 @@ run_producer() {
 echo "bench-producer: warm-up (kcat -P, then roster-producer, not timed)"
 "$REPO/tests/bench/kcat.sh" send dump.bin "$N" >/dev/null
 run_producer 0 >/dev/null
+# Out of the rounds' producer*.log, which the report reads.
+mv producer0.log warmup-producer.log && mv producer0.time warmup-producer.time
 ROUNDS=${BENCH_PRODUCER_ROUNDS:-4}
+if ((ROUNDS == 0)); then
+    echo "bench-producer: no rounds (BENCH_PRODUCER_ROUNDS=0), nothing to report"
+    exit 0
+fi
 ptimes=() ktimes=()
 # The machine's busy time and the broker's CPU while each side runs (cpu.sh), summed.
 pbusy="0 0 0 0" kbusy="0 0 0 0"
@@ -138,13 +145,10 @@ read -r kwall kcpu <<<"$(sum "${ktimes[@]}")"
 # batches' size (roster-producer at linger.ms 200 sends full batches and costs the broker no
 # less per event). kcat -P held to the target pace (0.8 x its rate over the rounds) shows
 # what the broker costs there; it is not part of the ratio.
-qbusy="0 0 0 0" target=0
-if ((ROUNDS > 0)); then
-    target=$(awk -v n=$((ROUNDS * N)) -v w="$kwall" 'BEGIN { printf "%.0f", 0.8 * n / w }')
-    echo "bench-producer: kcat -P held to 0.8 x its rate ($target events/s), not in the ratio"
-    kcat_measured "$target" 3>qsnap >/dev/null
-    qbusy=$(add_snaps qsnap "$qbusy")
-fi
+target=$(awk -v n=$((ROUNDS * N)) -v w="$kwall" 'BEGIN { printf "%.0f", 0.8 * n / w }')
+echo "bench-producer: kcat -P held to 0.8 x its rate ($target events/s), not in the ratio"
+kcat_measured "$target" 3>qsnap >/dev/null
+qbusy=$(add_snaps qsnap "0 0 0 0")
 ratio=$(awk -v p="$pwall" -v k="$kwall" 'BEGIN { printf "%.2f", k / p }')
 size=$(stat -c %s dump.bin)
 echo
@@ -187,16 +191,14 @@ printf '%-34s %s\n' "machine busy, kcat -P runs" "$(busy_line "$kbusy")"
 # The broker's CPU per event at each pace, and so what the producer's own CPU per event may
 # be at the target: the cores' time at 0.8 x kcat -P's rate less the broker's at that pace
 # (an upper bound: the machine 100% busy, nothing else running).
-if ((ROUNDS > 0)); then
-    awk -v p="$pbusy" -v k="$kbusy" -v q="$qbusy" -v e=$((ROUNDS * N)) -v n="$N" -v t="$target" \
-        -v pc="$pcpu" -v cores="$(nproc)" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-        split(p, x, " "); split(k, y, " "); split(q, z, " ")
-        pb = 1e6 * x[3] / hz / e; kb = 1e6 * y[3] / hz / e; qb = 1e6 * z[3] / hz / n
-        at = 1e6 * cores / t
-        printf "%-34s kcat -P at its rate %.2f, at 0.8 x (%d/s) %.2f; the producer at its rate %.2f\n", \
-            "broker CPU us/event by pace", kb, t, qb, pb
-        printf "%-34s <= %.2f (%d cores at 0.8 x kcat -P: %.2f, less the broker at that pace %.2f); it used %.2f\n", \
-            "producer CPU us/event at the target", at - qb, cores, at, qb, 1e6 * pc / e }'
-fi
+awk -v p="$pbusy" -v k="$kbusy" -v q="$qbusy" -v e=$((ROUNDS * N)) -v n="$N" -v t="$target" \
+    -v pc="$pcpu" -v cores="$(nproc)" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    split(p, x, " "); split(k, y, " "); split(q, z, " ")
+    pb = 1e6 * x[3] / hz / e; kb = 1e6 * y[3] / hz / e; qb = 1e6 * z[3] / hz / n
+    at = 1e6 * cores / t
+    printf "%-34s kcat -P at its rate %.2f, at 0.8 x (%d/s) %.2f; the producer at its rate %.2f\n", \
+        "broker CPU us/event by pace", kb, t, qb, pb
+    printf "%-34s <= %.2f (%d cores at 0.8 x kcat -P: %.2f, less the broker at that pace %.2f); it used %.2f\n", \
+        "producer CPU us/event at the target", at - qb, cores, at, qb, 1e6 * pc / e }'
 printf '%-34s %12s  target >= 0.8: %s\n' "ratio producer / kcat -P" "$ratio" \
     "$(awk -v r="$ratio" 'BEGIN { print (r >= 0.8 ? "ok" : "MISSED") }')"
