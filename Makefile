@@ -105,6 +105,8 @@ $(foreach s,$(SERVICES),$(eval $(call consumer_rule,$(s))))
 
 # Every unit test links the shared layer and the test helpers of tests/unit/support/.
 TEST_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/support/*.c))
+# Kept, as the producers' (above): else each make unit compiled every test again.
+.SECONDARY: $(UNIT_TESTS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.o) $(TEST_SUPPORT_OBJ)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs criterion) -o $@
