@@ -28,11 +28,12 @@
 #   deploy/local/stack.sh down     stop the services, Prometheus, the registry, every Kafka
 #                                  node and PostgreSQL (safe when nothing runs)
 #   deploy/local/stack.sh purge    down, then delete what the stack stored: PostgreSQL's
-#                                  cluster (in /var/tmp too, see pg_prepare), every Kafka
-#                                  node's data and config (not the jars), the registry's and
-#                                  Prometheus' storage, the secrets, env and run files; the
-#                                  logs stay; also the clusters in /var/tmp whose stack
-#                                  directory is gone. The next `up` starts afresh
+#                                  cluster with its own log (in /var/tmp too, see
+#                                  pg_prepare), every Kafka node's data and config (not the
+#                                  jars), the registry's and Prometheus' storage, the
+#                                  secrets, env and run files; $VAR_DIR/log stays. Then the
+#                                  clusters in /var/tmp left by deleted checkouts
+#                                  (pg_sweep_orphans). The next `up` starts afresh
 #   deploy/local/stack.sh status   what runs (exit 0 all up, 3 otherwise)
 #   deploy/local/stack.sh services-up
 #                                  start the services in the background, each with its
@@ -143,7 +144,9 @@
 # KAFKA_CONTROLLER_PORT (19093), KAFKA_INTERNAL_PORT (KAFKA_PORT + 2), PGPORT (15432),
 # BUILD (build), KAFKA_BROKERS (1: how many nodes `up` starts, like --brokers; the other
 # commands use the size of the last `up`), KAFKA_HEAP (512m per node), STACK_DATA_CENTERS
-# (sample/data_centers.csv), STACK_INSECURE (1: every `up` is `up --insecure`). Two stacks with different VAR_DIR and ports run side by side.
+# (sample/data_centers.csv), STACK_INSECURE (1: every `up` is `up --insecure`), PG_ALT_ROOT
+# (/var/tmp) and PG_SWEEP_MINUTES (1440), see pg_prepare and pg_sweep_orphans. Two stacks
+# with different VAR_DIR and ports run side by side.
 # Node n of a cluster listens on KAFKA_PORT + 10*(n-1), KAFKA_INTERNAL_PORT + 10*(n-1) and
 # KAFKA_CONTROLLER_PORT + 10*(n-1); see the Kafka section below.
 set -euo pipefail
@@ -1385,9 +1388,10 @@ as_pg() {
 
 # Create $VAR_DIR/pg. As root the cluster belongs to `postgres`, which may be unable to
 # reach a repo under a private home; then the data lives in $PG_ALT_ROOT/coverage-stack-<n>,
-# $VAR_DIR/pg is a symlink to it and its file `stack` names $VAR_DIR: deleting $VAR_DIR
-# (a clone thrown away) leaves that data behind, and pg_sweep_orphans removes it.
-PG_ALT_ROOT=${PG_ALT_ROOT:-/var/tmp}
+# $VAR_DIR/pg is a symlink to it and its file `stack` names $VAR_DIR (written at each
+# `up`, so a moved checkout is named again): deleting $VAR_DIR (a clone thrown away) leaves
+# that data behind, and pg_sweep_orphans removes it.
+PG_ALT_ROOT=$(readlink -f "${PG_ALT_ROOT:-/var/tmp}")
 pg_prepare() {
     local alt
     if is_root; then
@@ -1395,7 +1399,8 @@ pg_prepare() {
             alt=$(readlink "$VAR_DIR/pg")
             mkdir -p "$alt"
             chown postgres:postgres "$alt"
-            [[ -f $alt/stack ]] || printf '%s\n' "$VAR_DIR" >"$alt/stack"
+            [[ ${alt%/*} != "$PG_ALT_ROOT" || $(pg_alt_owner "$alt") == "$VAR_DIR" ]] ||
+                printf '%s\n' "$VAR_DIR" >"$alt/stack"
         elif [[ ! -d $VAR_DIR/pg ]]; then
             mkdir -p "$VAR_DIR/pg"
             chown postgres:postgres "$VAR_DIR/pg"
@@ -1422,29 +1427,38 @@ pg_prepare() {
     ((${#PG_RUN} + 16 < 107)) || die "socket dir path too long for a unix socket: $PG_RUN"
 }
 
-# Remove the clusters in $PG_ALT_ROOT whose stack is gone: its `stack` file names a
-# directory whose pg link no longer points there, and no server runs on the data. A cluster
-# without that file (made before it was written) is left alone and named.
+# The VAR_DIR a cluster dir under $PG_ALT_ROOT names in its file `stack` (a regular file,
+# not a link: /var/tmp is everyone's), or nothing.
+pg_alt_owner() {
+    [[ -f $1/stack && ! -L $1/stack ]] || return 0
+    head -c 4096 "$1/stack" 2>/dev/null | head -n 1 || true
+}
+
+# Remove the clusters in $PG_ALT_ROOT left by stacks that are gone: a directory (not a link)
+# owned by the cluster's OS user, whose file `stack` names a VAR_DIR that no longer exists,
+# on which no server runs, and in which nothing changed for PG_SWEEP_MINUTES (1440: a day,
+# so a checkout moved elsewhere has time to be used again and named). Any other is left.
 pg_sweep_orphans() {
-    local dir owner pid
+    local dir owner pid user minutes=${PG_SWEEP_MINUTES:-1440}
+    user=$(pg_os_user)
+    [[ $minutes =~ ^[0-9]+$ ]] || die "PG_SWEEP_MINUTES must be a number of minutes"
     for dir in "$PG_ALT_ROOT"/coverage-stack-*; do
-        # Not ours to judge: a cluster this user cannot even look into (another user's).
-        [[ -d $dir && ! -L $dir && -r $dir && -x $dir ]] || continue
-        dir=$(readlink -f "$dir")
-        if [[ ! -f $dir/stack ]]; then
+        [[ -d $dir && ! -L $dir && $(stat -c %U "$dir" 2>/dev/null) == "$user" ]] || continue
+        owner=$(pg_alt_owner "$dir")
+        if [[ -z $owner ]]; then
             say "left $dir: it does not say which stack it belongs to (remove it by hand when unused)"
             continue
         fi
-        owner=$(<"$dir/stack")
-        [[ $(readlink -f "$owner/pg" 2>/dev/null) == "$dir" ]] && continue
+        [[ $owner == /* && ! -e $owner && ! -L $owner ]] || continue
         if [[ -f $dir/data/postmaster.pid ]]; then
-            pid=$(head -n 1 "$dir/data/postmaster.pid")
+            pid=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null) || continue
             [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]] && continue
         fi
+        [[ -z $(find "$dir" -maxdepth 2 -newermt "-$minutes minutes" -print -quit 2>/dev/null) ]] || continue
         if rm -rf -- "$dir" 2>/dev/null; then
             say "removed $dir, the cluster of $owner, which is gone"
         else
-            say "could not remove $dir, the cluster of $owner, which is gone (not ours?)"
+            say "could not remove $dir, the cluster of $owner, which is gone"
         fi
     done
 }
@@ -2023,8 +2037,7 @@ cmd_up() {
             "the services' metrics ports $METRICS_PORT_BASE-$((METRICS_PORT_BASE + ${#SERVICES[@]} - 1))"
 }
 
-cmd_down() {
-    lock_stack soft
+stack_down() {
     services_down
     prometheus_down
     registry_down
@@ -2033,14 +2046,25 @@ cmd_down() {
     rm -f "$ENV_FILE"
 }
 
+cmd_down() {
+    lock_stack soft
+    stack_down
+}
+
 # Down, then delete what the stack stored (see purge at the top); $VAR_DIR/pg's data
-# where it points, when that is one of pg_prepare's clusters.
+# where it points, when that is one of pg_prepare's clusters and names this stack. Under
+# the lock, never without: it deletes.
 cmd_purge() {
-    local target
-    cmd_down
+    local target owner
+    lock_stack
+    stack_down
     if [[ -L $VAR_DIR/pg ]]; then
-        target=$(readlink -f "$VAR_DIR/pg" || true)
-        [[ $target == "$(readlink -f "$PG_ALT_ROOT")"/coverage-stack-* ]] && rm -rf -- "$target"
+        target=$(readlink "$VAR_DIR/pg")
+        owner=$(pg_alt_owner "$target")
+        if [[ ${target%/*} == "$PG_ALT_ROOT" && ${target##*/} == coverage-stack-* && -d $target &&
+            ! -L $target && (-z $owner || $owner == "$VAR_DIR") ]]; then
+            rm -rf -- "$target"
+        fi
     fi
     rm -rf -- "$VAR_DIR/pg" "$RUN_DIR" "$ENV_FILE" "$SECRETS" "$SECURITY_FILE" "$REGISTRY_DIR" \
         "$MON_DIR" "$ONBOARDED_FILE"
