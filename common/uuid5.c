@@ -36,12 +36,13 @@ static uint64_t pair(uint32_t v)
     return w;
 }
 
-/* The decimal digits of v (< 10^8) as 8 characters, leading zeros included, in a word in
- * memory order: its halves' pairs come from two independent divisions, and the word is put
- * together in a register (four 2-byte stores read back as one 8-byte load would stall). */
 #if !defined(__BYTE_ORDER__) || (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ && __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__)
 #error "uuid5.c puts digits together in a word: it needs the compiler's __BYTE_ORDER__ (gcc, clang)"
 #endif
+
+/* The decimal digits of v (< 10^8) as 8 characters, leading zeros included, in a word in
+ * memory order: its halves' pairs come from two independent divisions, and the word is put
+ * together in a register (four 2-byte stores read back as one 8-byte load would stall). */
 static uint64_t eight_digits(uint32_t v)
 {
     uint32_t hi = v / 10000, lo = v % 10000;
