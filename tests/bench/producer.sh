@@ -3,8 +3,8 @@
 # keys and values with the same producer settings, in the same run on its own stack.
 #   1. generate BENCH_EVENTS roster rows (default 1,000,000; gen_roster --seed 2024);
 #   2. roster-producer --dump writes the keys and values it would send (kcat -P format);
-#   3. an untimed run of each side warms the fresh broker and both topics; then rounds, the order swapped in
-#      every other to cancel what is left of warm-up effects: roster-producer
+#   3. an untimed run of each side warms the fresh broker and both topics; then rounds,
+#      the order swapped in every other to cancel what is left of warm-up effects: roster-producer
 #      publishes the CSV to roster.changes, kcat -P the dump to a scratch topic with as many
 #      partitions (tests/bench/kcat.sh); each timed with /usr/bin/time (wall seconds, user +
 #      system CPU seconds);
