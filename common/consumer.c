@@ -390,8 +390,13 @@ static int subscribe(consumer *c, const config *cfg, char *errstr, size_t n)
          * partition stalls (1024 with 512 KB fetches: 14k/s). Since a waiting worker's
          * partitions are paused and fetched again on its resume, 1536 KB: 20.6k events/s
          * in 49 MB, where the poll thread that waited for every worker ran 15.8-18.9k in
-         * 49-50 MB with 2048 KB (another stack, same run). */
-        "queued.max.messages.kbytes", "1536", "fetch.max.bytes", "1048576",
+         * 49-50 MB with 2048 KB (another stack, same run). Once the queue is full librdkafka
+         * 2.0 fetches again only when its broker thread next wakes (up to a second later),
+         * and the apply connections ran out of batches meanwhile: with 1536 KB they sat
+         * idle 0.21-0.29 of 2 on average (make bench, 1M, pg_profile.sh), 3072 KB 0.29,
+         * 4096 KB 0.08-0.12; the roster consumer's smaller batches pay for the memory
+         * (consumers/roster/main.c). */
+        "queued.max.messages.kbytes", "4096", "fetch.max.bytes", "1048576",
         "max.partition.fetch.bytes", "393216",
         /* A new data center's topic joins a pattern subscription within 30 s. */
         "topic.metadata.refresh.interval.ms", "30000", NULL};
