@@ -29,7 +29,8 @@
 # BENCH_CONSUMER_ARGS: extra roster-consumer options for the drain (e.g. --apply.workers 3).
 # BENCH_PROFILE (1): what PostgreSQL does during the drain (tests/bench/pg_profile.sh): the
 # apply connections' wait events sampled every 100 ms, and where perf can sample every CPU,
-# PostgreSQL's CPU by activity (perf's own share of the CPU printed with it); 0 leaves both out.
+# PostgreSQL's CPU by activity. Both cost some CPU, counted in the drain's figures (perf's
+# own share is printed); 0 leaves them out.
 # Runs on its own stack (var/bench, or BENCH_VAR_DIR) and stops it. As root it sets the host's
 # page-cache writeback for the run (deploy/local/writeback.sh) and puts it back at the end.
 # When the server preloads pg_stat_statements (deploy/local/postgresql.conf.in), the drain's
@@ -205,7 +206,7 @@ cpu3=$("$REPO/tests/bench/cpu.sh" snap)
     --stats.interval.s 5 "${CONSUMER_ARGS[@]}" 2>consumer.log &
 consumer=$!
 [ "$pgss" = 1 ] && su_q "SELECT pg_stat_statements_reset()" >/dev/null
-[ "$profile" = 1 ] && "$REPO/tests/bench/pg_profile.sh" start roster_consumer
+if [ "$profile" = 1 ]; then "$REPO/tests/bench/pg_profile.sh" start roster_consumer || true; fi
 bg0=$(bgwriter)
 probe_out=""
 if [ -x "$REPO/tests/bench/incident_latency.sh" ]; then
@@ -213,7 +214,7 @@ if [ -x "$REPO/tests/bench/incident_latency.sh" ]; then
     probe_out=$("$REPO/tests/bench/incident_latency.sh" probe 2>&1 || true)
 fi
 wait "$consumer" || { tail -n 20 consumer.log; exit 1; }
-"$REPO/tests/bench/pg_profile.sh" stop
+"$REPO/tests/bench/pg_profile.sh" stop || true
 sessions_gone "usename = 'roster_consumer'"
 cpu4=$("$REPO/tests/bench/cpu.sh" snap)
 bg1=$(bgwriter)
@@ -393,7 +394,11 @@ if [ "$pgss" = 1 ]; then
         "of the drain's $drain_s s (all in $BENCH_DIR/statements.txt):"
     awk -F'|' 'NR <= 12 { printf "  %5s%% %6ss %7s calls %9s ms/call  %.90s\n", $1, $2, $3, $4, $9 }' statements.txt
 fi
-[ "$profile" = 1 ] && "$REPO/tests/bench/pg_profile.sh" report
+# (A diagnostic: it fails nothing.)
+if [ "$profile" = 1 ]; then
+    "$REPO/tests/bench/pg_profile.sh" report "$(ts_of 'partition assigned' consumer.log)" \
+        "$(tsl_of 'msg="stopped"' consumer.log)" || true
+fi
 if [ "$plan_rc" -le 1 ]; then
     echo "plan collapse, one batch against warm statistics (target: ratios <= 5: $(
         [ "$plan_rc" = 0 ] && echo ok || echo MISSED)):"
