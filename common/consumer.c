@@ -392,10 +392,11 @@ static int subscribe(consumer *c, const config *cfg, char *errstr, size_t n)
          * in 49 MB, where the poll thread that waited for every worker ran 15.8-18.9k in
          * 49-50 MB with 2048 KB (another stack, same run). Once the queue is full librdkafka
          * 2.0 fetches again only when its broker thread next wakes (up to a second later),
-         * and the apply connections ran out of batches meanwhile: with 1536 KB they sat
-         * idle 0.21-0.29 of 2 on average (make bench, 1M, pg_profile.sh), 3072 KB 0.29,
-         * 4096 KB 0.08-0.12; the roster consumer's smaller batches pay for the memory
-         * (consumers/roster/main.c). */
+         * and the apply connections ran out of batches meanwhile. The roster consumer's 2
+         * sat idle on average (make bench, 1M, tests/bench/pg_profile.sh, counted from their
+         * connect): 1536 KB 0.21-0.29 of 2, 3072 KB 0.29, 4096 KB 0.04-0.12 (batches of
+         * 10,000 or 7,000). Every consumer fetches this far ahead; the roster consumer's
+         * smaller batches pay for the memory (consumers/roster/main.c). */
         "queued.max.messages.kbytes", "4096", "fetch.max.bytes", "1048576",
         "max.partition.fetch.bytes", "393216",
         /* A new data center's topic joins a pattern subscription within 30 s. */

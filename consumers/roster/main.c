@@ -23,9 +23,9 @@ static const config_option options[] = {
     {"batch.idle.handoff", CONFIG_BOOL, "true", NULL, NULL},
     /* A batch slot holds its messages and their ids, about 0.5 kB an event, and each
      * worker has two: 7,000 instead of the consumers' 10,000 keeps the 4,096 KB librdkafka
-     * fetches ahead (common/consumer.c) within 50 MB at a backlog (make bench, 1M, same
-     * run: 10,000 36.2k events/s in 50.5 MB; 7,000 33.3k in 46.2 MB; 1,536 KB ahead with
-     * 10,000 30.7-31.7k in 44.6-44.8 MB). */
+     * fetches ahead (common/consumer.c) within 50 MB at a backlog (make bench, 1M, one
+     * after the other: 10,000 36.2k events/s in 50.5 MB; 7,000 33.3k and 33.3k in 46.2
+     * and 45.3 MB; 1,536 KB ahead with 10,000 30.7k and 31.7k in 44.8 and 44.6 MB). */
     {"batch.max.messages", CONFIG_INT, "7000", NULL, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };
