@@ -75,7 +75,7 @@ def main():
     if not backends:
         print("PostgreSQL CPU by activity: not measured (no sample of a PostgreSQL backend)")
         return
-    print("PostgreSQL CPU by activity (perf, 199 Hz on every core: %d samples, PostgreSQL %.0f%% of "
+    print("PostgreSQL CPU by activity (perf, 199 Hz on every core while the consumer ran: %d samples, PostgreSQL %.0f%% of "
           "them, idle %.0f%%, perf itself %.1f%%;\n  backends %.0f%% of PostgreSQL's, the rest "
           "autovacuum, writers and stacks not unwound):"
           % (total, 100 * pg / total, 100 * idle / total, 100 * perf / total, 100 * backends / pg))

@@ -80,7 +80,8 @@ stop)
     ;;
 report)
     # Only the drain's samples: between FROM and TO, and with the apply connections there.
-    awk -F'|' -v from="${2:-0}" -v to="${3:-1e12}" 'NF >= 11 && $1 >= from && $1 <= to && $2 + $9 + $10 > 0 {
+    awk -F'|' -v from="${2:-0}" -v to="${3:-1e12}" 'function pct(x, of) { return of > 0 ? 100 * x / of : 0 }
+    NF >= 11 && $1 >= from && $1 <= to && $2 + $9 + $10 > 0 {
         n++; act += $2; cpu += $3; io += $4; lw += $5; lk += $6; cli += $7; oth += $8; txn += $9; idle += $10
         k = split($11, w, " "); for (i = 1; i <= k; i++) seen[w[i]]++
     } END {
@@ -88,9 +89,8 @@ report)
         top = ""; for (e in seen) if (top == "" || seen[e] > seen[top]) top = e
         printf "apply connections, sampled every 100 ms (%d samples), on average of %.1f:\n", n, (act + txn + idle) / n
         printf "  %.2f running a statement: %.0f%% not waiting (on a core, or for one), IO %.0f%%, LWLock %.0f%%, Lock %.0f%%, other %.0f%%%s\n",
-            (act - cli) / n, act > cli ? 100 * cpu / (act - cli) : 0, act > cli ? 100 * io / (act - cli) : 0,
-            act > cli ? 100 * lw / (act - cli) : 0, act > cli ? 100 * lk / (act - cli) : 0,
-            act > cli ? 100 * oth / (act - cli) : 0, (top == "" ? "" : sprintf(" (most seen: %s)", top))
+            (act - cli) / n, pct(cpu, act - cli), pct(io, act - cli), pct(lw, act - cli),
+            pct(lk, act - cli), pct(oth, act - cli), (top == "" ? "" : sprintf(" (most seen: %s)", top))
         printf "  %.2f waiting for the consumer (%.2f for COPY data, %.2f between statements), %.2f idle (no batch)\n",
             (cli + txn) / n, cli / n, txn / n, idle / n
     }' waits.txt 2>/dev/null || echo "apply connections: not measured (no samples)"
