@@ -393,9 +393,10 @@ static int subscribe(consumer *c, const config *cfg, char *errstr, size_t n)
          * 49-50 MB with 2048 KB (another stack, same run). Once the queue is full librdkafka
          * 2.0 fetches again only when its broker thread next wakes (up to a second later),
          * and the apply connections ran out of batches meanwhile. The roster consumer's 2
-         * sat idle on average (make bench, 1M, tests/bench/pg_profile.sh, counted from their
-         * connect): 1536 KB 0.21-0.29 of 2, 3072 KB 0.29, 4096 KB 0.04-0.12 (batches of
-         * 10,000 or 7,000). Every consumer fetches this far ahead; the roster consumer's
+         * sat idle on average (make bench, 1M, tests/bench/pg_profile.sh as of its first
+         * version, which counted from their connect, the group join included): 1536 KB
+         * 0.21-0.29 of 2, 3072 KB 0.29, 4096 KB 0.04-0.12 (batches of 10,000 or 7,000); over
+         * the drain alone, make bench-national: 1536 KB 0.20. Every consumer fetches this far ahead; the roster consumer's
          * smaller batches pay for the memory (consumers/roster/main.c). */
         "queued.max.messages.kbytes", "4096", "fetch.max.bytes", "1048576",
         "max.partition.fetch.bytes", "393216",

@@ -39,7 +39,7 @@ perf_usable() {
 case "${1:-}" in
 start)
     role=${2:?usage: pg_profile.sh start ROLE}
-    "$0" stop
+    bash "$0" stop
     rm -f waits.txt waits.err perf.data perf.log perf.why perf.script perf.script.err
     # One line a sample: its time; the apply connections running a statement, of them not
     # waiting, on IO, LWLock, Lock, the consumer (Client: COPY data), another wait; in a
@@ -55,7 +55,8 @@ start)
         count(*) FILTER (WHERE state LIKE 'idle in transaction%'),
         count(*) FILTER (WHERE state = 'idle'),
         coalesce(string_agg(wait_event_type || ':' || wait_event, ' ')
-                 FILTER (WHERE state = 'active' AND wait_event IS NOT NULL), '')
+                 FILTER (WHERE state = 'active' AND wait_event IS NOT NULL
+                         AND wait_event_type <> 'Client'), '')
         FROM pg_stat_activity WHERE usename = '$role' AND application_name ~ '/[0-9]+\$'" |
         setsid "$REPO/deploy/local/stack.sh" psql -X -At -F '|' >waits.txt 2>waits.err &
     echo "psql $!" >pg_profile.pids
@@ -80,7 +81,8 @@ stop)
     ;;
 report)
     # Only the drain's samples: between FROM and TO, and with the apply connections there.
-    awk -F'|' -v from="${2:-0}" -v to="${3:-1e12}" 'function pct(x, of) { return of > 0 ? 100 * x / of : 0 }
+    [ -s waits.txt ] || echo "apply connections: not measured (no samples)"
+    [ ! -s waits.txt ] || awk -F'|' -v from="${2:-0}" -v to="${3:-1e12}" 'function pct(x, of) { return of > 0 ? 100 * x / of : 0 }
     NF >= 11 && $1 >= from && $1 <= to && $2 + $9 + $10 > 0 {
         n++; act += $2; cpu += $3; io += $4; lw += $5; lk += $6; cli += $7; oth += $8; txn += $9; idle += $10
         k = split($11, w, " "); for (i = 1; i <= k; i++) seen[w[i]]++
@@ -93,15 +95,18 @@ report)
             pct(lk, act - cli), pct(oth, act - cli), (top == "" ? "" : sprintf(" (most seen: %s)", top))
         printf "  %.2f waiting for the consumer (%.2f for COPY data, %.2f between statements), %.2f idle (no batch)\n",
             (cli + txn) / n, cli / n, txn / n, idle / n
-    }' waits.txt 2>/dev/null || echo "apply connections: not measured (no samples)"
+    }' waits.txt || echo "apply connections: not measured (the summary failed)"
     [ -s waits.err ] && echo "  (the sampler: $(tail -n 1 waits.err))"
     if [ -f perf.why ]; then
         echo "PostgreSQL CPU by activity: not measured: $(cat perf.why)"
     elif [ -s perf.data ]; then
+        # (The stacks as text are about 1 kB a sample: removed once read.)
         if perf script -i perf.data -F comm,ip,sym >perf.script 2>perf.script.err; then
             python3 "$HERE/pg_profile.py" <perf.script ||
                 echo "PostgreSQL CPU by activity: not measured: pg_profile.py failed"
+            rm -f perf.script
         else
+            rm -f perf.script
             echo "PostgreSQL CPU by activity: not measured: perf script failed ($(tail -n 1 perf.script.err))"
         fi
     else
