@@ -396,8 +396,9 @@ static int subscribe(consumer *c, const config *cfg, char *errstr, size_t n)
          * sat idle on average (make bench, 1M, tests/bench/pg_profile.sh as of its first
          * version, which counted from their connect, the group join included): 1536 KB
          * 0.21-0.29 of 2, 3072 KB 0.29, 4096 KB 0.04-0.12 (batches of 10,000 or 7,000); over
-         * the drain alone, make bench-national: 1536 KB 0.20. Every consumer fetches this far ahead; the roster consumer's
-         * smaller batches pay for the memory (consumers/roster/main.c). */
+         * the drain alone, make bench-national: 1536 KB 0.20. Every consumer fetches this
+         * far ahead; the roster consumer's smaller batches pay for the memory
+         * (consumers/roster/main.c). */
         "queued.max.messages.kbytes", "4096", "fetch.max.bytes", "1048576",
         "max.partition.fetch.bytes", "393216",
         /* A new data center's topic joins a pattern subscription within 30 s. */

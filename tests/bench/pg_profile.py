@@ -29,7 +29,8 @@ ACTIVITIES = [
      {"index_getnext_slot", "index_getnext_tid", "btgettuple"}),
     ("sequential scans (the staging table)", {"heap_getnextslot"}),
     ("COMMIT (WAL write and flush)", {"CommitTransactionCommand", "XLogFlush"}),
-    ("parse and analyse", {"pg_parse_query", "parse_analyze_fixedparams", "pg_analyze_and_rewrite_fixedparams"}),
+    ("parse and analyse",
+     {"pg_parse_query", "parse_analyze_fixedparams", "pg_analyze_and_rewrite_fixedparams"}),
     ("executor, the rest (joins, expressions, sorts, hashes)", {"standard_ExecutorRun"}),
 ]
 
@@ -75,9 +76,9 @@ def main():
     if not backends:
         print("PostgreSQL CPU by activity: not measured (no sample of a PostgreSQL backend)")
         return
-    print("PostgreSQL CPU by activity (perf, 199 Hz on every core while the consumer ran: %d samples, PostgreSQL %.0f%% of "
-          "them, idle %.0f%%, perf itself %.1f%%;\n  backends %.0f%% of PostgreSQL's, the rest "
-          "autovacuum, writers and stacks not unwound):"
+    print("PostgreSQL CPU by activity (perf, 199 Hz on every core while the consumer ran: "
+          "%d samples, PostgreSQL %.0f%% of them, idle %.0f%%, perf itself %.1f%%;\n"
+          "  backends %.0f%% of PostgreSQL's, the rest autovacuum, writers and stacks not unwound):"
           % (total, 100 * pg / total, 100 * idle / total, 100 * perf / total, 100 * backends / pg))
     for name, n in by.most_common():
         print("  %5.1f%%  %s" % (100 * n / backends, name))
