@@ -15,6 +15,9 @@
 #      written again into empty copies of those tables, nothing checked: PostgreSQL CPU per
 #      event, the rate it allows on this machine's cores, and the drain's PostgreSQL CPU
 #      against it (BENCH_FLOOR_EVENTS, default 1,000,000, events' share of the rows);
+#   3b. two rewrites of the consumer's rules, measured on the drained tables against its
+#      statements of today (tests/bench/apply_alternatives.sh, rolled back): what each would
+#      save per event, against the drain's CPU per event;
 #   4. ceiling: the same rows loaded straight into the same (emptied) tables with COPY plus a
 #      set-based merge: ceiling events/s, and the ratio drain / ceiling;
 #   5. plan robustness (tests/bench/plan_collapse.sh, in a scratch database): one batch run
@@ -286,6 +289,11 @@ floor_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
 floor_cpu=$(awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { a = $1 } END { printf "%.2f", ($1 - a) / hz }' floor.ticks)
 for t in $floor_tables; do psql -Atqc "DROP TABLE bench_floor_$t, bench_floor_src_$t"; done
 
+# 3b. two rewrites of the rules the consumer could make, measured on the drained tables against
+#     its statements of today (apply_alternatives.sh; rolled back, before the ceiling empties them)
+alt_rc=0
+"$REPO/tests/bench/apply_alternatives.sh" >alternatives.txt 2>&1 || alt_rc=$?
+
 # 4. ceiling: same rows, same tables, emptied; COPY into staging + set-based merge
 psql -Atqc "TRUNCATE workers, coverages, applied_events CASCADE"
 cpu5=$("$REPO/tests/bench/cpu.sh" snap)
@@ -405,6 +413,29 @@ if [ "$plan_rc" -le 1 ]; then
     grep -E '^(warm|cold)' plan_collapse.txt | sed 's/^/  /'
 else
     echo "plan collapse: not measured: $(tail -n 3 plan_collapse.txt)"
+fi
+# (A diagnostic: it fails nothing.) Per event, against the drain's CPU per event.
+if [ "$alt_rc" = 0 ]; then
+    echo "apply alternatives, on the drained tables (batches of fresh events, rolled back):" \
+        "us/event, median [quartiles]"
+    awk -v all="$dall" -v n="$N" '{ v[$1] = $2; lo[$1] = $3; hi[$1] = $4 } END {
+        d = 1e6 * all / n
+        row("the events'"'"' record: looked up, then inserted", "probe+insert", "")
+        row("  INSERT ... ON CONFLICT instead (at best)", "on_conflict", "probe+insert")
+        row("agreement, data center: looked up per event", "ref_probes", "")
+        row("  read once per batch and hash-joined instead", "ref_hashed", "ref_probes")
+        printf "  (both reference variants passed the same %d of %d events in each of %d batches)\n",
+            lo["checked"], v["sampled"], v["checked"]
+    }
+    function row(label, k, was) {
+        printf "  %-46s %6.2f [%.2f-%.2f]", label, v[k], lo[k], hi[k]
+        if (was != "")
+            printf ": saves %.2f (%.1f%% of the drain'"'"'s %.1f CPU us/event)", v[was] - v[k],
+                (d > 0 ? 100 * (v[was] - v[k]) / d : 0), d
+        printf "\n"
+    }' alternatives.txt
+else
+    echo "apply alternatives: not measured: $(tail -n 2 alternatives.txt)"
 fi
 if [ -n "$idle_out" ]; then
     echo "$idle_out" | grep -E '^latency (pg|claims_topic)' | sed 's/^/incident -> claim, idle stack, /'
