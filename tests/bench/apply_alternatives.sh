@@ -16,16 +16,20 @@
 #                 insert found by an anti-join. An upper bound on what the rewrite saves: the
 #                 rewrite would also look up those events' outcomes (a REPLAYING one is decided
 #                 again) and mark the rejected ones' records afterwards (rare in a load);
-#   ref_probes    today: each event's agreement and data center looked up by index inside the
-#                 rules' CASE (one subquery per event), the agreement's rules evaluated;
+#   ref_probes    today: each event's agreement looked up by index, and the agreement's and
+#                 data center's rules evaluated, as the rules query does (a CASE in a
+#                 MATERIALIZED CTE over the round's staged rows); PostgreSQL may already hash
+#                 the data-center check (a hashed SubPlan: the plan is kept in
+#                 apply_alternatives.plan and reported);
 #   ref_hashed    the same rules with both tables read once per batch and hash-joined.
-# The two reference variants must pass the same events in every batch, and more than none.
+# The two reference variants must pass the same events in every batch (their count and the
+# sum of their seq), and more than none.
 # Prints "<variant> <median> <first quartile> <third quartile>" lines (us per event),
-# "checked <batches> <events passed>" and "sampled <events a batch>". Exit 2 on an error,
-# named on stderr.
+# "checked <batches> <events passed>", "sampled <events a batch>" and "dc_hashed yes|no".
+# Exit 2 on an error, named on stderr.
 #
 # Needs the stack's env (PGHOST, PGPORT, PGUSER=coverage: `. var/env`) and a drained roster
-# (coverages, agreements, data_center_provinces). Writes apply_alternatives.{sql,out,err} in
+# (coverages, agreements, data_center_provinces). Writes apply_alternatives.{sql,out,err,plan} in
 # the current directory. The rolled-back inserts leave dead rows in applied_events (2 x
 # ALT_ROUNDS batches) for autovacuum. tests/bench/run.sh runs it after the drain, before its
 # ceiling empties the tables. Environment (defaults): ALT_BATCH_EVENTS (7000, the roster
@@ -42,7 +46,7 @@ die() {
 trap 'die "line $LINENO failed"' ERR
 [[ -n ${PGHOST:-} && -n ${PGPORT:-} ]] || die "no stack env (PGHOST, PGPORT): source var/env first"
 
-stage="INSERT INTO alt_stg SELECT n, gen_random_uuid(), agreement_id, source, institution,
+stage="INSERT INTO alt_stg SELECT n, 1, gen_random_uuid(), agreement_id, source, institution,
     region_code, term_start, term_end, programs, 'roster.changes', 0, n FROM alt_src;"
 # The agreement's and the data center's rules, as the consumer's rules query words them
 # (consumers/roster/roster_apply.c): NULL when the event passes.
@@ -68,15 +72,21 @@ declare -A variant=(
         outcome) SELECT event_id, topic, partition, kafka_offset, 'APPLIED' FROM alt_stg
         ON CONFLICT (event_id) DO NOTHING RETURNING event_id)
     SELECT count(*) FROM alt_stg s WHERE NOT EXISTS (SELECT 1 FROM i WHERE i.event_id = s.event_id);"
-    [ref_probes]="SELECT 'ref', count(*) FILTER (WHERE ($probes) IS NULL) FROM alt_stg s
+    [ref_probes]="WITH x AS MATERIALIZED (SELECT s.seq, $probes AS reason FROM alt_stg s
         LEFT JOIN LATERAL (SELECT a.agreement_id, a.institution, a.region_scope, a.period_start,
          a.period_end, a.programs FROM agreements a WHERE a.agreement_id = s.agreement_id OFFSET 0) a
-         ON true;"
+         ON true
+        WHERE s.round = 1)
+    SELECT 'ref', count(*) FILTER (WHERE reason IS NULL), sum(seq) FILTER (WHERE reason IS NULL)
+    FROM x;"
     [ref_hashed]="WITH a AS MATERIALIZED (SELECT agreement_id, institution, region_scope, period_start,
          period_end, programs FROM agreements),
-        d AS MATERIALIZED (SELECT source, province FROM data_center_provinces)
-    SELECT 'ref', count(*) FILTER (WHERE ($hashed) IS NULL) FROM alt_stg s
-        LEFT JOIN a ON a.agreement_id = s.agreement_id LEFT JOIN d ON $dc_cond;"
+        d AS MATERIALIZED (SELECT source, province FROM data_center_provinces),
+        x AS MATERIALIZED (SELECT s.seq, $hashed AS reason FROM alt_stg s
+         LEFT JOIN a ON a.agreement_id = s.agreement_id LEFT JOIN d ON $dc_cond
+         WHERE s.round = 1)
+    SELECT 'ref', count(*) FILTER (WHERE reason IS NULL), sum(seq) FILTER (WHERE reason IS NULL)
+    FROM x;"
 )
 names=(empty probe+insert on_conflict ref_probes ref_hashed)
 
@@ -98,14 +108,22 @@ FROM (SELECT agreement_id, institution, region_code, valid_from, valid_to, progr
 CROSS JOIN LATERAL (SELECT source FROM data_center_provinces
                     WHERE province = left(c.region_code, 2)::smallint LIMIT 1) d;
 SELECT 'sampled', count(*) FROM alt_src;
-CREATE TEMP TABLE alt_stg (seq bigint, event_id uuid, agreement_id text, source text,
+CREATE TEMP TABLE alt_stg (seq bigint, round int, event_id uuid, agreement_id text, source text,
     institution text, region_code text, term_start date, term_end date, programs text[],
     topic text, partition int, kafka_offset bigint);
 SET enable_seqscan = off;
 SET jit = off;
 SQL
+    # How today's rules plan the data-center rule: by index per event, or hashed once.
+    echo "BEGIN;"
+    echo "$stage"
+    echo "\\o apply_alternatives.plan"
+    echo "EXPLAIN (COSTS OFF) ${variant[ref_probes]}"
+    echo "\\o"
+    echo "ROLLBACK;"
     for ((r = 0; r < ROUNDS; r++)); do
-        for name in $(printf '%s\n' "${names[@]}" | shuf); do
+        order=$(printf '%s\n' "${names[@]}" | shuf)
+        for name in $order; do
             echo "TRUNCATE alt_stg;"
             echo "BEGIN;"
             echo "$stage"
@@ -121,12 +139,18 @@ psql -X -Atq -F ' ' -f apply_alternatives.sql >apply_alternatives.out 2>apply_al
     die "psql failed: $(grep -m1 ERROR apply_alternatives.err || tail -n 1 apply_alternatives.err)"
 sampled=$(awk '$1 == "sampled" { print $2 }' apply_alternatives.out)
 [[ ${sampled:-0} -gt 0 ]] || die "no coverages to draw a batch from"
-# Each batch gives two "ref" lines, one a variant: the same count on every line.
-read -r checked passed <<<"$(awk '$1 == "ref" { n[$2]++; v = $2 }
-    END { k = 0; for (x in n) k++; print (k == 1 ? n[v] / 2 : 0), v + 0 }' apply_alternatives.out)"
+# Each batch gives two "ref" lines, one a variant: the same events passed (their count and
+# the sum of their seq) on every line.
+refs=$(awk '$1 == "ref" { n[$2 " " $3]++; v = $2; c++ }
+    END { k = 0; for (x in n) k++; print (k == 1 && c % 2 == 0 ? c / 2 : 0), v + 0 }' \
+    apply_alternatives.out)
+read -r checked passed <<<"$refs"
 [[ $checked -gt 0 && $passed -gt 0 ]] ||
-    die "the reference variants disagree, or pass no event: $(awk '$1 == "ref" { print $2 }' \
+    die "the reference variants disagree, or pass no event: $(awk '$1 == "ref" { print $2, $3 }' \
         apply_alternatives.out | sort | uniq -c | tr -s ' \n' ' ')"
+[[ -s apply_alternatives.plan ]] || die "no plan of today's rules in apply_alternatives.plan"
+dc_hashed=no
+grep -q 'hashed SubPlan' apply_alternatives.plan && dc_hashed=yes
 awk -v n="$sampled" '
     $1 == "time" { t[$2, ++c[$2]] = $3 }
     # The q-quantile (0.25, 0.5, 0.75) of variant v: the nearest rank.
@@ -146,3 +170,4 @@ awk -v n="$sampled" '
     }' apply_alternatives.out
 echo "checked $checked $passed"
 echo "sampled $sampled"
+echo "dc_hashed $dc_hashed"

@@ -422,16 +422,19 @@ if [ "$alt_rc" = 0 ]; then
         d = 1e6 * all / n
         row("the events'"'"' record: looked up, then inserted", "probe+insert", "")
         row("  INSERT ... ON CONFLICT instead (at best)", "on_conflict", "probe+insert")
-        row("agreement, data center: looked up per event", "ref_probes", "")
-        row("  read once per batch and hash-joined instead", "ref_hashed", "ref_probes")
+        row("agreement by index, data center " (v["dc_hashed"] == "yes" ? "hashed" : "by index"),
+            "ref_probes", "")
+        row("  both read once per batch and hash-joined", "ref_hashed", "ref_probes")
         printf "  (both reference variants passed the same %d of %d events in each of %d batches)\n",
             lo["checked"], v["sampled"], v["checked"]
     }
-    function row(label, k, was) {
-        printf "  %-46s %6.2f [%.2f-%.2f]", label, v[k], lo[k], hi[k]
-        if (was != "")
-            printf ": saves %.2f (%.1f%% of the drain'"'"'s %.1f CPU us/event)", v[was] - v[k],
-                (d > 0 ? 100 * (v[was] - v[k]) / d : 0), d
+    function row(label, k, was,    x) {
+        printf "  %-46s %6.2f [%.2f, %.2f]", label, v[k], lo[k], hi[k]
+        if (was != "") {
+            x = v[was] - v[k]
+            printf ": %s %.2f (%.1f%% of the drain'"'"'s %.1f CPU us/event)", (x < 0 ? "costs" : "saves"),
+                (x < 0 ? -x : x), (d > 0 ? 100 * (x < 0 ? -x : x) / d : 0), d
+        }
         printf "\n"
     }' alternatives.txt
 else
