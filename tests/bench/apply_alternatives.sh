@@ -118,7 +118,7 @@ SQL
     echo "BEGIN;"
     echo "$stage"
     echo "\\o apply_alternatives.plan"
-    echo "EXPLAIN (COSTS OFF) ${variant[ref_probes]}"
+    echo "EXPLAIN (COSTS OFF, VERBOSE) ${variant[ref_probes]}"
     echo "\\o"
     echo "ROLLBACK;"
     for ((r = 0; r < ROUNDS; r++)); do
